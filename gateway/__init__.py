@@ -1,0 +1,1 @@
+"""The PilotGraph gateway: HTTP edge, auth, tenancy, GraphQL endpoint, CLI."""

@@ -1,0 +1,182 @@
+"""``pilotgraph``: serve, migrate, load the demo, issue development tokens, export the schema."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from gateway import migrate
+from gateway.settings import SettingsError, get_settings
+from tenants.types import Role
+
+app = typer.Typer(help="PilotGraph: stage a pilot across a province while watching adoption.")
+db_app = typer.Typer(help="Database migrations and roles.")
+demo_app = typer.Typer(help="The Ninh Binh demo province.")
+schema_app = typer.Typer(help="The GraphQL schema.")
+app.add_typer(db_app, name="db")
+app.add_typer(demo_app, name="demo")
+app.add_typer(schema_app, name="schema")
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    try:
+        return get_settings()
+    except SettingsError as exc:
+        typer.secho(str(exc), fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Run the gateway with uvicorn."""
+    import uvicorn
+
+    settings = _settings()
+    uvicorn.run(
+        "gateway.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        log_level=settings.log_level,
+        timeout_graceful_shutdown=20,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations (with the admin URL when one is configured)."""
+    migrate.upgrade(_settings().db_admin_url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("create-app-role")
+def db_create_app_role(
+    name: Annotated[str, typer.Option(help="Role the gateway connects as.")] = "pilotgraph_app",
+    password: Annotated[str | None, typer.Option(help="Login password, if any.")] = None,
+) -> None:
+    """Create (or update) the application's role: LOGIN, NOSUPERUSER, NOBYPASSRLS, DML grants."""
+    from gateway.roles import create_app_role
+
+    asyncio.run(create_app_role(_settings().db_admin_url, name=name, password=password))
+    typer.echo(f"role {name} ready (no BYPASSRLS; row-level security applies)")
+
+
+@demo_app.command("load")
+def demo_load(
+    if_empty: Annotated[bool, typer.Option(help="Do nothing if tenants exist.")] = False,
+) -> None:
+    """Load the Ninh Binh demo province (12 tenants, 75,180 members); loading twice adds nothing."""
+    from tenants.demo.province import TENANTS, TOTAL_MEMBERS
+
+    asyncio.run(_demo_load(if_empty, len(TENANTS), TOTAL_MEMBERS))
+
+
+async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
+    from sqlalchemy import func, select
+
+    from tenants.db import make_engine, make_sessionmaker
+    from tenants.demo.load import load_demo
+    from tenants.models import Tenant
+
+    engine = make_engine(_settings().db_url)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions() as session:
+            existing = await session.scalar(select(func.count()).select_from(Tenant))
+        if if_empty and existing:
+            typer.echo(f"{existing} tenants present; demo load skipped")
+            return
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn())  # fmt: skip
+        with Progress(*columns) as bar:
+            task = bar.add_task(f"loading {tenant_count} tenants", total=total)
+            report = await load_demo(
+                sessionmaker=sessions,
+                today=dt.date.today(),
+                progress=lambda slug, members: bar.update(
+                    task, advance=members, description=f"loaded {slug}"
+                ),
+            )
+        typer.echo(f"loaded {len(report.loaded)} tenants, skipped {len(report.skipped)} present")
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def token(
+    role: Annotated[Role, typer.Option(help="Role carried by the token.")] = Role.MEMBER,
+    tenant: Annotated[str | None, typer.Option(help="Home tenant (slug).")] = None,
+    member: Annotated[str | None, typer.Option(help="Member id; default: a demo member.")] = None,
+) -> None:
+    """Print a development token (refused when the settings say production)."""
+    from gateway.auth import AuthError, issue_development_token
+
+    settings = _settings()
+    if settings.is_production:
+        typer.secho("refused: development tokens are not issued in production", err=True, fg="red")
+        raise typer.Exit(1)
+    if tenant is None and role not in (Role.PROVINCE_ADMIN, Role.AUDITOR):
+        typer.secho(f"--tenant is required for role {role.value}", err=True, fg="red")
+        raise typer.Exit(2)
+    subject = _member_subject(member) if member else None
+    if subject is None:
+        subject = asyncio.run(_demo_subject(tenant, role)) if tenant else f"{role.value}@province"
+    try:
+        typer.echo(issue_development_token(settings, subject=subject, roles=[role], tenant=tenant))
+    except AuthError as exc:
+        typer.secho(exc.message, err=True, fg="red")
+        raise typer.Exit(1) from exc
+
+
+def _member_subject(member: str) -> str:
+    try:
+        return str(uuid.UUID(member))
+    except ValueError:
+        from schema.relay import InvalidId, decode_id
+
+        try:
+            return str(decode_id("Member", member))
+        except InvalidId as exc:
+            typer.secho(exc.message, err=True, fg="red")
+            raise typer.Exit(2) from exc
+
+
+async def _demo_subject(tenant: str, role: Role) -> str:
+    from tenants.db import make_engine, make_sessionmaker, scope_session
+    from tenants.demo.build import MEMBER, SECRETARY
+    from tenants.handbook.read_model import first_member_with_position
+
+    position = {Role.MEMBER: MEMBER, Role.BRANCH_SECRETARY: SECRETARY}.get(role)
+    engine = make_engine(_settings().db_url)
+    try:
+        async with scope_session(make_sessionmaker(engine)(), tenant) as session:
+            found = await first_member_with_position(
+                session=session, tenant_id=tenant, position=position
+            )
+    finally:
+        await engine.dispose()
+    if found is None:
+        return f"{role.value}@{tenant}"
+    return str(found)
+
+
+@schema_app.command("export")
+def schema_export(path: Path = SCHEMA_PATH) -> None:
+    """Write the schema's SDL (``schema/schema.graphql``)."""
+    from schema.root import sdl
+
+    path.write_text(sdl(), encoding="utf-8")
+    typer.echo(f"wrote {path}")

@@ -1,0 +1,107 @@
+"""Typed settings, read once from the environment (prefix ``PILOTGRAPH_``)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from typing import Self
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/pilotgraph.db"
+# Long enough for HS256 (RFC 7518 asks for >= 256 bits); refused in production.
+DEVELOPMENT_JWT_SECRET = "pilotgraph-development-secret-do-not-use-in-production"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a runnable configuration."""
+
+
+class Settings(BaseSettings):
+    """Everything the gateway reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="PILOTGRAPH_", extra="ignore", frozen=True)
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: SecretStr = Field(
+        default=SecretStr(DEFAULT_SQLITE_URL),
+        validation_alias=AliasChoices("PILOTGRAPH_DATABASE_URL", "DATABASE_URL"),
+    )
+    database_admin_url: SecretStr | None = None
+    database_pool_size: int = Field(default=10, ge=1)
+    database_connect_timeout_s: float = Field(default=5.0, gt=0)
+    database_statement_timeout_ms: int = Field(default=10_000, ge=0)
+
+    jwt_secret: SecretStr | None = None
+    jwks_url: str | None = None
+    jwks_cache_s: int = Field(default=300, ge=0)
+    jwt_issuer: str = "pilotgraph-dev"
+    jwt_audience: str = "pilotgraph"
+    jwt_leeway_s: int = Field(default=30, ge=0)
+    dev_token_ttl_h: int = Field(default=12, ge=1)
+
+    base_domain: str | None = None
+    path_tenants: bool = True
+    graphiql: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+
+    @model_validator(mode="after")
+    def _production_needs_real_keys(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            if self.jwt_secret is None and self.jwks_url is None:
+                raise ValueError(
+                    "PILOTGRAPH_JWT_SECRET or PILOTGRAPH_JWKS_URL must be set in production"
+                )
+            if self.jwt_secret is not None and (
+                self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
+            ):
+                raise ValueError("PILOTGRAPH_JWT_SECRET must not be the development secret")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def hs256_secret(self) -> str | None:
+        """The shared HS256 secret: configured, or the development one outside production."""
+        if self.jwt_secret is not None:
+            return self.jwt_secret.get_secret_value()
+        if self.jwks_url is None and not self.is_production:
+            return DEVELOPMENT_JWT_SECRET
+        return None
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url.get_secret_value()
+
+    @property
+    def db_admin_url(self) -> str:
+        admin = self.database_admin_url
+        return admin.get_secret_value() if admin is not None else self.db_url
+
+
+def load_settings() -> Settings:
+    """Read the settings, turning validation failures into one message naming the keys."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"PILOTGRAPH_{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise SettingsError(f"invalid configuration: {problems}") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read once."""
+    return load_settings()

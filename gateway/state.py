@@ -1,0 +1,43 @@
+"""What the running gateway holds for its lifetime, and what each request carries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from gateway.auth import Principal, TokenVerifier
+from gateway.settings import Settings
+from tenants.registry import TenantInfo, TenantRegistry
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class GatewayState:
+    """Process-wide: one engine, one registry snapshot, one verifier."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    registry: TenantRegistry
+    verifier: TokenVerifier
+    clock: Clock = field(default=utc_now)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestScope:
+    """Per request: the verified principal (if any) and the tenant it acts on (if any)."""
+
+    principal: Principal | None
+    tenant: TenantInfo | None
+
+
+STATE_KEY = "pilotgraph"
+SCOPE_KEY = "pilotgraph_scope"

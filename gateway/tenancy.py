@@ -1,0 +1,95 @@
+"""Pure ASGI middleware: verify the bearer token and decide which tenant the request acts on.
+
+The tenant comes from something verified: the token's ``tenant`` claim, or a host/path the
+deployment maps. A host, path or ``X-Tenant`` header naming another tenant is honoured only
+for roles that reach the whole province.
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gateway.auth import AuthError, Principal
+from gateway.responses import send_error
+from gateway.state import SCOPE_KEY, GatewayState, RequestScope
+from tenants.registry import TenantInfo
+
+TENANT_PATH = re.compile(r"^/t/(?P<tenant>[^/]+)(?P<rest>/.*)$")
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+
+
+class TenantRefused(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+class TenancyMiddleware:
+    def __init__(self, app: ASGIApp, state: GatewayState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        requested = self._requested_tenant(scope)
+        headers = Headers(scope=scope)
+        try:
+            principal = await self._principal(headers)
+            tenant = self._resolve(principal, requested)
+        except AuthError as exc:
+            await send_error(scope, receive, send, 401, exc.code, exc.message)
+            return
+        except TenantRefused as exc:
+            await send_error(scope, receive, send, exc.status, exc.code, exc.message)
+            return
+        scope.setdefault("state", {})[SCOPE_KEY] = RequestScope(principal=principal, tenant=tenant)
+        await self.app(scope, receive, send)
+
+    def _requested_tenant(self, scope: Scope) -> str | None:
+        """A tenant named by path prefix (rewritten away), host, or ``X-Tenant`` header."""
+        match = TENANT_PATH.match(scope["path"])
+        if match and self.state.settings.path_tenants:
+            scope["path"] = match["rest"]
+            scope["raw_path"] = match["rest"].encode()
+            return match["tenant"]
+        headers = Headers(scope=scope)
+        base = self.state.settings.base_domain
+        host = headers.get("host", "").split(":", 1)[0].lower()
+        if base and host.endswith("." + base.lower()):
+            return host[: -len(base) - 1]
+        return headers.get("x-tenant") or None
+
+    async def _principal(self, headers: Headers) -> Principal | None:
+        authorization = headers.get("authorization")
+        if authorization is None:
+            return None
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthError("The Authorization header must be 'Bearer <token>'.")
+        return await self.state.verifier.verify(token.strip())
+
+    def _resolve(self, principal: Principal | None, requested: str | None) -> TenantInfo | None:
+        if requested is None:
+            home = principal.tenant if principal else None
+            return self._known(home) if home else None
+        tenant = self._known(requested)
+        if principal is None:
+            return tenant
+        if principal.tenant == tenant.id:
+            return tenant
+        if principal.reaches_province and principal.province in (None, tenant.province_id):
+            return tenant
+        raise TenantRefused(
+            403, "FORBIDDEN_TENANT", f"Your role does not cover tenant '{tenant.id}'."
+        )
+
+    def _known(self, slug: str) -> TenantInfo:
+        tenant = self.state.registry.get(slug)
+        if tenant is None:
+            raise TenantRefused(404, "TENANT_NOT_FOUND", f"Tenant '{slug}' does not exist.")
+        return tenant

@@ -1,0 +1,1 @@
+"""The GraphQL schema: strawberry types and thin resolvers over the domain services."""

@@ -1,0 +1,98 @@
+"""Per-request DataLoaders for the handbook: one statement per kind of thing, whatever the fan-out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from tenants import service as tenants_service
+from tenants.handbook import service
+from tenants.handbook.models import (
+    Attendance,
+    DraftResolution,
+    Meeting,
+    Member,
+    ResolutionComment,
+)
+from tenants.handbook.service import When
+from tenants.models import Branch, Organisation
+
+K = TypeVar("K")
+V = TypeVar("V")
+Run = Callable[..., Awaitable[Any]]
+
+
+def _loader(fetch: Callable[[list[K]], Awaitable[dict[K, V]]], default: Any) -> DataLoader[K, V]:
+    async def load(keys: list[K]) -> Sequence[V]:
+        found = await fetch(keys)
+        return [found.get(key, default() if callable(default) else default) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
+@dataclass
+class HandbookLoaders:
+    """Named ``<Things>By<Key>Loader`` as the style guide asks; built per request."""
+
+    branch_by_id: DataLoader[uuid.UUID, Branch | None]
+    organisation_by_id: DataLoader[uuid.UUID, Organisation | None]
+    member_by_id: DataLoader[uuid.UUID, Member | None]
+    members_by_branch: DataLoader[tuple[uuid.UUID, int], list[Member]]
+    member_count_by_branch: DataLoader[uuid.UUID, int]
+    meetings_by_branch: DataLoader[tuple[uuid.UUID, When], list[Meeting]]
+    attendance_by_meeting: DataLoader[uuid.UUID, list[Attendance]]
+    drafts_by_branch: DataLoader[uuid.UUID, list[DraftResolution]]
+    comments_by_resolution: DataLoader[uuid.UUID, list[ResolutionComment]]
+
+
+def build_loaders(run: Run, now: dt.datetime) -> HandbookLoaders:
+    """Loaders whose fetches go through ``run`` (which adds session and tenant)."""
+
+    async def branches(ids: list[uuid.UUID]) -> dict[uuid.UUID, Branch]:
+        rows = await run(tenants_service.list_branches, branch_ids=ids)
+        return {row.id: row for row in rows}
+
+    async def members_by_branch(
+        keys: list[tuple[uuid.UUID, int]],
+    ) -> dict[tuple[uuid.UUID, int], list[Member]]:
+        found: dict[tuple[uuid.UUID, int], list[Member]] = {}
+        for first in {first for _, first in keys}:
+            ids = [branch_id for branch_id, f in keys if f == first]
+            grouped = await run(service.members_by_branches, branch_ids=ids, first=first)
+            found |= {(branch_id, first): grouped.get(branch_id, []) for branch_id in ids}
+        return found
+
+    async def meetings_by_branch(
+        keys: list[tuple[uuid.UUID, When]],
+    ) -> dict[tuple[uuid.UUID, When], list[Meeting]]:
+        found: dict[tuple[uuid.UUID, When], list[Meeting]] = {}
+        for when in {when for _, when in keys}:
+            ids = [branch_id for branch_id, w in keys if w == when]
+            grouped = await run(service.meetings_by_branches, branch_ids=ids, when=when, now=now)
+            found |= {(branch_id, when): grouped.get(branch_id, []) for branch_id in ids}
+        return found
+
+    return HandbookLoaders(
+        branch_by_id=_loader(branches, None),
+        organisation_by_id=_loader(
+            lambda ids: run(tenants_service.organisations_by_ids, ids=ids), None
+        ),
+        member_by_id=_loader(lambda ids: run(service.members_by_ids, ids=ids), None),
+        members_by_branch=_loader(members_by_branch, list),
+        member_count_by_branch=_loader(
+            lambda ids: run(service.count_members_by_branches, branch_ids=ids), 0
+        ),
+        meetings_by_branch=_loader(meetings_by_branch, list),
+        attendance_by_meeting=_loader(
+            lambda ids: run(service.attendance_by_meetings, meeting_ids=ids), list
+        ),
+        drafts_by_branch=_loader(lambda ids: run(service.drafts_by_branches, branch_ids=ids), list),
+        comments_by_resolution=_loader(
+            lambda ids: run(service.comments_by_resolutions, resolution_ids=ids), list
+        ),
+    )

@@ -1,0 +1,281 @@
+"""GraphQL types of the handbook; each wraps its row and resolves relations through loaders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from schema.errors import bad_input
+from schema.permissions import Permission, requires
+from schema.relay import encode_cursor, encode_id
+from schema.tenants.types import Organisation
+from tenants.handbook import models
+from tenants.handbook.service import When
+from tenants.models import Branch as BranchRow
+
+MAX_PAGE = 100
+
+MemberStatus = strawberry.enum(models.MemberStatus, name="MemberStatus")
+MeetingStatus = strawberry.enum(models.MeetingStatus, name="MeetingStatus")
+AttendanceStatus = strawberry.enum(models.AttendanceStatus, name="AttendanceStatus")
+NoticeKind = strawberry.enum(models.NoticeKind, name="NoticeKind")
+ResolutionStatus = strawberry.enum(models.ResolutionStatus, name="ResolutionStatus")
+MeetingWhen = strawberry.enum(When, name="MeetingWhen")
+
+
+def check_first(first: int) -> int:
+    """Page sizes run from 1 to 100."""
+    if not 1 <= first <= MAX_PAGE:
+        raise bad_input(f"'first' must be between 1 and {MAX_PAGE}; got {first}.")
+    return first
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class MemberEdge:
+    cursor: str
+    node: Member
+
+
+@strawberry.type
+class MemberConnection:
+    edges: list[MemberEdge]
+    page_info: PageInfo
+    total_count: int
+
+    @classmethod
+    def from_rows(cls, rows: list[models.Member], *, has_next: bool, total: int) -> MemberConnection:
+        edges = [
+            MemberEdge(cursor=encode_cursor(row.full_name, row.id), node=Member.from_model(row))
+            for row in rows
+        ]
+        return cls(
+            edges=edges,
+            page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+            total_count=total,
+        )
+
+
+@strawberry.type(description="A party member (đảng viên) of the tenant.")
+class Member:
+    row: strawberry.Private[models.Member]
+    id: strawberry.ID
+    full_name: str
+    birth_year: int
+    joined_on: dt.date
+    position: str
+    status: MemberStatus  # type: ignore[valid-type]
+
+    @strawberry.field(extensions=requires(Permission.READ_MEMBER_DETAILS))
+    def is_religious_believer(self) -> bool:
+        return self.row.is_religious_believer
+
+    @strawberry.field
+    async def branch(self, info: Info) -> Branch:
+        row = await info.context.loaders.branch_by_id.load(self.row.branch_id)
+        return Branch.from_model(row)
+
+    @classmethod
+    def from_model(cls, row: models.Member) -> Member:
+        return cls(
+            row=row,
+            id=encode_id("Member", row.id),
+            full_name=row.full_name,
+            birth_year=row.birth_year,
+            joined_on=row.joined_on,
+            position=row.position,
+            status=models.MemberStatus(row.status),
+        )
+
+
+@strawberry.type(description="A party branch (chi bộ), where members meet monthly.")
+class Branch:
+    row: strawberry.Private[BranchRow]
+    id: strawberry.ID
+    name: str
+
+    @strawberry.field
+    async def organisation(self, info: Info) -> Organisation:
+        row = await info.context.loaders.organisation_by_id.load(self.row.organisation_id)
+        return Organisation.from_model(row)
+
+    @strawberry.field
+    async def member_count(self, info: Info) -> int:
+        return int(await info.context.loaders.member_count_by_branch.load(self.row.id))
+
+    @strawberry.field(description="The branch's first members by name; page on with Query.members.")
+    async def members(self, info: Info, first: int = 20) -> MemberConnection:
+        size = check_first(first)
+        loaders = info.context.loaders
+        rows = await loaders.members_by_branch.load((self.row.id, size))
+        total = await loaders.member_count_by_branch.load(self.row.id)
+        return MemberConnection.from_rows(rows, has_next=total > len(rows), total=total)
+
+    @strawberry.field
+    async def meetings(
+        self, info: Info, when: MeetingWhen = When.UPCOMING  # type: ignore[valid-type]
+    ) -> list[Meeting]:
+        rows = await info.context.loaders.meetings_by_branch.load((self.row.id, When(when)))
+        return [Meeting.from_model(row) for row in rows]
+
+    @strawberry.field
+    async def draft_resolutions(self, info: Info) -> list[DraftResolution]:
+        rows = await info.context.loaders.drafts_by_branch.load(self.row.id)
+        return [DraftResolution.from_model(row) for row in rows]
+
+    @classmethod
+    def from_model(cls, row: BranchRow) -> Branch:
+        return cls(row=row, id=encode_id("Branch", row.id), name=row.name)
+
+
+@strawberry.type
+class AttendanceRecord:
+    row: strawberry.Private[models.Attendance]
+    status: AttendanceStatus  # type: ignore[valid-type]
+    recorded_at: dt.datetime
+
+    @strawberry.field
+    async def member(self, info: Info) -> Member:
+        return Member.from_model(await info.context.loaders.member_by_id.load(self.row.member_id))
+
+
+@strawberry.type(description="A branch meeting: time, place, agenda, attendance.")
+class Meeting:
+    row: strawberry.Private[models.Meeting]
+    id: strawberry.ID
+    title: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    place: str
+    agenda: str
+    status: MeetingStatus  # type: ignore[valid-type]
+    cancel_reason: str | None
+
+    @strawberry.field
+    async def branch(self, info: Info) -> Branch:
+        return Branch.from_model(await info.context.loaders.branch_by_id.load(self.row.branch_id))
+
+    @strawberry.field
+    async def attendance(self, info: Info) -> list[AttendanceRecord]:
+        rows = await info.context.loaders.attendance_by_meeting.load(self.row.id)
+        return [
+            AttendanceRecord(
+                row=row, status=models.AttendanceStatus(row.status), recorded_at=row.recorded_at
+            )
+            for row in rows
+        ]
+
+    @classmethod
+    def from_model(cls, row: models.Meeting) -> Meeting:
+        return cls(
+            row=row,
+            id=encode_id("Meeting", row.id),
+            title=row.title,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            place=row.place,
+            agenda=row.agenda,
+            status=models.MeetingStatus(row.status),
+            cancel_reason=row.cancel_reason,
+        )
+
+
+@strawberry.type(description="A party or government task for the whole tenant or one branch.")
+class Notice:
+    row: strawberry.Private[models.Notice]
+    id: strawberry.ID
+    kind: NoticeKind  # type: ignore[valid-type]
+    title: str
+    body: str
+    published_at: dt.datetime
+
+    @strawberry.field(description="The branch addressed, or null for the whole tenant.")
+    async def branch(self, info: Info) -> Branch | None:
+        if self.row.branch_id is None:
+            return None
+        return Branch.from_model(await info.context.loaders.branch_by_id.load(self.row.branch_id))
+
+    @classmethod
+    def from_model(cls, row: models.Notice) -> Notice:
+        return cls(
+            row=row,
+            id=encode_id("Notice", row.id),
+            kind=models.NoticeKind(row.kind),
+            title=row.title,
+            body=row.body,
+            published_at=row.published_at,
+        )
+
+
+@strawberry.type(description="A party document, e.g. Resolution 21-NQ/TW.")
+class Document:
+    id: strawberry.ID
+    number: str
+    title: str
+    issued_on: dt.date
+    summary: str
+
+    @classmethod
+    def from_model(cls, row: models.Document) -> Document:
+        return cls(
+            id=encode_id("Document", row.id),
+            number=row.number,
+            title=row.title,
+            issued_on=row.issued_on,
+            summary=row.summary,
+        )
+
+
+@strawberry.type
+class ResolutionComment:
+    row: strawberry.Private[models.ResolutionComment]
+    id: strawberry.ID
+    body: str
+    created_at: dt.datetime
+
+    @strawberry.field
+    async def author(self, info: Info) -> Member:
+        return Member.from_model(await info.context.loaders.member_by_id.load(self.row.author_id))
+
+    @classmethod
+    def from_model(cls, row: models.ResolutionComment) -> ResolutionComment:
+        return cls(
+            row=row, id=encode_id("ResolutionComment", row.id), body=row.body, created_at=row.created_at
+        )
+
+
+@strawberry.type(description="A draft branch resolution open to members' comments.")
+class DraftResolution:
+    row: strawberry.Private[models.DraftResolution]
+    id: strawberry.ID
+    title: str
+    body: str
+    status: ResolutionStatus  # type: ignore[valid-type]
+    closes_at: dt.datetime
+
+    @strawberry.field
+    async def comments(self, info: Info) -> list[ResolutionComment]:
+        rows = await info.context.loaders.comments_by_resolution.load(self.row.id)
+        return [ResolutionComment.from_model(row) for row in rows]
+
+    @classmethod
+    def from_model(cls, row: models.DraftResolution) -> DraftResolution:
+        return cls(
+            row=row,
+            id=encode_id("DraftResolution", row.id),
+            title=row.title,
+            body=row.body,
+            status=models.ResolutionStatus(row.status),
+            closes_at=row.closes_at,
+        )
+
+
+PageSize = Annotated[int, strawberry.argument(description="1 to 100.")]

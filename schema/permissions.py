@@ -1,0 +1,82 @@
+"""Declared permissions: each field names one, each role holds a fixed set.
+
+Example::
+
+    @strawberry.field(permission_classes=[Requires(Permission.READ_HANDBOOK)])
+    async def notices(self, info: Info) -> list[Notice]: ...
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from strawberry.permission import BasePermission, PermissionExtension
+from strawberry.types import Info
+
+from schema.errors import PilotGraphError, unauthenticated
+from tenants.types import Role
+
+
+class Permission(StrEnum):
+    READ_HANDBOOK = "read_handbook"
+    READ_MEMBER_DETAILS = "read_member_details"
+    MANAGE_MEETINGS = "manage_meetings"
+    PUBLISH_NOTICES = "publish_notices"
+    COMMENT_ON_DRAFTS = "comment_on_drafts"
+
+
+_READ = {Permission.READ_HANDBOOK}
+_MANAGE = {
+    Permission.READ_HANDBOOK,
+    Permission.READ_MEMBER_DETAILS,
+    Permission.MANAGE_MEETINGS,
+    Permission.PUBLISH_NOTICES,
+}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.MEMBER: frozenset(_READ | {Permission.COMMENT_ON_DRAFTS}),
+    Role.BRANCH_SECRETARY: frozenset(_MANAGE | {Permission.COMMENT_ON_DRAFTS}),
+    Role.TENANT_ADMIN: frozenset(_MANAGE | {Permission.COMMENT_ON_DRAFTS}),
+    Role.PROVINCE_ADMIN: frozenset(_MANAGE),
+    Role.AUDITOR: frozenset(_READ | {Permission.READ_MEMBER_DETAILS}),
+}
+
+
+def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
+    granted: set[Permission] = set()
+    for role in roles:
+        granted |= ROLE_PERMISSIONS[role]
+    return frozenset(granted)
+
+
+class Requires(BasePermission):
+    """Allow the field only to a signed-in principal, on a tenant, whose roles grant it."""
+
+    def __init__(self, permission: Permission, *, needs_tenant: bool = True) -> None:
+        self.permission = permission
+        self.needs_tenant = needs_tenant
+
+    def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
+        context = info.context
+        if context.principal is None:
+            raise unauthenticated()
+        if self.needs_tenant and context.tenant is None:
+            raise PilotGraphError(
+                "TENANT_REQUIRED",
+                "Choose a tenant: use /t/{tenant}/graphql or the X-Tenant header.",
+            )
+        if self.permission not in permissions_of(context.principal.roles):
+            raise PilotGraphError(
+                "FORBIDDEN", f"Your role does not allow {self.permission.value.replace('_', ' ')}."
+            )
+        return True
+
+
+def requires(permission: Permission, *, needs_tenant: bool = True) -> list[PermissionExtension]:
+    """The field extensions that enforce ``permission``; use as ``extensions=requires(...)``."""
+    return [
+        PermissionExtension(
+            permissions=[Requires(permission, needs_tenant=needs_tenant)], use_directives=False
+        )
+    ]

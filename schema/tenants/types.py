@@ -1,0 +1,61 @@
+"""GraphQL types of the hierarchy: province, tenant, organisation."""
+
+from __future__ import annotations
+
+
+import strawberry
+from strawberry.types import Info
+
+from schema.relay import encode_id
+from tenants import service
+from tenants.models import Organisation as OrganisationRow
+from tenants.models import TenantKind
+from tenants.registry import TenantInfo
+
+TenantKindType = strawberry.enum(TenantKind, name="TenantKind")
+
+
+@strawberry.type
+class Province:
+    slug: str
+    name: str
+    timezone: str
+
+
+@strawberry.type(description="A district-level party committee: the unit of tenancy.")
+class Tenant:
+    slug: str
+    name: str
+    kind: TenantKindType  # type: ignore[valid-type]
+    province: Province
+
+    @strawberry.field(description="Grassroots party organisations of the tenant.")
+    async def organisation_count(self, info: Info) -> int:
+        return await info.context.run(service.count_organisations)
+
+    @strawberry.field(description="Party members of the tenant.")
+    async def member_count(self, info: Info) -> int:
+        return await info.context.run(service.count_members)
+
+    @classmethod
+    def from_info(cls, tenant: TenantInfo) -> Tenant:
+        return cls(
+            slug=tenant.id,
+            name=tenant.name,
+            kind=TenantKind(tenant.kind),
+            province=Province(
+                slug=tenant.province_id, name=tenant.province_name, timezone=tenant.timezone
+            ),
+        )
+
+
+@strawberry.type(description="A grassroots party organisation (Đảng bộ/Chi bộ cơ sở).")
+class Organisation:
+    id: strawberry.ID
+    name: str
+
+    @classmethod
+    def from_model(cls, row: OrganisationRow) -> Organisation:
+        return cls(id=encode_id("Organisation", row.id), name=row.name)
+
+

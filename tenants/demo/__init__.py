@@ -1,0 +1,1 @@
+"""The Ninh Binh demo province: deterministic synthetic data shaped by the pilot's facts."""

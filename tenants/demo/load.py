@@ -1,0 +1,96 @@
+"""``pilotgraph demo load``: write the demo province, one transaction per tenant, idempotently."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tenants.db import scope_session
+from tenants.demo.build import TenantRows, build_tenant
+from tenants.demo.province import PROVINCE_ID, PROVINCE_NAME, TENANTS, TIMEZONE, DemoTenant
+from tenants.handbook.models import (
+    Attendance,
+    Document,
+    DraftResolution,
+    Meeting,
+    Member,
+    Notice,
+    ResolutionComment,
+)
+from tenants.models import Branch, Organisation, Province, Tenant
+
+DEMO_SEED = 20240521
+CHUNK = 5_000
+Progress = Callable[[str, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    loaded: list[str]
+    skipped: list[str]
+
+
+async def load_demo(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    today: dt.date,
+    progress: Progress | None = None,
+    seed: int = DEMO_SEED,
+) -> LoadReport:
+    """Load every demo tenant not already loaded; a tenant is all or nothing."""
+    async with sessionmaker() as session:
+        if await session.get(Province, PROVINCE_ID) is None:
+            session.add(Province(id=PROVINCE_ID, name=PROVINCE_NAME, timezone=TIMEZONE))
+            await session.commit()
+    loaded, skipped = [], []
+    for tenant in TENANTS:
+        if await _load_tenant(sessionmaker, tenant, seed=seed, today=today):
+            loaded.append(tenant.slug)
+        else:
+            skipped.append(tenant.slug)
+        if progress:
+            progress(tenant.slug, tenant.members)
+    return LoadReport(loaded=loaded, skipped=skipped)
+
+
+async def _load_tenant(
+    sessionmaker: async_sessionmaker[AsyncSession], tenant: DemoTenant, *, seed: int, today: dt.date
+) -> bool:
+    async with scope_session(sessionmaker(), tenant.slug) as session:
+        count = select(func.count()).select_from(Member).where(Member.tenant_id == tenant.slug)
+        if await session.get(Tenant, tenant.slug) is not None and await session.scalar(count):
+            return False
+        if await session.get(Tenant, tenant.slug) is None:
+            session.add(
+                Tenant(
+                    id=tenant.slug,
+                    province_id=PROVINCE_ID,
+                    name=tenant.name,
+                    kind=tenant.kind.value,
+                )
+            )
+            await session.flush()
+        await _insert_rows(session, build_tenant(tenant, seed=seed, today=today))
+        await session.commit()
+    return True
+
+
+async def _insert_rows(session: AsyncSession, rows: TenantRows) -> None:
+    plan = (
+        (Organisation, rows.organisations),
+        (Branch, rows.branches),
+        (Member, rows.members),
+        (Meeting, rows.meetings),
+        (Attendance, rows.attendance),
+        (Notice, rows.notices),
+        (Document, rows.documents),
+        (DraftResolution, rows.drafts),
+        (ResolutionComment, rows.comments),
+    )
+    for model, values in plan:
+        for start in range(0, len(values), CHUNK):
+            await session.execute(insert(model), values[start : start + CHUNK])

