@@ -22,8 +22,6 @@ async def readyz(request: Request) -> JSONResponse:
     try:
         async with asyncio.timeout(READY_TIMEOUT_S), state.engine.connect() as conn:
             await conn.execute(text("SELECT 1"))
-    except (TimeoutError, OSError, Exception) as exc:  # noqa: BLE001 - any failure means unready
-        return JSONResponse(
-            {"status": "unready", "reason": type(exc).__name__}, status_code=503
-        )
+    except (TimeoutError, OSError, Exception) as exc:
+        return JSONResponse({"status": "unready", "reason": type(exc).__name__}, status_code=503)
     return JSONResponse({"status": "ready", "tenants": len(state.registry.all())})

@@ -34,7 +34,9 @@ async def create_app_role(admin_url: str, *, name: str, password: str | None) ->
             await conn.execute(text(f'GRANT CONNECT ON DATABASE "{database}" TO {name}'))
             await conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {name}"))
             await conn.execute(
-                text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {name}")
+                text(
+                    f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {name}"
+                )
             )
             await conn.execute(
                 text(

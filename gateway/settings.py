@@ -26,7 +26,9 @@ class SettingsError(RuntimeError):
 class Settings(BaseSettings):
     """Everything the gateway reads from its environment."""
 
-    model_config = SettingsConfigDict(env_prefix="PILOTGRAPH_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="PILOTGRAPH_", extra="ignore", frozen=True, populate_by_name=True
+    )
 
     environment: Environment = Environment.DEVELOPMENT
     database_url: SecretStr = Field(

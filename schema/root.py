@@ -61,7 +61,7 @@ def build_schema() -> Schema:
     return Schema(
         query=Query,
         mutation=Mutation,
-        extensions=[MaskUnexpectedErrors(should_mask_error=_should_mask)],
+        extensions=[lambda: MaskUnexpectedErrors(should_mask_error=_should_mask)],
     )
 
 

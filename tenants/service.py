@@ -32,7 +32,9 @@ async def list_branches(
     return (await session.scalars(query.order_by(Branch.name, Branch.id))).all()
 
 
-async def get_branch(*, session: AsyncSession, tenant_id: str, branch_id: uuid.UUID) -> Branch | None:
+async def get_branch(
+    *, session: AsyncSession, tenant_id: str, branch_id: uuid.UUID
+) -> Branch | None:
     """One branch of the tenant, or None."""
     return await session.get(Branch, (tenant_id, branch_id))
 
@@ -49,7 +51,9 @@ async def organisations_by_ids(
 
 async def count_organisations(*, session: AsyncSession, tenant_id: str) -> int:
     """How many grassroots organisations the tenant has."""
-    query = select(func.count()).select_from(Organisation).where(Organisation.tenant_id == tenant_id)
+    query = (
+        select(func.count()).select_from(Organisation).where(Organisation.tenant_id == tenant_id)
+    )
     return int(await session.scalar(query) or 0)
 
 

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import tenants.handbook.models  # noqa: F401  (registers the handbook tables)
+import tenants.handbook.models
 import tenants.models  # noqa: F401  (registers the hierarchy tables)
 from tenants.db import Base
 

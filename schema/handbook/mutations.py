@@ -113,8 +113,6 @@ async def _attempt(
         return None, _user_error(exc)
 
 
-
-
 @strawberry.type
 class HandbookMutation:
     @strawberry.mutation(extensions=requires(Permission.MANAGE_MEETINGS))
@@ -180,8 +178,10 @@ class HandbookMutation:
                 )
                 for mark in input.marks
             ]
-            return {"meeting_id": decode_id("Meeting", input.meeting_id, field="meetingId"),
-                    "marks": marks}
+            return {
+                "meeting_id": decode_id("Meeting", input.meeting_id, field="meetingId"),
+                "marks": marks,
+            }
 
         actor = await ctx.actor()
         row, errors = await _attempt(
@@ -195,9 +195,15 @@ class HandbookMutation:
         ctx = info.context
 
         def parse() -> dict[str, Any]:
-            branch = decode_id("Branch", input.branch_id, field="branchId") if input.branch_id else None
-            return {"kind": input.kind.value, "title": input.title, "body": input.body,
-                    "branch_id": branch}
+            branch = (
+                decode_id("Branch", input.branch_id, field="branchId") if input.branch_id else None
+            )
+            return {
+                "kind": input.kind.value,
+                "title": input.title,
+                "body": input.body,
+                "branch_id": branch,
+            }
 
         actor = await ctx.actor()
         row, errors = await _attempt(

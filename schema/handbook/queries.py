@@ -26,25 +26,31 @@ from tenants.handbook import service
 from tenants.handbook.service import MemberFilter, When
 
 
-
 def _invalid(exc: InvalidId) -> PilotGraphError:
     return PilotGraphError(exc.code, exc.message)
 
 
 @strawberry.type
 class HandbookQuery:
-    @strawberry.field(extensions=requires(Permission.READ_HANDBOOK), description="The signed-in member, if a member.")
+    @strawberry.field(
+        extensions=requires(Permission.READ_HANDBOOK),
+        description="The signed-in member, if a member.",
+    )
     async def me(self, info: Info) -> Member | None:
         actor = await info.context.actor()
         if actor.member_id is None:
             return None
         return Member.from_model(await info.context.loaders.member_by_id.load(actor.member_id))
 
-    @strawberry.field(extensions=requires(Permission.READ_HANDBOOK), description="The tenant the request acts on.")
+    @strawberry.field(
+        extensions=requires(Permission.READ_HANDBOOK), description="The tenant the request acts on."
+    )
     def tenant(self, info: Info) -> Tenant:
         return Tenant.from_info(info.context.tenant)
 
-    @strawberry.field(extensions=requires(Permission.READ_HANDBOOK), description="Branches the caller may read.")
+    @strawberry.field(
+        extensions=requires(Permission.READ_HANDBOOK), description="Branches the caller may read."
+    )
     async def branches(self, info: Info) -> list[Branch]:
         actor = await info.context.actor()
         scope = None if actor.sees_whole_tenant else [actor.branch_id] if actor.branch_id else []
@@ -63,7 +69,10 @@ class HandbookQuery:
         row = await info.context.loaders.branch_by_id.load(branch_id)
         return Branch.from_model(row) if row else None
 
-    @strawberry.field(extensions=requires(Permission.READ_HANDBOOK), description="Members by name, a Relay connection.")
+    @strawberry.field(
+        extensions=requires(Permission.READ_HANDBOOK),
+        description="Members by name, a Relay connection.",
+    )
     async def members(
         self,
         info: Info,
@@ -94,7 +103,10 @@ class HandbookQuery:
         )
         return MemberConnection.from_rows(list(page.rows), has_next=page.has_next, total=page.total)
 
-    @strawberry.field(extensions=requires(Permission.READ_HANDBOOK), description="Upcoming (nearest first) or past.")
+    @strawberry.field(
+        extensions=requires(Permission.READ_HANDBOOK),
+        description="Upcoming (nearest first) or past.",
+    )
     async def meetings(
         self,
         info: Info,
@@ -132,7 +144,10 @@ class HandbookQuery:
         )
         return [Notice.from_model(row) for row in rows]
 
-    @strawberry.field(extensions=requires(Permission.READ_HANDBOOK), description="Newest first; search number or title.")
+    @strawberry.field(
+        extensions=requires(Permission.READ_HANDBOOK),
+        description="Newest first; search number or title.",
+    )
     async def documents(
         self, info: Info, first: int = 20, search: str | None = None
     ) -> list[Document]:

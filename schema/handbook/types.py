@@ -52,14 +52,18 @@ class MemberConnection:
     total_count: int
 
     @classmethod
-    def from_rows(cls, rows: list[models.Member], *, has_next: bool, total: int) -> MemberConnection:
+    def from_rows(
+        cls, rows: list[models.Member], *, has_next: bool, total: int
+    ) -> MemberConnection:
         edges = [
             MemberEdge(cursor=encode_cursor(row.full_name, row.id), node=Member.from_model(row))
             for row in rows
         ]
         return cls(
             edges=edges,
-            page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+            page_info=PageInfo(
+                has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None
+            ),
             total_count=total,
         )
 
@@ -121,7 +125,9 @@ class Branch:
 
     @strawberry.field
     async def meetings(
-        self, info: Info, when: MeetingWhen = When.UPCOMING  # type: ignore[valid-type]
+        self,
+        info: Info,
+        when: MeetingWhen = When.UPCOMING,  # type: ignore[valid-type]
     ) -> list[Meeting]:
         rows = await info.context.loaders.meetings_by_branch.load((self.row.id, When(when)))
         return [Meeting.from_model(row) for row in rows]
@@ -248,7 +254,10 @@ class ResolutionComment:
     @classmethod
     def from_model(cls, row: models.ResolutionComment) -> ResolutionComment:
         return cls(
-            row=row, id=encode_id("ResolutionComment", row.id), body=row.body, created_at=row.created_at
+            row=row,
+            id=encode_id("ResolutionComment", row.id),
+            body=row.body,
+            created_at=row.created_at,
         )
 
 

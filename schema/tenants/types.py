@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import strawberry
 from strawberry.types import Info
 
@@ -57,5 +56,3 @@ class Organisation:
     @classmethod
     def from_model(cls, row: OrganisationRow) -> Organisation:
         return cls(id=encode_id("Organisation", row.id), name=row.name)
-
-

@@ -78,7 +78,9 @@ def build_tenant(tenant: DemoTenant, *, seed: int, today: dt.date) -> TenantRows
     t = tenant.slug
     for org_name in _organisation_names(rng, tenant):
         org_id = _uuid(rng)
-        rows.organisations.append({"tenant_id": t, "id": org_id, "parent_id": None, "name": org_name})
+        rows.organisations.append(
+            {"tenant_id": t, "id": org_id, "parent_id": None, "name": org_name}
+        )
         for k in range(1, rng.randint(2, 6) + 1):
             label = f"Chi bộ thôn {k}" if org_name.startswith("Đảng bộ") else f"Chi bộ số {k}"
             rows.branches.append(

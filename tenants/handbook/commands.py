@@ -157,7 +157,9 @@ async def record_attendance(
     if meeting.status == MeetingStatus.CANCELLED.value:
         raise Conflict("Attendance cannot be recorded for a cancelled meeting.", field="meetingId")
     if meeting.starts_at > now:
-        raise Conflict("Attendance can be recorded once the meeting has started.", field="meetingId")
+        raise Conflict(
+            "Attendance can be recorded once the meeting has started.", field="meetingId"
+        )
     member_ids = [member_id for member_id, _ in marks]
     if not marks or len(marks) > MAX_ATTENDANCE_ROWS:
         raise InvalidInput(f"Give 1 to {MAX_ATTENDANCE_ROWS} marks.", field="marks")

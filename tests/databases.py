@@ -1,0 +1,64 @@
+"""Fresh databases per test run: a SQLite file, and a PostgreSQL database with the app role."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import asyncpg  # type: ignore[import-untyped]
+
+from gateway import migrate
+from gateway.roles import create_app_role
+
+PG_HOST = os.environ.get("PILOTGRAPH_TEST_PG_HOST", "127.0.0.1")
+PG_ADMIN = f"postgresql+asyncpg://postgres@{PG_HOST}:5432"
+APP_ROLE = "pilotgraph_app"
+
+
+@dataclass(frozen=True)
+class TestDatabase:
+    backend: str
+    app_url: str  # what the gateway connects as (no BYPASSRLS on PostgreSQL)
+    admin_url: str  # owner: migrations, test set-up
+    name: str
+
+
+async def postgres_reachable() -> str | None:
+    """None when PostgreSQL answers, else the reason."""
+    try:
+        conn = await asyncpg.connect(host=PG_HOST, user="postgres", database="postgres", timeout=5)
+    except (OSError, asyncpg.PostgresError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    await conn.close()
+    return None
+
+
+async def create_postgres() -> TestDatabase:
+    name = f"pilotgraph_test_{uuid.uuid4().hex[:10]}"
+    conn = await asyncpg.connect(host=PG_HOST, user="postgres", database="postgres")
+    try:
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    admin = f"{PG_ADMIN}/{name}"
+    await asyncio.to_thread(migrate.upgrade, admin)
+    await create_app_role(admin, name=APP_ROLE, password=None)
+    return TestDatabase("postgresql", f"postgresql+asyncpg://{APP_ROLE}@{PG_HOST}:5432/{name}",
+                        admin, name)  # fmt: skip
+
+
+async def drop_postgres(db: TestDatabase) -> None:
+    conn = await asyncpg.connect(host=PG_HOST, user="postgres", database="postgres")
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
+async def create_sqlite(directory: Path) -> TestDatabase:
+    url = f"sqlite+aiosqlite:///{directory / 'pilotgraph.db'}"
+    await asyncio.to_thread(migrate.upgrade, url)
+    return TestDatabase("sqlite", url, url, str(directory))
