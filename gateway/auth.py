@@ -50,7 +50,12 @@ class TokenVerifier:
         self._settings = settings
         self._secret = settings.hs256_secret
         self._jwks = (
-            jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=settings.jwks_cache_s)
+            jwt.PyJWKClient(
+                settings.jwks_url,
+                cache_keys=True,
+                lifespan=settings.jwks_cache_s,
+                cooldown_duration=settings.jwks_refresh_cooldown_s,
+            )
             if settings.jwks_url
             else None
         )

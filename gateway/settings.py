@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = None
     jwks_url: str | None = None
     jwks_cache_s: int = Field(default=300, ge=0)
+    # An unknown kid refetches the JWKS at most this often (a flood of bogus kids cannot hammer the IdP).
+    jwks_refresh_cooldown_s: float = Field(default=30.0, ge=0)
     jwt_issuer: str = "pilotgraph-dev"
     jwt_audience: str = "pilotgraph"
     jwt_leeway_s: int = Field(default=30, ge=0)

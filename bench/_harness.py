@@ -1,0 +1,406 @@
+"""Shared bench helpers.
+
+A throw-away PostgreSQL database, servers run as subprocesses on 127.0.0.1, a closed-loop load
+driver (N asyncio clients over one httpx pool, bounded by a deadline), CPU accounting read from
+``/proc``, and the bare Starlette app used as a baseline (``bare_app``, served by uvicorn).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+PG_PORT = 5432
+PG_SUPERUSER = "postgres"
+BARE_PAYLOADS_ENV = "PILOTGRAPH_BENCH_BARE_PAYLOADS"
+DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+REQUEST_TIMEOUT_S = 10.0
+
+Check = Callable[[httpx.Response], str | None]
+
+
+class BenchError(RuntimeError):
+    """The bench could not set up or run what it measures."""
+
+
+# --- database -------------------------------------------------------------------------------
+
+
+def fresh_db_name(prefix: str) -> str:
+    """A database name nobody else uses: prefix, time, random suffix."""
+    name = f"{prefix}_{time.strftime('%Y%m%d_%H%M%S')}_{uuid.uuid4().hex[:6]}"
+    if not DB_NAME.match(name):
+        raise ValueError(f"invalid database name {name!r}")
+    return name
+
+
+def pg_url(database: str, user: str) -> str:
+    """The SQLAlchemy URL of ``database`` on the local server, as ``user`` (trust auth)."""
+    return f"postgresql+asyncpg://{user}@{HOST}:{PG_PORT}/{database}"
+
+
+async def _admin_execute(sql: str) -> None:
+    conn = await asyncpg.connect(
+        host=HOST, port=PG_PORT, user=PG_SUPERUSER, database="postgres", timeout=5
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+async def create_database(name: str) -> None:
+    if not DB_NAME.match(name):
+        raise ValueError(f"invalid database name {name!r}")
+    await _admin_execute(f'CREATE DATABASE "{name}"')
+
+
+async def drop_database(name: str) -> None:
+    if not DB_NAME.match(name):
+        raise ValueError(f"invalid database name {name!r}")
+    await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def backend_pids(database: str) -> list[int]:
+    """PIDs of the PostgreSQL backends currently connected to ``database``."""
+    conn = await asyncpg.connect(
+        host=HOST, port=PG_PORT, user=PG_SUPERUSER, database="postgres", timeout=5
+    )
+    try:
+        rows = await conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            database,
+        )
+    finally:
+        await conn.close()
+    return [int(row["pid"]) for row in rows]
+
+
+# --- subprocesses ---------------------------------------------------------------------------
+
+
+def clean_env(overrides: Mapping[str, str]) -> dict[str, str]:
+    """The parent's environment without any PilotGraph settings, plus ``overrides``."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("PILOTGRAPH_") and key != "DATABASE_URL"
+    }
+    env.update(overrides)
+    return env
+
+
+def run_cli(args: Sequence[str], env: Mapping[str, str], timeout_s: float) -> str:
+    """Run ``pilotgraph ARGS``; its stdout, or :class:`BenchError` with its stderr."""
+    argv = [str(BIN / "pilotgraph"), *args]
+    done = subprocess.run(
+        argv, cwd=REPO_ROOT, env=dict(env), capture_output=True, text=True,
+        timeout=timeout_s, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip()[-2000:]
+        raise BenchError(f"pilotgraph {' '.join(args)} exited {done.returncode}:\n{tail}")
+    return done.stdout.strip()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass
+class Server:
+    name: str
+    port: int
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def log_tail(self, chars: int = 3000) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+
+def start_server(
+    name: str, argv: Sequence[str], env: Mapping[str, str], log_dir: Path, port: int
+) -> Server:
+    """Start ``argv`` with stdout and stderr going to ``log_dir/name.log``."""
+    log = log_dir / f"{name}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            list(argv), cwd=REPO_ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT
+        )
+    return Server(name=name, port=port, process=process, log=log)
+
+
+async def wait_ready(server: Server, path: str, timeout_s: float = 60.0) -> None:
+    """Poll ``path`` until it answers 200; fail if the process exits or time runs out."""
+    deadline = time.monotonic() + timeout_s
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=2.0, trust_env=False) as c:
+        while time.monotonic() < deadline:
+            if server.process.poll() is not None:
+                raise BenchError(f"{server.name} exited early:\n{server.log_tail()}")
+            try:
+                if (await c.get(path)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.2)
+    raise BenchError(f"{server.name} not ready after {timeout_s:.0f} s:\n{server.log_tail()}")
+
+
+def stop_server(server: Server, timeout_s: float = 15.0) -> None:
+    """SIGTERM, then SIGKILL if it does not exit in time (this process's child only)."""
+    if server.process.poll() is not None:
+        return
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        server.process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        server.process.wait(timeout=5)
+
+
+# --- CPU accounting -------------------------------------------------------------------------
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of one process (0 if it is gone)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def processes_cpu_s(pids: Sequence[int]) -> float:
+    return sum(process_cpu_s(pid) for pid in pids)
+
+
+@dataclass(frozen=True)
+class CpuSnapshot:
+    server_s: float
+    database_s: float
+    client_s: float
+
+
+@dataclass(frozen=True)
+class CpuProbe:
+    """Whose CPU a scenario is charged for: the server process and, if any, the database's
+    backends (PostgreSQL forks one process per connection)."""
+
+    server_pid: int
+    database: str | None = None
+
+    async def pids(self) -> list[int]:
+        return await backend_pids(self.database) if self.database else []
+
+    def snapshot(self, db_pids: Sequence[int]) -> CpuSnapshot:
+        return CpuSnapshot(
+            server_s=process_cpu_s(self.server_pid),
+            database_s=processes_cpu_s(db_pids),
+            client_s=time.process_time(),
+        )
+
+
+# --- load driver ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    url: str
+    body: bytes
+    headers: Mapping[str, str]
+    check: Check
+
+
+@dataclass
+class Run:
+    latencies_s: list[float] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    requests: int
+    failures: Counter[str]
+    elapsed_s: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    server_cpu_ms: float  # per request
+    database_cpu_ms: float  # per request
+    client_cpu_ms: float  # per request
+    concurrency: int
+
+
+def make_client(concurrency: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return httpx.AsyncClient(limits=limits, timeout=REQUEST_TIMEOUT_S, trust_env=False)
+
+
+async def _one(client: httpx.AsyncClient, scenario: Scenario) -> str | None:
+    try:
+        response = await client.post(scenario.url, content=scenario.body, headers=scenario.headers)
+    except httpx.HTTPError as exc:
+        return f"{type(exc).__name__}: {exc}"[:300]
+    return scenario.check(response)
+
+
+async def _worker(client: httpx.AsyncClient, scenario: Scenario, deadline: float, run: Run) -> None:
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        problem = await _one(client, scenario)
+        run.latencies_s.append(time.perf_counter() - start)
+        if problem is not None:
+            run.failures[problem] += 1
+
+
+async def drive(
+    client: httpx.AsyncClient, scenario: Scenario, concurrency: int, duration_s: float
+) -> Run:
+    """``concurrency`` clients, each sending its next request when the last one answers."""
+    run = Run()
+    start = time.perf_counter()
+    deadline = start + duration_s
+    await asyncio.gather(*(_worker(client, scenario, deadline, run) for _ in range(concurrency)))
+    run.elapsed_s = time.perf_counter() - start
+    return run
+
+
+def percentile(sorted_values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of already sorted values (q in 0..1)."""
+    if not sorted_values:
+        return math.nan
+    rank = max(1, math.ceil(q * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def summarize(
+    scenario: Scenario, run: Run, before: CpuSnapshot, after: CpuSnapshot, concurrency: int
+) -> Result:
+    count = len(run.latencies_s)
+    ordered = sorted(run.latencies_s)
+    per_request_ms = 1000.0 / count if count else math.nan
+    return Result(
+        name=scenario.name,
+        requests=count,
+        failures=run.failures,
+        elapsed_s=run.elapsed_s,
+        rps=count / run.elapsed_s if run.elapsed_s else math.nan,
+        p50_ms=percentile(ordered, 0.50) * 1000.0,
+        p99_ms=percentile(ordered, 0.99) * 1000.0,
+        server_cpu_ms=(after.server_s - before.server_s) * per_request_ms,
+        database_cpu_ms=(after.database_s - before.database_s) * per_request_ms,
+        client_cpu_ms=(after.client_s - before.client_s) * per_request_ms,
+        concurrency=concurrency,
+    )
+
+
+async def measure(
+    client: httpx.AsyncClient,
+    scenario: Scenario,
+    probe: CpuProbe,
+    *,
+    concurrency: int,
+    warmup_s: float,
+    duration_s: float,
+) -> Result:
+    """Warm up (figures discarded, failures kept), then drive and account the CPU spent."""
+    warmup = await drive(client, scenario, concurrency, warmup_s)
+    db_pids = await probe.pids()
+    before = probe.snapshot(db_pids)
+    run = await drive(client, scenario, concurrency, duration_s)
+    after = probe.snapshot(db_pids)
+    run.failures.update({f"(warm-up) {k}": v for k, v in warmup.failures.items()})
+    return summarize(scenario, run, before, after, concurrency)
+
+
+# --- the bare baseline ----------------------------------------------------------------------
+
+
+def encode_like_strawberry(payload: Any) -> bytes:
+    """Strawberry's encoding of a result (``json.dumps`` with compact separators)."""
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def _bare_endpoint(payload: Any) -> Callable[[Request], Awaitable[Response]]:
+    async def endpoint(request: Request) -> Response:
+        await request.json()  # parse the request, as any JSON API must
+        return Response(encode_like_strawberry(payload), media_type="application/json")
+
+    return endpoint
+
+
+async def _bare_ready(_request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ready"})
+
+
+def bare_app() -> Starlette:
+    """Starlette with one ``POST /<name>`` per payload in the JSON file named by
+    ``PILOTGRAPH_BENCH_BARE_PAYLOADS``; each answer re-encodes its payload per request."""
+    payloads: dict[str, Any] = json.loads(Path(os.environ[BARE_PAYLOADS_ENV]).read_text())
+    routes = [Route("/readyz", _bare_ready)]
+    routes += [
+        Route(f"/{name}", _bare_endpoint(payload), methods=["POST"])
+        for name, payload in payloads.items()
+    ]
+    return Starlette(routes=routes)
+
+
+def bare_server_argv(port: int) -> list[str]:
+    """uvicorn serving :func:`bare_app`, one worker, same loop and HTTP parser as the gateway."""
+    return [
+        sys.executable, "-m", "uvicorn", "bench._harness:bare_app", "--factory",
+        "--app-dir", str(REPO_ROOT), "--host", HOST, "--port", str(port),
+        "--workers", "1", "--log-level", "warning",
+    ]  # fmt: skip
+
+
+# --- reporting ------------------------------------------------------------------------------
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = [header, ["-" * w for w in widths], *rows]
+    return "\n".join(
+        "  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in
+                  enumerate(zip(line, widths, strict=True)))
+        for line in lines
+    )  # fmt: skip

@@ -1,0 +1,344 @@
+"""Handbook queries under load: the gateway against a bare Starlette app answering the same bytes.
+
+Run: ``.venv/bin/python bench/handbook_query.py [--duration S] [--concurrency N] [--keep-db]``
+
+Creates a fresh PostgreSQL database on 127.0.0.1, migrates it, creates the application role,
+loads the demo province, serves the gateway (uvicorn, one worker) and drives two queries with N
+concurrent clients: a member's home screen and a list of 50 members. Then serves a bare Starlette
+app (uvicorn, one worker) whose endpoints answer the very bytes the gateway answered, drives it
+the same way, and prints requests/s, p50, p99 and the ratio gateway / bare. Every GraphQL answer
+must be 200 without errors; any failure makes the exit status non-zero.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Mapping
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+if __package__ in (None, ""):  # run as a script: make ``bench`` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._harness import (
+    BARE_PAYLOADS_ENV,
+    BIN,
+    HOST,
+    BenchError,
+    Check,
+    CpuProbe,
+    Result,
+    Scenario,
+    Server,
+    bare_server_argv,
+    clean_env,
+    create_database,
+    drop_database,
+    format_table,
+    free_port,
+    fresh_db_name,
+    make_client,
+    measure,
+    pg_url,
+    run_cli,
+    start_server,
+    stop_server,
+    wait_ready,
+)
+
+APP_ROLE = "pilotgraph_app"
+HOME_QUERY = """{
+  me { fullName position branch { name } }
+  meetings(when: UPCOMING, first: 5) { title startsAt place }
+  notices(first: 5) { title kind publishedAt }
+}"""
+MEMBERS_QUERY = """query Members($first: Int!) {
+  members(first: $first) {
+    totalCount
+    edges { node { fullName birthYear position status } }
+  }
+}"""
+LIST_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Query:
+    """One GraphQL request of the bench, and the role whose token sends it."""
+
+    name: str
+    role: str
+    query: str
+    variables: Mapping[str, Any]
+
+    def body(self) -> bytes:
+        return json.dumps({"query": self.query, "variables": dict(self.variables)}).encode()
+
+
+QUERIES = (
+    Query("member home", "member", HOME_QUERY, {}),
+    Query(f"list of {LIST_SIZE} members", "tenant_admin", MEMBERS_QUERY, {"first": LIST_SIZE}),
+)
+
+
+@dataclass(frozen=True)
+class Probed:
+    """A query's real answer, measured once before the load."""
+
+    query: Query
+    token: str
+    payload: dict[str, Any]
+    size: int
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+
+def graphql_problem(response: httpx.Response) -> str | None:
+    """None for a 200 answer with data and no errors, else what is wrong."""
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}: {response.text[:200]}"
+    try:
+        payload = response.json()
+    except ValueError:
+        return f"not JSON: {response.text[:200]}"
+    if payload.get("errors"):
+        return f"errors: {json.dumps(payload['errors'])[:200]}"
+    if payload.get("data") is None:
+        return "no data"
+    return None
+
+
+def bare_check(size: int) -> Check:
+    def check(response: httpx.Response) -> str | None:
+        if response.status_code != 200:
+            return f"HTTP {response.status_code}"
+        if len(response.content) != size:
+            return f"size {len(response.content)} != {size}"
+        return None
+
+    return check
+
+
+def shape_problem(query: Query, payload: dict[str, Any]) -> str | None:
+    """The probe must answer something worth measuring: a member, and a full page."""
+    data = payload["data"]
+    if query.role == "member" and data.get("me") is None:
+        return "me is null: the token does not name a member"
+    if query.role == "tenant_admin" and len(data["members"]["edges"]) != LIST_SIZE:
+        return f"members page has {len(data['members']['edges'])} edges, not {LIST_SIZE}"
+    return None
+
+
+# --- set-up ---------------------------------------------------------------------------------
+
+
+def prepare_database(database: str) -> None:
+    """Migrate as the superuser, create the app role, load the demo as the app role."""
+    admin_env = clean_env({"PILOTGRAPH_DATABASE_URL": pg_url(database, "postgres")})
+    run_cli(["db", "upgrade"], admin_env, timeout_s=300)
+    run_cli(["db", "create-app-role", "--name", APP_ROLE], admin_env, timeout_s=60)
+    started = time.monotonic()
+    run_cli(["demo", "load"], app_env(database), timeout_s=900)
+    print(f"demo loaded in {time.monotonic() - started:.1f} s")
+
+
+def app_env(database: str) -> dict[str, str]:
+    return clean_env(
+        {
+            "PILOTGRAPH_DATABASE_URL": pg_url(database, APP_ROLE),
+            "PILOTGRAPH_ENVIRONMENT": "development",
+            "PILOTGRAPH_LOG_LEVEL": "warning",  # no access log line per request
+        }
+    )
+
+
+def issue_token(database: str, tenant: str, role: str) -> str:
+    args = ["token", "--tenant", tenant, "--role", role]
+    return run_cli(args, app_env(database), timeout_s=60).splitlines()[-1].strip()
+
+
+def start_gateway(database: str, log_dir: Path) -> Server:
+    port = free_port()
+    argv = [str(BIN / "pilotgraph"), "serve", "--host", HOST, "--port", str(port)]
+    return start_server("gateway", argv, app_env(database), log_dir, port)
+
+
+def start_bare(probed: list[Probed], log_dir: Path) -> Server:
+    payloads = {route(p.query): p.payload for p in probed}
+    path = log_dir / "bare-payloads.json"
+    path.write_text(json.dumps(payloads))
+    port = free_port()
+    env = clean_env({BARE_PAYLOADS_ENV: str(path)})
+    return start_server("bare", bare_server_argv(port), env, log_dir, port)
+
+
+def route(query: Query) -> str:
+    return query.name.replace(" ", "-")
+
+
+# --- the runs -------------------------------------------------------------------------------
+
+
+def headers(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+
+async def probe(client: httpx.AsyncClient, url: str, query: Query, token: str) -> Probed:
+    response = await client.post(url, content=query.body(), headers=headers(token))
+    problem = graphql_problem(response)
+    payload = response.json() if problem is None else {}
+    problem = problem or shape_problem(query, payload)
+    if problem is not None:
+        raise BenchError(f"{query.name}: {problem}")
+    return Probed(query=query, token=token, payload=payload, size=len(response.content))
+
+
+async def run_gateway(
+    server: Server, tokens: Mapping[str, str], database: str, args: argparse.Namespace
+) -> tuple[list[Probed], list[Result]]:
+    url = f"{server.base_url}/graphql"
+    cpu = CpuProbe(server_pid=server.process.pid, database=database)
+    async with make_client(args.concurrency) as client:
+        probed = [await probe(client, url, q, tokens[q.role]) for q in QUERIES]
+        for p in probed:
+            print(f"{p.query.name}: {p.size} bytes per answer")
+        results = []
+        for p in probed:
+            scenario = Scenario(
+                p.query.name, url, p.query.body(), headers(p.token), graphql_problem
+            )
+            results.append(await measure_one(client, scenario, cpu, args))
+    return probed, results
+
+
+async def run_bare(server: Server, probed: list[Probed], args: argparse.Namespace) -> list[Result]:
+    cpu = CpuProbe(server_pid=server.process.pid)
+    results = []
+    async with make_client(args.concurrency) as client:
+        for p in probed:
+            url = f"{server.base_url}/{route(p.query)}"
+            scenario = Scenario(
+                p.query.name, url, p.query.body(), headers(p.token), bare_check(p.size)
+            )
+            results.append(await measure_one(client, scenario, cpu, args))
+    return results
+
+
+async def measure_one(
+    client: httpx.AsyncClient, scenario: Scenario, cpu: CpuProbe, args: argparse.Namespace
+) -> Result:
+    result = await measure(
+        client, scenario, cpu,
+        concurrency=args.concurrency, warmup_s=args.warmup, duration_s=args.duration,
+    )  # fmt: skip
+    print(f"  {scenario.url}: {result.requests} requests, {result.rps:.0f}/s")
+    return result
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def report(probed: list[Probed], gateway: list[Result], bare: list[Result]) -> str:
+    header = ["query", "bytes", "gateway req/s", "p50 ms", "p99 ms",
+              "bare req/s", "p50 ms", "p99 ms", "req/s ratio", "p50 ratio"]  # fmt: skip
+    rows = [
+        [p.query.name, str(p.size), f"{g.rps:.0f}", f"{g.p50_ms:.1f}", f"{g.p99_ms:.1f}",
+         f"{b.rps:.0f}", f"{b.p50_ms:.2f}", f"{b.p99_ms:.2f}",
+         f"{g.rps / b.rps:.3f}", f"{g.p50_ms / b.p50_ms:.1f}x"]
+        for p, g, b in zip(probed, gateway, bare, strict=True)
+    ]  # fmt: skip
+    cpu_header = ["query", "server", "gateway CPU ms/req", "PostgreSQL ms/req", "client ms/req"]
+    cpu_rows = [
+        [r.name, server, f"{r.server_cpu_ms:.2f}", f"{r.database_cpu_ms:.2f}",
+         f"{r.client_cpu_ms:.2f}"]
+        for server, results in (("gateway", gateway), ("bare", bare))
+        for r in results
+    ]  # fmt: skip
+    return "\n\n".join([format_table(header, rows), format_table(cpu_header, cpu_rows)])
+
+
+def failures_of(results: list[Result]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for result in results:
+        total.update({f"{result.name}: {k}": v for k, v in result.failures.items()})
+    return total
+
+
+def print_failures(failures: Counter[str]) -> None:
+    print(f"\nFAILED: {sum(failures.values())} bad answers", file=sys.stderr)
+    for problem, count in failures.most_common(10):
+        print(f"  {count:6d}  {problem}", file=sys.stderr)
+
+
+# --- main -----------------------------------------------------------------------------------
+
+
+async def bench(database: str, args: argparse.Namespace, log_dir: Path) -> int:
+    prepare_database(database)
+    tokens = {role: issue_token(database, args.tenant, role) for role in {q.role for q in QUERIES}}
+    print(f"gateway: {args.concurrency} clients, {args.warmup:g} s warm-up, {args.duration:g} s")
+    with ExitStack() as stack:
+        gateway = start_gateway(database, log_dir)
+        stack.callback(stop_server, gateway)
+        await wait_ready(gateway, "/readyz")
+        probed, gateway_results = await run_gateway(gateway, tokens, database, args)
+    print("bare Starlette, same answers:")
+    with ExitStack() as stack:
+        bare = start_bare(probed, log_dir)
+        stack.callback(stop_server, bare)
+        await wait_ready(bare, "/readyz")
+        bare_results = await run_bare(bare, probed, args)
+    print()
+    print(report(probed, gateway_results, bare_results))
+    failures = failures_of(gateway_results + bare_results)
+    if failures:
+        print_failures(failures)
+        return 1
+    print(f"\nall {sum(r.requests for r in gateway_results)} GraphQL answers: 200, no errors")
+    return 0
+
+
+async def main(args: argparse.Namespace) -> int:
+    database = fresh_db_name("pilotgraph_bench")
+    await create_database(database)
+    print(f"database {database}")
+    try:
+        with tempfile.TemporaryDirectory(prefix="pilotgraph-bench-") as log_dir:
+            return await bench(database, args, Path(log_dir))
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if args.keep_db:
+            print(f"kept database {database} ({pg_url(database, APP_ROLE)})")
+        else:
+            await drop_database(database)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
+    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds")
+    parser.add_argument("--concurrency", type=int, default=10, help="concurrent clients")
+    parser.add_argument("--tenant", default="yen-mo", help="demo tenant (slug)")
+    parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    args = parser.parse_args(argv)
+    if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60:
+        parser.error("--duration must be in (0, 600] and --warmup in [0, 60]")
+    if not 1 <= args.concurrency <= 256:
+        parser.error("--concurrency must be in [1, 256]")
+    return args
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse_args())))
