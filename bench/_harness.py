@@ -11,6 +11,7 @@ import asyncio
 import json
 import math
 import os
+import platform
 import re
 import signal
 import socket
@@ -84,6 +85,35 @@ async def drop_database(name: str) -> None:
     if not DB_NAME.match(name):
         raise ValueError(f"invalid database name {name!r}")
     await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def postgres_version() -> str:
+    conn = await asyncpg.connect(
+        host=HOST, port=PG_PORT, user=PG_SUPERUSER, database="postgres", timeout=5
+    )
+    try:
+        version: str = await conn.fetchval("SHOW server_version")
+    finally:
+        await conn.close()
+    return version
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+async def machine_summary() -> str:
+    """One line naming what the figures were measured on."""
+    return (
+        f"{os.cpu_count()} CPUs ({cpu_model()}), {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, PostgreSQL {await postgres_version()}"
+    )
 
 
 async def backend_pids(database: str) -> list[int]:

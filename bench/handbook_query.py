@@ -47,6 +47,7 @@ from bench._harness import (
     format_table,
     free_port,
     fresh_db_name,
+    machine_summary,
     make_client,
     measure,
     pg_url,
@@ -249,20 +250,21 @@ async def measure_one(
 
 
 def report(probed: list[Probed], gateway: list[Result], bare: list[Result]) -> str:
+    """Throughput and latency side by side, then where the CPU went."""
     header = ["query", "bytes", "gateway req/s", "p50 ms", "p99 ms",
-              "bare req/s", "p50 ms", "p99 ms", "req/s ratio", "p50 ratio"]  # fmt: skip
+              "bare req/s", "p50 ms", "p99 ms", "req/s gateway/bare"]  # fmt: skip
     rows = [
         [p.query.name, str(p.size), f"{g.rps:.0f}", f"{g.p50_ms:.1f}", f"{g.p99_ms:.1f}",
-         f"{b.rps:.0f}", f"{b.p50_ms:.2f}", f"{b.p99_ms:.2f}",
-         f"{g.rps / b.rps:.3f}", f"{g.p50_ms / b.p50_ms:.1f}x"]
+         f"{b.rps:.0f}", f"{b.p50_ms:.2f}", f"{b.p99_ms:.2f}", f"{g.rps / b.rps:.3f}"]
         for p, g, b in zip(probed, gateway, bare, strict=True)
     ]  # fmt: skip
-    cpu_header = ["query", "server", "gateway CPU ms/req", "PostgreSQL ms/req", "client ms/req"]
+    cpu_header = ["query (CPU ms per request)", "gateway", "bare", "server ratio",
+                  "PostgreSQL", "client (gateway run)", "client (bare run)"]  # fmt: skip
     cpu_rows = [
-        [r.name, server, f"{r.server_cpu_ms:.2f}", f"{r.database_cpu_ms:.2f}",
-         f"{r.client_cpu_ms:.2f}"]
-        for server, results in (("gateway", gateway), ("bare", bare))
-        for r in results
+        [g.name, f"{g.server_cpu_ms:.2f}", f"{b.server_cpu_ms:.2f}",
+         f"{g.server_cpu_ms / b.server_cpu_ms:.0f}x" if b.server_cpu_ms else "n/a",
+         f"{g.database_cpu_ms:.2f}", f"{g.client_cpu_ms:.2f}", f"{b.client_cpu_ms:.2f}"]
+        for g, b in zip(gateway, bare, strict=True)
     ]  # fmt: skip
     return "\n\n".join([format_table(header, rows), format_table(cpu_header, cpu_rows)])
 
@@ -309,6 +311,7 @@ async def bench(database: str, args: argparse.Namespace, log_dir: Path) -> int:
 
 
 async def main(args: argparse.Namespace) -> int:
+    print(f"machine: {await machine_summary()}")
     database = fresh_db_name("pilotgraph_bench")
     await create_database(database)
     print(f"database {database}")

@@ -4,19 +4,40 @@ from __future__ import annotations
 
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from schema.context import Context
 from tenants.db import scope_session
 
+
 SESSION_KEY = "pilotgraph_session"
+HTTP_CODES = {
+    "Unable to parse request body as JSON": "MALFORMED_JSON",
+    "Unsupported content type": "UNSUPPORTED_CONTENT_TYPE",
+    "No GraphQL query found in the request": "MISSING_QUERY",
+}
+STATUS_CODES = {405: "METHOD_NOT_ALLOWED", 404: "NOT_FOUND"}
 
 
 class GraphQLView(GraphQL[Context, None]):
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        """As strawberry's, but request-level refusals answer JSON with a code, not plain text."""
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope=scope, receive=receive))
+        except HTTPException as exc:
+            code = HTTP_CODES.get(exc.reason) or STATUS_CODES.get(exc.status_code, "BAD_REQUEST")
+            response = error_response(exc.status_code, code, exc.reason)
+        await response(scope, receive, send)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> Context:

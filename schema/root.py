@@ -10,7 +10,6 @@ from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.federation import Schema
 
-from schema.errors import PilotGraphError
 from schema.handbook.mutations import HandbookMutation
 from schema.handbook.queries import HandbookQuery
 
@@ -25,17 +24,36 @@ class Mutation(HandbookMutation):
     pass
 
 
+class PilotGraphSchema(Schema):
+    def process_errors(self, errors: list[GraphQLError], execution_context: object = None) -> None:
+        """Expected errors are the client's business; unexpected ones are logged when masked."""
+
+
 def _should_mask(error: GraphQLError) -> bool:
     """Mask unexpected errors only: expected ones carry a code, validation ones have no cause."""
     original = error.original_error
-    return original is not None and not isinstance(original, PilotGraphError)
+    return original is not None and not isinstance(original, GraphQLError)
 
 
 logger = logging.getLogger("pilotgraph.errors")
 
 
+def _with_code(error: GraphQLError) -> GraphQLError:
+    """Give parse and validation errors a code too, so every error carries one."""
+    if (error.extensions or {}).get("code"):
+        return error
+    code = "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else (
+        "GRAPHQL_VALIDATION_FAILED" if error.original_error is None else "BAD_USER_INPUT"
+    )
+    error.extensions = {**(error.extensions or {}), "code": code}
+    return error
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """Replace unexpected errors by ``INTERNAL_SERVER_ERROR`` with an id that is also logged."""
+
+    def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
+        return [_with_code(error) for error in super()._process_errors(errors)]
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         error_id = uuid.uuid4().hex
@@ -58,7 +76,7 @@ class MaskUnexpectedErrors(MaskErrors):
 
 def build_schema() -> Schema:
     """Build the GraphQL schema."""
-    return Schema(
+    return PilotGraphSchema(
         query=Query,
         mutation=Mutation,
         extensions=[lambda: MaskUnexpectedErrors(should_mask_error=_should_mask)],

@@ -1,0 +1,105 @@
+"""The ``pilotgraph`` command: tokens, refusals in production, settings that fail fast."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+from typer.testing import CliRunner
+
+from gateway.cli import app
+from gateway.settings import DEVELOPMENT_JWT_SECRET, Settings, SettingsError, get_settings, load_settings
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def fresh_settings(monkeypatch, tmp_path):
+    for key in ("PILOTGRAPH_ENVIRONMENT", "PILOTGRAPH_JWT_SECRET", "PILOTGRAPH_JWKS_URL"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("PILOTGRAPH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/cli.db")
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def _claims(token: str) -> dict:
+    return jwt.decode(token, DEVELOPMENT_JWT_SECRET, algorithms=["HS256"], audience="pilotgraph")
+
+
+def test_token_for_a_given_member():
+    # when
+    result = runner.invoke(app, ["token", "--tenant", "yen-mo", "--role", "member", "--member",
+                                 "00000000-0000-0000-0000-000000000007"])  # fmt: skip
+    # then
+    assert result.exit_code == 0, result.output
+    claims = _claims(result.output.strip())
+    assert claims["sub"] == "00000000-0000-0000-0000-000000000007"
+    assert claims["tenant"] == "yen-mo"
+    assert claims["roles"] == ["member"]
+
+
+def test_province_admin_token_covers_every_tenant():
+    # when
+    result = runner.invoke(app, ["token", "--role", "province_admin"])
+    # then
+    assert result.exit_code == 0, result.output
+    claims = _claims(result.output.strip())
+    assert "tenant" not in claims
+    assert claims["roles"] == ["province_admin"]
+
+
+def test_member_token_needs_a_tenant():
+    # when
+    result = runner.invoke(app, ["token", "--role", "member"])
+    # then
+    assert result.exit_code == 2
+    assert "--tenant is required for role member" in result.output
+
+
+def test_token_refused_in_production(monkeypatch):
+    # given
+    monkeypatch.setenv("PILOTGRAPH_ENVIRONMENT", "production")
+    monkeypatch.setenv("PILOTGRAPH_JWT_SECRET", "a-production-secret-that-is-long-enough-1234")
+    # when
+    result = runner.invoke(app, ["token", "--role", "province_admin"])
+    # then
+    assert result.exit_code == 1
+    assert "refused: development tokens are not issued in production" in result.output
+
+
+def test_production_without_keys_fails_naming_the_setting(monkeypatch):
+    # given
+    monkeypatch.setenv("PILOTGRAPH_ENVIRONMENT", "production")
+    # when / then
+    with pytest.raises(SettingsError, match="PILOTGRAPH_JWT_SECRET or PILOTGRAPH_JWKS_URL"):
+        load_settings()
+
+
+def test_invalid_value_names_the_key(monkeypatch):
+    # given
+    monkeypatch.setenv("PILOTGRAPH_DATABASE_POOL_SIZE", "zero")
+    # when / then
+    with pytest.raises(SettingsError, match="PILOTGRAPH_DATABASE_POOL_SIZE"):
+        load_settings()
+
+
+def test_secrets_are_masked_in_repr():
+    # given
+    settings = Settings(
+        database_url="postgresql+asyncpg://app:s3cret@db/pilotgraph", jwt_secret="x" * 40
+    )
+    # when
+    text = repr(settings)
+    # then
+    assert "s3cret" not in text
+    assert "x" * 40 not in text
+
+
+def test_schema_export_writes_sdl(tmp_path):
+    # given
+    target = tmp_path / "schema.graphql"
+    # when
+    result = runner.invoke(app, ["schema", "export", "--path", str(target)])
+    # then
+    assert result.exit_code == 0, result.output
+    assert "type Query" in target.read_text(encoding="utf-8")
