@@ -19,7 +19,9 @@ from gateway.state import GatewayState
 from gateway.tenancy import TenancyMiddleware
 from gateway.view import GraphQLView, SessionCloser
 from schema.root import schema
+from tenants.broadcast import Listener
 from tenants.db import make_engine, make_sessionmaker
+from tenants.registry import CHANNEL as TENANTS_CHANNEL
 from tenants.registry import TenantRegistry
 
 
@@ -58,9 +60,14 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await state.registry.reload(state.sessionmaker)
+        tenants_changed = Listener(
+            state.engine, TENANTS_CHANNEL, lambda _slug: state.registry.reload(state.sessionmaker)
+        )
+        await tenants_changed.start()
         try:
             yield
         finally:
+            await tenants_changed.stop()
             await state.engine.dispose()
 
     app = Starlette(

@@ -12,7 +12,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gateway import migrate
-from gateway.settings import SettingsError, get_settings
+from gateway.settings import Settings, SettingsError, get_settings
 from tenants.types import Role
 
 app = typer.Typer(help="PilotGraph: stage a pilot across a province while watching adoption.")
@@ -26,7 +26,7 @@ app.add_typer(schema_app, name="schema")
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> Settings:
     try:
         return get_settings()
     except SettingsError as exc:

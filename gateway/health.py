@@ -1,4 +1,7 @@
-"""Liveness and readiness: ``/healthz`` says the process runs, ``/readyz`` that the database answers."""
+"""Liveness and readiness.
+
+``/healthz`` says the process runs, ``/readyz`` that the database answers.
+"""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from tenants.db import _ensure_sqlite_dir
+from tenants.db import ensure_sqlite_dir
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -22,7 +22,7 @@ def alembic_config(url: str) -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Upgrade the database at ``url``; blocking, so call it off the event loop."""
-    _ensure_sqlite_dir(url)
+    ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
 
 

@@ -11,7 +11,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/pilotgraph.db"
 # Long enough for HS256 (RFC 7518 asks for >= 256 bits); refused in production.
-DEVELOPMENT_JWT_SECRET = "pilotgraph-development-secret-do-not-use-in-production"
+DEVELOPMENT_JWT_SECRET = "pilotgraph-development-secret-do-not-use-in-production"  # noqa: S105 - public dev default
 
 
 class Environment(StrEnum):
@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     jwt_secret: SecretStr | None = None
     jwks_url: str | None = None
     jwks_cache_s: int = Field(default=300, ge=0)
-    # An unknown kid refetches the JWKS at most this often (a flood of bogus kids cannot hammer the IdP).
+    # An unknown kid refetches the JWKS at most this often
+    # (a flood of bogus kids cannot hammer the IdP).
     jwks_refresh_cooldown_s: float = Field(default=30.0, ge=0)
     jwt_issuer: str = "pilotgraph-dev"
     jwt_audience: str = "pilotgraph"

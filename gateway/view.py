@@ -15,7 +15,6 @@ from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from schema.context import Context
 from tenants.db import scope_session
 
-
 SESSION_KEY = "pilotgraph_session"
 HTTP_CODES = {
     "Unable to parse request body as JSON": "MALFORMED_JSON",

@@ -55,7 +55,10 @@ class Context:
             return await fn(session=self.session, tenant_id=self.tenant_id, **kwargs)
 
     async def command(self, fn: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
-        """Run a writing service function; on an expected error roll back so nothing is half-written."""
+        """Run a writing service function.
+
+        On an expected error roll back, so nothing is half-written.
+        """
         async with self._lock:
             try:
                 return await fn(session=self.session, tenant_id=self.tenant_id, **kwargs)

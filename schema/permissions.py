@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
@@ -73,7 +74,7 @@ class Requires(BasePermission):
         return True
 
 
-def requires(permission: Permission, *, needs_tenant: bool = True) -> list[PermissionExtension]:
+def requires(permission: Permission, *, needs_tenant: bool = True) -> list[FieldExtension]:
     """The field extensions that enforce ``permission``; use as ``extensions=requires(...)``."""
     return [
         PermissionExtension(

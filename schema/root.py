@@ -42,8 +42,10 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     """Give parse and validation errors a code too, so every error carries one."""
     if (error.extensions or {}).get("code"):
         return error
-    code = "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else (
-        "GRAPHQL_VALIDATION_FAILED" if error.original_error is None else "BAD_USER_INPUT"
+    code = (
+        "GRAPHQL_PARSE_FAILED"
+        if error.message.startswith("Syntax Error")
+        else ("GRAPHQL_VALIDATION_FAILED" if error.original_error is None else "BAD_USER_INPUT")
     )
     error.extensions = {**(error.extensions or {}), "code": code}
     return error

@@ -82,13 +82,16 @@ def make_engine(
             pool_timeout=connect_timeout_s,
             connect_args={"timeout": connect_timeout_s, "server_settings": settings},
         )
-    _ensure_sqlite_dir(url)
+    ensure_sqlite_dir(url)
     engine = create_async_engine(url, connect_args={"timeout": connect_timeout_s})
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
 
-def _ensure_sqlite_dir(url: str) -> None:
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a SQLite file URL; other URLs are left alone."""
+    if not url.startswith("sqlite"):
+        return
     path = url.split(":///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)

@@ -61,3 +61,30 @@ async def count_members(*, session: AsyncSession, tenant_id: str) -> int:
     """How many members the tenant has."""
     query = select(func.count()).select_from(Member).where(Member.tenant_id == tenant_id)
     return int(await session.scalar(query) or 0)
+
+
+async def register_tenant(
+    *,
+    session: AsyncSession,
+    tenant_id: str,
+    province_id: str,
+    name: str,
+    kind: str,
+    parent_id: str | None = None,
+) -> Tenant:
+    """Add a tenant and tell every replica's registry to reload."""
+    from tenants import broadcast
+    from tenants.errors import Conflict, NotFound
+    from tenants.registry import CHANNEL
+
+    if await session.get(Province, province_id) is None:
+        raise NotFound("Province", field="provinceId")
+    if await session.get(Tenant, tenant_id) is not None:
+        raise Conflict(f"Tenant '{tenant_id}' already exists.", field="slug")
+    tenant = Tenant(
+        id=tenant_id, province_id=province_id, name=name, kind=kind, parent_id=parent_id
+    )
+    session.add(tenant)
+    await session.commit()
+    await broadcast.notify(session, CHANNEL, tenant_id)
+    return tenant

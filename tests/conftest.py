@@ -93,7 +93,7 @@ def settings(database: databases.TestDatabase) -> Settings:
 @pytest.fixture
 async def gateway(
     settings: Settings, connection: AsyncConnection, app_engine: AsyncEngine
-) -> AsyncIterator[GatewayState]:
+) -> GatewayState:
     """The gateway's state over the test's transaction; every request's commit is a savepoint."""
     state = build_state(
         settings,
@@ -103,7 +103,7 @@ async def gateway(
     state.engine = app_engine
     state.clock = lambda: NOW
     await state.registry.reload(state.sessionmaker)
-    yield state
+    return state
 
 
 Client = Callable[..., httpx.AsyncClient]

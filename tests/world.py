@@ -93,34 +93,89 @@ def _rows() -> dict[str, list[object]]:
         _meeting(YEN_MO, YM_UPCOMING_A, YM_BRANCH_A, 5, "Sinh hoạt chi bộ tháng 12"),
         _meeting(YEN_MO, YM_PAST_A, YM_BRANCH_A, -25, "Sinh hoạt chi bộ tháng 11"),
         _meeting(YEN_MO, YM_UPCOMING_B, YM_BRANCH_B, 6, "Sinh hoạt chi bộ thôn 2"),
-        Attendance(tenant_id=YEN_MO, meeting_id=YM_PAST_A, member_id=YM_MEMBER_A,
-                   status="present", recorded_at=NOW - dt.timedelta(days=25)),  # fmt: skip
-        DraftResolution(tenant_id=YEN_MO, id=YM_DRAFT_A, branch_id=YM_BRANCH_A,
-                        title="Dự thảo nghị quyết tháng 12", body="Nội dung", status="open",
-                        closes_at=NOW + dt.timedelta(days=5)),  # fmt: skip
-        DraftResolution(tenant_id=YEN_MO, id=YM_CLOSED_DRAFT_A, branch_id=YM_BRANCH_A,
-                        title="Dự thảo nghị quyết tháng 11", body="Nội dung", status="closed",
-                        closes_at=NOW - dt.timedelta(days=20)),  # fmt: skip
-        Notice(tenant_id=YEN_MO, id=YM_NOTICE_TENANT, branch_id=None, kind="party_task",
-               title="Cài đặt sổ tay đảng viên", body="Toàn huyện", published_by="admin",
-               published_at=NOW - dt.timedelta(days=1)),  # fmt: skip
-        Notice(tenant_id=YEN_MO, id=YM_NOTICE_B, branch_id=YM_BRANCH_B, kind="government_task",
-               title="Thủy lợi thôn 2", body="Chỉ chi bộ thôn 2", published_by="secretary",
-               published_at=NOW - dt.timedelta(days=2)),  # fmt: skip
-        Document(tenant_id=YEN_MO, id=YM_DOCUMENT, number="21-NQ/TW",
-                 title="Nghị quyết 21-NQ/TW", issued_on=dt.date(2022, 6, 16),
-                 summary="Kết nạp ≥ 3% mỗi năm"),  # fmt: skip
+        Attendance(
+            tenant_id=YEN_MO,
+            meeting_id=YM_PAST_A,
+            member_id=YM_MEMBER_A,
+            status="present",
+            recorded_at=NOW - dt.timedelta(days=25),
+        ),
+        DraftResolution(
+            tenant_id=YEN_MO,
+            id=YM_DRAFT_A,
+            branch_id=YM_BRANCH_A,
+            title="Dự thảo nghị quyết tháng 12",
+            body="Nội dung",
+            status="open",
+            closes_at=NOW + dt.timedelta(days=5),
+        ),
+        DraftResolution(
+            tenant_id=YEN_MO,
+            id=YM_CLOSED_DRAFT_A,
+            branch_id=YM_BRANCH_A,
+            title="Dự thảo nghị quyết tháng 11",
+            body="Nội dung",
+            status="closed",
+            closes_at=NOW - dt.timedelta(days=20),
+        ),
+        Notice(
+            tenant_id=YEN_MO,
+            id=YM_NOTICE_TENANT,
+            branch_id=None,
+            kind="party_task",
+            title="Cài đặt sổ tay đảng viên",
+            body="Toàn huyện",
+            published_by="admin",
+            published_at=NOW - dt.timedelta(days=1),
+        ),
+        Notice(
+            tenant_id=YEN_MO,
+            id=YM_NOTICE_B,
+            branch_id=YM_BRANCH_B,
+            kind="government_task",
+            title="Thủy lợi thôn 2",
+            body="Chỉ chi bộ thôn 2",
+            published_by="secretary",
+            published_at=NOW - dt.timedelta(days=2),
+        ),
+        Document(
+            tenant_id=YEN_MO,
+            id=YM_DOCUMENT,
+            number="21-NQ/TW",
+            title="Nghị quyết 21-NQ/TW",
+            issued_on=dt.date(2022, 6, 16),
+            summary="Kết nạp ≥ 3% mỗi năm",
+        ),
     ]
     rows[KIM_SON] += [
         _meeting(KIM_SON, KS_UPCOMING, KS_BRANCH, 4, "Sinh hoạt chi bộ xóm 5"),
-        DraftResolution(tenant_id=KIM_SON, id=KS_DRAFT, branch_id=KS_BRANCH,
-                        title="Dự thảo Kim Sơn", body="Nội dung", status="open",
-                        closes_at=NOW + dt.timedelta(days=5)),  # fmt: skip
-        ResolutionComment(tenant_id=KIM_SON, id=uid(7201), resolution_id=KS_DRAFT,
-                          author_id=KS_MEMBER, body="Ý kiến Kim Sơn", created_at=NOW),  # fmt: skip
-        Notice(tenant_id=KIM_SON, id=KS_NOTICE, branch_id=None, kind="general",
-               title="Thông báo Kim Sơn", body="Kim Sơn", published_by="admin",
-               published_at=NOW - dt.timedelta(days=1)),  # fmt: skip
+        DraftResolution(
+            tenant_id=KIM_SON,
+            id=KS_DRAFT,
+            branch_id=KS_BRANCH,
+            title="Dự thảo Kim Sơn",
+            body="Nội dung",
+            status="open",
+            closes_at=NOW + dt.timedelta(days=5),
+        ),
+        ResolutionComment(
+            tenant_id=KIM_SON,
+            id=uid(7201),
+            resolution_id=KS_DRAFT,
+            author_id=KS_MEMBER,
+            body="Ý kiến Kim Sơn",
+            created_at=NOW,
+        ),
+        Notice(
+            tenant_id=KIM_SON,
+            id=KS_NOTICE,
+            branch_id=None,
+            kind="general",
+            title="Thông báo Kim Sơn",
+            body="Kim Sơn",
+            published_by="admin",
+            published_at=NOW - dt.timedelta(days=1),
+        ),
     ]
     return rows
 

@@ -1,10 +1,13 @@
-"""Per-request DataLoaders for the handbook: one statement per kind of thing, whatever the fan-out."""
+"""Per-request DataLoaders for the handbook.
+
+One statement per kind of thing, whatever the fan-out.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -27,7 +30,7 @@ V = TypeVar("V")
 Run = Callable[..., Awaitable[Any]]
 
 
-def _loader(fetch: Callable[[list[K]], Awaitable[dict[K, V]]], default: Any) -> DataLoader[K, V]:
+def _loader(fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]], default: Any) -> DataLoader[K, V]:
     async def load(keys: list[K]) -> Sequence[V]:
         found = await fetch(keys)
         return [found.get(key, default() if callable(default) else default) for key in keys]

@@ -9,19 +9,14 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.types import Info
 
+from schema.context import Context
 from schema.errors import ErrorCode, UserError
-from schema.handbook.types import (
-    AttendanceStatus,
-    Meeting,
-    Notice,
-    NoticeKind,
-    ResolutionComment,
-)
+from schema.fields import mutation
+from schema.handbook.types import Meeting, Notice, ResolutionComment
 from schema.permissions import Permission, requires
 from schema.relay import decode_id
 from tenants.errors import TenantsError
-from tenants.handbook import commands
-from tenants.handbook.models import AttendanceStatus as AttendanceStatusValue
+from tenants.handbook import commands, models
 
 T = TypeVar("T")
 
@@ -55,7 +50,7 @@ class CancelMeetingInput:
 @strawberry.input
 class AttendanceMarkInput:
     member_id: strawberry.ID
-    status: AttendanceStatus  # type: ignore[valid-type]
+    status: models.AttendanceStatus
 
 
 @strawberry.input
@@ -66,7 +61,7 @@ class RecordAttendanceInput:
 
 @strawberry.input
 class PublishNoticeInput:
-    kind: NoticeKind  # type: ignore[valid-type]
+    kind: models.NoticeKind
     title: str
     body: str
     branch_id: strawberry.ID | None = strawberry.field(
@@ -115,8 +110,10 @@ async def _attempt(
 
 @strawberry.type
 class HandbookMutation:
-    @strawberry.mutation(extensions=requires(Permission.MANAGE_MEETINGS))
-    async def schedule_meeting(self, info: Info, input: ScheduleMeetingInput) -> MeetingPayload:
+    @mutation(extensions=requires(Permission.MANAGE_MEETINGS))
+    async def schedule_meeting(
+        self, info: Info[Context, None], input: ScheduleMeetingInput
+    ) -> MeetingPayload:
         ctx = info.context
 
         def parse() -> dict[str, Any]:
@@ -136,8 +133,10 @@ class HandbookMutation:
         )
         return MeetingPayload(meeting=Meeting.from_model(row) if row else None, errors=errors)
 
-    @strawberry.mutation(extensions=requires(Permission.MANAGE_MEETINGS))
-    async def update_meeting(self, info: Info, input: UpdateMeetingInput) -> MeetingPayload:
+    @mutation(extensions=requires(Permission.MANAGE_MEETINGS))
+    async def update_meeting(
+        self, info: Info[Context, None], input: UpdateMeetingInput
+    ) -> MeetingPayload:
         ctx = info.context
 
         def parse() -> dict[str, Any]:
@@ -156,8 +155,10 @@ class HandbookMutation:
         )
         return MeetingPayload(meeting=Meeting.from_model(row) if row else None, errors=errors)
 
-    @strawberry.mutation(extensions=requires(Permission.MANAGE_MEETINGS))
-    async def cancel_meeting(self, info: Info, input: CancelMeetingInput) -> MeetingPayload:
+    @mutation(extensions=requires(Permission.MANAGE_MEETINGS))
+    async def cancel_meeting(
+        self, info: Info[Context, None], input: CancelMeetingInput
+    ) -> MeetingPayload:
         ctx = info.context
         actor = await ctx.actor()
         row, errors = await _attempt(
@@ -166,15 +167,17 @@ class HandbookMutation:
         )
         return MeetingPayload(meeting=Meeting.from_model(row) if row else None, errors=errors)
 
-    @strawberry.mutation(extensions=requires(Permission.MANAGE_MEETINGS))
-    async def record_attendance(self, info: Info, input: RecordAttendanceInput) -> MeetingPayload:
+    @mutation(extensions=requires(Permission.MANAGE_MEETINGS))
+    async def record_attendance(
+        self, info: Info[Context, None], input: RecordAttendanceInput
+    ) -> MeetingPayload:
         ctx = info.context
 
         def parse() -> dict[str, Any]:
             marks = [
                 (
                     decode_id("Member", mark.member_id, field="marks"),
-                    AttendanceStatusValue(mark.status),
+                    models.AttendanceStatus(mark.status),
                 )
                 for mark in input.marks
             ]
@@ -190,8 +193,10 @@ class HandbookMutation:
         )
         return MeetingPayload(meeting=Meeting.from_model(row) if row else None, errors=errors)
 
-    @strawberry.mutation(extensions=requires(Permission.PUBLISH_NOTICES))
-    async def publish_notice(self, info: Info, input: PublishNoticeInput) -> NoticePayload:
+    @mutation(extensions=requires(Permission.PUBLISH_NOTICES))
+    async def publish_notice(
+        self, info: Info[Context, None], input: PublishNoticeInput
+    ) -> NoticePayload:
         ctx = info.context
 
         def parse() -> dict[str, Any]:
@@ -211,9 +216,9 @@ class HandbookMutation:
         )
         return NoticePayload(notice=Notice.from_model(row) if row else None, errors=errors)
 
-    @strawberry.mutation(extensions=requires(Permission.COMMENT_ON_DRAFTS))
+    @mutation(extensions=requires(Permission.COMMENT_ON_DRAFTS))
     async def comment_on_draft_resolution(
-        self, info: Info, input: CommentOnDraftResolutionInput
+        self, info: Info[Context, None], input: CommentOnDraftResolutionInput
     ) -> CommentPayload:
         ctx = info.context
         actor = await ctx.actor()

@@ -5,24 +5,23 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from schema.context import Context
 from schema.errors import PilotGraphError
+from schema.fields import field
 from schema.handbook.types import (
     Branch,
     Document,
     Meeting,
-    MeetingWhen,
     Member,
     MemberConnection,
-    MemberStatus,
     Notice,
-    NoticeKind,
     check_first,
 )
 from schema.permissions import Permission, requires
 from schema.relay import InvalidId, decode_cursor, decode_id
 from schema.tenants.types import Tenant
 from tenants import service as tenants_service
-from tenants.handbook import service
+from tenants.handbook import models, service
 from tenants.handbook.service import MemberFilter, When
 
 
@@ -32,33 +31,36 @@ def _invalid(exc: InvalidId) -> PilotGraphError:
 
 @strawberry.type
 class HandbookQuery:
-    @strawberry.field(
+    @field(
         extensions=requires(Permission.READ_HANDBOOK),
         description="The signed-in member, if a member.",
     )
-    async def me(self, info: Info) -> Member | None:
+    async def me(self, info: Info[Context, None]) -> Member | None:
         actor = await info.context.actor()
         if actor.member_id is None:
             return None
-        return Member.from_model(await info.context.loaders.member_by_id.load(actor.member_id))
+        row = await info.context.loaders.member_by_id.load(actor.member_id)
+        assert row is not None  # actor() found this very member through the same loader
+        return Member.from_model(row)
 
-    @strawberry.field(
+    @field(
         extensions=requires(Permission.READ_HANDBOOK), description="The tenant the request acts on."
     )
-    def tenant(self, info: Info) -> Tenant:
+    def tenant(self, info: Info[Context, None]) -> Tenant:
+        assert info.context.tenant is not None  # the permission refuses a request without one
         return Tenant.from_info(info.context.tenant)
 
-    @strawberry.field(
+    @field(
         extensions=requires(Permission.READ_HANDBOOK), description="Branches the caller may read."
     )
-    async def branches(self, info: Info) -> list[Branch]:
+    async def branches(self, info: Info[Context, None]) -> list[Branch]:
         actor = await info.context.actor()
         scope = None if actor.sees_whole_tenant else [actor.branch_id] if actor.branch_id else []
         rows = await info.context.run(tenants_service.list_branches, branch_ids=scope)
         return [Branch.from_model(row) for row in rows]
 
-    @strawberry.field(extensions=requires(Permission.READ_HANDBOOK))
-    async def branch(self, info: Info, id: strawberry.ID) -> Branch | None:
+    @field(extensions=requires(Permission.READ_HANDBOOK))
+    async def branch(self, info: Info[Context, None], id: strawberry.ID) -> Branch | None:
         try:
             branch_id = decode_id("Branch", id)
         except InvalidId as exc:
@@ -69,17 +71,17 @@ class HandbookQuery:
         row = await info.context.loaders.branch_by_id.load(branch_id)
         return Branch.from_model(row) if row else None
 
-    @strawberry.field(
+    @field(
         extensions=requires(Permission.READ_HANDBOOK),
         description="Members by name, a Relay connection.",
     )
     async def members(
         self,
-        info: Info,
+        info: Info[Context, None],
         first: int = 20,
         after: str | None = None,
         branch_id: strawberry.ID | None = None,
-        status: MemberStatus | None = None,  # type: ignore[valid-type]
+        status: models.MemberStatus | None = None,
         search: str | None = None,
     ) -> MemberConnection:
         size = check_first(first)
@@ -103,14 +105,14 @@ class HandbookQuery:
         )
         return MemberConnection.from_rows(list(page.rows), has_next=page.has_next, total=page.total)
 
-    @strawberry.field(
+    @field(
         extensions=requires(Permission.READ_HANDBOOK),
         description="Upcoming (nearest first) or past.",
     )
     async def meetings(
         self,
-        info: Info,
-        when: MeetingWhen = When.UPCOMING,  # type: ignore[valid-type]
+        info: Info[Context, None],
+        when: When = When.UPCOMING,
         branch_id: strawberry.ID | None = None,
         first: int = 20,
     ) -> list[Meeting]:
@@ -129,12 +131,12 @@ class HandbookQuery:
         )
         return [Meeting.from_model(row) for row in rows]
 
-    @strawberry.field(extensions=requires(Permission.READ_HANDBOOK), description="Latest first.")
+    @field(extensions=requires(Permission.READ_HANDBOOK), description="Latest first.")
     async def notices(
         self,
-        info: Info,
+        info: Info[Context, None],
         first: int = 20,
-        kind: NoticeKind | None = None,  # type: ignore[valid-type]
+        kind: models.NoticeKind | None = None,
     ) -> list[Notice]:
         rows = await info.context.run(
             service.list_notices,
@@ -144,12 +146,12 @@ class HandbookQuery:
         )
         return [Notice.from_model(row) for row in rows]
 
-    @strawberry.field(
+    @field(
         extensions=requires(Permission.READ_HANDBOOK),
         description="Newest first; search number or title.",
     )
     async def documents(
-        self, info: Info, first: int = 20, search: str | None = None
+        self, info: Info[Context, None], first: int = 20, search: str | None = None
     ) -> list[Document]:
         rows = await info.context.run(
             service.list_documents, first=check_first(first), search=search

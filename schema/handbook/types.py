@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry.types import Info
 
+from schema.context import Context
 from schema.errors import bad_input
+from schema.fields import field
 from schema.permissions import Permission, requires
 from schema.relay import encode_cursor, encode_id
 from schema.tenants.types import Organisation
@@ -17,13 +19,22 @@ from tenants.handbook.service import When
 from tenants.models import Branch as BranchRow
 
 MAX_PAGE = 100
+R = TypeVar("R")
 
-MemberStatus = strawberry.enum(models.MemberStatus, name="MemberStatus")
-MeetingStatus = strawberry.enum(models.MeetingStatus, name="MeetingStatus")
-AttendanceStatus = strawberry.enum(models.AttendanceStatus, name="AttendanceStatus")
-NoticeKind = strawberry.enum(models.NoticeKind, name="NoticeKind")
-ResolutionStatus = strawberry.enum(models.ResolutionStatus, name="ResolutionStatus")
-MeetingWhen = strawberry.enum(When, name="MeetingWhen")
+# Marks each domain enum itself as a GraphQL enum, so fields can be annotated with it.
+strawberry.enum(models.MemberStatus, name="MemberStatus")
+strawberry.enum(models.MeetingStatus, name="MeetingStatus")
+strawberry.enum(models.AttendanceStatus, name="AttendanceStatus")
+strawberry.enum(models.NoticeKind, name="NoticeKind")
+strawberry.enum(models.ResolutionStatus, name="ResolutionStatus")
+strawberry.enum(When, name="MeetingWhen")
+
+
+def _referenced(row: R | None) -> R:
+    """The row a foreign key points at; were it missing, that is a bug, reported masked."""
+    if row is None:
+        raise LookupError("A row referenced by a foreign key is missing.")
+    return row
 
 
 def check_first(first: int) -> int:
@@ -76,16 +87,16 @@ class Member:
     birth_year: int
     joined_on: dt.date
     position: str
-    status: MemberStatus  # type: ignore[valid-type]
+    status: models.MemberStatus
 
-    @strawberry.field(extensions=requires(Permission.READ_MEMBER_DETAILS))
+    @field(extensions=requires(Permission.READ_MEMBER_DETAILS))
     def is_religious_believer(self) -> bool:
         return self.row.is_religious_believer
 
     @strawberry.field
-    async def branch(self, info: Info) -> Branch:
+    async def branch(self, info: Info[Context, None]) -> Branch:
         row = await info.context.loaders.branch_by_id.load(self.row.branch_id)
-        return Branch.from_model(row)
+        return Branch.from_model(_referenced(row))
 
     @classmethod
     def from_model(cls, row: models.Member) -> Member:
@@ -107,16 +118,16 @@ class Branch:
     name: str
 
     @strawberry.field
-    async def organisation(self, info: Info) -> Organisation:
+    async def organisation(self, info: Info[Context, None]) -> Organisation:
         row = await info.context.loaders.organisation_by_id.load(self.row.organisation_id)
-        return Organisation.from_model(row)
+        return Organisation.from_model(_referenced(row))
 
     @strawberry.field
-    async def member_count(self, info: Info) -> int:
+    async def member_count(self, info: Info[Context, None]) -> int:
         return int(await info.context.loaders.member_count_by_branch.load(self.row.id))
 
-    @strawberry.field(description="The branch's first members by name; page on with Query.members.")
-    async def members(self, info: Info, first: int = 20) -> MemberConnection:
+    @field(description="The branch's first members by name; page on with Query.members.")
+    async def members(self, info: Info[Context, None], first: int = 20) -> MemberConnection:
         size = check_first(first)
         loaders = info.context.loaders
         rows = await loaders.members_by_branch.load((self.row.id, size))
@@ -126,14 +137,14 @@ class Branch:
     @strawberry.field
     async def meetings(
         self,
-        info: Info,
-        when: MeetingWhen = When.UPCOMING,  # type: ignore[valid-type]
+        info: Info[Context, None],
+        when: When = When.UPCOMING,
     ) -> list[Meeting]:
         rows = await info.context.loaders.meetings_by_branch.load((self.row.id, When(when)))
         return [Meeting.from_model(row) for row in rows]
 
     @strawberry.field
-    async def draft_resolutions(self, info: Info) -> list[DraftResolution]:
+    async def draft_resolutions(self, info: Info[Context, None]) -> list[DraftResolution]:
         rows = await info.context.loaders.drafts_by_branch.load(self.row.id)
         return [DraftResolution.from_model(row) for row in rows]
 
@@ -145,12 +156,13 @@ class Branch:
 @strawberry.type
 class AttendanceRecord:
     row: strawberry.Private[models.Attendance]
-    status: AttendanceStatus  # type: ignore[valid-type]
+    status: models.AttendanceStatus
     recorded_at: dt.datetime
 
     @strawberry.field
-    async def member(self, info: Info) -> Member:
-        return Member.from_model(await info.context.loaders.member_by_id.load(self.row.member_id))
+    async def member(self, info: Info[Context, None]) -> Member:
+        row = await info.context.loaders.member_by_id.load(self.row.member_id)
+        return Member.from_model(_referenced(row))
 
 
 @strawberry.type(description="A branch meeting: time, place, agenda, attendance.")
@@ -162,15 +174,16 @@ class Meeting:
     ends_at: dt.datetime
     place: str
     agenda: str
-    status: MeetingStatus  # type: ignore[valid-type]
+    status: models.MeetingStatus
     cancel_reason: str | None
 
     @strawberry.field
-    async def branch(self, info: Info) -> Branch:
-        return Branch.from_model(await info.context.loaders.branch_by_id.load(self.row.branch_id))
+    async def branch(self, info: Info[Context, None]) -> Branch:
+        row = await info.context.loaders.branch_by_id.load(self.row.branch_id)
+        return Branch.from_model(_referenced(row))
 
     @strawberry.field
-    async def attendance(self, info: Info) -> list[AttendanceRecord]:
+    async def attendance(self, info: Info[Context, None]) -> list[AttendanceRecord]:
         rows = await info.context.loaders.attendance_by_meeting.load(self.row.id)
         return [
             AttendanceRecord(
@@ -198,16 +211,17 @@ class Meeting:
 class Notice:
     row: strawberry.Private[models.Notice]
     id: strawberry.ID
-    kind: NoticeKind  # type: ignore[valid-type]
+    kind: models.NoticeKind
     title: str
     body: str
     published_at: dt.datetime
 
-    @strawberry.field(description="The branch addressed, or null for the whole tenant.")
-    async def branch(self, info: Info) -> Branch | None:
+    @field(description="The branch addressed, or null for the whole tenant.")
+    async def branch(self, info: Info[Context, None]) -> Branch | None:
         if self.row.branch_id is None:
             return None
-        return Branch.from_model(await info.context.loaders.branch_by_id.load(self.row.branch_id))
+        row = await info.context.loaders.branch_by_id.load(self.row.branch_id)
+        return Branch.from_model(_referenced(row))
 
     @classmethod
     def from_model(cls, row: models.Notice) -> Notice:
@@ -248,8 +262,9 @@ class ResolutionComment:
     created_at: dt.datetime
 
     @strawberry.field
-    async def author(self, info: Info) -> Member:
-        return Member.from_model(await info.context.loaders.member_by_id.load(self.row.author_id))
+    async def author(self, info: Info[Context, None]) -> Member:
+        row = await info.context.loaders.member_by_id.load(self.row.author_id)
+        return Member.from_model(_referenced(row))
 
     @classmethod
     def from_model(cls, row: models.ResolutionComment) -> ResolutionComment:
@@ -267,11 +282,11 @@ class DraftResolution:
     id: strawberry.ID
     title: str
     body: str
-    status: ResolutionStatus  # type: ignore[valid-type]
+    status: models.ResolutionStatus
     closes_at: dt.datetime
 
     @strawberry.field
-    async def comments(self, info: Info) -> list[ResolutionComment]:
+    async def comments(self, info: Info[Context, None]) -> list[ResolutionComment]:
         rows = await info.context.loaders.comments_by_resolution.load(self.row.id)
         return [ResolutionComment.from_model(row) for row in rows]
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from schema.context import Context
+from schema.fields import field
 from schema.relay import encode_id
 from tenants import service
 from tenants.models import Organisation as OrganisationRow
 from tenants.models import TenantKind
 from tenants.registry import TenantInfo
 
-TenantKindType = strawberry.enum(TenantKind, name="TenantKind")
+# Marks the domain enum itself as a GraphQL enum, so fields can be annotated with it.
+strawberry.enum(TenantKind, name="TenantKind")
 
 
 @strawberry.type
@@ -25,15 +28,15 @@ class Province:
 class Tenant:
     slug: str
     name: str
-    kind: TenantKindType  # type: ignore[valid-type]
+    kind: TenantKind
     province: Province
 
-    @strawberry.field(description="Grassroots party organisations of the tenant.")
-    async def organisation_count(self, info: Info) -> int:
+    @field(description="Grassroots party organisations of the tenant.")
+    async def organisation_count(self, info: Info[Context, None]) -> int:
         return await info.context.run(service.count_organisations)
 
-    @strawberry.field(description="Party members of the tenant.")
-    async def member_count(self, info: Info) -> int:
+    @field(description="Party members of the tenant.")
+    async def member_count(self, info: Info[Context, None]) -> int:
         return await info.context.run(service.count_members)
 
     @classmethod

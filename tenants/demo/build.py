@@ -154,7 +154,8 @@ def _add_meetings(rng: random.Random, rows: TenantRows, t: str, today: dt.date) 
             for member_id in members_by_branch.get(branch["id"], []):
                 roll = rng.random()
                 status = (AttendanceStatus.PRESENT if roll < 0.86 else
-                          AttendanceStatus.EXCUSED if roll < 0.96 else AttendanceStatus.ABSENT)  # fmt: skip
+                          AttendanceStatus.EXCUSED if roll < 0.96 else
+                          AttendanceStatus.ABSENT)  # fmt: skip
                 rows.attendance.append({
                     "tenant_id": t, "meeting_id": last_held, "member_id": member_id,
                     "status": status.value, "recorded_at": now,

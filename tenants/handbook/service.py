@@ -126,9 +126,7 @@ async def count_members_by_branches(
     return {branch_id: int(count) for branch_id, count in (await session.execute(query)).all()}
 
 
-def _meeting_window(
-    query: Select[tuple[Meeting]], when: When, now: dt.datetime
-) -> Select[tuple[Meeting]]:
+def _meeting_window(query: Select[Meeting], when: When, now: dt.datetime) -> Select[Meeting]:
     if when is When.UPCOMING:
         return query.where(Meeting.ends_at >= now).order_by(Meeting.starts_at, Meeting.id)
     if when is When.PAST:

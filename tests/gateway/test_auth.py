@@ -7,6 +7,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 
 import jwt
 import pytest
@@ -65,10 +66,10 @@ async def test_non_bearer_scheme_is_401(client_for):
 
 
 class _JwksHandler(BaseHTTPRequestHandler):
-    keys: list[dict[str, object]] = []
+    keys: ClassVar[list[dict[str, object]]] = []
     hits = 0
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         type(self).hits += 1
         body = json.dumps({"keys": type(self).keys}).encode()
         self.send_response(200)
@@ -103,7 +104,9 @@ async def test_jwks_rs256_and_es256_with_key_rotation(jwks_server):
     ec_key = ec.generate_private_key(ec.SECP256R1())
     handler.keys = [_jwk(rsa_key, "k1", "RS256")]
     verifier = TokenVerifier(
-        Settings(jwks_url=url, jwt_issuer="https://idp", jwt_audience="pg", jwks_refresh_cooldown_s=0)
+        Settings(
+            jwks_url=url, jwt_issuer="https://idp", jwt_audience="pg", jwks_refresh_cooldown_s=0
+        )
     )
     payload = claims(iss="https://idp", aud="pg")
     # when: an RS256 token, then the IdP rotates in an EC key and signs with it
@@ -124,7 +127,7 @@ async def test_jwks_refuses_hs256_and_unknown_kid(jwks_server):
     verifier = TokenVerifier(Settings(jwks_url=url, jwks_refresh_cooldown_s=0))
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     # when / then
-    with pytest.raises(AuthError, match="Signing algorithm 'HS256' is not accepted."):
+    with pytest.raises(AuthError, match=r"Signing algorithm 'HS256' is not accepted\."):
         await verifier.verify(hs(claims()))
     with pytest.raises(AuthError, match="No signing key for the bearer token"):
         await verifier.verify(jwt.encode(claims(), stranger, "RS256", headers={"kid": "zz"}))

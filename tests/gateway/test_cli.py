@@ -7,7 +7,13 @@ import pytest
 from typer.testing import CliRunner
 
 from gateway.cli import app
-from gateway.settings import DEVELOPMENT_JWT_SECRET, Settings, SettingsError, get_settings, load_settings
+from gateway.settings import (
+    DEVELOPMENT_JWT_SECRET,
+    Settings,
+    SettingsError,
+    get_settings,
+    load_settings,
+)
 
 runner = CliRunner()
 

@@ -119,7 +119,8 @@ async def test_province_admin_of_other_province_is_refused(client_for, settings)
     from gateway.settings import DEVELOPMENT_JWT_SECRET
 
     claims = {"sub": "admin", "roles": ["province_admin"], "province": "ha-nam",
-              "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "exp": 4_000_000_000}  # fmt: skip
+              "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
+              "exp": 4_000_000_000}  # fmt: skip
     client = client_for(jwt.encode(claims, DEVELOPMENT_JWT_SECRET, algorithm="HS256"))
     # when
     status, body = await gql(client, TENANT, path="/t/yen-mo/graphql")

@@ -37,19 +37,47 @@ async def _add_branches(connection, count):
     t, starts = world.YEN_MO, world.NOW - dt.timedelta(days=3)
     for n in range(count):
         branch, member, meeting = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
-        await connection.execute(insert(Branch).values(
-            tenant_id=t, id=branch, organisation_id=world.YM_ORG, name=f"Chi bộ mới {n}"))
-        await connection.execute(insert(Member).values(
-            tenant_id=t, id=member, branch_id=branch, full_name=f"Đảng viên {n}",
-            birth_year=1990, joined_on=dt.date(2015, 1, 1), position="Đảng viên",
-            status="official", is_religious_believer=False))
-        await connection.execute(insert(Meeting).values(
-            tenant_id=t, id=meeting, branch_id=branch, title="Họp", starts_at=starts,
-            ends_at=starts + dt.timedelta(hours=2), place="Nhà văn hóa", agenda="",
-            status="held", version=1))
-        await connection.execute(insert(Attendance).values(
-            tenant_id=t, meeting_id=meeting, member_id=member, status="present",
-            recorded_at=starts))  # fmt: skip
+        await connection.execute(
+            insert(Branch).values(
+                tenant_id=t, id=branch, organisation_id=world.YM_ORG, name=f"Chi bộ mới {n}"
+            )
+        )
+        await connection.execute(
+            insert(Member).values(
+                tenant_id=t,
+                id=member,
+                branch_id=branch,
+                full_name=f"Đảng viên {n}",
+                birth_year=1990,
+                joined_on=dt.date(2015, 1, 1),
+                position="Đảng viên",
+                status="official",
+                is_religious_believer=False,
+            )
+        )
+        await connection.execute(
+            insert(Meeting).values(
+                tenant_id=t,
+                id=meeting,
+                branch_id=branch,
+                title="Họp",
+                starts_at=starts,
+                ends_at=starts + dt.timedelta(hours=2),
+                place="Nhà văn hóa",
+                agenda="",
+                status="held",
+                version=1,
+            )
+        )
+        await connection.execute(
+            insert(Attendance).values(
+                tenant_id=t,
+                meeting_id=meeting,
+                member_id=member,
+                status="present",
+                recorded_at=starts,
+            )
+        )
 
 
 async def test_statements_do_not_grow_with_branches(client_for, token, statements, connection):

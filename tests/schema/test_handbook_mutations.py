@@ -37,7 +37,10 @@ mutation($input: RecordAttendanceInput!) {
 """
 PUBLISH = """
 mutation($input: PublishNoticeInput!) {
-  publishNotice(input: $input) { notice { title kind branch { name } } errors { field code message } }
+  publishNotice(input: $input) {
+    notice { title kind branch { name } }
+    errors { field code message }
+  }
 }
 """
 COMMENT = """
@@ -237,9 +240,7 @@ async def test_attendance_with_member_of_other_branch_writes_nothing(client_for,
         {"field": "marks", "code": "INVALID_INPUT",
          "message": "1 of the marked members are not in this meeting's branch."}
     ]  # fmt: skip
-    assert after["data"]["meetings"][0]["attendance"] == [
-        {"member": {"fullName": "Trần Thị Bình"}}
-    ]
+    assert after["data"]["meetings"][0]["attendance"] == [{"member": {"fullName": "Trần Thị Bình"}}]
 
 
 async def test_attendance_before_meeting_starts_is_conflict(client_for, token):
@@ -264,7 +265,11 @@ async def test_publish_notice_to_own_branch_and_tenant_wide_needs_admin(client_f
     _, tenant_wide = await gql(client, PUBLISH, {"input": notice})
     # then
     assert branch["data"]["publishNotice"] == {
-        "notice": {"title": "Họp chi bộ", "kind": "PARTY_TASK", "branch": {"name": "Chi bộ thôn 1"}},
+        "notice": {
+            "title": "Họp chi bộ",
+            "kind": "PARTY_TASK",
+            "branch": {"name": "Chi bộ thôn 1"},
+        },
         "errors": [],
     }
     assert tenant_wide["data"]["publishNotice"]["errors"] == [
