@@ -1,0 +1,69 @@
+"""The narrow KPI interface rollout gates and guardrails read; adoption implements it.
+
+Gates ask: "did these tenants hold these criteria on each of the last N days?". Rates are
+ratios in [0, 1]. "Monthly active" here is the rolling 30 local days ending on the day asked
+about (a calendar month would make every gate fail on the 1st); days are local to the province.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+class Metric(StrEnum):
+    ACTIVATION_RATE = "activation_rate"  # members who ever logged in / members
+    MONTHLY_ACTIVE_RATE = "monthly_active_rate"  # active in the 30 days ending that day / members
+
+
+@dataclass(frozen=True, slots=True)
+class Criterion:
+    metric: Metric
+    minimum: float  # a ratio, e.g. 0.9 for "activation ≥ 90%"
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    tenant_id: str
+    metric: Metric
+    minimum: float
+    current: float | None  # the value on ``as_of``; None when the tenant has no members
+    days_held: int  # consecutive days, ending ``as_of``, on which the value was ≥ minimum
+    passed: bool  # days_held ≥ the gate's sustain_days
+
+
+@dataclass(frozen=True, slots=True)
+class GateEvaluation:
+    passed: bool  # every criterion passed for every tenant (vacuously false with no tenants)
+    results: tuple[CriterionResult, ...]
+
+
+class KpiSource(Protocol):
+    """What rollout needs from adoption; implemented by ``rollout.adoption``."""
+
+    async def evaluate_gate(
+        self,
+        *,
+        session: AsyncSession,
+        tenant_ids: Sequence[str],
+        criteria: Sequence[Criterion],
+        sustain_days: int,
+        as_of: dt.date,
+    ) -> GateEvaluation:
+        """Judge the criteria for each tenant over the ``sustain_days`` days ending ``as_of``."""
+        ...
+
+    async def weekly_active_change(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
+    ) -> dict[str, float | None]:
+        """Per tenant: (active members in the 7 days ending ``as_of``) / (the 7 days before) − 1.
+
+        -0.3 means weekly active members fell by 30%; None when the earlier week had none.
+        The guardrail pauses a wave when this falls below minus a configured fraction.
+        """
+        ...
