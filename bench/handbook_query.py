@@ -34,13 +34,17 @@ from bench._harness import (
     BARE_PAYLOADS_ENV,
     BIN,
     HOST,
+    OTHER_LOAD_LIMIT_PCT,
+    BarePayload,
     BenchError,
     Check,
     CpuProbe,
+    Load,
     Result,
     Scenario,
     Server,
     bare_server_argv,
+    cancel_on_signals,
     clean_env,
     create_database,
     drop_database,
@@ -49,12 +53,13 @@ from bench._harness import (
     fresh_db_name,
     machine_summary,
     make_client,
-    measure,
+    measure_undisturbed,
     pg_url,
     run_cli,
     start_server,
     stop_server,
     wait_ready,
+    write_bare_payloads,
 )
 
 APP_ROLE = "pilotgraph_app"
@@ -97,8 +102,12 @@ class Probed:
 
     query: Query
     token: str
-    payload: dict[str, Any]
-    size: int
+    body: bytes
+    content_type: str
+
+    @property
+    def size(self) -> int:
+        return len(self.body)
 
 
 # --- checks ---------------------------------------------------------------------------------
@@ -119,12 +128,14 @@ def graphql_problem(response: httpx.Response) -> str | None:
     return None
 
 
-def bare_check(size: int) -> Check:
+def bare_check(body: bytes) -> Check:
+    """The bare app must answer exactly the gateway's bytes."""
+
     def check(response: httpx.Response) -> str | None:
         if response.status_code != 200:
             return f"HTTP {response.status_code}"
-        if len(response.content) != size:
-            return f"size {len(response.content)} != {size}"
+        if response.content != body:
+            return f"answer differs from the gateway's ({len(response.content)}/{len(body)} B)"
         return None
 
     return check
@@ -143,13 +154,13 @@ def shape_problem(query: Query, payload: dict[str, Any]) -> str | None:
 # --- set-up ---------------------------------------------------------------------------------
 
 
-def prepare_database(database: str) -> None:
+async def prepare_database(database: str) -> None:
     """Migrate as the superuser, create the app role, load the demo as the app role."""
     admin_env = clean_env({"PILOTGRAPH_DATABASE_URL": pg_url(database, "postgres")})
-    run_cli(["db", "upgrade"], admin_env, timeout_s=300)
-    run_cli(["db", "create-app-role", "--name", APP_ROLE], admin_env, timeout_s=60)
+    await run_cli(["db", "upgrade"], admin_env, timeout_s=300)
+    await run_cli(["db", "create-app-role", "--name", APP_ROLE], admin_env, timeout_s=60)
     started = time.monotonic()
-    run_cli(["demo", "load"], app_env(database), timeout_s=900)
+    await run_cli(["demo", "load"], app_env(database), timeout_s=900)
     print(f"demo loaded in {time.monotonic() - started:.1f} s")
 
 
@@ -163,9 +174,9 @@ def app_env(database: str) -> dict[str, str]:
     )
 
 
-def issue_token(database: str, tenant: str, role: str) -> str:
+async def issue_token(database: str, tenant: str, role: str) -> str:
     args = ["token", "--tenant", tenant, "--role", role]
-    return run_cli(args, app_env(database), timeout_s=60).splitlines()[-1].strip()
+    return (await run_cli(args, app_env(database), timeout_s=60)).splitlines()[-1].strip()
 
 
 def start_gateway(database: str, log_dir: Path) -> Server:
@@ -175,9 +186,10 @@ def start_gateway(database: str, log_dir: Path) -> Server:
 
 
 def start_bare(probed: list[Probed], log_dir: Path) -> Server:
-    payloads = {route(p.query): p.payload for p in probed}
     path = log_dir / "bare-payloads.json"
-    path.write_text(json.dumps(payloads))
+    payloads = [BarePayload(route(p.query), p.body, p.content_type) for p in probed]
+    for name, encoder in write_bare_payloads(path, payloads).items():
+        print(f"  /{name}: answers with json.dumps {encoder}")
     port = free_port()
     env = clean_env({BARE_PAYLOADS_ENV: str(path)})
     return start_server("bare", bare_server_argv(port), env, log_dir, port)
@@ -201,7 +213,8 @@ async def probe(client: httpx.AsyncClient, url: str, query: Query, token: str) -
     problem = problem or shape_problem(query, payload)
     if problem is not None:
         raise BenchError(f"{query.name}: {problem}")
-    return Probed(query=query, token=token, payload=payload, size=len(response.content))
+    content_type = response.headers.get("content-type", "application/json")
+    return Probed(query, token, response.content, content_type)
 
 
 async def run_gateway(
@@ -229,7 +242,7 @@ async def run_bare(server: Server, probed: list[Probed], args: argparse.Namespac
         for p in probed:
             url = f"{server.base_url}/{route(p.query)}"
             scenario = Scenario(
-                p.query.name, url, p.query.body(), headers(p.token), bare_check(p.size)
+                p.query.name, url, p.query.body(), headers(p.token), bare_check(p.body)
             )
             results.append(await measure_one(client, scenario, cpu, args))
     return results
@@ -238,12 +251,16 @@ async def run_bare(server: Server, probed: list[Probed], args: argparse.Namespac
 async def measure_one(
     client: httpx.AsyncClient, scenario: Scenario, cpu: CpuProbe, args: argparse.Namespace
 ) -> Result:
-    result = await measure(
-        client, scenario, cpu,
-        concurrency=args.concurrency, warmup_s=args.warmup, duration_s=args.duration,
-    )  # fmt: skip
-    print(f"  {scenario.url}: {result.requests} requests, {result.rps:.0f}/s")
-    return result
+    def show(result: Result) -> None:
+        print(
+            f"  {scenario.url}: {result.requests} requests, {result.rps:.0f}/s,"
+            f" other processes {result.other_cpu_pct:.0f}% of a core"
+        )
+
+    load = Load(args.concurrency, args.warmup, args.duration)
+    return await measure_undisturbed(
+        client, scenario, cpu, load, attempts=args.attempts, on_attempt=show
+    )
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -259,14 +276,25 @@ def report(probed: list[Probed], gateway: list[Result], bare: list[Result]) -> s
         for p, g, b in zip(probed, gateway, bare, strict=True)
     ]  # fmt: skip
     cpu_header = ["query (CPU ms per request)", "gateway", "bare", "server ratio",
-                  "PostgreSQL", "client (gateway run)", "client (bare run)"]  # fmt: skip
+                  "PostgreSQL", "client (gateway run)", "client (bare run)",
+                  "other load % (gateway/bare run)"]  # fmt: skip
     cpu_rows = [
         [g.name, f"{g.server_cpu_ms:.2f}", f"{b.server_cpu_ms:.2f}",
          f"{g.server_cpu_ms / b.server_cpu_ms:.0f}x" if b.server_cpu_ms else "n/a",
-         f"{g.database_cpu_ms:.2f}", f"{g.client_cpu_ms:.2f}", f"{b.client_cpu_ms:.2f}"]
+         f"{g.database_cpu_ms:.2f}", f"{g.client_cpu_ms:.2f}", f"{b.client_cpu_ms:.2f}",
+         f"{g.other_cpu_pct:.0f} / {b.other_cpu_pct:.0f}"]
         for g, b in zip(gateway, bare, strict=True)
     ]  # fmt: skip
     return "\n\n".join([format_table(header, rows), format_table(cpu_header, cpu_rows)])
+
+
+def busy_warning(results: list[Result]) -> str | None:
+    """A warning when other processes used the CPUs meanwhile: then the figures are low."""
+    busy = [r for r in results if r.other_cpu_pct > OTHER_LOAD_LIMIT_PCT]
+    if not busy:
+        return None
+    worst = max(r.other_cpu_pct for r in busy)
+    return f"WARNING: other processes used up to {worst:.0f}% of a core during the runs"
 
 
 def failures_of(results: list[Result]) -> Counter[str]:
@@ -286,8 +314,9 @@ def print_failures(failures: Counter[str]) -> None:
 
 
 async def bench(database: str, args: argparse.Namespace, log_dir: Path) -> int:
-    prepare_database(database)
-    tokens = {role: issue_token(database, args.tenant, role) for role in {q.role for q in QUERIES}}
+    await prepare_database(database)
+    roles = sorted({q.role for q in QUERIES})
+    tokens = {role: await issue_token(database, args.tenant, role) for role in roles}
     print(f"gateway: {args.concurrency} clients, {args.warmup:g} s warm-up, {args.duration:g} s")
     with ExitStack() as stack:
         gateway = start_gateway(database, log_dir)
@@ -302,6 +331,9 @@ async def bench(database: str, args: argparse.Namespace, log_dir: Path) -> int:
         bare_results = await run_bare(bare, probed, args)
     print()
     print(report(probed, gateway_results, bare_results))
+    warning = busy_warning(gateway_results + bare_results)
+    if warning:
+        print(f"\n{warning}")
     failures = failures_of(gateway_results + bare_results)
     if failures:
         print_failures(failures)
@@ -311,6 +343,9 @@ async def bench(database: str, args: argparse.Namespace, log_dir: Path) -> int:
 
 
 async def main(args: argparse.Namespace) -> int:
+    task = asyncio.current_task()
+    if task is not None:
+        cancel_on_signals(task)
     print(f"machine: {await machine_summary()}")
     database = fresh_db_name("pilotgraph_bench")
     await create_database(database)
@@ -334,14 +369,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds")
     parser.add_argument("--concurrency", type=int, default=10, help="concurrent clients")
     parser.add_argument("--tenant", default="yen-mo", help="demo tenant (slug)")
+    parser.add_argument(
+        "--attempts", type=int, default=3,
+        help="measure a scenario up to this many times while other processes load the CPUs",
+    )  # fmt: skip
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60:
         parser.error("--duration must be in (0, 600] and --warmup in [0, 60]")
-    if not 1 <= args.concurrency <= 256:
-        parser.error("--concurrency must be in [1, 256]")
+    if not 1 <= args.concurrency <= 256 or not 1 <= args.attempts <= 10:
+        parser.error("--concurrency must be in [1, 256] and --attempts in [1, 10]")
     return args
 
 
+def run(argv: list[str] | None = None) -> int:
+    try:
+        return asyncio.run(main(parse_args(argv)))
+    except (asyncio.CancelledError, KeyboardInterrupt):
+        print("interrupted; servers stopped, database dropped unless --keep-db", file=sys.stderr)
+        return 130
+
+
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main(parse_args())))
+    sys.exit(run())

@@ -12,13 +12,22 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from gateway import ofrep
+from gateway.adoption_export import export_csv
+from gateway.adoption_metrics import AdoptionGauges
 from gateway.auth import TokenVerifier
+from gateway.console import console_mount
+from gateway.edge.middleware import RateLimits, close_limiters, edge_middleware
+from gateway.events import post_events
 from gateway.health import healthz, readyz
+from gateway.observability import metrics
+from gateway.observability.access import AccessMiddleware
 from gateway.settings import Settings, get_settings
 from gateway.state import GatewayState
 from gateway.tenancy import TenancyMiddleware
 from gateway.view import GraphQLView, SessionCloser
-from schema.root import schema
+from rollout.runtime import RolloutRuntime
+from schema.root import build_schema, schema
 from tenants.broadcast import Listener
 from tenants.db import make_engine, make_sessionmaker
 from tenants.registry import CHANNEL as TENANTS_CHANNEL
@@ -55,7 +64,8 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
     """Build the gateway; ``state`` lets tests share an engine or a transactional session."""
     settings = settings or get_settings()
     state = state or build_state(settings)
-    view = GraphQLView(schema, graphql_ide="graphiql" if settings.graphiql else None)
+    served = build_schema(tracing=True) if settings.otlp_endpoint else schema
+    view = GraphQLView(served, graphql_ide="graphiql" if settings.graphiql else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -64,9 +74,19 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
             state.engine, TENANTS_CHANNEL, lambda _slug: state.registry.reload(state.sessionmaker)
         )
         await tenants_changed.start()
+        rollout_runtime = RolloutRuntime(state.engine, state.sessionmaker, state.flags,
+                                         kpis=state.kpis, clock=state.clock)  # fmt: skip
+        await rollout_runtime.start()
+        metrics.watch_pool(state.engine)
+        adoption_gauges = AdoptionGauges(state)
+        await adoption_gauges.start()
         try:
             yield
         finally:
+            metrics.unwatch_pool(state.engine)
+            await adoption_gauges.stop()
+            await close_limiters()
+            await rollout_runtime.stop()
             await tenants_changed.stop()
             await state.engine.dispose()
 
@@ -74,11 +94,20 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics.metrics_endpoint),
             Route("/graphql", view, methods=["GET", "POST"]),
+            Route("/ofrep/v1/evaluate/flags", ofrep.evaluate_flags, methods=["POST"]),
+            Route("/ofrep/v1/evaluate/flags/{key:path}", ofrep.evaluate_flag, methods=["POST"]),
+            Route("/v1/events", post_events, methods=["POST"]),
+            Route("/v1/adoption.csv", export_csv, methods=["GET"]),
             WebSocketRoute("/graphql", view),
+            console_mount(),
         ],
         middleware=[
+            Middleware(AccessMiddleware),
+            *edge_middleware(state),
             Middleware(TenancyMiddleware, state=state),
+            Middleware(RateLimits, state=state),
             Middleware(SessionCloser),
         ],
         exception_handlers={404: _not_found},
@@ -86,3 +115,20 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
     )
     app.state.pilotgraph = state
     return app
+
+
+def serve_app() -> Starlette:
+    """The app as ``pilotgraph serve`` runs it: logs and traces configured from the settings."""
+    from gateway.observability.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(json=settings.log_json, level=settings.log_level)
+    state = build_state(settings)
+    if settings.otlp_endpoint:
+        from gateway.observability.tracing import configure_tracing, instrument_engine
+
+        provider = configure_tracing(
+            service_name=settings.service_name, endpoint=settings.otlp_endpoint
+        )
+        instrument_engine(state.engine, provider)
+    return create_app(settings, state)

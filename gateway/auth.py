@@ -10,6 +10,7 @@ from typing import Any
 import jwt
 
 from gateway.settings import Settings
+from tenants.registry import TenantInfo
 from tenants.types import PROVINCE_ROLES, Role
 
 ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"]
@@ -41,6 +42,12 @@ class Principal:
     def reaches_province(self) -> bool:
         """Province admins and auditors may act on any tenant of their province."""
         return bool(self.roles & PROVINCE_ROLES)
+
+    def covers(self, tenant: TenantInfo) -> bool:
+        """Whether this principal may act on ``tenant``: its home, or any of its province's."""
+        if self.tenant == tenant.id:
+            return True
+        return self.reaches_province and self.province in (None, tenant.province_id)
 
 
 class TokenVerifier:

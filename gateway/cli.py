@@ -6,12 +6,14 @@ import asyncio
 import datetime as dt
 import uuid
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from gateway import migrate
+from gateway.cli_metrics import metrics_app
+from gateway.cli_rollout import rollout_app
 from gateway.settings import Settings, SettingsError, get_settings
 from tenants.types import Role
 
@@ -22,6 +24,8 @@ schema_app = typer.Typer(help="The GraphQL schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(schema_app, name="schema")
+app.add_typer(metrics_app, name="metrics")
+app.add_typer(rollout_app, name="rollout")
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 
@@ -45,12 +49,13 @@ def serve(
 
     settings = _settings()
     uvicorn.run(
-        "gateway.app:create_app",
+        "gateway.app:serve_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,
         workers=workers,
         log_level=settings.log_level,
+        log_config=None,  # serve_app configures structured logging for every logger
         timeout_graceful_shutdown=20,
     )
 
@@ -87,6 +92,7 @@ def demo_load(
 async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
     from sqlalchemy import func, select
 
+    from rollout.demo import load_demo_plan
     from tenants.db import make_engine, make_sessionmaker
     from tenants.demo.load import load_demo
     from tenants.models import Tenant
@@ -111,8 +117,18 @@ async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
                 ),
             )
         typer.echo(f"loaded {len(report.loaded)} tenants, skipped {len(report.skipped)} present")
+        await _demo_events(sessions)
+        typer.echo(await load_demo_plan(sessionmaker=sessions, now=dt.datetime.now(dt.UTC)))
     finally:
         await engine.dispose()
+
+
+async def _demo_events(sessions: Any) -> None:
+    """Simulate the app's events for the pilot and wave-1 districts (adoption)."""
+    from rollout.adoption.demo import simulate
+
+    written = await simulate(sessionmaker=sessions, today=dt.date.today())
+    typer.echo("simulated app events: " + ", ".join(f"{t} {n}" for t, n in written.items()))
 
 
 @app.command()

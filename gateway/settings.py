@@ -9,6 +9,8 @@ from typing import Self
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.edge.config import EdgeSettings
+
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/pilotgraph.db"
 # Long enough for HS256 (RFC 7518 asks for >= 256 bits); refused in production.
 DEVELOPMENT_JWT_SECRET = "pilotgraph-development-secret-do-not-use-in-production"  # noqa: S105 - public dev default
@@ -50,6 +52,13 @@ class Settings(BaseSettings):
     jwt_audience: str = "pilotgraph"
     jwt_leeway_s: int = Field(default=30, ge=0)
     dev_token_ttl_h: int = Field(default=12, ge=1)
+    # Shared secret a federation router sends as X-Router-Token to reach _service/_entities.
+    router_token: SecretStr | None = None
+    # The admin console's OpenID Connect login (authorization code + PKCE), when an issuer is set;
+    # its access tokens must verify like any other (jwks_url, jwt_issuer, jwt_audience).
+    oidc_issuer: str | None = None
+    oidc_client_id: str = "pilotgraph-console"
+    oidc_scope: str = "openid profile"
 
     base_domain: str | None = None
     path_tenants: bool = True
@@ -57,6 +66,13 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    log_json: bool = False
+    otlp_endpoint: str | None = None  # e.g. http://otel-collector:4318/v1/traces
+    service_name: str = "pilotgraph"
+    # The edge (limits, rate limits, persisted operations, CORS): JSON in PILOTGRAPH_EDGE.
+    edge: EdgeSettings = EdgeSettings()
+    # Shared rate-limit buckets for several replicas, e.g. redis://127.0.0.1:6379/0.
+    redis_url: SecretStr | None = None
 
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> Self:

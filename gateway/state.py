@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.auth import Principal, TokenVerifier
 from gateway.settings import Settings
+from rollout.kpi import KpiSource
+from rollout.snapshot import FlagStore
 from tenants.registry import TenantInfo, TenantRegistry
 
 Clock = Callable[[], dt.datetime]
@@ -29,6 +31,8 @@ class GatewayState:
     registry: TenantRegistry
     verifier: TokenVerifier
     clock: Clock = field(default=utc_now)
+    flags: FlagStore = field(default_factory=FlagStore)
+    kpis: KpiSource | None = None  # None: rollout.gates.kpi_source() picks adoption's
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.auth import AuthError, Principal
+from gateway.console import is_console_path
 from gateway.responses import send_error
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from tenants.registry import TenantInfo
@@ -33,7 +34,11 @@ class TenancyMiddleware:
         self.state = state
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in OPEN_PATHS:
+        if (
+            scope["type"] not in ("http", "websocket")
+            or scope["path"] in OPEN_PATHS
+            or is_console_path(scope["path"])  # the console checks its token itself
+        ):
             await self.app(scope, receive, send)
             return
         requested = self._requested_tenant(scope)
@@ -80,9 +85,7 @@ class TenancyMiddleware:
         tenant = self._known(requested)
         if principal is None:
             return tenant
-        if principal.tenant == tenant.id:
-            return tenant
-        if principal.reaches_province and principal.province in (None, tenant.province_id):
+        if principal.covers(tenant):
             return tenant
         raise TenantRefused(
             403, "FORBIDDEN_TENANT", f"Your role does not cover tenant '{tenant.id}'."

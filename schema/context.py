@@ -14,8 +14,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.auth import Principal
+from rollout.kpi import KpiSource
+from rollout.snapshot import FlagStore
 from schema.errors import PilotGraphError
 from schema.handbook.loaders import HandbookLoaders, build_loaders
+from tenants.db import switch_tenant
 from tenants.errors import TenantsError
 from tenants.handbook.access import Actor
 from tenants.registry import TenantInfo, TenantRegistry
@@ -32,6 +35,8 @@ class Context:
     tenant: TenantInfo | None
     registry: TenantRegistry
     now: dt.datetime
+    flags: FlagStore = field(default_factory=FlagStore)
+    kpis: KpiSource | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _actor: Actor | None = None
     loaders: HandbookLoaders = field(init=False)
@@ -53,6 +58,22 @@ class Context:
         """
         async with self._lock:
             return await fn(session=self.session, tenant_id=self.tenant_id, **kwargs)
+
+    async def run_for(self, tenant_id: str, fn: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
+        """As :meth:`run`, on a tenant the caller was checked to cover (a tenant read by slug)."""
+        if self.tenant is not None and tenant_id == self.tenant.id:
+            return await self.run(fn, **kwargs)
+        async with self._lock:
+            await switch_tenant(self.session, tenant_id)
+            try:
+                return await fn(session=self.session, tenant_id=tenant_id, **kwargs)
+            finally:
+                await switch_tenant(self.session, self.tenant.id if self.tenant else None)
+
+    async def run_province(self, fn: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
+        """Call a province-level service function (it takes no tenant) on this request's session."""
+        async with self._lock:
+            return await fn(session=self.session, **kwargs)
 
     async def command(self, fn: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
         """Run a writing service function.

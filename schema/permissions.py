@@ -25,6 +25,11 @@ class Permission(StrEnum):
     MANAGE_MEETINGS = "manage_meetings"
     PUBLISH_NOTICES = "publish_notices"
     COMMENT_ON_DRAFTS = "comment_on_drafts"
+    MANAGE_ROLLOUT = "manage_rollout"
+    ADJUST_TENANT_RAMP = "adjust_tenant_ramp"
+    READ_ADOPTION = "read_adoption"
+    READ_PROVINCE_ADOPTION = "read_province_adoption"
+    TRACK_EVENTS = "track_events"
 
 
 _READ = {Permission.READ_HANDBOOK}
@@ -38,10 +43,24 @@ _MANAGE = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MEMBER: frozenset(_READ | {Permission.COMMENT_ON_DRAFTS}),
     Role.BRANCH_SECRETARY: frozenset(_MANAGE | {Permission.COMMENT_ON_DRAFTS}),
-    Role.TENANT_ADMIN: frozenset(_MANAGE | {Permission.COMMENT_ON_DRAFTS}),
-    Role.PROVINCE_ADMIN: frozenset(_MANAGE),
+    Role.TENANT_ADMIN: frozenset(
+        _MANAGE | {Permission.COMMENT_ON_DRAFTS, Permission.ADJUST_TENANT_RAMP}
+    ),
+    Role.PROVINCE_ADMIN: frozenset(_MANAGE | {Permission.MANAGE_ROLLOUT}),
     Role.AUDITOR: frozenset(_READ | {Permission.READ_MEMBER_DETAILS}),
 }
+
+# Adoption: province roles read the province's KPIs, tenant admins their tenant's; members
+# (whatever their office) record their own app events.
+_ADOPTION: dict[Role, set[Permission]] = {
+    Role.MEMBER: {Permission.TRACK_EVENTS},
+    Role.BRANCH_SECRETARY: {Permission.TRACK_EVENTS},
+    Role.TENANT_ADMIN: {Permission.TRACK_EVENTS, Permission.READ_ADOPTION},
+    Role.PROVINCE_ADMIN: {Permission.READ_ADOPTION, Permission.READ_PROVINCE_ADOPTION},
+    Role.AUDITOR: {Permission.READ_ADOPTION, Permission.READ_PROVINCE_ADOPTION},
+}
+for _role, _extra in _ADOPTION.items():
+    ROLE_PERMISSIONS[_role] = ROLE_PERMISSIONS[_role] | _extra
 
 
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:

@@ -2,25 +2,41 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
 from strawberry.federation import Schema
 
+from schema.adoption.mutations import AdoptionMutation
+from schema.adoption.queries import AdoptionQuery
+from schema.federation import RouterOnlyFields
 from schema.handbook.mutations import HandbookMutation
 from schema.handbook.queries import HandbookQuery
+from schema.observe import OperationRecorder, record_error_id
+from schema.rollout.mutations import RolloutMutation
+from schema.rollout.queries import RolloutQuery
+from schema.rollout.subscriptions import RolloutSubscription
+from schema.unavailable import SERVICE_UNAVAILABLE, is_unavailable
 
 
 @strawberry.type
-class Query(HandbookQuery):
+class Query(HandbookQuery, AdoptionQuery, RolloutQuery):
     pass
 
 
 @strawberry.type
-class Mutation(HandbookMutation):
+class Mutation(HandbookMutation, AdoptionMutation, RolloutMutation):
+    pass
+
+
+@strawberry.type
+class Subscription(RolloutSubscription):
     pass
 
 
@@ -36,6 +52,8 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 logger = logging.getLogger("pilotgraph.errors")
+# Parsed and validated documents kept per process (the gateway's edge shares the parse cache).
+DOCUMENT_CACHE_SIZE = 1_024
 
 
 def _with_code(error: GraphQLError) -> GraphQLError:
@@ -49,6 +67,18 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     )
     error.extensions = {**(error.extensions or {}), "code": code}
     return error
+
+
+class CachedParse(ParserCache):
+    """ParserCache that leaves syntax errors to strawberry's own parse, so they keep their code."""
+
+    def on_parse(self) -> Iterator[None]:
+        context = self.execution_context
+        with contextlib.suppress(GraphQLError):
+            context.graphql_document = self.cached_parse_document(
+                context.query, **context.parse_options
+            )
+        yield
 
 
 class MaskUnexpectedErrors(MaskErrors):
@@ -66,22 +96,41 @@ class MaskUnexpectedErrors(MaskErrors):
             exc_info=error.original_error,
             extra={"error_id": error_id},
         )
+        record_error_id(self.execution_context.context, error_id)
+        down = is_unavailable(error.original_error)
         return GraphQLError(
-            message=f"Unexpected error; quote error id {error_id}.",
+            message=(
+                f"The database is unavailable; retry shortly (error id {error_id})."
+                if down
+                else f"Unexpected error; quote error id {error_id}."
+            ),
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
+            extensions={
+                "code": SERVICE_UNAVAILABLE if down else "INTERNAL_SERVER_ERROR",
+                "errorId": error_id,
+            },
         )
 
 
-def build_schema() -> Schema:
-    """Build the GraphQL schema."""
+def build_schema(*, tracing: bool = False) -> Schema:
+    """Build the GraphQL schema; ``tracing`` adds OpenTelemetry spans per operation and field."""
+    extensions: list[Any] = [
+        lambda: MaskUnexpectedErrors(should_mask_error=_should_mask),
+        OperationRecorder,
+        RouterOnlyFields,
+        # Bounded: distinct documents from the internet must not grow memory without end.
+        lambda: CachedParse(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+    ]
+    if tracing:
+        from strawberry.extensions.tracing import OpenTelemetryExtension
+
+        extensions.append(OpenTelemetryExtension)
     return PilotGraphSchema(
-        query=Query,
-        mutation=Mutation,
-        extensions=[lambda: MaskUnexpectedErrors(should_mask_error=_should_mask)],
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )
 
 

@@ -116,6 +116,16 @@ def scope_session(session: AsyncSession, tenant_id: str | None) -> AsyncSession:
     return session
 
 
+async def switch_tenant(session: AsyncSession, tenant_id: str | None) -> None:
+    """Make the session act for another tenant, in its current transaction too (RLS)."""
+    session.info[TENANT_INFO_KEY] = tenant_id
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(
+            text("SELECT set_config(:name, :tenant, true)"),
+            {"name": TENANT_SETTING, "tenant": tenant_id or ""},
+        )
+
+
 @event.listens_for(Session, "after_begin")
 def _set_tenant_for_transaction(
     session: Session, _transaction: SessionTransaction, connection: Connection

@@ -60,6 +60,10 @@ async def connection(app_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """One connection in an outer transaction that is rolled back after the test."""
     async with app_engine.connect() as conn:
         transaction = await conn.begin()
+        if conn.dialect.name == "sqlite":
+            # pysqlite begins lazily, before the first write: a SAVEPOINT issued first would
+            # open (and its RELEASE commit) a transaction of its own, leaking into other tests.
+            await conn.exec_driver_sql("BEGIN")
         yield conn
         await transaction.rollback()
 

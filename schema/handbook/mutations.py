@@ -9,12 +9,14 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.types import Info
 
+from rollout.registry import FlagKey
 from schema.context import Context
 from schema.errors import ErrorCode, UserError
 from schema.fields import mutation
 from schema.handbook.types import Meeting, Notice, ResolutionComment
 from schema.permissions import Permission, requires
 from schema.relay import decode_id
+from schema.rollout.gating import gated
 from tenants.errors import TenantsError
 from tenants.handbook import commands, models
 
@@ -110,7 +112,7 @@ async def _attempt(
 
 @strawberry.type
 class HandbookMutation:
-    @mutation(extensions=requires(Permission.MANAGE_MEETINGS))
+    @mutation(extensions=requires(Permission.MANAGE_MEETINGS) + gated(FlagKey.MEETINGS))
     async def schedule_meeting(
         self, info: Info[Context, None], input: ScheduleMeetingInput
     ) -> MeetingPayload:
@@ -133,7 +135,7 @@ class HandbookMutation:
         )
         return MeetingPayload(meeting=Meeting.from_model(row) if row else None, errors=errors)
 
-    @mutation(extensions=requires(Permission.MANAGE_MEETINGS))
+    @mutation(extensions=requires(Permission.MANAGE_MEETINGS) + gated(FlagKey.MEETINGS))
     async def update_meeting(
         self, info: Info[Context, None], input: UpdateMeetingInput
     ) -> MeetingPayload:
@@ -155,7 +157,7 @@ class HandbookMutation:
         )
         return MeetingPayload(meeting=Meeting.from_model(row) if row else None, errors=errors)
 
-    @mutation(extensions=requires(Permission.MANAGE_MEETINGS))
+    @mutation(extensions=requires(Permission.MANAGE_MEETINGS) + gated(FlagKey.MEETINGS))
     async def cancel_meeting(
         self, info: Info[Context, None], input: CancelMeetingInput
     ) -> MeetingPayload:
@@ -167,7 +169,7 @@ class HandbookMutation:
         )
         return MeetingPayload(meeting=Meeting.from_model(row) if row else None, errors=errors)
 
-    @mutation(extensions=requires(Permission.MANAGE_MEETINGS))
+    @mutation(extensions=requires(Permission.MANAGE_MEETINGS) + gated(FlagKey.MEETINGS))
     async def record_attendance(
         self, info: Info[Context, None], input: RecordAttendanceInput
     ) -> MeetingPayload:
@@ -193,7 +195,7 @@ class HandbookMutation:
         )
         return MeetingPayload(meeting=Meeting.from_model(row) if row else None, errors=errors)
 
-    @mutation(extensions=requires(Permission.PUBLISH_NOTICES))
+    @mutation(extensions=requires(Permission.PUBLISH_NOTICES) + gated(FlagKey.NOTICES))
     async def publish_notice(
         self, info: Info[Context, None], input: PublishNoticeInput
     ) -> NoticePayload:
@@ -216,7 +218,9 @@ class HandbookMutation:
         )
         return NoticePayload(notice=Notice.from_model(row) if row else None, errors=errors)
 
-    @mutation(extensions=requires(Permission.COMMENT_ON_DRAFTS))
+    @mutation(
+        extensions=requires(Permission.COMMENT_ON_DRAFTS) + gated(FlagKey.RESOLUTION_COMMENTS)
+    )
     async def comment_on_draft_resolution(
         self, info: Info[Context, None], input: CommentOnDraftResolutionInput
     ) -> CommentPayload:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
+from rollout.registry import FlagKey
 from schema.context import Context
 from schema.errors import PilotGraphError
 from schema.fields import field
@@ -16,9 +17,12 @@ from schema.handbook.types import (
     MemberConnection,
     Notice,
     check_first,
+    check_search,
 )
 from schema.permissions import Permission, requires
 from schema.relay import InvalidId, decode_cursor, decode_id
+from schema.rollout.gating import gated
+from schema.tenants.access import readable_tenant_or_raise
 from schema.tenants.types import Tenant
 from tenants import service as tenants_service
 from tenants.handbook import models, service
@@ -32,7 +36,7 @@ def _invalid(exc: InvalidId) -> PilotGraphError:
 @strawberry.type
 class HandbookQuery:
     @field(
-        extensions=requires(Permission.READ_HANDBOOK),
+        extensions=requires(Permission.READ_HANDBOOK) + gated(FlagKey.HANDBOOK),
         description="The signed-in member, if a member.",
     )
     async def me(self, info: Info[Context, None]) -> Member | None:
@@ -44,14 +48,15 @@ class HandbookQuery:
         return Member.from_model(row)
 
     @field(
-        extensions=requires(Permission.READ_HANDBOOK), description="The tenant the request acts on."
+        extensions=requires(Permission.READ_HANDBOOK, needs_tenant=False),
+        description="The tenant the request acts on, or one named by slug that the role covers.",
     )
-    def tenant(self, info: Info[Context, None]) -> Tenant:
-        assert info.context.tenant is not None  # the permission refuses a request without one
-        return Tenant.from_info(info.context.tenant)
+    def tenant(self, info: Info[Context, None], slug: str | None = None) -> Tenant:
+        return Tenant.from_info(readable_tenant_or_raise(info, slug))
 
     @field(
-        extensions=requires(Permission.READ_HANDBOOK), description="Branches the caller may read."
+        extensions=requires(Permission.READ_HANDBOOK) + gated(FlagKey.HANDBOOK),
+        description="Branches the caller may read.",
     )
     async def branches(self, info: Info[Context, None]) -> list[Branch]:
         actor = await info.context.actor()
@@ -59,7 +64,7 @@ class HandbookQuery:
         rows = await info.context.run(tenants_service.list_branches, branch_ids=scope)
         return [Branch.from_model(row) for row in rows]
 
-    @field(extensions=requires(Permission.READ_HANDBOOK))
+    @field(extensions=requires(Permission.READ_HANDBOOK) + gated(FlagKey.HANDBOOK))
     async def branch(self, info: Info[Context, None], id: strawberry.ID) -> Branch | None:
         try:
             branch_id = decode_id("Branch", id)
@@ -72,7 +77,7 @@ class HandbookQuery:
         return Branch.from_model(row) if row else None
 
     @field(
-        extensions=requires(Permission.READ_HANDBOOK),
+        extensions=requires(Permission.READ_HANDBOOK) + gated(FlagKey.HANDBOOK),
         description="Members by name, a Relay connection.",
     )
     async def members(
@@ -98,7 +103,7 @@ class HandbookQuery:
             if branch is None:
                 return MemberConnection.from_rows([], has_next=False, total=0)
         filters = MemberFilter(
-            branch_id=branch, status=status.value if status else None, search=search
+            branch_id=branch, status=status.value if status else None, search=check_search(search)
         )
         page = await info.context.run(
             service.members_page, filters=filters, first=size, after=cursor
@@ -106,7 +111,7 @@ class HandbookQuery:
         return MemberConnection.from_rows(list(page.rows), has_next=page.has_next, total=page.total)
 
     @field(
-        extensions=requires(Permission.READ_HANDBOOK),
+        extensions=requires(Permission.READ_HANDBOOK) + gated(FlagKey.MEETINGS),
         description="Upcoming (nearest first) or past.",
     )
     async def meetings(
@@ -131,7 +136,10 @@ class HandbookQuery:
         )
         return [Meeting.from_model(row) for row in rows]
 
-    @field(extensions=requires(Permission.READ_HANDBOOK), description="Latest first.")
+    @field(
+        extensions=requires(Permission.READ_HANDBOOK) + gated(FlagKey.NOTICES),
+        description="Latest first.",
+    )
     async def notices(
         self,
         info: Info[Context, None],
@@ -147,13 +155,13 @@ class HandbookQuery:
         return [Notice.from_model(row) for row in rows]
 
     @field(
-        extensions=requires(Permission.READ_HANDBOOK),
+        extensions=requires(Permission.READ_HANDBOOK) + gated(FlagKey.HANDBOOK),
         description="Newest first; search number or title.",
     )
     async def documents(
         self, info: Info[Context, None], first: int = 20, search: str | None = None
     ) -> list[Document]:
         rows = await info.context.run(
-            service.list_documents, first=check_first(first), search=search
+            service.list_documents, first=check_first(first), search=check_search(search)
         )
         return [Document.from_model(row) for row in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Annotated, TypeVar
 
 import strawberry
@@ -11,6 +12,7 @@ from strawberry.types import Info
 from schema.context import Context
 from schema.errors import bad_input
 from schema.fields import field
+from schema.handbook import references
 from schema.permissions import Permission, requires
 from schema.relay import encode_cursor, encode_id
 from schema.tenants.types import Organisation
@@ -19,6 +21,7 @@ from tenants.handbook.service import When
 from tenants.models import Branch as BranchRow
 
 MAX_PAGE = 100
+MAX_SEARCH = 100
 R = TypeVar("R")
 
 # Marks each domain enum itself as a GraphQL enum, so fields can be annotated with it.
@@ -35,6 +38,16 @@ def _referenced(row: R | None) -> R:
     if row is None:
         raise LookupError("A row referenced by a foreign key is missing.")
     return row
+
+
+def check_search(search: str | None) -> str | None:
+    """Search text is NFC, trimmed, at most 100 characters; empty means no search."""
+    if search is None:
+        return None
+    text = unicodedata.normalize("NFC", search).strip()
+    if len(text) > MAX_SEARCH:
+        raise bad_input(f"'search' is at most {MAX_SEARCH} characters; got {len(text)}.")
+    return text or None
 
 
 def check_first(first: int) -> int:
@@ -79,7 +92,7 @@ class MemberConnection:
         )
 
 
-@strawberry.type(description="A party member (đảng viên) of the tenant.")
+@strawberry.federation.type(keys=["id"], description="A party member (đảng viên) of the tenant.")
 class Member:
     row: strawberry.Private[models.Member]
     id: strawberry.ID
@@ -99,6 +112,10 @@ class Member:
         return Branch.from_model(_referenced(row))
 
     @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Member:
+        return cls.from_model(await references.member_or_raise(info, id))
+
+    @classmethod
     def from_model(cls, row: models.Member) -> Member:
         return cls(
             row=row,
@@ -111,7 +128,9 @@ class Member:
         )
 
 
-@strawberry.type(description="A party branch (chi bộ), where members meet monthly.")
+@strawberry.federation.type(
+    keys=["id"], description="A party branch (chi bộ), where members meet monthly."
+)
 class Branch:
     row: strawberry.Private[BranchRow]
     id: strawberry.ID
@@ -149,6 +168,10 @@ class Branch:
         return [DraftResolution.from_model(row) for row in rows]
 
     @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Branch:
+        return cls.from_model(await references.branch_or_raise(info, id))
+
+    @classmethod
     def from_model(cls, row: BranchRow) -> Branch:
         return cls(row=row, id=encode_id("Branch", row.id), name=row.name)
 
@@ -165,7 +188,9 @@ class AttendanceRecord:
         return Member.from_model(_referenced(row))
 
 
-@strawberry.type(description="A branch meeting: time, place, agenda, attendance.")
+@strawberry.federation.type(
+    keys=["id"], description="A branch meeting: time, place, agenda, attendance."
+)
 class Meeting:
     row: strawberry.Private[models.Meeting]
     id: strawberry.ID
@@ -191,6 +216,10 @@ class Meeting:
             )
             for row in rows
         ]
+
+    @classmethod
+    async def resolve_reference(cls, info: Info[Context, None], id: strawberry.ID) -> Meeting:
+        return cls.from_model(await references.meeting_or_raise(info, id))
 
     @classmethod
     def from_model(cls, row: models.Meeting) -> Meeting:

@@ -8,6 +8,7 @@ from strawberry.types import Info
 from schema.context import Context
 from schema.fields import field
 from schema.relay import encode_id
+from schema.tenants.access import readable_tenant_or_raise
 from tenants import service
 from tenants.models import Organisation as OrganisationRow
 from tenants.models import TenantKind
@@ -24,7 +25,9 @@ class Province:
     timezone: str
 
 
-@strawberry.type(description="A district-level party committee: the unit of tenancy.")
+@strawberry.federation.type(
+    keys=["slug"], description="A district-level party committee: the unit of tenancy."
+)
 class Tenant:
     slug: str
     name: str
@@ -33,11 +36,16 @@ class Tenant:
 
     @field(description="Grassroots party organisations of the tenant.")
     async def organisation_count(self, info: Info[Context, None]) -> int:
-        return await info.context.run(service.count_organisations)
+        return await info.context.run_for(self.slug, service.count_organisations)
 
     @field(description="Party members of the tenant.")
     async def member_count(self, info: Info[Context, None]) -> int:
-        return await info.context.run(service.count_members)
+        return await info.context.run_for(self.slug, service.count_members)
+
+    @classmethod
+    def resolve_reference(cls, info: Info[Context, None], slug: str) -> Tenant:
+        """A router's reference: only a tenant the caller's token covers (FORBIDDEN_TENANT)."""
+        return cls.from_info(readable_tenant_or_raise(info, slug))
 
     @classmethod
     def from_info(cls, tenant: TenantInfo) -> Tenant:

@@ -18,11 +18,13 @@ from gateway.settings import DEVELOPMENT_JWT_SECRET, Settings
 from tests.graphql import gql
 
 NOW = int(dt.datetime.now(dt.UTC).timestamp())
+# Tokens in the parameters are built at import: a day's validity outlives any suite run.
+VALID_FOR_S = 86_400
 
 
 def claims(**overrides):
     base = {"sub": "m1", "roles": ["member"], "tenant": "yen-mo", "iss": "pilotgraph-dev",
-            "aud": "pilotgraph", "exp": NOW + 600}  # fmt: skip
+            "aud": "pilotgraph", "exp": NOW + VALID_FOR_S}  # fmt: skip
     return {k: v for k, v in (base | overrides).items() if v is not None}
 
 

@@ -487,3 +487,94 @@ def test_dockerfile_has_no_hadolint_findings() -> None:
     # then it reports nothing at any level
     assert json.loads(result.stdout or "[]") == [], result.stdout
     assert result.returncode == 0, result.stderr
+
+
+def test_router_is_off_by_default_and_deployed_when_enabled(render: Render) -> None:
+    # given the default scenario and the federation scenario (router.enabled)
+    default = render("default-values.yaml")
+    federated = render("federation-values.yaml")
+
+    # when the router's objects are looked up
+    def router_objects(manifests: list[Manifest]) -> dict[str, Manifest]:
+        return {
+            m["kind"]: m
+            for m in manifests
+            if m["metadata"].get("labels", {}).get("app.kubernetes.io/component") == "router"
+        }
+
+    routers = router_objects(federated)
+
+    # then none by default; when enabled a Deployment, a Service and a ConfigMap with the supergraph
+    assert router_objects(default) == {}
+    assert set(routers) == {"Deployment", "Service", "ConfigMap"}
+    assert "join__graph" in routers["ConfigMap"]["data"]["supergraph.graphql"]
+    assert "x-router-token" in routers["ConfigMap"]["data"]["gateway.config.mjs"]
+    container = routers["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"][:2] == ["supergraph", "/etc/router/supergraph/supergraph.graphql"]
+    assert container["ports"] == [{"name": "http", "containerPort": 4000, "protocol": "TCP"}]
+    assert routers["Service"]["spec"]["ports"][0]["port"] == 4000
+    selector = routers["Deployment"]["spec"]["selector"]["matchLabels"]
+    assert routers["Service"]["spec"]["selector"] == selector
+    assert selector["app.kubernetes.io/component"] == "router"
+    pod = routers["Deployment"]["spec"]["template"]["spec"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert pod["automountServiceAccountToken"] is False
+
+
+def test_router_and_gateway_share_the_router_token(render: Render) -> None:
+    # given the federation scenario
+    manifests = render("federation-values.yaml")
+    deployments = {m["metadata"]["name"]: m for m in of_kind(manifests, "Deployment")}
+    secret = next(s for s in of_kind(manifests, "Secret") if "annotations" not in s["metadata"])
+
+    # when each container's PILOTGRAPH_ROUTER_TOKEN source is read
+    def token_ref(name: str) -> Manifest:
+        env = deployments[name]["spec"]["template"]["spec"]["containers"][0]["env"]
+        ref: Manifest = next(e for e in env if e["name"] == "PILOTGRAPH_ROUTER_TOKEN")
+        return ref["valueFrom"]["secretKeyRef"]
+
+    # then both read it from the release Secret, which holds it
+    assert token_ref(f"{RELEASE}-pilotgraph-router")["name"] == secret["metadata"]["name"]
+    assert token_ref(f"{RELEASE}-pilotgraph")["name"] == secret["metadata"]["name"]
+    assert "PILOTGRAPH_ROUTER_TOKEN" in secret["data"]
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("router.supergraph=", "router.supergraph is required"),
+        ("secrets.routerToken=", "secrets.routerToken is required"),
+        ("router.replicas=2", "additional properties 'replicas' not allowed"),
+    ],
+    ids=["no-supergraph", "no-router-token", "unknown-router-key"],
+)
+def test_router_refuses_incomplete_values(helm: Helm, override: str, message: str) -> None:
+    # given the federation scenario with one value missing or mistaken
+    # when the chart is rendered
+    result = helm.template("federation-values.yaml", override)
+
+    # then helm fails and names it
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_router_can_read_a_published_supergraph(render: Render) -> None:
+    # given the federation scenario with a supergraph ConfigMap published by CI
+    manifests = render(
+        "federation-values.yaml", "router.supergraph=", "router.existingSupergraphConfigMap=sg"
+    )
+
+    # when the router's volumes are read
+    router = next(
+        m for m in of_kind(manifests, "Deployment") if m["metadata"]["name"].endswith("router")
+    )
+    volumes = {v["name"]: v for v in router["spec"]["template"]["spec"]["volumes"]}
+
+    # then the supergraph comes from that ConfigMap, and the chart's holds only the config
+    assert volumes["supergraph"]["configMap"]["name"] == "sg"
+    config = next(
+        m for m in of_kind(manifests, "ConfigMap") if m["metadata"]["name"].endswith("router")
+    )
+    assert set(config["data"]) == {"gateway.config.mjs"}

@@ -293,3 +293,13 @@ async def test_province_admin_without_tenant_needs_one(client_for, token):
     _, body = await gql(client, "{ tenant { slug } }")
     # then
     assert error_codes(body) == ["TENANT_REQUIRED"]
+
+
+async def test_over_long_search_is_bad_user_input(client_for, token):
+    # given
+    client = client_for(token(Role.TENANT_ADMIN, tenant=world.YEN_MO))
+    # when
+    _, body = await gql(client, MEMBERS, {"first": 5, "search": "Nguyễn" * 20})
+    # then
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["message"] == "'search' is at most 100 characters; got 120."

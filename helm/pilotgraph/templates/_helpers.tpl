@@ -138,6 +138,13 @@ PILOTGRAPH_JWT_SECRET: {{ . | b64enc | quote }}
 {{- with $s.redisUrl }}
 PILOTGRAPH_REDIS_URL: {{ . | b64enc | quote }}
 {{- end }}
+{{- if .root.Values.router.enabled }}
+PILOTGRAPH_ROUTER_TOKEN: {{ required "secrets.routerToken is required when router.enabled is true (or set secrets.existingSecret)" $s.routerToken | b64enc | quote }}
+{{- else }}
+{{- with $s.routerToken }}
+PILOTGRAPH_ROUTER_TOKEN: {{ . | b64enc | quote }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -157,7 +164,7 @@ given only to the migrations Job (admin true): the gateway connects as the RLS-b
       name: {{ .secret }}
       key: PILOTGRAPH_DATABASE_ADMIN_URL
 {{- end }}
-{{- range list "PILOTGRAPH_JWT_SECRET" "PILOTGRAPH_REDIS_URL" }}
+{{- range list "PILOTGRAPH_JWT_SECRET" "PILOTGRAPH_REDIS_URL" "PILOTGRAPH_ROUTER_TOKEN" }}
 - name: {{ . }}
   valueFrom:
     secretKeyRef:

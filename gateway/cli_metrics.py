@@ -1,0 +1,73 @@
+"""``pilotgraph metrics``: rebuild adoption rollups from the stored events."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated
+
+import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+metrics_app = typer.Typer(help="Adoption metrics: rollups of the app's events.")
+
+
+@metrics_app.command("rebuild")
+def rebuild(
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--from", formats=["%Y-%m-%d"], help="First local day (its month is rebuilt)."
+        ),
+    ] = None,
+    tenant: Annotated[str | None, typer.Option(help="One tenant (slug); default: all.")] = None,
+) -> None:
+    """Recompute the rollups from events (all, or from the month of --from), with a progress bar."""
+    from gateway.cli import _settings
+
+    asyncio.run(_rebuild(_settings().db_url, since.date() if since else None, tenant))
+
+
+async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
+    from rollout.adoption import rollups
+    from rollout.adoption.calendar import day_start, month_of, zone
+    from rollout.adoption.members import all_tenants
+    from rollout.adoption.partitions import ensure_ahead
+    from tenants.db import make_engine, make_sessionmaker, scope_session
+
+    engine = make_engine(url)
+    sessions = make_sessionmaker(engine)
+    try:
+        async with sessions() as session:
+            tenants = [(t, z) for t, z in await all_tenants(session=session) if only in (None, t)]
+            await ensure_ahead(session, now=dt.datetime.now(dt.UTC))
+            await session.commit()
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn())  # fmt: skip
+        with Progress(*columns) as bar:
+            for tenant_id, timezone in tenants:
+                tz = zone(timezone)
+                async with scope_session(sessions(), tenant_id) as session:
+                    start = day_start(month_of(since), tz) if since else None
+                    total = await rollups.count_events(
+                        session=session, tenant_id=tenant_id, since=start
+                    )
+                    task = bar.add_task(f"rebuilding {tenant_id}", total=total)
+                    await rollups.rebuild(session, tenant_id=tenant_id, tz=tz, since=since,
+                                          progress=_advance(bar, task))  # fmt: skip
+                    await session.commit()
+        typer.echo(f"rebuilt rollups of {len(tenants)} tenants")
+    finally:
+        await engine.dispose()
+
+
+def _advance(bar: Progress, task: TaskID) -> Callable[[int], None]:
+    return lambda count: bar.update(task, advance=count)

@@ -1,0 +1,178 @@
+"""``pilotgraph rollout …``: read and drive a flag's rollout plan from the shell.
+
+Every change is audited under ``--actor`` (or ``PILOTGRAPH_ACTOR``), committed, and broadcast
+so running gateways pick it up at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rollout import gates, status, waves
+from rollout.errors import RolloutError
+from rollout.snapshot import CHANNEL
+from tenants.broadcast import notify
+
+rollout_app = typer.Typer(help="Drive a flag's rollout plan: waves, gates, approvals.")
+
+Actor = Annotated[
+    str, typer.Option("--actor", envvar="PILOTGRAPH_ACTOR", help="Who acts (audited).")
+]
+Reason = Annotated[str, typer.Option("--reason", help="Why (audited).")]
+Flag = Annotated[str, typer.Argument(help="Flag key, e.g. handbook.")]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+async def _with_session(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    from gateway.cli import _settings
+    from tenants.db import make_engine, make_sessionmaker
+
+    engine = make_engine(_settings().db_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def _change(flag: str, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+    """Run one rollout write, commit and broadcast it; exit 1 with the error's code if refused."""
+
+    async def work(session: AsyncSession) -> Any:
+        result = await fn(session=session, flag_key=flag, now=_now(), **kwargs)
+        await session.commit()
+        await notify(session, CHANNEL, flag)
+        return result
+
+    try:
+        return asyncio.run(_with_session(work))
+    except RolloutError as exc:
+        typer.secho(f"{exc.code}: {exc.message}", err=True, fg="red")
+        raise typer.Exit(1) from exc
+
+
+def _echo_step(outcome: waves.StepOutcome) -> None:
+    plan = outcome.view.plan
+    if outcome.applied:
+        typer.echo(
+            f"{plan.flag_key}: {plan.status}, wave {plan.current_wave} step {plan.current_step}"
+        )
+    else:
+        assert outcome.approval is not None
+        typer.echo(
+            f"awaiting a second province admin: pilotgraph rollout approve {outcome.approval.id}"
+        )
+
+
+@rollout_app.command("status")
+def status_command(flag: Flag) -> None:
+    """Each tenant's state, each wave's gate now, and pending approvals."""
+
+    async def work(session: AsyncSession) -> None:
+        report = await status.report(session=session, flag_key=flag, kpis=gates.kpi_source(),
+                                     now=_now())  # fmt: skip
+        if report is None:
+            typer.secho(f"PLAN_NOT_FOUND: The flag {flag!r} has no rollout plan.", err=True,
+                        fg="red")  # fmt: skip
+            raise typer.Exit(1)
+        plan = report.view.plan
+        typer.echo(f"{flag}: {plan.status}, wave {plan.current_wave} step {plan.current_step}")
+        for position, wave in enumerate(report.view.waves):
+            gate = report.gates[position]
+            verdict = "no gate" if gate is None else ("passes" if gate.passed else "fails")
+            ramp = " → ".join(f"{bp / 100:g}%" for bp in wave.ramp)
+            typer.echo(f"  wave {position} {wave.name!r} ramp {ramp}; gate {verdict}")
+        for tenant in report.tenants:
+            since = tenant.since.isoformat() if tenant.since else "-"
+            percentage = f"{tenant.basis_points / 100:>6g}%"
+            typer.echo(
+                f"    {tenant.tenant_id:<16} wave {tenant.wave} {percentage} "
+                f"{tenant.state:<8} since {since}"
+            )
+        for approval in await waves.pending_approvals(session=session, flag_key=flag):
+            typer.echo(f"  pending approval {approval.id} requested by {approval.requested_by}")
+
+    try:
+        asyncio.run(_with_session(work))
+    except RolloutError as exc:
+        typer.secho(f"{exc.code}: {exc.message}", err=True, fg="red")
+        raise typer.Exit(1) from exc
+
+
+@rollout_app.command()
+def start(flag: Flag, actor: Actor) -> None:
+    """Start the plan: wave 0 at its first ramp step."""
+    _echo_step(_change(flag, waves.step_forward, action=waves.Action.START, actor=actor,
+                       kpis=gates.kpi_source()))  # fmt: skip
+
+
+@rollout_app.command()
+def advance(
+    flag: Flag,
+    actor: Actor,
+    override_reason: Annotated[
+        str | None, typer.Option(help="Advance through a failing gate, saying why.")
+    ] = None,
+) -> None:
+    """Next ramp step or wave (the gate must pass, or give --override-reason)."""
+    _echo_step(_change(flag, waves.step_forward, action=waves.Action.ADVANCE, actor=actor,
+                       kpis=gates.kpi_source(), override_reason=override_reason))  # fmt: skip
+
+
+@rollout_app.command()
+def pause(flag: Flag, actor: Actor, reason: Reason) -> None:
+    """Freeze the plan."""
+    view = _change(flag, waves.pause, actor=actor, reason=reason)
+    typer.echo(f"{flag}: {view.plan.status}")
+
+
+@rollout_app.command()
+def resume(flag: Flag, actor: Actor, reason: Reason) -> None:
+    """Let a paused plan advance again."""
+    view = _change(flag, waves.resume, actor=actor, reason=reason)
+    typer.echo(f"{flag}: {view.plan.status}")
+
+
+@rollout_app.command()
+def rollback(flag: Flag, actor: Actor, reason: Reason) -> None:
+    """Instantly back to the previous step's state."""
+    view = _change(flag, waves.rollback, actor=actor, reason=reason)
+    typer.echo(
+        f"{flag}: {view.plan.status}, wave {view.plan.current_wave} step {view.plan.current_step}"
+    )
+
+
+@rollout_app.command()
+def approve(
+    approval_id: Annotated[str, typer.Argument(help="The id printed by start/advance.")],
+    actor: Actor,
+) -> None:
+    """Carry out a step another province admin requested (four eyes)."""
+    try:
+        parsed = uuid.UUID(approval_id)
+    except ValueError:
+        typer.secho("APPROVAL_NOT_FOUND: There is no pending approval with this id.", err=True,
+                    fg="red")  # fmt: skip
+        raise typer.Exit(1) from None
+
+    async def work(session: AsyncSession) -> waves.StepOutcome:
+        outcome = await waves.approve(session=session, approval_id=parsed, actor=actor, now=_now())
+        await session.commit()
+        await notify(session, CHANNEL, outcome.view.plan.flag_key)
+        return outcome
+
+    try:
+        _echo_step(asyncio.run(_with_session(work)))
+    except RolloutError as exc:
+        typer.secho(f"{exc.code}: {exc.message}", err=True, fg="red")
+        raise typer.Exit(1) from exc

@@ -1,0 +1,43 @@
+"""Who may use the console: province admins, tenant admins (their tenant) and auditors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.auth import Principal
+from tenants.types import Role
+
+CONSOLE_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.TENANT_ADMIN, Role.AUDITOR})
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleAccess:
+    """What the console shows a signed-in admin; the API enforces it again on every call."""
+
+    subject: str
+    roles: tuple[str, ...]
+    tenant: str | None
+    can_manage_rollout: bool
+    reads_province: bool
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "subject": self.subject,
+            "roles": list(self.roles),
+            "tenant": self.tenant,
+            "canManageRollout": self.can_manage_rollout,
+            "readsProvince": self.reads_province,
+        }
+
+
+def console_access(principal: Principal) -> ConsoleAccess | None:
+    """The principal's console access, or None when no role of theirs lets them in."""
+    if not principal.roles & CONSOLE_ROLES:
+        return None
+    return ConsoleAccess(
+        subject=principal.subject,
+        roles=tuple(sorted(role.value for role in principal.roles)),
+        tenant=principal.tenant,
+        can_manage_rollout=principal.has(Role.PROVINCE_ADMIN),
+        reads_province=principal.reaches_province,
+    )

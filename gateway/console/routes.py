@@ -1,0 +1,104 @@
+"""Routes under ``/admin``: the page, its built assets, and the sign-in check."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from gateway.auth import AuthError, Principal
+from gateway.console.access import ConsoleAccess, console_access
+from gateway.console.live import RolloutEvents
+from gateway.console.oidc import config, redeem
+from gateway.responses import error_response
+from gateway.state import GatewayState
+
+PREFIX = "/admin"
+# `npm run build --prefix console` writes the page, its modules and the chart library here.
+DIST = Path(__file__).resolve().parents[2] / "console" / "dist"
+# The page loads only what the gateway serves: no CDN, no inline script.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+NOT_BUILT = (
+    "The admin console is not built: run `npm ci --prefix console && npm run build --prefix "
+    "console` (make run does it)."
+)
+
+
+def is_console_path(path: str) -> bool:
+    """The console's page and assets are public: its data calls go to /graphql with a token."""
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+async def page(_request: Request) -> Response:
+    index = DIST / "index.html"
+    if not index.is_file():
+        return error_response(503, "CONSOLE_NOT_BUILT", NOT_BUILT)
+    return FileResponse(
+        index,
+        headers={"content-security-policy": PAGE_CSP, "cache-control": "no-cache"},
+    )
+
+
+async def _verified(request: Request) -> ConsoleAccess | Response:
+    """The caller's console access, or the 401/403 answer that refuses them."""
+    state: GatewayState = request.app.state.pilotgraph
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return error_response(401, "UNAUTHENTICATED", "Sign in with a token.")
+    try:
+        principal: Principal = await state.verifier.verify(token.strip())
+    except AuthError as exc:
+        return error_response(401, exc.code, exc.message)
+    access = console_access(principal)
+    if access is None:
+        return error_response(
+            403,
+            "CONSOLE_FORBIDDEN",
+            "The console is for province admins, tenant admins and auditors.",
+        )
+    return access
+
+
+async def session(request: Request) -> Response:
+    """Verify the pasted token and say what the console may show; refuse other roles."""
+    access = await _verified(request)
+    if isinstance(access, Response):
+        return access
+    return JSONResponse(access.as_json(), headers={"cache-control": "no-store"})
+
+
+async def events(request: Request) -> Response:
+    """Server-sent events: one ``rollout`` event whenever any flag's rollout changes."""
+    access = await _verified(request)
+    if isinstance(access, Response):
+        return access
+    state: GatewayState = request.app.state.pilotgraph
+    hub: RolloutEvents | None = getattr(request.app.state, "console_events", None)
+    if hub is None:
+        hub = request.app.state.console_events = RolloutEvents(state.engine)
+    return StreamingResponse(
+        hub.stream(),
+        media_type="text/event-stream",
+        headers={"cache-control": "no-store", "x-accel-buffering": "no"},
+    )
+
+
+def console_mount() -> Mount:
+    """``/admin/`` the page, ``/admin/api/session`` and ``/events``, ``/admin/assets/*``."""
+    return Mount(
+        PREFIX,
+        routes=[
+            Route("/", page),
+            Route("/api/session", session, methods=["GET"]),
+            Route("/api/events", events, methods=["GET"]),
+            Route("/api/config", config, methods=["GET"]),
+            Route("/api/oidc/token", redeem, methods=["POST"]),
+            Mount("/assets", StaticFiles(directory=DIST / "assets", check_dir=False)),
+        ],
+    )

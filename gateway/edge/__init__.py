@@ -1,0 +1,1 @@
+"""The gateway's edge: GraphQL over HTTP, limits, persisted operations, rate limits, CORS."""

@@ -1,0 +1,197 @@
+"""Pure ASGI middleware at the edge: security headers, CORS, body size, rate limits.
+
+Order in the app: access log → :class:`SecurityHeaders` → CORS → :class:`BodyLimit` →
+tenancy (verifies the token) → :class:`RateLimits` (needs the verified principal) → GraphQL.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.edge.ratelimit import Limiter, make_limiter
+from gateway.responses import error_response
+from gateway.state import SCOPE_KEY, GatewayState, RequestScope
+
+OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+CORS_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "X-Tenant",
+    "X-Request-Id",
+    "GraphQL-Require-Preflight",
+    "Apollo-Require-Preflight",
+    "X-Apollo-Operation-Name",
+]
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    "cross-origin-opener-policy": "same-origin",
+    "permissions-policy": "camera=(), microphone=(), geolocation=()",
+}
+# API answers load nothing; GraphiQL (HTML, development) keeps its own scripts and styles.
+API_CSP = "default-src 'none'; frame-ancestors 'none'"
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def edge_middleware(state: GatewayState) -> list[Middleware]:
+    """The edge's outer middleware, before tenancy: headers, CORS, body size."""
+    edge = state.settings.edge
+    return [
+        Middleware(SecurityHeaders, state=state),
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(edge.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=CORS_HEADERS,
+            max_age=edge.cors_max_age_s,
+        ),
+        Middleware(BodyLimit, state=state),
+    ]
+
+
+class SecurityHeaders:
+    """Standard security headers on every HTTP answer (HSTS in production)."""
+
+    def __init__(self, app: ASGIApp, state: GatewayState) -> None:
+        self.app = app
+        self.enabled = state.settings.edge.security_headers
+        self.hsts = state.settings.is_production
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self.enabled:
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                if not headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("content-security-policy", API_CSP)
+                if self.hsts:
+                    headers.setdefault("strict-transport-security", HSTS)
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class BodyLimit:
+    """413 for GraphQL bodies over ``edge.max_body_bytes``: by Content-Length or while streaming."""
+
+    def __init__(self, app: ASGIApp, state: GatewayState) -> None:
+        self.app = app
+        self.limit = state.settings.edge.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Other endpoints (event ingest) enforce their own documented limits.
+        if scope["type"] != "http" or not scope["path"].endswith("/graphql"):
+            await self.app(scope, receive, send)
+            return
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        received = 0
+        started = False
+
+        async def counting() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise _TooLarge
+            return message
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counting, tracking)
+        except _TooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(
+            413, "PAYLOAD_TOO_LARGE", f"The request body is over {self.limit} bytes."
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class RateLimits:
+    """429 with Retry-After when a principal's (or client address's) or tenant's bucket is empty.
+
+    The principal is the one tenancy verified; without one the key is the client address
+    (set by the server from the socket, or by uvicorn's ``--forwarded-allow-ips`` proxies).
+    The tenant bucket is only taken for verified principals, so no header creates buckets.
+    """
+
+    def __init__(self, app: ASGIApp, state: GatewayState) -> None:
+        self.app = app
+        settings = state.settings
+        self.edge = settings.edge
+        enabled = self.edge.rate_limits_enabled
+        self.enabled = settings.is_production if enabled is None else enabled
+        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        self.limiter: Limiter = shared_limiter(redis_url)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.enabled or scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            await self.app(scope, receive, send)
+            return
+        request: RequestScope | None = scope.get("state", {}).get(SCOPE_KEY)
+        principal = request.principal if request else None
+        if principal is not None:
+            roles: frozenset[str] | None = frozenset(str(role) for role in principal.roles)
+            key = f"sub:{principal.subject}"
+        else:
+            roles = None
+            client = scope.get("client")
+            key = f"ip:{client[0] if client else 'unknown'}"
+        verdict = await self.limiter.take(key, self.edge.rate_for(roles))
+        if verdict.allowed and principal is not None and request and request.tenant:
+            verdict = await self.limiter.take(
+                f"tenant:{request.tenant.id}", self.edge.tenant_rate_limit
+            )
+        if not verdict.allowed:
+            response = error_response(
+                429,
+                "RATE_LIMITED",
+                f"Too many requests; retry in {verdict.retry_after_header} s.",
+                {"Retry-After": verdict.retry_after_header},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+_limiters: dict[str | None, Limiter] = {}
+
+
+def shared_limiter(redis_url: str | None) -> Limiter:
+    """One Redis connection pool per URL for the process; local buckets per app."""
+    if redis_url is None:
+        return make_limiter(None)
+    if redis_url not in _limiters:
+        _limiters[redis_url] = make_limiter(redis_url)
+    return _limiters[redis_url]
+
+
+async def close_limiters() -> None:
+    """Close the process's Redis pools (at shutdown)."""
+    limiters = list(_limiters.values())
+    _limiters.clear()
+    for limiter in limiters:
+        await limiter.close()

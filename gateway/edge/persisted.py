@@ -1,0 +1,101 @@
+"""Persisted operations: Apollo's automatic persisted queries and trusted documents.
+
+APQ: a client sends ``extensions.persistedQuery = {version: 1, sha256Hash}``; an unknown hash
+without a query answers ``PERSISTED_QUERY_NOT_FOUND`` and the client retries with the query,
+which registers it (in a bounded LRU cache, per replica: it holds public documents, no tenant data).
+
+Trusted documents: only operations listed in a manifest run, by hash or by identical text;
+anything else answers ``OPERATION_NOT_ALLOWED``. See docs/TRUSTED_DOCUMENTS.md.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from gateway.edge.config import EdgeSettings, PersistedMode
+from gateway.edge.http_spec import EdgeRefusal, Params
+from gateway.edge.manifest import load_manifest, sha256
+
+
+class PersistedRefused(EdgeRefusal):
+    """A persisted-operation refusal: a GraphQL request error (400 or 200 by media type)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(400, code, message)
+
+
+class PersistedOperations:
+    """Turns request parameters into the document to run, per the configured mode."""
+
+    def __init__(self, settings: EdgeSettings) -> None:
+        self.mode = settings.persisted
+        self.capacity = settings.apq_cache_size
+        self.manifest = (
+            load_manifest(settings.trusted_manifest) if settings.trusted_manifest else {}
+        )
+        if self.mode is PersistedMode.TRUSTED and not self.manifest:
+            raise ValueError("persisted mode 'trusted' needs edge.trusted_manifest")
+        self._cache: OrderedDict[str, str] = OrderedDict()
+
+    def document(self, params: Params) -> str | None:
+        """The document text to run (``None``: no query at all)."""
+        requested = _requested_hash(params.extensions)
+        if self.mode is PersistedMode.TRUSTED:
+            return self._trusted(params.query, requested)
+        if requested is None:
+            return params.query
+        if self.mode is PersistedMode.OFF:
+            raise PersistedRefused(
+                "PERSISTED_QUERY_NOT_SUPPORTED", "Persisted queries are not supported here."
+            )
+        if params.query is None:
+            return self._lookup(requested)
+        if sha256(params.query) != requested:
+            raise PersistedRefused(
+                "PERSISTED_QUERY_HASH_MISMATCH", "The sha256Hash does not match the query."
+            )
+        self._remember(requested, params.query)
+        return params.query
+
+    def _trusted(self, query: str | None, requested: str | None) -> str:
+        if requested is not None:
+            known = self.manifest.get(requested)
+            if known is None:
+                raise PersistedRefused("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+            if query is not None and query != known:
+                raise PersistedRefused(
+                    "PERSISTED_QUERY_HASH_MISMATCH", "The sha256Hash does not match the query."
+                )
+            return known
+        if query is not None and sha256(query) in self.manifest:
+            return query
+        raise PersistedRefused(
+            "OPERATION_NOT_ALLOWED", "Only operations from the trusted-documents manifest may run."
+        )
+
+    def _lookup(self, requested: str) -> str:
+        known = self.manifest.get(requested) or self._cache.get(requested)
+        if known is None:
+            raise PersistedRefused("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
+        if requested in self._cache:
+            self._cache.move_to_end(requested)
+        return known
+
+    def _remember(self, requested: str, query: str) -> None:
+        self._cache[requested] = query
+        self._cache.move_to_end(requested)
+        while len(self._cache) > self.capacity:
+            self._cache.popitem(last=False)
+
+
+def _requested_hash(extensions: dict[str, Any]) -> str | None:
+    persisted = extensions.get("persistedQuery")
+    if persisted is None:
+        return None
+    if not isinstance(persisted, dict) or persisted.get("version") != 1:
+        raise PersistedRefused("BAD_REQUEST", "persistedQuery must be {version: 1, sha256Hash}.")
+    requested = persisted.get("sha256Hash")
+    if not isinstance(requested, str) or len(requested) != 64:
+        raise PersistedRefused("BAD_REQUEST", "persistedQuery.sha256Hash must be a sha256 hex.")
+    return requested.lower()

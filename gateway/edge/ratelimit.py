@@ -1,0 +1,119 @@
+"""Token-bucket rate limits per verified principal and per tenant: in-process or Redis-backed.
+
+Keys come only from verified identity (the token's subject) or the client address: an
+unverified header never creates a bucket. With ``PILOTGRAPH_REDIS_URL`` the buckets live in
+Redis (one atomic Lua script), shared by every replica; if Redis is unreachable the replica
+falls back to its own buckets rather than refusing or waving everything through.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from redis.exceptions import RedisError
+
+from gateway.edge.config import RateLimit
+
+logger = logging.getLogger("pilotgraph.ratelimit")
+MAX_LOCAL_BUCKETS = 100_000
+REDIS_PREFIX = "pilotgraph:rl:"
+
+# KEYS[1] bucket; ARGV rate/s, burst. Redis' own clock keeps replicas consistent.
+BUCKET_SCRIPT = """
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or burst
+local ts = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - ts) * rate)
+local allowed = 0
+local wait = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  allowed = 1
+else
+  wait = (1 - tokens) / rate
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'ts', tostring(now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
+return {allowed, tostring(wait)}
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    allowed: bool
+    retry_after_s: float = 0.0
+
+    @property
+    def retry_after_header(self) -> str:
+        return str(max(1, math.ceil(self.retry_after_s)))
+
+
+class Limiter(Protocol):
+    async def take(self, key: str, limit: RateLimit) -> Verdict: ...
+
+    async def close(self) -> None: ...
+
+
+class LocalLimiter:
+    """Buckets in this process (one replica), at most ``capacity`` of them (LRU)."""
+
+    def __init__(self, capacity: int = MAX_LOCAL_BUCKETS) -> None:
+        self.capacity = capacity
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    async def take(self, key: str, limit: RateLimit) -> Verdict:
+        """Take one token from ``key``'s bucket."""
+        now = time.monotonic()
+        tokens, updated = self._buckets.get(key, (float(limit.burst), now))
+        tokens = min(float(limit.burst), tokens + (now - updated) * limit.per_second)
+        if tokens >= 1:
+            verdict, tokens = Verdict(True), tokens - 1
+        else:
+            verdict = Verdict(False, (1 - tokens) / limit.per_second)
+        self._buckets[key] = (tokens, now)
+        self._buckets.move_to_end(key)
+        while len(self._buckets) > self.capacity:
+            self._buckets.popitem(last=False)
+        return verdict
+
+    async def close(self) -> None:
+        self._buckets.clear()
+
+
+class RedisLimiter:
+    """Buckets in Redis, shared by every replica; falls back to local buckets on Redis errors."""
+
+    def __init__(self, url: str) -> None:
+        from redis.asyncio import Redis
+
+        self.redis: Any = Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.script = self.redis.register_script(BUCKET_SCRIPT)
+        self.fallback = LocalLimiter()
+
+    async def take(self, key: str, limit: RateLimit) -> Verdict:
+        """Take one token from ``key``'s bucket in Redis."""
+        try:
+            allowed, wait = await self.script(
+                keys=[REDIS_PREFIX + key], args=[limit.per_second, limit.burst]
+            )
+        except (RedisError, OSError) as exc:  # degrade to local buckets, never fail open
+            logger.warning("rate limits fall back to local buckets: %s", exc)
+            return await self.fallback.take(key, limit)
+        return Verdict(bool(int(allowed)), float(wait))
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def make_limiter(redis_url: str | None) -> Limiter:
+    """Redis-backed buckets when a URL is configured, else this process's own."""
+    return RedisLimiter(redis_url) if redis_url else LocalLimiter()

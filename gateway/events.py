@@ -1,0 +1,135 @@
+"""``POST /v1/events``: the handbook app's events, as a JSON array or NDJSON.
+
+The tenant is the request's (token, or for anonymous events the host/path the deployment maps);
+the member is the verified token's subject; anonymous events must carry an install token. At most
+1,000 events or 1 MiB per request; the answer says, per index, which events were accepted.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gateway.observability.metrics import EVENTS_INGESTED
+from gateway.responses import error_response
+from gateway.state import SCOPE_KEY, GatewayState, RequestScope
+from rollout.adoption import service
+from rollout.adoption.errors import AdoptionError, MalformedBatch
+from rollout.adoption.events import MAX_BYTES
+from rollout.adoption.members import is_member
+from tenants.db import scope_session
+
+NDJSON = ("application/x-ndjson", "application/ndjson", "application/jsonl")
+
+
+async def post_events(request: Request) -> Response:
+    """Validate and store a batch; 200 with per-index results, or a coded 4xx."""
+    state: GatewayState = request.app.state.pilotgraph
+    scope: RequestScope = request.scope["state"][SCOPE_KEY]
+    if scope.tenant is None:
+        return error_response(
+            400, "TENANT_REQUIRED", "Choose a tenant: sign in, or use /t/{tenant}/v1/events."
+        )
+    body = await _read_limited(request)
+    if body is None:
+        return error_response(
+            413, "PAYLOAD_TOO_LARGE", f"A request carries at most {MAX_BYTES} bytes."
+        )
+    try:
+        events = _parse(body, request.headers.get("content-type", ""))
+    except MalformedBatch as exc:
+        return error_response(400, exc.code, exc.message)
+    async with scope_session(state.sessionmaker(), scope.tenant.id) as session:
+        member_id = await _member(scope, session)
+        if member_id is False:
+            return error_response(
+                403, "NOT_A_MEMBER", "Events are recorded for members of the tenant."
+            )
+        try:
+            result = await service.ingest(
+                session=session,
+                tenant_id=scope.tenant.id,
+                timezone=scope.tenant.timezone,
+                member_id=member_id if isinstance(member_id, uuid.UUID) else None,
+                events=events,
+                now=state.clock(),
+            )
+        except AdoptionError as exc:
+            return error_response(413, exc.code, exc.message)
+        await session.commit()
+    _count(scope.tenant.id, result)
+    return JSONResponse(
+        {
+            "accepted": result.accepted,
+            "refused": result.refused,
+            "stored": result.stored,
+            "results": [_outcome(o) for o in result.outcomes],
+        }
+    )
+
+
+def _count(tenant_id: str, result: service.IngestResult) -> None:
+    duplicates = result.accepted - result.stored
+    for outcome, count in (
+        ("stored", result.stored),
+        ("duplicate", duplicates),
+        ("refused", result.refused),
+    ):
+        if count:
+            EVENTS_INGESTED.labels(tenant=tenant_id, outcome=outcome).inc(count)
+
+
+def _outcome(outcome: service.EventOutcome) -> dict[str, Any]:
+    if outcome.accepted:
+        return {"index": outcome.index, "status": "duplicate" if outcome.duplicate else "accepted"}
+    return {
+        "index": outcome.index,
+        "status": "refused",
+        "code": outcome.code,
+        "message": outcome.message,
+    }
+
+
+async def _member(scope: RequestScope, session: Any) -> uuid.UUID | bool | None:
+    """The token's member (None: anonymous; False: a token that is no member of the tenant)."""
+    principal = scope.principal
+    if principal is None:
+        return None
+    assert scope.tenant is not None
+    try:
+        member_id = uuid.UUID(principal.subject)
+    except ValueError:
+        return False
+    if principal.tenant != scope.tenant.id:
+        return False
+    found = await is_member(session=session, tenant_id=scope.tenant.id, member_id=member_id)
+    return member_id if found else False
+
+
+async def _read_limited(request: Request) -> bytes | None:
+    """The body, or None once it exceeds ``MAX_BYTES`` (read no further)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BYTES:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _parse(body: bytes, content_type: str) -> list[Any]:
+    try:
+        text = body.decode("utf-8")
+        if content_type.split(";")[0].strip().lower() in NDJSON:
+            return [json.loads(line) for line in text.splitlines() if line.strip()]
+        parsed = json.loads(text)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedBatch(f"The body is not valid JSON: {exc}.") from exc
+    if not isinstance(parsed, list):
+        raise MalformedBatch("The body must be a JSON array of events (or NDJSON).")
+    return parsed

@@ -1,0 +1,1 @@
+"""Signals operators watch: structured logs, Prometheus metrics, OpenTelemetry traces."""

@@ -1,0 +1,123 @@
+"""OFREP (OpenFeature Remote Evaluation Protocol): any OpenFeature SDK reads PilotGraph's flags.
+
+``POST /ofrep/v1/evaluate/flags/{key}`` and bulk ``POST /ofrep/v1/evaluate/flags``. The member
+and tenant come from the bearer token (tenancy middleware); a ``targetingKey`` in the context
+must be that member or absent. The bulk ``ETag`` covers the flag configuration and the context;
+429 with ``Retry-After`` comes from the edge rate limits in front of every route.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gateway.responses import error_response
+from gateway.state import SCOPE_KEY, GatewayState, RequestScope
+from rollout.evaluation import ErrorCode, Evaluation, EvaluationContext, Snapshot, evaluate
+
+
+class OfrepError(Exception):
+    def __init__(self, status: int, code: str, details: str) -> None:
+        super().__init__(details)
+        self.status, self.code, self.details = status, code, details
+
+
+async def _context(request: Request) -> EvaluationContext:
+    """The evaluation context: who the token says, checked against the body's context."""
+    scope: RequestScope = request.scope["state"][SCOPE_KEY]
+    principal = scope.principal
+    assert principal is not None  # checked by the endpoints
+    try:
+        body = json.loads(await request.body() or b"{}")
+    except ValueError as exc:
+        raise OfrepError(400, "PARSE_ERROR", "The body is not JSON.") from exc
+    context = body.get("context", {}) if isinstance(body, dict) else None
+    if not isinstance(context, dict):
+        raise OfrepError(400, "INVALID_CONTEXT", "context must be a JSON object.")
+    targeting_key = context.get("targetingKey")
+    if targeting_key not in (None, principal.subject):
+        raise OfrepError(400, "INVALID_CONTEXT",
+                         "targetingKey must be the signed-in member or absent.")  # fmt: skip
+    return EvaluationContext(
+        tenant=scope.tenant.id if scope.tenant else None,
+        member=principal.subject,
+        roles=frozenset(str(role) for role in principal.roles),
+    )
+
+
+def _success(result: Evaluation) -> dict[str, Any]:
+    return {
+        "key": result.key,
+        "value": result.value,
+        "reason": result.reason.value,
+        "variant": result.variant,
+        "metadata": {"version": result.version},
+    }
+
+
+def _failure(key: str, code: str, details: str) -> dict[str, Any]:
+    return {"key": key, "errorCode": code, "errorDetails": details}
+
+
+def _refusal(request: Request) -> Response | None:
+    scope: RequestScope = request.scope["state"][SCOPE_KEY]
+    if scope.principal is None:
+        return error_response(401, "UNAUTHENTICATED", "Sign in: OFREP needs a bearer token.",
+                              {"WWW-Authenticate": "Bearer"})  # fmt: skip
+    return None
+
+
+def _snapshot(request: Request) -> Snapshot:
+    state: GatewayState = request.app.state.pilotgraph
+    return state.flags.snapshot
+
+
+async def evaluate_flag(request: Request) -> Response:
+    """One flag for the signed-in member."""
+    key = request.path_params["key"]
+    if (refused := _refusal(request)) is not None:
+        return refused
+    try:
+        context = await _context(request)
+    except OfrepError as exc:
+        return JSONResponse(_failure(key, exc.code, exc.details), status_code=exc.status)
+    result = evaluate(_snapshot(request), key, context)
+    if result.error_code is ErrorCode.FLAG_NOT_FOUND:
+        return JSONResponse(_failure(key, "FLAG_NOT_FOUND", f"There is no flag {key!r}."), 404)
+    if result.error_code is ErrorCode.TARGETING_KEY_MISSING:
+        return JSONResponse(
+            _failure(key, "TARGETING_KEY_MISSING", "A partial rollout needs a member."), 400
+        )
+    return JSONResponse(_success(result))
+
+
+def _etag(snapshot: Snapshot, context: EvaluationContext) -> str:
+    who = f"{context.tenant}|{context.member}|{','.join(sorted(context.roles))}"
+    return '"' + hashlib.sha256(f"{snapshot.etag}|{who}".encode()).hexdigest()[:32] + '"'
+
+
+async def evaluate_flags(request: Request) -> Response:
+    """Every flag for the signed-in member; 304 when ``If-None-Match`` has the current ETag."""
+    if (refused := _refusal(request)) is not None:
+        return refused
+    try:
+        context = await _context(request)
+    except OfrepError as exc:
+        return JSONResponse({"errorCode": exc.code, "errorDetails": exc.details}, exc.status)
+    snapshot = _snapshot(request)
+    etag = _etag(snapshot, context)
+    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+        return Response(status_code=304, headers={"ETag": etag})
+    flags = []
+    for key in sorted(snapshot.flags):
+        result = evaluate(snapshot, key, context)
+        flags.append(
+            _success(result)
+            if result.error_code is None
+            else _failure(key, result.error_code.value, "A partial rollout needs a member.")
+        )
+    return JSONResponse({"flags": flags}, headers={"ETag": etag})

@@ -1,0 +1,151 @@
+"""What rollout gates and guardrails ask (``rollout.kpi``), answered from the rollups.
+
+"Monthly active" for gates is the rolling 30 local days ending on the day judged, so a gate does
+not fail on the 1st of a month. ``days_held`` counts consecutive days ending ``as_of`` and looks
+back at most ``sustain_days`` days (one day when ``sustain_days`` is 0).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rollout.adoption.members import joined_histogram
+from rollout.adoption.models import AdoptionActivation, AdoptionMemberDay
+from rollout.kpi import Criterion, CriterionResult, GateEvaluation, Metric
+
+ROLLING_DAYS = 30
+WEEK = 7
+
+
+async def distinct_active(
+    session: AsyncSession, tenant_ids: Sequence[str], first: dt.date, last: dt.date
+) -> int:
+    """Distinct (tenant, member) active on any local day from ``first`` to ``last``."""
+    query = (
+        select(AdoptionMemberDay.tenant_id, func.count(func.distinct(AdoptionMemberDay.member_id)))
+        .where(
+            AdoptionMemberDay.tenant_id.in_(tenant_ids), AdoptionMemberDay.day.between(first, last)
+        )
+        .group_by(AdoptionMemberDay.tenant_id)
+    )
+    return sum(int(count) for _, count in await session.execute(query))
+
+
+async def distinct_active_by_tenant(
+    session: AsyncSession, tenant_ids: Sequence[str], first: dt.date, last: dt.date
+) -> dict[str, int]:
+    """Per tenant: distinct members active on any local day from ``first`` to ``last``."""
+    query = (
+        select(AdoptionMemberDay.tenant_id, func.count(func.distinct(AdoptionMemberDay.member_id)))
+        .where(
+            AdoptionMemberDay.tenant_id.in_(tenant_ids), AdoptionMemberDay.day.between(first, last)
+        )
+        .group_by(AdoptionMemberDay.tenant_id)
+    )
+    return {tenant_id: int(count) for tenant_id, count in await session.execute(query)}
+
+
+async def daily_values(
+    *, session: AsyncSession, tenant_id: str, days: Sequence[dt.date]
+) -> dict[Metric, dict[dt.date, float | None]]:
+    """Each gate metric of one tenant on each of ``days``."""
+    joined = await joined_histogram(session=session, tenant_ids=[tenant_id])
+    activated = await session.execute(
+        select(AdoptionActivation.activated_on).where(AdoptionActivation.tenant_id == tenant_id)
+    )
+    activation_days = sorted(day for (day,) in activated)
+    rolling = await _rolling_active(session, tenant_id, min(days), max(days))
+    values: dict[Metric, dict[dt.date, float | None]] = {m: {} for m in Metric}
+    for day in days:
+        members = sum(count for joined_on, count in joined if joined_on <= day)
+        active_ever = sum(1 for d in activation_days if d <= day)
+        values[Metric.ACTIVATION_RATE][day] = active_ever / members if members else None
+        values[Metric.MONTHLY_ACTIVE_RATE][day] = rolling[day] / members if members else None
+    return values
+
+
+async def _rolling_active(
+    session: AsyncSession, tenant_id: str, first: dt.date, last: dt.date
+) -> dict[dt.date, int]:
+    """Distinct members active in the 30 days ending each day from ``first`` to ``last``."""
+    since = first - dt.timedelta(days=ROLLING_DAYS - 1)
+    rows = await session.execute(
+        select(AdoptionMemberDay.day, AdoptionMemberDay.member_id).where(
+            AdoptionMemberDay.tenant_id == tenant_id,
+            AdoptionMemberDay.day.between(since, last),
+        )
+    )
+    by_day: dict[dt.date, list[uuid.UUID]] = defaultdict(list)
+    for day, member in rows:
+        by_day[day].append(member)
+    window: Counter[uuid.UUID] = Counter()
+    result: dict[dt.date, int] = {}
+    day = since
+    while day <= last:
+        window.update(by_day.get(day, []))
+        leaving = day - dt.timedelta(days=ROLLING_DAYS)
+        window.subtract(by_day.get(leaving, []))
+        if day >= first:
+            result[day] = sum(1 for count in window.values() if count > 0)
+        day += dt.timedelta(days=1)
+    return result
+
+
+async def evaluate_gate(
+    *,
+    session: AsyncSession,
+    tenant_ids: Sequence[str],
+    criteria: Sequence[Criterion],
+    sustain_days: int,
+    as_of: dt.date,
+) -> GateEvaluation:
+    """Judge every criterion for every tenant over the days ending ``as_of``."""
+    window = max(sustain_days, 1)
+    days = [as_of - dt.timedelta(days=i) for i in range(window)]  # as_of first
+    results: list[CriterionResult] = []
+    for tenant_id in tenant_ids:
+        values = await daily_values(session=session, tenant_id=tenant_id, days=days)
+        for criterion in criteria:
+            series = [values[criterion.metric][day] for day in days]
+            held = 0
+            for value in series:
+                if value is None or value < criterion.minimum:
+                    break
+                held += 1
+            results.append(
+                CriterionResult(
+                    tenant_id=tenant_id,
+                    metric=criterion.metric,
+                    minimum=criterion.minimum,
+                    current=series[0],
+                    days_held=held,
+                    passed=held >= sustain_days and held > 0,
+                )
+            )
+    passed = bool(results) and all(r.passed for r in results)
+    return GateEvaluation(passed=passed and bool(tenant_ids), results=tuple(results))
+
+
+async def weekly_active_change(
+    *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
+) -> dict[str, float | None]:
+    """Per tenant: (active in the 7 days ending ``as_of``) / (the 7 days before) − 1."""
+    change: dict[str, float | None] = {}
+    for tenant_id in tenant_ids:
+        recent = await distinct_active(
+            session, [tenant_id], as_of - dt.timedelta(days=WEEK - 1), as_of
+        )
+        earlier = await distinct_active(
+            session,
+            [tenant_id],
+            as_of - dt.timedelta(days=2 * WEEK - 1),
+            as_of - dt.timedelta(days=WEEK),
+        )
+        change[tenant_id] = recent / earlier - 1 if earlier else None
+    return change

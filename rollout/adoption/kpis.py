@@ -1,0 +1,322 @@
+"""KPIs (DESIGN.md's table) read from the rollups, for one tenant or a group of tenants.
+
+A group (a wave, the province) is the union of its tenants: members belong to one tenant, so
+distinct counts add up across tenants. Periods are local calendar days, ISO weeks (Monday) or
+months, cut to the requested range; "members" is the tenant's members at a period's last day.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rollout.adoption import gates
+from rollout.adoption.calendar import month_of, next_month, week_of
+from rollout.adoption.errors import InvalidPeriod
+from rollout.adoption.models import (
+    AdoptionActivation,
+    AdoptionDaily,
+    AdoptionInstall,
+    AdoptionMemberDay,
+    AdoptionMonthly,
+)
+from rollout.kpi import Criterion, GateEvaluation
+from tenants.handbook.models import Member, MemberStatus
+
+MAX_DAYS = 3 * 366
+
+
+class Granularity(StrEnum):
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptionPoint:
+    start: dt.date
+    end: dt.date  # inclusive
+    members: int
+    installs: int  # distinct devices installed up to ``end``
+    activated_members: int  # distinct members who logged in up to ``end``
+    new_installs: int
+    new_activations: int
+    active_members: int  # distinct members with a login or session in the period
+    uses: int  # sessions in the period
+    mean_daily_active: float
+
+    @property
+    def activation_rate(self) -> float | None:
+        return self.activated_members / self.members if self.members else None
+
+    @property
+    def stickiness(self) -> float | None:
+        """Mean daily active / active in the period."""
+        return self.mean_daily_active / self.active_members if self.active_members else None
+
+
+def periods(
+    start: dt.date, end: dt.date, granularity: Granularity
+) -> list[tuple[dt.date, dt.date]]:
+    """Calendar periods covering ``start``..``end`` (inclusive), cut to that range."""
+    if end < start:
+        raise InvalidPeriod(f"The period ends ({end}) before it starts ({start}).")
+    if (end - start).days > MAX_DAYS:
+        raise InvalidPeriod(f"A period spans at most {MAX_DAYS} days.")
+    cuts: list[tuple[dt.date, dt.date]] = []
+    cursor = start
+    while cursor <= end:
+        following = _following(cursor, granularity)
+        cuts.append((cursor, min(end, following - dt.timedelta(days=1))))
+        cursor = following
+    return cuts
+
+
+def _following(day: dt.date, granularity: Granularity) -> dt.date:
+    if granularity is Granularity.DAY:
+        return day + dt.timedelta(days=1)
+    if granularity is Granularity.WEEK:
+        return week_of(day) + dt.timedelta(days=7)
+    return next_month(month_of(day))
+
+
+async def series(
+    *,
+    session: AsyncSession,
+    tenant_ids: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    granularity: Granularity,
+) -> list[AdoptionPoint]:
+    """The KPIs of ``tenant_ids`` together, one point per period."""
+    by_tenant = await series_by_tenant(
+        session=session, tenant_ids=tenant_ids, start=start, end=end, granularity=granularity
+    )
+    cuts = periods(start, end, granularity)
+    return [
+        _sum(first, last, [points[i] for points in by_tenant.values()])
+        for i, (first, last) in enumerate(cuts)
+    ]
+
+
+def _sum(first: dt.date, last: dt.date, points: list[AdoptionPoint]) -> AdoptionPoint:
+    """Members belong to one tenant, so every count (distinct ones too) adds across tenants."""
+    return AdoptionPoint(
+        start=first,
+        end=last,
+        members=sum(p.members for p in points),
+        installs=sum(p.installs for p in points),
+        activated_members=sum(p.activated_members for p in points),
+        new_installs=sum(p.new_installs for p in points),
+        new_activations=sum(p.new_activations for p in points),
+        active_members=sum(p.active_members for p in points),
+        uses=sum(p.uses for p in points),
+        mean_daily_active=sum(p.mean_daily_active for p in points),
+    )
+
+
+async def series_by_tenant(
+    *,
+    session: AsyncSession,
+    tenant_ids: Sequence[str],
+    start: dt.date,
+    end: dt.date,
+    granularity: Granularity,
+) -> dict[str, list[AdoptionPoint]]:
+    """Each tenant's KPIs, one point per period; a fixed handful of queries for any number of
+    tenants (each grouped by tenant)."""
+    cuts = periods(start, end, granularity)
+    daily = await _daily(session, tenant_ids, start, end)
+    active = await _distinct_active(session, tenant_ids, cuts, granularity, daily)
+    members = await _histograms(session, Member.joined_on, tenant_ids)
+    activations = await _histograms(session, AdoptionActivation.activated_on, tenant_ids)
+    installs = await _histograms(session, AdoptionInstall.installed_on, tenant_ids)
+    result: dict[str, list[AdoptionPoint]] = {}
+    for tenant_id in tenant_ids:
+        days, empty = daily.get(tenant_id, {}), _Cumulative(())
+        joined = members.get(tenant_id, empty)
+        activated = activations.get(tenant_id, empty)
+        installed = installs.get(tenant_id, empty)
+        points = []
+        for index, (first, last) in enumerate(cuts):
+            span = [
+                days.get(first + dt.timedelta(days=i), (0, 0))
+                for i in range((last - first).days + 1)
+            ]
+            points.append(
+                AdoptionPoint(
+                    start=first,
+                    end=last,
+                    members=joined.upto(last),
+                    installs=installed.upto(last),
+                    activated_members=activated.upto(last),
+                    new_installs=installed.between(first, last),
+                    new_activations=activated.between(first, last),
+                    active_members=active.get((tenant_id, index), 0),
+                    uses=sum(s for _, s in span),
+                    mean_daily_active=sum(a for a, _ in span) / len(span),
+                )
+            )
+        result[tenant_id] = points
+    return result
+
+
+async def summary(
+    *, session: AsyncSession, tenant_ids: Sequence[str], month: dt.date, as_of: dt.date
+) -> AdoptionPoint:
+    """The KPIs of one calendar month (up to ``as_of`` if it is the current month)."""
+    first = month_of(month)
+    last = min(as_of, next_month(first) - dt.timedelta(days=1))
+    points = await series(
+        session=session, tenant_ids=tenant_ids, start=first, end=last, granularity=Granularity.MONTH
+    )
+    return points[0]
+
+
+class _Cumulative:
+    """Counts by date, summed up to a date or between two dates."""
+
+    def __init__(self, histogram: Sequence[tuple[dt.date, int]]) -> None:
+        self.days = [day for day, _ in histogram]
+        self.totals: list[int] = []
+        running = 0
+        for _, count in histogram:
+            running += count
+            self.totals.append(running)
+
+    def upto(self, day: dt.date) -> int:
+        index = bisect.bisect_right(self.days, day)
+        return self.totals[index - 1] if index else 0
+
+    def between(self, first: dt.date, last: dt.date) -> int:
+        return self.upto(last) - self.upto(first - dt.timedelta(days=1))
+
+
+Daily = dict[str, dict[dt.date, tuple[int, int]]]
+
+
+async def _daily(
+    session: AsyncSession, tenant_ids: Sequence[str], start: dt.date, end: dt.date
+) -> Daily:
+    query = select(
+        AdoptionDaily.tenant_id,
+        AdoptionDaily.day,
+        AdoptionDaily.active_members,
+        AdoptionDaily.sessions,
+    ).where(AdoptionDaily.tenant_id.in_(tenant_ids), AdoptionDaily.day.between(start, end))
+    result: Daily = defaultdict(dict)
+    for tenant_id, day, active, sessions in await session.execute(query):
+        result[tenant_id][day] = (int(active), int(sessions))
+    return result
+
+
+async def _histograms(
+    session: AsyncSession, column: Any, tenant_ids: Sequence[str]
+) -> dict[str, _Cumulative]:
+    """Per tenant, counts by ``column``'s date (current members only, for ``Member``)."""
+    model = column.class_
+    query = select(model.tenant_id, column, func.count()).where(model.tenant_id.in_(tenant_ids))
+    if model is Member:
+        query = query.where(Member.status != MemberStatus.TRANSFERRED.value)
+    query = query.group_by(model.tenant_id, column).order_by(model.tenant_id, column)
+    rows: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
+    for tenant_id, day, count in await session.execute(query):
+        rows[tenant_id].append((day, int(count)))
+    return {tenant_id: _Cumulative(histogram) for tenant_id, histogram in rows.items()}
+
+
+async def _distinct_active(
+    session: AsyncSession,
+    tenant_ids: Sequence[str],
+    cuts: list[tuple[dt.date, dt.date]],
+    granularity: Granularity,
+    daily: Daily,
+) -> dict[tuple[str, int], int]:
+    """Distinct active members per (tenant, period index): exact, from the member rollups."""
+    if granularity is Granularity.DAY:
+        return {
+            (t, i): daily.get(t, {}).get(first, (0, 0))[0]
+            for t in tenant_ids
+            for i, (first, _) in enumerate(cuts)
+        }
+    if granularity is Granularity.WEEK:
+        return await _weekly(session, tenant_ids, cuts)
+    monthly = await _monthly(session, tenant_ids, cuts[0][0], cuts[-1][1])
+    result: dict[tuple[str, int], int] = {}
+    for index, (first, last) in enumerate(cuts):
+        if first.day == 1 and last == next_month(first) - dt.timedelta(days=1):
+            for tenant_id in tenant_ids:
+                result[(tenant_id, index)] = monthly.get((tenant_id, first), 0)
+        else:  # a month cut by the range: count its days' members
+            for tenant_id, count in (
+                await gates.distinct_active_by_tenant(session, tenant_ids, first, last)
+            ).items():
+                result[(tenant_id, index)] = count
+    return result
+
+
+async def _weekly(
+    session: AsyncSession, tenant_ids: Sequence[str], cuts: list[tuple[dt.date, dt.date]]
+) -> dict[tuple[str, int], int]:
+    index_of = {week_of(first): i for i, (first, _) in enumerate(cuts)}
+    query = (
+        select(
+            AdoptionMemberDay.tenant_id,
+            AdoptionMemberDay.week,
+            func.count(func.distinct(AdoptionMemberDay.member_id)),
+        )
+        .where(
+            AdoptionMemberDay.tenant_id.in_(tenant_ids),
+            AdoptionMemberDay.day.between(cuts[0][0], cuts[-1][1]),
+        )
+        .group_by(AdoptionMemberDay.tenant_id, AdoptionMemberDay.week)
+    )
+    return {(t, index_of[week]): int(n) for t, week, n in await session.execute(query)}
+
+
+async def _monthly(
+    session: AsyncSession, tenant_ids: Sequence[str], start: dt.date, end: dt.date
+) -> dict[tuple[str, dt.date], int]:
+    query = select(
+        AdoptionMonthly.tenant_id, AdoptionMonthly.month, AdoptionMonthly.active_members
+    ).where(
+        AdoptionMonthly.tenant_id.in_(tenant_ids),
+        AdoptionMonthly.month.between(month_of(start), end),
+    )
+    return {(t, month): int(n) for t, month, n in await session.execute(query)}
+
+
+class AdoptionKpis:
+    """:class:`rollout.kpi.KpiSource` over the adoption rollups."""
+
+    async def evaluate_gate(
+        self,
+        *,
+        session: AsyncSession,
+        tenant_ids: Sequence[str],
+        criteria: Sequence[Criterion],
+        sustain_days: int,
+        as_of: dt.date,
+    ) -> GateEvaluation:
+        """Judge the criteria for each tenant over the ``sustain_days`` days ending ``as_of``."""
+        return await gates.evaluate_gate(
+            session=session,
+            tenant_ids=tenant_ids,
+            criteria=criteria,
+            sustain_days=sustain_days,
+            as_of=as_of,
+        )
+
+    async def weekly_active_change(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
+    ) -> dict[str, float | None]:
+        """Per tenant: active members in the 7 days ending ``as_of`` / the 7 before − 1."""
+        return await gates.weekly_active_change(session=session, tenant_ids=tenant_ids, as_of=as_of)

@@ -1,0 +1,117 @@
+"""Adoption reads for a tenant, a wave or the province: the entry points resolvers, the CSV
+export and ``/metrics`` call. Reads across tenants go through the explicit province path."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rollout.adoption import kpis, retention
+from rollout.adoption.kpis import AdoptionPoint, Granularity
+from rollout.adoption.members import province_tenants
+from rollout.adoption.scope import enter_province
+from rollout.adoption.waves import waves_of_or_raise
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What a read covers: one tenant (read in its own scope), or tenants of a province."""
+
+    tenant_ids: tuple[str, ...]
+    province_id: str | None = None  # set: read through the province path
+
+    @classmethod
+    def tenant(cls, tenant_id: str, *, province_id: str | None = None) -> Target:
+        return cls((tenant_id,), province_id)
+
+
+@dataclass(frozen=True, slots=True)
+class WaveSeries:
+    position: int
+    name: str
+    tenant_ids: tuple[str, ...]
+    points: list[AdoptionPoint]
+
+
+async def _enter(session: AsyncSession, target: Target) -> None:
+    if target.province_id is not None:
+        await enter_province(session, target.province_id)
+
+
+async def province_target(*, session: AsyncSession, province_id: str) -> Target:
+    """Every tenant of ``province_id``."""
+    tenants = await province_tenants(session=session, province_id=province_id)
+    return Target(tuple(tenants), province_id)
+
+
+async def adoption_series(
+    *, session: AsyncSession, target: Target, start: dt.date, end: dt.date, granularity: Granularity
+) -> list[AdoptionPoint]:
+    """The KPIs of the target's tenants together, per period."""
+    await _enter(session, target)
+    return await kpis.series(
+        session=session, tenant_ids=target.tenant_ids, start=start, end=end, granularity=granularity
+    )
+
+
+async def tenant_series(
+    *, session: AsyncSession, target: Target, start: dt.date, end: dt.date, granularity: Granularity
+) -> dict[str, list[AdoptionPoint]]:
+    """Each of the target's tenants' KPIs, per period (the province dashboard)."""
+    await _enter(session, target)
+    return await kpis.series_by_tenant(
+        session=session, tenant_ids=target.tenant_ids, start=start, end=end, granularity=granularity
+    )
+
+
+async def per_tenant_summaries(
+    *, session: AsyncSession, target: Target, as_of: dt.date
+) -> dict[str, AdoptionPoint]:
+    """Each tenant's KPIs for the calendar month of ``as_of`` (up to ``as_of``)."""
+    points = await tenant_series(
+        session=session,
+        target=target,
+        start=as_of.replace(day=1),
+        end=as_of,
+        granularity=Granularity.MONTH,
+    )
+    return {tenant_id: series[0] for tenant_id, series in points.items()}
+
+
+async def wave_series(
+    *,
+    session: AsyncSession,
+    province_id: str,
+    flag: str,
+    start: dt.date,
+    end: dt.date,
+    granularity: Granularity,
+) -> list[WaveSeries]:
+    """The KPIs of each wave of ``flag``'s plan (tenants of ``province_id`` only)."""
+    await enter_province(session, province_id)
+    mine = set(await province_tenants(session=session, province_id=province_id))
+    result = []
+    for wave in await waves_of_or_raise(session=session, flag=flag):
+        tenant_ids = tuple(t for t in wave.tenant_ids if t in mine)
+        points = await kpis.series(
+            session=session, tenant_ids=tenant_ids, start=start, end=end, granularity=granularity
+        )
+        result.append(WaveSeries(wave.position, wave.name, tenant_ids, points))
+    return result
+
+
+async def retention_cohorts(
+    *, session: AsyncSession, target: Target, as_of: dt.date, months: int
+) -> list[retention.Cohort]:
+    """Retention by activation month of the target's tenants together."""
+    await _enter(session, target)
+    return await retention.cohorts(
+        session=session, tenant_ids=target.tenant_ids, as_of=as_of, months=months
+    )
+
+
+def group_label(tenant_ids: Sequence[str]) -> str:
+    return ",".join(tenant_ids)

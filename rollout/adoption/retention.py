@@ -1,0 +1,67 @@
+"""Retention by activation month: the share of a month's newly activated members active k
+months later (k = 0 is the activation month itself)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rollout.adoption.calendar import month_of
+from rollout.adoption.models import AdoptionActivation, AdoptionMemberMonth
+
+
+@dataclass(frozen=True, slots=True)
+class Cohort:
+    month: dt.date  # first day of the activation month
+    activated: int
+    active: tuple[int, ...]  # active[k]: cohort members active k months later
+
+    @property
+    def rates(self) -> tuple[float, ...]:
+        return tuple(count / self.activated for count in self.active)
+
+
+def _months_between(first: dt.date, later: dt.date) -> int:
+    return (later.year - first.year) * 12 + later.month - first.month
+
+
+async def cohorts(
+    *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date, months: int = 12
+) -> list[Cohort]:
+    """The cohorts of the last ``months`` activation months up to ``as_of``, oldest first."""
+    sizes: Counter[dt.date] = Counter()
+    sized = select(AdoptionActivation.activated_on, func.count()).where(
+        AdoptionActivation.tenant_id.in_(tenant_ids)
+    )
+    for day, count in await session.execute(sized.group_by(AdoptionActivation.activated_on)):
+        sizes[month_of(day)] += int(count)
+    joined = (
+        select(AdoptionActivation.activated_on, AdoptionMemberMonth.month, func.count())
+        .join(
+            AdoptionMemberMonth,
+            (AdoptionMemberMonth.tenant_id == AdoptionActivation.tenant_id)
+            & (AdoptionMemberMonth.member_id == AdoptionActivation.member_id),
+        )
+        .where(AdoptionActivation.tenant_id.in_(tenant_ids))
+        .group_by(AdoptionActivation.activated_on, AdoptionMemberMonth.month)
+    )
+    active: Counter[tuple[dt.date, int]] = Counter()
+    for day, month, count in await session.execute(joined):
+        offset = _months_between(month_of(day), month)
+        if offset >= 0:
+            active[(month_of(day), offset)] += int(count)
+    current = month_of(as_of)
+    kept = sorted(m for m in sizes if 0 <= _months_between(m, current) < months)
+    return [
+        Cohort(
+            month=m,
+            activated=sizes[m],
+            active=tuple(active[(m, k)] for k in range(_months_between(m, current) + 1)),
+        )
+        for m in kept
+    ]

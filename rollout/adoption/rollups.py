@@ -1,0 +1,299 @@
+"""Rollups kept incrementally, in the ingest's transaction, and rebuilt from events on demand.
+
+Each fact is counted once because only newly accepted events reach :func:`apply`; distinct
+counts rest on (tenant, day|month, member) rows inserted ``ON CONFLICT DO NOTHING … RETURNING``,
+so a member already counted adds nothing. Rows are sorted by key so that concurrent batches
+lock them in the same order (no deadlocks on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rollout.adoption.calendar import day_start, local_day, month_of, week_of
+from rollout.adoption.dialect import execute_many, insert
+from rollout.adoption.models import (
+    ACTIVE_TYPES,
+    AdoptionActivation,
+    AdoptionDaily,
+    AdoptionEvent,
+    AdoptionInstall,
+    AdoptionMemberDay,
+    AdoptionMemberMonth,
+    AdoptionMonthly,
+    EventType,
+)
+
+REBUILD_CHUNK = 20_000
+
+
+class Fact(Protocol):
+    """What a rollup needs from an event."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def occurred_at(self) -> dt.datetime: ...
+    @property
+    def device_id(self) -> str: ...
+    @property
+    def member_id(self) -> uuid.UUID | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFact:
+    type: str
+    occurred_at: dt.datetime
+    device_id: str
+    member_id: uuid.UUID | None
+
+
+@dataclass
+class _Tally:
+    """What a set of facts adds: member-days, sessions per day, first login and install days."""
+
+    days: set[tuple[dt.date, uuid.UUID]] = field(default_factory=set)
+    sessions: Counter[dt.date] = field(default_factory=Counter)
+    first_login: dict[uuid.UUID, dt.date] = field(default_factory=dict)
+    first_install: dict[str, dt.date] = field(default_factory=dict)
+
+    def add(self, fact: Fact, tz: ZoneInfo) -> None:
+        day = local_day(fact.occurred_at, tz)
+        if fact.type == EventType.SESSION_STARTED:
+            self.sessions[day] += 1
+        member = fact.member_id
+        if member is not None and fact.type in ACTIVE_TYPES:
+            self.days.add((day, member))
+        if member is not None and fact.type == EventType.LOGIN:
+            self.first_login[member] = min(day, self.first_login.get(member, day))
+        if fact.type == EventType.APP_INSTALLED:
+            device = fact.device_id
+            self.first_install[device] = min(day, self.first_install.get(device, day))
+
+    @property
+    def months(self) -> set[tuple[dt.date, uuid.UUID]]:
+        return {(month_of(d), m) for d, m in self.days}
+
+    @property
+    def monthly_sessions(self) -> Counter[dt.date]:
+        monthly: Counter[dt.date] = Counter()
+        for day, count in self.sessions.items():
+            monthly[month_of(day)] += count
+        return monthly
+
+
+async def apply(
+    session: AsyncSession, *, tenant_id: str, tz: ZoneInfo, facts: Sequence[Fact]
+) -> None:
+    """Add newly accepted events to every rollup of ``tenant_id``."""
+    tally = _Tally()
+    for fact in facts:
+        tally.add(fact, tz)
+    new_days = await _new_member_days(session, tenant_id, tally.days)
+    new_months = await _new_member_months(session, tenant_id, tally.months)
+    await _finish(session, tenant_id, tally, new_days, new_months)
+
+
+async def _finish(
+    session: AsyncSession,
+    tenant_id: str,
+    tally: _Tally,
+    new_days: Counter[dt.date],
+    new_months: Counter[dt.date],
+) -> None:
+    """The counters and first days, once the new member-days and member-months are known."""
+    daily, monthly = AdoptionDaily, AdoptionMonthly
+    await _add_counts(session, daily, daily.day, tenant_id, new_days, tally.sessions)
+    await _add_counts(
+        session, monthly, monthly.month, tenant_id, new_months, tally.monthly_sessions
+    )
+    await _keep_earliest(
+        session, AdoptionActivation, "member_id", "activated_on", tenant_id, tally.first_login
+    )
+    await _keep_earliest(
+        session, AdoptionInstall, "device_id", "installed_on", tenant_id, tally.first_install
+    )
+
+
+async def _new_member_days(
+    session: AsyncSession, tenant_id: str, days: set[tuple[dt.date, uuid.UUID]]
+) -> Counter[dt.date]:
+    rows = [
+        {"tenant_id": tenant_id, "day": d, "member_id": m, "week": week_of(d)}
+        for d, m in sorted(days)
+    ]
+    returned = await _insert_new(session, AdoptionMemberDay, rows, AdoptionMemberDay.day)
+    return Counter(returned)
+
+
+async def _new_member_months(
+    session: AsyncSession, tenant_id: str, months: set[tuple[dt.date, uuid.UUID]]
+) -> Counter[dt.date]:
+    rows = [{"tenant_id": tenant_id, "month": mo, "member_id": m} for mo, m in sorted(months)]
+    returned = await _insert_new(session, AdoptionMemberMonth, rows, AdoptionMemberMonth.month)
+    return Counter(returned)
+
+
+async def _insert_new(
+    session: AsyncSession, model: Any, rows: list[dict[str, Any]], key: Any
+) -> list[Any]:
+    """Insert rows absent so far; return ``key`` of each row actually inserted."""
+    column = model.__table__.c[key.key]
+    statement = insert(session, model).on_conflict_do_nothing().returning(column)
+    result = await execute_many(session, statement, rows)
+    return list(result.scalars()) if result is not None else []
+
+
+async def _add_counts(
+    session: AsyncSession,
+    model: Any,
+    key: Any,
+    tenant_id: str,
+    active: Counter[dt.date],
+    sessions: Counter[dt.date],
+) -> None:
+    periods = sorted(set(active) | set(sessions))
+    rows = [
+        {"tenant_id": tenant_id, key.key: p, "active_members": active[p], "sessions": sessions[p]}
+        for p in periods
+    ]
+    table = model.__table__
+    statement = insert(session, model)
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant_id", key.key],
+        set_={
+            "active_members": table.c.active_members + statement.excluded.active_members,
+            "sessions": table.c.sessions + statement.excluded.sessions,
+        },
+    )
+    await execute_many(session, statement, rows)
+
+
+async def _keep_earliest(
+    session: AsyncSession,
+    model: Any,
+    key: str,
+    day_column: str,
+    tenant_id: str,
+    earliest: dict[Any, dt.date],
+) -> None:
+    rows = [{"tenant_id": tenant_id, key: k, day_column: d} for k, d in sorted(earliest.items())]
+    statement = insert(session, model)
+    excluded = getattr(statement.excluded, day_column)
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant_id", key],
+        set_={day_column: excluded},
+        where=excluded < model.__table__.c[day_column],
+    )
+    await execute_many(session, statement, rows)
+
+
+async def rebuild(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    tz: ZoneInfo,
+    since: dt.date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Recompute ``tenant_id``'s rollups from its events (from the month of ``since``).
+
+    Returns the number of events read. Rollups before that month are kept as they are.
+    """
+    start = month_of(since) if since else None
+    await _clear(session, tenant_id, start)
+    query = select(
+        AdoptionEvent.type,
+        AdoptionEvent.occurred_at,
+        AdoptionEvent.device_id,
+        AdoptionEvent.member_id,
+    ).where(AdoptionEvent.tenant_id == tenant_id)
+    if start is not None:
+        query = query.where(AdoptionEvent.occurred_at >= day_start(start, tz))
+    facts = [
+        StoredFact(r.type, r.occurred_at, r.device_id, r.member_id)
+        for r in await session.execute(query)
+    ]
+    await load(session, tenant_id=tenant_id, tz=tz, facts=facts, progress=progress)
+    return len(facts)
+
+
+async def load(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    tz: ZoneInfo,
+    facts: Sequence[Fact],
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Set-based :func:`apply` for rollups that hold nothing yet from these facts' periods
+    (after :func:`_clear`): aggregate in memory, then plain bulk inserts."""
+    tally = _Tally()
+    for done, fact in enumerate(facts, 1):
+        tally.add(fact, tz)
+        if progress and done % REBUILD_CHUNK == 0:
+            progress(REBUILD_CHUNK)
+    if progress and len(facts) % REBUILD_CHUNK:
+        progress(len(facts) % REBUILD_CHUNK)
+    months = tally.months
+    await bulk_insert(
+        session,
+        AdoptionMemberDay,
+        [
+            {"tenant_id": tenant_id, "day": d, "member_id": m, "week": week_of(d)}
+            for d, m in sorted(tally.days)
+        ],
+    )
+    await bulk_insert(
+        session,
+        AdoptionMemberMonth,
+        [{"tenant_id": tenant_id, "month": mo, "member_id": m} for mo, m in sorted(months)],
+    )
+    await _finish(
+        session,
+        tenant_id,
+        tally,
+        Counter(d for d, _ in tally.days),
+        Counter(mo for mo, _ in months),
+    )
+
+
+async def bulk_insert(session: AsyncSession, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Core ``executemany`` (the ORM's bulk path is several times slower)."""
+    if rows:
+        connection = await session.connection()
+        await connection.execute(model.__table__.insert(), rows)
+
+
+async def _clear(session: AsyncSession, tenant_id: str, start: dt.date | None) -> None:
+    plan: Iterable[tuple[Any, Any]] = (
+        (AdoptionDaily, AdoptionDaily.day),
+        (AdoptionMemberDay, AdoptionMemberDay.day),
+        (AdoptionMonthly, AdoptionMonthly.month),
+        (AdoptionMemberMonth, AdoptionMemberMonth.month),
+        (AdoptionActivation, AdoptionActivation.activated_on),
+        (AdoptionInstall, AdoptionInstall.installed_on),
+    )
+    for model, column in plan:
+        statement = delete(model).where(model.tenant_id == tenant_id)
+        if start is not None:
+            statement = statement.where(column >= start)
+        await session.execute(statement)
+
+
+async def count_events(session: AsyncSession, *, tenant_id: str, since: dt.datetime | None) -> int:
+    """How many events :func:`rebuild` would read (for its progress bar)."""
+    query = select(func.count()).select_from(AdoptionEvent)
+    query = query.where(AdoptionEvent.tenant_id == tenant_id)
+    if since is not None:
+        query = query.where(AdoptionEvent.occurred_at >= since)
+    return int(await session.scalar(query) or 0)

@@ -1,0 +1,60 @@
+"""The demo rollout plan for ``handbook``: Yen Mo on, the rest of the province staged in waves."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rollout import plans, waves
+from rollout.gates import NoAdoptionData
+from rollout.kpi import Criterion, Metric
+from rollout.registry import FlagKey
+from rollout.snapshot import CHANNEL
+from tenants.broadcast import notify
+from tenants.models import Tenant
+
+ACTOR = "demo"
+PILOT = ("yen-mo",)
+WAVE_1 = ("hoa-lu", "ninh-binh-city", "kim-son")
+GATE = (Criterion(Metric.ACTIVATION_RATE, 0.9), Criterion(Metric.MONTHLY_ACTIVE_RATE, 0.8))
+SUSTAIN_DAYS = 14
+
+
+async def _rest_of_province(session: AsyncSession, province_id: str) -> list[str]:
+    staged = set(PILOT + WAVE_1)
+    slugs = await session.scalars(
+        select(Tenant.id).where(Tenant.province_id == province_id).order_by(Tenant.id)
+    )
+    return [slug for slug in slugs if slug not in staged]
+
+
+async def load_demo_plan(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    now: dt.datetime,
+    province_id: str = "ninh-binh",
+) -> str:
+    """Create and start the demo plan once; a second call leaves it as it is."""
+    key = FlagKey.HANDBOOK.value
+    async with sessionmaker() as session:
+        if await plans.get(session=session, flag_key=key) is not None:
+            return "demo rollout plan present; left as it is"
+        rest = await _rest_of_province(session, province_id)
+        await plans.create(
+            session=session, flag_key=key, actor=ACTOR, now=now,
+            waves=[
+                plans.WaveSpec("Yen Mo pilot", PILOT),
+                plans.WaveSpec("Hoa Lu, Ninh Binh city, Kim Son", WAVE_1, ramp=(25, 50, 100),
+                               gate=GATE, sustain_days=SUSTAIN_DAYS),
+                plans.WaveSpec("The rest of the province", rest, ramp=(50, 100), gate=GATE,
+                               sustain_days=SUSTAIN_DAYS),
+            ],
+        )  # fmt: skip
+        # wave 0 has no gate, so no adoption data is needed to start the pilot
+        await waves.step_forward(session=session, flag_key=key, action=waves.Action.START,
+                                 actor=ACTOR, now=now, kpis=NoAdoptionData())  # fmt: skip
+        await session.commit()
+        await notify(session, CHANNEL, key)
+    return f"demo rollout plan: handbook on in {', '.join(PILOT)}; {3 + len(rest)} tenants staged"

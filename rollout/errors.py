@@ -1,0 +1,74 @@
+"""Expected rollout errors: each carries a code the GraphQL payloads and the CLI show."""
+
+from __future__ import annotations
+
+
+class RolloutError(Exception):
+    code = "ROLLOUT_ERROR"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class FlagNotFound(RolloutError):
+    code = "FLAG_NOT_FOUND"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"There is no flag {key!r}.")
+        self.key = key
+
+
+class UnknownVariant(RolloutError):
+    code = "INVALID_INPUT"
+
+
+class VersionConflict(RolloutError):
+    code = "VERSION_CONFLICT"
+
+    def __init__(self, what: str, expected: int, actual: int) -> None:
+        super().__init__(
+            f"{what} changed meanwhile: you edited version {expected}, it is now at {actual}."
+        )
+        self.expected, self.actual = expected, actual
+
+
+class PlanNotFound(RolloutError):
+    code = "PLAN_NOT_FOUND"
+
+    def __init__(self, flag_key: str) -> None:
+        super().__init__(f"The flag {flag_key!r} has no rollout plan.")
+
+
+class InvalidPlan(RolloutError):
+    code = "INVALID_INPUT"
+
+
+class InvalidTransition(RolloutError):
+    code = "INVALID_TRANSITION"
+
+
+class GateFailed(RolloutError):
+    code = "GATE_FAILED"
+
+
+class TooEarly(RolloutError):
+    code = "TOO_EARLY"
+
+
+class SelfApproval(RolloutError):
+    code = "SELF_APPROVAL"
+
+    def __init__(self) -> None:
+        super().__init__("A second province admin must approve: the requester cannot.")
+
+
+class ApprovalNotFound(RolloutError):
+    code = "APPROVAL_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("There is no pending approval with this id.")
+
+
+class OutOfBounds(RolloutError):
+    code = "OUT_OF_BOUNDS"

@@ -1,0 +1,183 @@
+"""Pure flag evaluation over an immutable snapshot.
+
+Order: kill switch → tenant override → rules → sticky percentage inside the tenant → default.
+Reasons are OpenFeature's: STATIC, TARGETING_MATCH, SPLIT, DISABLED, DEFAULT, ERROR.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+import mmh3
+
+from rollout.models import FlagState
+from rollout.registry import REGISTRY
+
+BUCKETS = 10_000  # 0.01% steps: a percentage p covers buckets below p × 100
+
+
+class Reason(StrEnum):
+    STATIC = "STATIC"
+    TARGETING_MATCH = "TARGETING_MATCH"
+    SPLIT = "SPLIT"
+    DISABLED = "DISABLED"
+    DEFAULT = "DEFAULT"
+    ERROR = "ERROR"
+
+
+class ErrorCode(StrEnum):
+    FLAG_NOT_FOUND = "FLAG_NOT_FOUND"
+    TARGETING_KEY_MISSING = "TARGETING_KEY_MISSING"
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationContext:
+    """Who asks: the attributes rules match on. ``member`` is the targeting key."""
+
+    tenant: str | None
+    member: str | None
+    roles: frozenset[str] = frozenset()
+    branch: str | None = None
+
+    def values(self, attribute: str) -> frozenset[str]:
+        if attribute == "role":
+            return self.roles
+        value = {"tenant": self.tenant, "member": self.member, "branch": self.branch}.get(attribute)
+        return frozenset() if value is None else frozenset({value})
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Serve ``variant`` when every attribute has one of its accepted values."""
+
+    conditions: tuple[tuple[str, frozenset[str]], ...]
+    variant: str
+
+    def matches(self, context: EvaluationContext) -> bool:
+        return all(context.values(attr) & accepted for attr, accepted in self.conditions)
+
+
+@dataclass(frozen=True, slots=True)
+class FlagConfig:
+    key: str
+    kind: str
+    variants: Mapping[str, Any]
+    default_variant: str
+    rollout_variant: str
+    state: str = FlagState.ACTIVE.value
+    version: int = 0  # 0: not configured, served from the registry
+    rules: tuple[Rule, ...] = ()
+    overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    rollouts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def is_static(self) -> bool:
+        return not (self.rules or self.overrides or self.rollouts)
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    key: str
+    value: Any
+    variant: str | None
+    reason: Reason
+    error_code: ErrorCode | None = None
+    version: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.value is True
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Every flag's configuration at one moment; ``etag`` changes with any of it."""
+
+    flags: Mapping[str, FlagConfig]
+    etag: str
+    uses_branch: bool = False  # some rule matches on branch: callers must supply it
+
+    def get(self, key: str) -> FlagConfig | None:
+        return self.flags.get(key)
+
+
+def bucket(flag_key: str, member: str) -> int:
+    """The member's sticky bucket for a flag, in 0..9999: unsigned murmur3-32 of ``flag:member``."""
+    return mmh3.hash(f"{flag_key}:{member}", signed=False) % BUCKETS
+
+
+def evaluate(snapshot: Snapshot, key: str, context: EvaluationContext) -> Evaluation:
+    """Evaluate one flag for one context; never raises."""
+    config = snapshot.get(key)
+    if config is None:
+        return Evaluation(key, None, None, Reason.ERROR, ErrorCode.FLAG_NOT_FOUND)
+    if config.state != FlagState.ACTIVE.value:  # killed or archived: off, whatever the default
+        off = "off" if "off" in config.variants else config.default_variant
+        return _serve(config, off, Reason.DISABLED)
+    if context.tenant is not None and context.tenant in config.overrides:
+        return _serve(config, config.overrides[context.tenant], Reason.TARGETING_MATCH)
+    for rule in config.rules:
+        if rule.matches(context):
+            return _serve(config, rule.variant, Reason.TARGETING_MATCH)
+    basis_points = config.rollouts.get(context.tenant or "", 0)
+    if basis_points > 0:
+        return _split(config, basis_points, context)
+    return _serve(
+        config, config.default_variant, Reason.STATIC if config.is_static else Reason.DEFAULT
+    )
+
+
+def _split(config: FlagConfig, basis_points: int, context: EvaluationContext) -> Evaluation:
+    if basis_points >= BUCKETS:
+        return _serve(config, config.rollout_variant, Reason.SPLIT)
+    if context.member is None:
+        return Evaluation(
+            config.key,
+            config.variants[config.default_variant],
+            config.default_variant,
+            Reason.ERROR,
+            ErrorCode.TARGETING_KEY_MISSING,
+            config.version,
+        )
+    inside = bucket(config.key, context.member) < basis_points
+    return _serve(
+        config, config.rollout_variant if inside else config.default_variant, Reason.SPLIT
+    )
+
+
+def _serve(config: FlagConfig, variant: str, reason: Reason) -> Evaluation:
+    return Evaluation(config.key, config.variants[variant], variant, reason, None, config.version)
+
+
+def registry_config(key: str) -> FlagConfig:
+    """The configuration of a registry flag nobody has configured yet."""
+    entry = REGISTRY[key]  # type: ignore[index]
+    return FlagConfig(
+        key=key,
+        kind=entry.kind.value,
+        variants=MappingProxyType({"on": True, "off": False}),
+        default_variant=entry.unconfigured_variant,
+        rollout_variant="on",
+    )
+
+
+def make_snapshot(configs: Mapping[str, FlagConfig]) -> Snapshot:
+    """A snapshot of the given flags plus every unconfigured registry flag."""
+    flags: dict[str, FlagConfig] = {key.value: registry_config(key.value) for key in REGISTRY}
+    flags.update(configs)
+    digest = hashlib.sha256()
+    for key in sorted(flags):
+        digest.update(f"{key}:{flags[key].version};".encode())
+    uses_branch = any(
+        attr == "branch" for config in flags.values() for rule in config.rules
+        for attr, _ in rule.conditions
+    )  # fmt: skip
+    return Snapshot(MappingProxyType(flags), digest.hexdigest()[:32], uses_branch)
+
+
+EMPTY = make_snapshot({})

@@ -1,0 +1,195 @@
+"""Flag writes: create from the registry, edit with optimistic concurrency, overrides, rules.
+
+Every write bumps the flag's version (the snapshot's ETag follows it) and adds an audit row in
+the same transaction; the caller commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rollout import audit
+from rollout.errors import FlagNotFound, UnknownVariant, VersionConflict
+from rollout.models import Flag, FlagOverride, FlagRule, FlagState
+from rollout.registry import BOOLEAN_VARIANTS, ON, definition
+
+
+def flag_state(flag: Flag) -> dict[str, Any]:
+    """The audited view of a flag row."""
+    return {
+        "description": flag.description,
+        "default_variant": flag.default_variant,
+        "state": flag.state,
+        "version": flag.version,
+    }
+
+
+async def get(*, session: AsyncSession, key: str) -> Flag | None:
+    """The flag row, or None when the flag has no configuration yet."""
+    return await session.get(Flag, key)
+
+
+async def get_or_raise(*, session: AsyncSession, key: str) -> Flag:
+    """The flag row, or FlagNotFound when it has no configuration."""
+    flag = await session.get(Flag, key)
+    if flag is None:
+        raise FlagNotFound(key)
+    return flag
+
+
+async def list_flags(*, session: AsyncSession) -> Sequence[Flag]:
+    """Every configured flag, by key."""
+    return (await session.scalars(select(Flag).order_by(Flag.key))).all()
+
+
+async def ensure(
+    *,
+    session: AsyncSession,
+    key: str,
+    actor: str,
+    now: dt.datetime,
+    default_variant: str | None = None,
+) -> Flag:
+    """The flag row; created from the registry if it has none, serving what it served unconfigured.
+
+    ``default_variant`` chooses another default for a new row (a rollout plan starts from off).
+    """
+    flag = await session.get(Flag, key)
+    if flag is not None:
+        return flag
+    entry = definition(key)
+    if entry is None:
+        raise FlagNotFound(key)
+    flag = Flag(
+        key=key,
+        description=entry.description,
+        kind=entry.kind.value,
+        variants=dict(BOOLEAN_VARIANTS),
+        default_variant=default_variant or entry.unconfigured_variant,
+        rollout_variant=ON,
+        state=FlagState.ACTIVE.value,
+        version=1,
+        updated_at=now,
+    )
+    session.add(flag)
+    audit.record(
+        session, actor=actor, action="flag.create", at=now, before=None,
+        after=flag_state(flag), flag_key=key,
+    )  # fmt: skip
+    await session.flush()
+    return flag
+
+
+def bump(flag: Flag, now: dt.datetime) -> None:
+    """Mark the flag's configuration changed: a new version, so a new snapshot ETag."""
+    flag.version += 1
+    flag.updated_at = now
+
+
+def check_version(flag: Flag, expected: int | None) -> None:
+    if expected is not None and expected != flag.version:
+        raise VersionConflict(f"The flag {flag.key!r}", expected, flag.version)
+
+
+def _check_variant(flag: Flag, variant: str) -> None:
+    if variant not in flag.variants:
+        names = ", ".join(sorted(flag.variants))
+        raise UnknownVariant(f"The flag {flag.key!r} has no variant {variant!r} (it has {names}).")
+
+
+async def update(
+    *,
+    session: AsyncSession,
+    key: str,
+    expected_version: int,
+    actor: str,
+    reason: str,
+    now: dt.datetime,
+    description: str | None = None,
+    default_variant: str | None = None,
+    state: FlagState | None = None,
+) -> Flag:
+    """Edit a flag; refused with VERSION_CONFLICT when ``expected_version`` is stale."""
+    flag = await ensure(session=session, key=key, actor=actor, now=now)
+    check_version(flag, expected_version)
+    before = flag_state(flag)
+    if description is not None:
+        flag.description = description
+    if default_variant is not None:
+        _check_variant(flag, default_variant)
+        flag.default_variant = default_variant
+    if state is not None:
+        flag.state = state.value
+    bump(flag, now)
+    audit.record(
+        session, actor=actor, action="flag.update", at=now, before=before,
+        after=flag_state(flag), reason=reason, flag_key=key,
+    )  # fmt: skip
+    return flag
+
+
+async def set_override(
+    *,
+    session: AsyncSession,
+    key: str,
+    tenant_id: str,
+    variant: str | None,
+    actor: str,
+    reason: str,
+    now: dt.datetime,
+) -> Flag:
+    """Force a tenant to ``variant``, or clear its override with None."""
+    flag = await ensure(session=session, key=key, actor=actor, now=now)
+    row = await session.get(FlagOverride, (tenant_id, key))
+    before = None if row is None else {"variant": row.variant}
+    if variant is None:
+        if row is not None:
+            await session.delete(row)
+    else:
+        _check_variant(flag, variant)
+        if row is None:
+            row = FlagOverride(tenant_id=tenant_id, flag_key=key)
+            session.add(row)
+        row.variant, row.reason, row.updated_by, row.updated_at = variant, reason, actor, now
+    bump(flag, now)
+    audit.record(
+        session, actor=actor, action="flag.override", at=now, before=before,
+        after=None if variant is None else {"variant": variant}, reason=reason,
+        flag_key=key, tenant_id=tenant_id,
+    )  # fmt: skip
+    return flag
+
+
+async def set_rules(
+    *,
+    session: AsyncSession,
+    key: str,
+    rules: Sequence[tuple[Mapping[str, Sequence[str]], str]],
+    expected_version: int,
+    actor: str,
+    reason: str,
+    now: dt.datetime,
+) -> Flag:
+    """Replace the flag's targeting rules: (attribute → accepted values, variant), in order."""
+    flag = await ensure(session=session, key=key, actor=actor, now=now)
+    check_version(flag, expected_version)
+    old = (await session.scalars(select(FlagRule).where(FlagRule.flag_key == key))).all()
+    before = {"rules": [{"conditions": r.conditions, "variant": r.variant} for r in old]}
+    await session.execute(delete(FlagRule).where(FlagRule.flag_key == key))
+    after: list[dict[str, Any]] = []
+    for position, (conditions, variant) in enumerate(rules):
+        _check_variant(flag, variant)
+        plain = {attr: sorted(values) for attr, values in conditions.items()}
+        session.add(FlagRule(flag_key=key, position=position, conditions=plain, variant=variant))
+        after.append({"conditions": plain, "variant": variant})
+    bump(flag, now)
+    audit.record(
+        session, actor=actor, action="flag.rules", at=now, before=before,
+        after={"rules": after}, reason=reason, flag_key=key,
+    )  # fmt: skip
+    return flag

@@ -1,0 +1,221 @@
+"""Rollout plans: create one for a flag, read it, and apply a position to the tenants' rollouts.
+
+A plan's position is (wave, step): every earlier wave is at its ramp's last step, the current wave
+at ``ramp[step]``, later waves off. (-1, -1) is "not started".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rollout import audit, flags
+from rollout.errors import InvalidPlan, PlanNotFound
+from rollout.kpi import Criterion, Metric
+from rollout.models import (
+    PlanStatus,
+    RolloutPlan,
+    RolloutWave,
+    RolloutWaveTenant,
+    TenantRollout,
+)
+from rollout.registry import OFF, definition
+from tenants.models import Tenant
+
+NOT_STARTED = (-1, -1)
+
+
+@dataclass(frozen=True, slots=True)
+class WaveSpec:
+    name: str
+    tenant_ids: Sequence[str]
+    ramp: Sequence[float] = (100.0,)  # percentages, rising
+    earliest_start: dt.datetime | None = None
+    gate: Sequence[Criterion] = ()
+    sustain_days: int = 0
+
+
+@dataclass(slots=True)
+class PlanView:
+    plan: RolloutPlan
+    waves: list[RolloutWave]
+    tenants: list[list[str]] = field(default_factory=list)  # per wave, sorted
+
+    @property
+    def position(self) -> tuple[int, int]:
+        return self.plan.current_wave, self.plan.current_step
+
+    def wave_of(self, tenant_id: str) -> int | None:
+        return next((i for i, ts in enumerate(self.tenants) if tenant_id in ts), None)
+
+    def basis_points(self, wave: int, position: tuple[int, int]) -> int:
+        """The percentage (basis points) wave ``wave`` has at ``position``."""
+        current, step = position
+        if wave > current:
+            return 0
+        ramp = self.waves[wave].ramp
+        return ramp[-1] if wave < current else ramp[step]
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "status": self.plan.status,
+            "wave": self.plan.current_wave,
+            "step": self.plan.current_step,
+        }
+
+
+def criteria_of(wave: RolloutWave) -> list[Criterion]:
+    return [Criterion(Metric(c["metric"]), float(c["minimum"])) for c in wave.gate_criteria]
+
+
+def _validate(flag_key: str, waves: Sequence[WaveSpec]) -> None:
+    if definition(flag_key) is None:
+        raise InvalidPlan(f"The flag {flag_key!r} is not in the registry.")
+    if not waves:
+        raise InvalidPlan("A plan needs at least one wave.")
+    seen: set[str] = set()
+    for wave in waves:
+        if not wave.tenant_ids:
+            raise InvalidPlan(f"The wave {wave.name!r} has no tenants.")
+        if seen & set(wave.tenant_ids):
+            raise InvalidPlan(f"The wave {wave.name!r} repeats a tenant of an earlier wave.")
+        seen |= set(wave.tenant_ids)
+        ramp = list(wave.ramp)
+        if not ramp or ramp != sorted(ramp) or not 0 < ramp[0] <= ramp[-1] <= 100:
+            raise InvalidPlan(f"The wave {wave.name!r} needs a rising ramp within 0–100%.")
+
+
+async def create(
+    *, session: AsyncSession, flag_key: str, waves: Sequence[WaveSpec], actor: str, now: dt.datetime
+) -> PlanView:
+    """A new, not yet started plan for a registry flag (created with the default off)."""
+    _validate(flag_key, waves)
+    named = {t for wave in waves for t in wave.tenant_ids}
+    known = set(await session.scalars(select(Tenant.id).where(Tenant.id.in_(named))))
+    if unknown := sorted(named - known):
+        raise InvalidPlan(f"Unknown tenants: {', '.join(unknown)}.")
+    flag = await flags.ensure(
+        session=session, key=flag_key, actor=actor, now=now, default_variant=OFF
+    )
+    if flag.default_variant != OFF:
+        await flags.update(session=session, key=flag_key, expected_version=flag.version,
+                           actor=actor, now=now, default_variant=OFF,
+                           reason="A rollout plan stages the flag from off.")  # fmt: skip
+    if await session.scalar(select(RolloutPlan.id).where(RolloutPlan.flag_key == flag_key)):
+        raise InvalidPlan(f"The flag {flag_key!r} already has a rollout plan.")
+    plan = RolloutPlan(id=uuid.uuid4(), flag_key=flag.key, status=PlanStatus.DRAFT.value,
+                       current_wave=-1, current_step=-1, version=1, updated_at=now)  # fmt: skip
+    session.add(plan)
+    await session.flush()
+    for position, spec in enumerate(waves):
+        session.add(RolloutWave(
+            plan_id=plan.id, position=position, name=spec.name,
+            ramp=[round(p * 100) for p in spec.ramp], earliest_start=spec.earliest_start,
+            gate_criteria=[{"metric": c.metric.value, "minimum": c.minimum} for c in spec.gate],
+            gate_sustain_days=spec.sustain_days,
+        ))  # fmt: skip
+    await session.flush()
+    for position, spec in enumerate(waves):
+        for tenant_id in spec.tenant_ids:
+            session.add(RolloutWaveTenant(tenant_id=tenant_id, plan_id=plan.id, position=position))
+    await session.flush()
+    audit.record(
+        session, actor=actor, action="plan.create", at=now, before=None,
+        after={"waves": [{"name": w.name, "tenants": sorted(w.tenant_ids),
+                          "ramp": list(w.ramp)} for w in waves]},
+        flag_key=flag_key, plan_id=plan.id,
+    )  # fmt: skip
+    return await get_or_raise(session=session, flag_key=flag_key)
+
+
+async def get(*, session: AsyncSession, flag_key: str, for_update: bool = False) -> PlanView | None:
+    """The flag's plan with its waves and their tenants, or None.
+
+    ``for_update`` locks the plan row (PostgreSQL) so concurrent actions apply one after another.
+    """
+    stmt = select(RolloutPlan).where(RolloutPlan.flag_key == flag_key)
+    if for_update:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    plan = await session.scalar(stmt)
+    if plan is None:
+        return None
+    waves = list(
+        await session.scalars(
+            select(RolloutWave).where(RolloutWave.plan_id == plan.id).order_by(RolloutWave.position)
+        )
+    )
+    members = await session.execute(
+        select(RolloutWaveTenant.position, RolloutWaveTenant.tenant_id)
+        .where(RolloutWaveTenant.plan_id == plan.id)
+        .order_by(RolloutWaveTenant.tenant_id)
+    )
+    tenants: list[list[str]] = [[] for _ in waves]
+    for position, tenant_id in members:
+        tenants[position].append(tenant_id)
+    return PlanView(plan, waves, tenants)
+
+
+async def get_or_raise(
+    *, session: AsyncSession, flag_key: str, for_update: bool = False
+) -> PlanView:
+    """The flag's plan, or PlanNotFound."""
+    view = await get(session=session, flag_key=flag_key, for_update=for_update)
+    if view is None:
+        raise PlanNotFound(flag_key)
+    return view
+
+
+async def province_tenant_count(*, session: AsyncSession, view: PlanView) -> int:
+    """How many tenants the plan's province has (the base of "more than half")."""
+    provinces = select(Tenant.province_id).where(
+        Tenant.id.in_([t for ts in view.tenants for t in ts])
+    )
+    count = await session.scalar(
+        select(func.count()).select_from(Tenant).where(Tenant.province_id.in_(provinces))
+    )
+    return int(count or 0)
+
+
+async def apply(
+    *, session: AsyncSession, view: PlanView, position: tuple[int, int], now: dt.datetime
+) -> None:
+    """Move the plan to ``position`` and set every plan tenant's rollout to match."""
+    current = {
+        r.tenant_id: r
+        for r in await session.scalars(
+            select(TenantRollout).where(TenantRollout.flag_key == view.plan.flag_key)
+        )
+    }
+    for wave, tenant_ids in enumerate(view.tenants):
+        basis_points = view.basis_points(wave, position)
+        for tenant_id in tenant_ids:
+            row = current.get(tenant_id)
+            if basis_points == 0:
+                if row is not None:
+                    await session.execute(
+                        delete(TenantRollout).where(
+                            TenantRollout.tenant_id == tenant_id,
+                            TenantRollout.flag_key == view.plan.flag_key,
+                        )
+                    )
+            elif row is None:
+                row = TenantRollout(tenant_id=tenant_id, flag_key=view.plan.flag_key)
+                row.basis_points, row.wave, row.since = basis_points, wave, now
+                session.add(row)
+            elif row.basis_points != basis_points:
+                row.basis_points, row.wave, row.since = basis_points, wave, now
+        if wave == position[0] and view.waves[wave].started_at is None:
+            view.waves[wave].started_at = now
+    for later in view.waves[position[0] + 1 :]:
+        later.started_at = None
+    view.plan.current_wave, view.plan.current_step = position
+    view.plan.version += 1
+    view.plan.updated_at = now
+    flag = await flags.get_or_raise(session=session, key=view.plan.flag_key)
+    flags.bump(flag, now)

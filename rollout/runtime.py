@@ -1,0 +1,87 @@
+"""What a gateway replica runs for rollout: flag propagation and the scheduled steps.
+
+Propagation: a change is broadcast on ``CHANNEL`` (PostgreSQL ``LISTEN/NOTIFY``, in-process on
+SQLite) and every replica reloads its snapshot; a periodic resync covers lost notifications.
+Scheduled steps: every replica polls, and ``FOR UPDATE SKIP LOCKED`` runs each step once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from rollout import gates, schedule
+from rollout.kpi import KpiSource
+from rollout.snapshot import CHANNEL, FlagStore
+from tenants.broadcast import Listener, notify
+
+logger = logging.getLogger("pilotgraph.rollout")
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class RolloutRuntime:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        store: FlagStore,
+        *,
+        kpis: KpiSource | None = None,
+        resync_s: float = 30.0,
+        schedule_s: float = 15.0,
+        clock: Callable[[], dt.datetime] = _utc_now,
+    ) -> None:
+        self.sessionmaker, self.store, self.clock = sessionmaker, store, clock
+        self.kpis = kpis
+        self.resync_s, self.schedule_s = resync_s, schedule_s
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.listener = Listener(engine, CHANNEL, self._changed)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> None:
+        await self.store.reload(self.sessionmaker)
+        await self.listener.start()
+        self._tasks = [
+            asyncio.create_task(self._every(self.resync_s, self._resync)),
+            asyncio.create_task(self._every(self.schedule_s, self.run_due_steps)),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.listener.stop()
+
+    async def _changed(self, _payload: str) -> None:
+        await self.store.reload(self.sessionmaker)
+
+    async def _resync(self) -> None:
+        await self.store.reload(self.sessionmaker)
+
+    async def run_due_steps(self) -> None:
+        """Run the scheduled steps that are due, then tell every replica."""
+        kpis = self.kpis or gates.kpi_source()
+        ran = await schedule.run_due(sessionmaker=self.sessionmaker, kpis=kpis,
+                                     worker=self.worker, now=self.clock())  # fmt: skip
+        if ran:
+            async with self.sessionmaker() as session:
+                await notify(session, CHANNEL, "scheduled")
+
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await job()
+            except Exception:  # keep the loop alive; the next round retries
+                logger.warning("rollout background job failed", exc_info=True)

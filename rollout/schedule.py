@@ -1,0 +1,136 @@
+"""Scheduled steps: an action due at a time, run exactly once across replicas.
+
+Workers claim due steps with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so two replicas never run
+the same step; on SQLite a worker takes the database's single write lock before it looks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+
+from sqlalchemy import false, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from rollout import audit, plans, waves
+from rollout.errors import InvalidTransition, RolloutError
+from rollout.kpi import KpiSource
+from rollout.models import RolloutPlan, ScheduledStep, StepStatus
+from rollout.waves import Action
+
+SCHEDULABLE = (Action.START, Action.ADVANCE, Action.PAUSE, Action.RESUME, Action.ROLLBACK)
+
+
+async def schedule(
+    *,
+    session: AsyncSession,
+    flag_key: str,
+    action: Action,
+    run_at: dt.datetime,
+    actor: str,
+    reason: str,
+    now: dt.datetime,
+) -> ScheduledStep:
+    """Record ``action`` on the flag's plan to run at ``run_at`` (in the future)."""
+    view = await plans.get_or_raise(session=session, flag_key=flag_key)
+    if run_at <= now:
+        raise InvalidTransition("Schedule a step in the future; run it now instead.")
+    step = ScheduledStep(id=uuid.uuid4(), plan_id=view.plan.id, action=action.value,
+                         run_at=run_at, requested_by=actor, reason=reason,
+                         status=StepStatus.PENDING.value, outcome="")  # fmt: skip
+    session.add(step)
+    audit.record(
+        session, actor=actor, action="schedule.create", at=now, before=None,
+        after={"action": action.value, "run_at": run_at.isoformat(), "id": str(step.id)},
+        reason=reason, flag_key=flag_key, plan_id=view.plan.id,
+    )  # fmt: skip
+    return step
+
+
+async def pending(*, session: AsyncSession, flag_key: str) -> Sequence[ScheduledStep]:
+    """The plan's steps not yet run, soonest first."""
+    view = await plans.get_or_raise(session=session, flag_key=flag_key)
+    return (
+        await session.scalars(
+            select(ScheduledStep)
+            .where(ScheduledStep.plan_id == view.plan.id,
+                   ScheduledStep.status == StepStatus.PENDING.value)
+            .order_by(ScheduledStep.run_at)
+        )
+    ).all()  # fmt: skip
+
+
+async def run_due(
+    *,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    kpis: KpiSource,
+    worker: str,
+    now: dt.datetime,
+) -> list[uuid.UUID]:
+    """Run every due step, each in its own transaction; the ids this worker ran."""
+    ran: list[uuid.UUID] = []
+    while (step_id := await _run_one(sessionmaker, kpis, worker, now)) is not None:
+        ran.append(step_id)
+    return ran
+
+
+async def _run_one(
+    sessionmaker: async_sessionmaker[AsyncSession], kpis: KpiSource, worker: str,
+    now: dt.datetime,
+) -> uuid.UUID | None:  # fmt: skip
+    async with sessionmaker() as session:
+        if session.get_bind().dialect.name == "sqlite":
+            # Take SQLite's write lock first: a reader upgrading to writer would deadlock
+            # with another worker instead of waiting for it.
+            await session.execute(
+                update(ScheduledStep).where(false()).values(status=ScheduledStep.status)
+            )
+        step = await session.scalar(
+            select(ScheduledStep)
+            .where(ScheduledStep.status == StepStatus.PENDING.value, ScheduledStep.run_at <= now)
+            .order_by(ScheduledStep.run_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        if step is None:
+            return None
+        plan = await session.get(RolloutPlan, step.plan_id)
+        assert plan is not None  # the step's foreign key
+        outcome = await _carry_out(session, step, plan.flag_key, kpis, now)
+        step.status = (
+            StepStatus.FAILED.value if outcome.startswith("failed") else StepStatus.DONE.value
+        )
+        step.ran_at, step.ran_by, step.outcome = now, worker, outcome
+        audit.record(
+            session, actor=f"schedule:{worker}", action="schedule.run", at=now, before=None,
+            after={"id": str(step.id), "action": step.action, "outcome": outcome},
+            reason=step.reason, flag_key=plan.flag_key, plan_id=plan.id,
+        )  # fmt: skip
+        await session.commit()
+        return step.id
+
+
+async def _carry_out(
+    session: AsyncSession, step: ScheduledStep, flag_key: str, kpis: KpiSource, now: dt.datetime
+) -> str:
+    action = Action(step.action)
+    actor = step.requested_by  # the step acts with its requester's authority
+    try:
+        async with session.begin_nested():
+            if action in (Action.START, Action.ADVANCE):
+                result = await waves.step_forward(
+                    session=session, flag_key=flag_key, action=action, actor=actor, now=now,
+                    kpis=kpis,
+                )  # fmt: skip
+                return "applied" if result.applied else "awaiting approval"
+            if action is Action.ROLLBACK:
+                await waves.rollback(session=session, flag_key=flag_key, actor=actor,
+                                     reason=step.reason, now=now)  # fmt: skip
+            else:
+                change = waves.pause if action is Action.PAUSE else waves.resume
+                await change(session=session, flag_key=flag_key, actor=actor, reason=step.reason,
+                             now=now)  # fmt: skip
+            return "applied"
+    except RolloutError as exc:
+        return f"failed: {exc.code}: {exc.message}"

@@ -1,0 +1,67 @@
+"""A plan's current state for admins: each tenant's rollout and each wave's gate, now."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rollout import gates, plans
+from rollout.evaluation import BUCKETS
+from rollout.kpi import GateEvaluation, KpiSource
+from rollout.models import Flag, TenantRollout
+
+
+@dataclass(frozen=True, slots=True)
+class TenantState:
+    tenant_id: str
+    wave: int | None
+    basis_points: int
+    since: dt.datetime | None
+
+    @property
+    def state(self) -> str:
+        if self.basis_points >= BUCKETS:
+            return "on"
+        return "partial" if self.basis_points > 0 else "off"
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    view: plans.PlanView
+    flag_version: int
+    tenants: list[TenantState]
+    gates: list[GateEvaluation | None]  # per wave; None for wave 0 / no criteria
+
+
+async def report(
+    *, session: AsyncSession, flag_key: str, kpis: KpiSource, now: dt.datetime
+) -> Report | None:
+    """The plan's tenants and gates, or None when the flag has no plan."""
+    view = await plans.get(session=session, flag_key=flag_key)
+    if view is None:
+        return None
+    rows = {
+        r.tenant_id: r
+        for r in await session.scalars(
+            select(TenantRollout).where(TenantRollout.flag_key == flag_key)
+        )
+    }
+    tenants = []
+    for wave, tenant_ids in enumerate(view.tenants):
+        for tenant_id in tenant_ids:
+            row = rows.get(tenant_id)
+            tenants.append(TenantState(tenant_id, wave, row.basis_points if row else 0,
+                                       row.since if row else None))  # fmt: skip
+    wave_gates: list[GateEvaluation | None] = []
+    for wave, spec in enumerate(view.waves):
+        has_gate = wave > 0 and bool(spec.gate_criteria)
+        wave_gates.append(
+            await gates.evaluate(session=session, view=view, wave=wave, kpis=kpis, now=now)
+            if has_gate
+            else None
+        )
+    flag = await session.get(Flag, flag_key)
+    return Report(view, flag.version if flag else 0, tenants, wave_gates)

@@ -1,0 +1,81 @@
+"""Who may read which adoption: province admins and auditors the province (and any of its
+tenants, through the province path); tenant admins their own tenant. Shared by GraphQL and the
+CSV export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.auth import Principal
+from rollout.adoption.reads import Target
+from schema.errors import PilotGraphError, unauthenticated
+from schema.permissions import Permission, permissions_of
+from tenants.registry import TenantInfo, TenantRegistry
+
+STATUS = {
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "FORBIDDEN_TENANT": 403,
+    "TENANT_NOT_FOUND": 404,
+    "PROVINCE_REQUIRED": 400,
+}
+
+
+def _require(principal: Principal, permission: Permission) -> None:
+    if permission not in permissions_of(principal.roles):
+        raise PilotGraphError(
+            "FORBIDDEN", f"Your role does not allow {permission.value.replace('_', ' ')}."
+        )
+
+
+def target_for(
+    principal: Principal | None,
+    registry: TenantRegistry,
+    request_tenant: TenantInfo | None,
+    slug: str | None,
+) -> Target:
+    """The tenant named by ``slug`` or, with no slug, the caller's province; raises
+    :class:`PilotGraphError` when the principal may not read it."""
+    if principal is None:
+        raise unauthenticated()
+    _require(principal, Permission.READ_ADOPTION)
+    if slug is None:
+        _require(principal, Permission.READ_PROVINCE_ADOPTION)
+        province = province_for(principal, registry, request_tenant)
+        tenants = tuple(t.id for t in registry.all() if t.province_id == province)
+        return Target(tenants, province)
+    tenant = registry.get(slug)
+    if tenant is None:
+        raise PilotGraphError("TENANT_NOT_FOUND", f"Tenant '{slug}' does not exist.")
+    if not principal.covers(tenant):
+        raise PilotGraphError("FORBIDDEN_TENANT", f"Your role does not cover tenant '{slug}'.")
+    if principal.reaches_province:
+        return Target.tenant(tenant.id, province_id=tenant.province_id)
+    return Target.tenant(tenant.id)  # the caller's home tenant: the request's own scope
+
+
+def province_for(
+    principal: Principal, registry: TenantRegistry, request_tenant: TenantInfo | None
+) -> str:
+    """The province a province-wide read covers: the token's, the request tenant's, or the
+    only province there is."""
+    if principal.province:
+        return principal.province
+    if request_tenant is not None:
+        return request_tenant.province_id
+    provinces = {t.province_id for t in registry.all()}
+    if len(provinces) == 1:
+        return provinces.pop()
+    raise PilotGraphError("PROVINCE_REQUIRED", "Choose a province: your token names none.")
+
+
+def target_or_raise(info: Any, slug: str | None) -> Target:
+    """:func:`target_for` for a GraphQL field."""
+    context = info.context
+    return target_for(context.principal, context.registry, context.tenant, slug)
+
+
+def province_or_raise(info: Any) -> str:
+    """:func:`province_for` for a GraphQL field."""
+    context = info.context
+    return province_for(context.principal, context.registry, context.tenant)

@@ -1,0 +1,114 @@
+"""Adoption queries: thin resolvers that check the reader, call a read, map the result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+from strawberry.types import Info
+
+from rollout.adoption import reads
+from rollout.adoption.errors import AdoptionError
+from schema.adoption.access import province_or_raise, target_or_raise
+from schema.adoption.types import (
+    AdoptionPoint,
+    AdoptionReport,
+    Granularity,
+    RetentionCohort,
+    WaveAdoption,
+)
+from schema.context import Context
+from schema.errors import PilotGraphError
+from schema.fields import field
+from schema.permissions import Permission, requires
+
+T = TypeVar("T")
+From = Annotated[dt.date, strawberry.argument(name="from", description="First local day.")]
+To = Annotated[dt.date, strawberry.argument(name="to", description="Last local day (inclusive).")]
+
+
+async def _read(info: Info[Context, None], fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
+    """Run a read on the request's session, one at a time (sibling fields share the session)."""
+    async with info.context._lock:
+        try:
+            return await fn(session=info.context.session, **kwargs)
+        except AdoptionError as exc:
+            raise PilotGraphError(exc.code, exc.message) from exc
+
+
+@strawberry.type
+class AdoptionQuery:
+    @field(
+        extensions=requires(Permission.READ_ADOPTION, needs_tenant=False),
+        description="Adoption KPIs of a tenant, or of the whole province when no tenant is named.",
+    )
+    async def adoption(
+        self,
+        info: Info[Context, None],
+        start: From,
+        end: To,
+        tenant: str | None = None,
+        granularity: Granularity = Granularity.MONTH,
+    ) -> AdoptionReport:
+        target = target_or_raise(info, tenant)
+        points = await _read(
+            info,
+            reads.adoption_series,
+            target=target,
+            start=start,
+            end=end,
+            granularity=granularity.to_domain(),
+        )
+        return AdoptionReport(
+            tenants=list(target.tenant_ids),
+            granularity=granularity,
+            points=[AdoptionPoint.from_domain(p) for p in points],
+        )
+
+    @field(
+        extensions=requires(Permission.READ_PROVINCE_ADOPTION, needs_tenant=False),
+        description="Adoption KPIs of each wave of a flag's rollout plan.",
+    )
+    async def adoption_by_wave(
+        self,
+        info: Info[Context, None],
+        flag: str,
+        start: From,
+        end: To,
+        granularity: Granularity = Granularity.MONTH,
+    ) -> list[WaveAdoption]:
+        waves = await _read(
+            info,
+            reads.wave_series,
+            province_id=province_or_raise(info),
+            flag=flag,
+            start=start,
+            end=end,
+            granularity=granularity.to_domain(),
+        )
+        return [WaveAdoption.from_domain(w) for w in waves]
+
+    @field(
+        extensions=requires(Permission.READ_ADOPTION, needs_tenant=False),
+        description="Retention by activation month of a tenant (or the province).",
+    )
+    async def retention(
+        self, info: Info[Context, None], tenant: str | None = None, months: int = 12
+    ) -> list[RetentionCohort]:
+        if not 1 <= months <= 36:
+            raise PilotGraphError("BAD_USER_INPUT", "months must be between 1 and 36.")
+        target = target_or_raise(info, tenant)
+        as_of = _local_today(info)
+        cohorts = await _read(
+            info, reads.retention_cohorts, target=target, as_of=as_of, months=months
+        )
+        return [RetentionCohort.from_domain(c) for c in cohorts]
+
+
+def _local_today(info: Info[Context, None]) -> dt.date:
+    from rollout.adoption.calendar import zone
+
+    timezone = info.context.tenant.timezone if info.context.tenant else "Asia/Ho_Chi_Minh"
+    return info.context.now.astimezone(zone(timezone)).date()

@@ -1,0 +1,74 @@
+"""``gated(FlagKey.X)``: a field extension that answers FEATURE_DISABLED when the flag is off.
+
+Use it next to the permission: ``extensions=requires(Permission.X) + gated(FlagKey.X)``; the
+permission runs first, so the gate sees the verified principal and tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from typing import Any
+
+from strawberry.extensions.field_extension import FieldExtension
+from strawberry.types import Info
+
+from rollout.evaluation import EvaluationContext, evaluate
+from rollout.registry import FlagKey, lineage
+from schema.errors import PilotGraphError
+
+
+def evaluation_context(context: Any) -> EvaluationContext:
+    """Who the request is, as flags see it: tenant, member (the subject) and roles."""
+    principal = context.principal
+    return EvaluationContext(
+        tenant=context.tenant.id if context.tenant is not None else None,
+        member=principal.subject if principal is not None else None,
+        roles=frozenset(str(r) for r in principal.roles) if principal is not None else frozenset(),
+    )
+
+
+async def full_evaluation_context(context: Any) -> EvaluationContext:
+    """As :func:`evaluation_context`, plus the member's branch when some rule matches on it."""
+    who = evaluation_context(context)
+    if not context.flags.snapshot.uses_branch or context.principal is None or who.tenant is None:
+        return who
+    actor = await context.actor()
+    return replace(who, branch=str(actor.branch_id) if actor.branch_id else None)
+
+
+def check_enabled(context: Any, key: FlagKey, who: EvaluationContext | None = None) -> None:
+    """Raise FEATURE_DISABLED unless the flag and every parent flag are on for the request."""
+    who = who or evaluation_context(context)
+    snapshot = context.flags.snapshot
+    for flag in lineage(key):
+        if not evaluate(snapshot, flag.value, who).enabled:
+            raise PilotGraphError(
+                "FEATURE_DISABLED", f"The feature {flag.value!r} is not enabled for you yet."
+            )
+
+
+class FeatureGate(FieldExtension):
+    def __init__(self, key: FlagKey) -> None:
+        self.key = key
+
+    def resolve(
+        self, next_: Callable[..., Any], source: Any, info: Info[Any, Any], **kwargs: Any
+    ) -> Any:
+        check_enabled(info.context, self.key)
+        return next_(source, info, **kwargs)
+
+    async def resolve_async(
+        self,
+        next_: Callable[..., Awaitable[Any]],
+        source: Any,
+        info: Info[Any, Any],
+        **kwargs: Any,
+    ) -> Any:
+        check_enabled(info.context, self.key, await full_evaluation_context(info.context))
+        return await next_(source, info, **kwargs)
+
+
+def gated(key: FlagKey) -> list[FieldExtension]:
+    """The extension that gates a field by ``key`` (and its parents)."""
+    return [FeatureGate(key)]

@@ -1,0 +1,278 @@
+"""Rollout admin mutations (province admins): each is one transaction with typed ``errors``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Awaitable, Callable
+from enum import Enum
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from rollout import flags, gates, plans, ramps, schedule, waves
+from rollout.errors import RolloutError
+from rollout.kpi import Criterion, Metric
+from rollout.models import FlagState
+from rollout.plans import PlanView
+from rollout.snapshot import CHANNEL
+from rollout.waves import Action, StepOutcome
+from schema.context import Context
+from schema.fields import mutation
+from schema.permissions import Permission, requires
+from tenants.broadcast import notify
+
+ADMIN = requires(Permission.MANAGE_ROLLOUT, needs_tenant=False)
+
+
+@strawberry.enum
+class RolloutErrorCode(Enum):
+    FLAG_NOT_FOUND = "FLAG_NOT_FOUND"
+    PLAN_NOT_FOUND = "PLAN_NOT_FOUND"
+    VERSION_CONFLICT = "VERSION_CONFLICT"
+    GATE_FAILED = "GATE_FAILED"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    TOO_EARLY = "TOO_EARLY"
+    SELF_APPROVAL = "SELF_APPROVAL"
+    APPROVAL_NOT_FOUND = "APPROVAL_NOT_FOUND"
+    OUT_OF_BOUNDS = "OUT_OF_BOUNDS"
+    INVALID_INPUT = "INVALID_INPUT"
+
+
+@strawberry.type(description="An expected error of a rollout mutation.")
+class RolloutUserError:
+    code: RolloutErrorCode
+    message: str
+
+
+@strawberry.type
+class RolloutStepPayload:
+    applied: bool = strawberry.field(description="False while waiting for a second admin.")
+    status: str | None = None
+    wave: int | None = None
+    step: int | None = None
+    approval_id: strawberry.ID | None = None
+    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class FlagPayload:
+    key: str | None = None
+    state: str | None = None
+    version: int | None = None
+    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class TenantRampPayload:
+    percentage: float | None = None
+    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class ScheduledStepPayload:
+    id: strawberry.ID | None = None
+    run_at: dt.datetime | None = None
+    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.enum
+class RolloutAction(Enum):
+    START = "start"
+    ADVANCE = "advance"
+    PAUSE = "pause"
+    RESUME = "resume"
+    ROLLBACK = "rollback"
+
+
+@strawberry.enum
+class GateMetric(Enum):
+    ACTIVATION_RATE = "activation_rate"
+    MONTHLY_ACTIVE_RATE = "monthly_active_rate"
+
+
+@strawberry.input
+class GateCriterionInput:
+    metric: GateMetric
+    minimum: float = strawberry.field(description="A ratio: 0.9 for 90%.")
+
+
+@strawberry.input
+class WaveInput:
+    name: str
+    tenants: list[str]
+    ramp: list[float] = strawberry.field(default_factory=lambda: [100.0])
+    earliest_start: dt.datetime | None = None
+    gate: list[GateCriterionInput] = strawberry.field(default_factory=list)
+    sustain_days: int = 0
+
+
+@strawberry.enum
+class FlagStateInput(Enum):
+    ACTIVE = "active"
+    KILLED = "killed"
+    ARCHIVED = "archived"
+
+
+async def _carry_out(ctx: Context, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+    """Run a rollout write, commit it, refresh this replica's flags and tell the others."""
+    result = await ctx.run_province(fn, now=ctx.now, **kwargs)
+    await ctx.session.commit()
+    await ctx.flags.reload_from(ctx.session)
+    await notify(ctx.session, CHANNEL, kwargs.get("flag_key") or kwargs.get("key") or "")
+    return result
+
+
+def _error(exc: RolloutError) -> RolloutUserError:
+    return RolloutUserError(code=RolloutErrorCode(exc.code), message=exc.message)
+
+
+def _step_payload(result: StepOutcome | PlanView) -> RolloutStepPayload:
+    view = result.view if isinstance(result, StepOutcome) else result
+    approval = result.approval if isinstance(result, StepOutcome) else None
+    return RolloutStepPayload(
+        applied=result.applied if isinstance(result, StepOutcome) else True,
+        status=view.plan.status, wave=view.plan.current_wave, step=view.plan.current_step,
+        approval_id=strawberry.ID(str(approval.id)) if approval and not result.applied else None,  # type: ignore[union-attr]
+    )  # fmt: skip
+
+
+async def _step(
+    ctx: Context, fn: Callable[..., Awaitable[Any]], **kwargs: Any
+) -> RolloutStepPayload:
+    try:
+        return _step_payload(await _carry_out(ctx, fn, actor=_actor(ctx), **kwargs))
+    except RolloutError as exc:
+        await ctx.session.rollback()
+        return RolloutStepPayload(applied=False, errors=[_error(exc)])
+
+
+def _actor(ctx: Context) -> str:
+    assert ctx.principal is not None  # the permission ran first
+    return ctx.principal.subject
+
+
+def _kpis(ctx: Context) -> Any:
+    return ctx.kpis or gates.kpi_source()
+
+
+@strawberry.type
+class RolloutMutation:
+    @mutation(extensions=ADMIN, description="Start a flag's plan: wave 0 at its first step.")
+    async def start_rollout(self, info: Info[Context, None], flag: str) -> RolloutStepPayload:
+        return await _step(info.context, waves.step_forward, flag_key=flag, action=Action.START,
+                           kpis=_kpis(info.context))  # fmt: skip
+
+    @mutation(
+        extensions=ADMIN,
+        description="Next ramp step or wave; a failing gate needs ``overrideReason``.",
+    )
+    async def advance_rollout(
+        self, info: Info[Context, None], flag: str, override_reason: str | None = None
+    ) -> RolloutStepPayload:
+        return await _step(info.context, waves.step_forward, flag_key=flag, action=Action.ADVANCE,
+                           kpis=_kpis(info.context), override_reason=override_reason)  # fmt: skip
+
+    @mutation(extensions=ADMIN, description="Freeze the plan: no step until resumed.")
+    async def pause_rollout(
+        self, info: Info[Context, None], flag: str, reason: str
+    ) -> RolloutStepPayload:
+        return await _step(info.context, waves.pause, flag_key=flag, reason=reason)
+
+    @mutation(extensions=ADMIN)
+    async def resume_rollout(
+        self, info: Info[Context, None], flag: str, reason: str
+    ) -> RolloutStepPayload:
+        return await _step(info.context, waves.resume, flag_key=flag, reason=reason)
+
+    @mutation(extensions=ADMIN, description="Instantly back to the previous step's state.")
+    async def rollback_rollout(
+        self, info: Info[Context, None], flag: str, reason: str
+    ) -> RolloutStepPayload:
+        return await _step(info.context, waves.rollback, flag_key=flag, reason=reason)
+
+    @mutation(extensions=ADMIN, description="A second province admin carries out a step.")
+    async def approve_rollout_step(
+        self, info: Info[Context, None], approval_id: strawberry.ID
+    ) -> RolloutStepPayload:
+        try:
+            parsed = uuid.UUID(str(approval_id))
+        except ValueError:
+            return RolloutStepPayload(applied=False, errors=[RolloutUserError(
+                code=RolloutErrorCode.APPROVAL_NOT_FOUND,
+                message="There is no pending approval with this id.")])  # fmt: skip
+        return await _step(info.context, waves.approve, approval_id=parsed)
+
+    @mutation(extensions=ADMIN, description="Kill, archive or reactivate a flag (versioned).")
+    async def set_flag_state(
+        self, info: Info[Context, None], flag: str, state: FlagStateInput, expected_version: int,
+        reason: str,
+    ) -> FlagPayload:  # fmt: skip
+        ctx = info.context
+        try:
+            row = await _carry_out(ctx, flags.update, key=flag, expected_version=expected_version,
+                                   actor=_actor(ctx), reason=reason,
+                                   state=FlagState(state.value))  # fmt: skip
+        except RolloutError as exc:
+            await ctx.session.rollback()
+            return FlagPayload(errors=[_error(exc)])
+        return FlagPayload(key=row.key, state=row.state, version=row.version)
+
+    @mutation(
+        extensions=requires(Permission.ADJUST_TENANT_RAMP),
+        description="A tenant admin sets its own tenant's percentage, up to what its wave has.",
+    )
+    async def set_tenant_ramp(
+        self, info: Info[Context, None], flag: str, percentage: float, reason: str
+    ) -> TenantRampPayload:
+        ctx = info.context
+        try:
+            await _carry_out(ctx, ramps.set_tenant_ramp, flag_key=flag, tenant_id=ctx.tenant_id,
+                             percentage=percentage, actor=_actor(ctx), reason=reason)  # fmt: skip
+        except RolloutError as exc:
+            await ctx.session.rollback()
+            return TenantRampPayload(errors=[_error(exc)])
+        return TenantRampPayload(percentage=percentage)
+
+    @mutation(extensions=ADMIN, description="Run an action on the plan at a later time, once.")
+    async def schedule_rollout_step(
+        self, info: Info[Context, None], flag: str, action: RolloutAction, run_at: dt.datetime,
+        reason: str,
+    ) -> ScheduledStepPayload:  # fmt: skip
+        ctx = info.context
+        try:
+            step = await _carry_out(ctx, schedule.schedule, flag_key=flag,
+                                    action=Action(action.value), run_at=run_at,
+                                    actor=_actor(ctx), reason=reason)  # fmt: skip
+        except RolloutError as exc:
+            await ctx.session.rollback()
+            return ScheduledStepPayload(errors=[_error(exc)])
+        return ScheduledStepPayload(id=strawberry.ID(str(step.id)), run_at=step.run_at)
+
+    @mutation(extensions=ADMIN, description="Force a tenant to a variant, or clear with null.")
+    async def set_flag_override(
+        self, info: Info[Context, None], flag: str, tenant: str, variant: str | None, reason: str
+    ) -> FlagPayload:
+        ctx = info.context
+        try:
+            row = await _carry_out(ctx, flags.set_override, key=flag, tenant_id=tenant,
+                                   variant=variant, actor=_actor(ctx), reason=reason)  # fmt: skip
+        except RolloutError as exc:
+            await ctx.session.rollback()
+            return FlagPayload(errors=[_error(exc)])
+        return FlagPayload(key=row.key, state=row.state, version=row.version)
+
+    @mutation(extensions=ADMIN, description="A new, not yet started rollout plan for a flag.")
+    async def create_rollout_plan(
+        self, info: Info[Context, None], flag: str, waves: list[WaveInput]
+    ) -> RolloutStepPayload:
+        specs = [
+            plans.WaveSpec(
+                name=w.name, tenant_ids=w.tenants, ramp=tuple(w.ramp),
+                earliest_start=w.earliest_start, sustain_days=w.sustain_days,
+                gate=tuple(Criterion(Metric(c.metric.value), c.minimum) for c in w.gate),
+            )
+            for w in waves
+        ]  # fmt: skip
+        return await _step(info.context, plans.create, flag_key=flag, waves=specs)

@@ -1,0 +1,86 @@
+"""Rollout queries: the member's features, and a flag's rollout for province admins."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+from strawberry.types import Info
+
+from rollout import audit, gates, status
+from rollout.evaluation import evaluate
+from rollout.registry import REGISTRY
+from schema.context import Context
+from schema.errors import PilotGraphError
+from schema.fields import field
+from schema.permissions import Permission, requires
+from schema.rollout.gating import full_evaluation_context
+from schema.rollout.types import (
+    AuditRecord,
+    FeatureEvaluation,
+    RolloutState,
+    TenantRolloutState,
+    wave_state,
+)
+
+MAX_AUDIT = 500
+
+
+@strawberry.type
+class RolloutQuery:
+    @field(
+        extensions=requires(Permission.READ_HANDBOOK),
+        description="Every product flag as evaluated for the signed-in member.",
+    )
+    async def features(self, info: Info[Context, None]) -> list[FeatureEvaluation]:
+        who = await full_evaluation_context(info.context)
+        snapshot = info.context.flags.snapshot
+        return [
+            FeatureEvaluation.from_evaluation(evaluate(snapshot, key.value, who))
+            for key in REGISTRY
+        ]
+
+    @field(
+        extensions=requires(Permission.MANAGE_ROLLOUT, needs_tenant=False),
+        description="A flag's rollout: each tenant's state and each wave's gate, now.",
+    )
+    async def rollout(self, info: Info[Context, None], flag: str) -> RolloutState:
+        ctx = info.context
+        report = await ctx.run_province(
+            status.report, flag_key=flag, kpis=ctx.kpis or gates.kpi_source(), now=ctx.now
+        )
+        if report is None:
+            raise PilotGraphError("PLAN_NOT_FOUND", f"The flag {flag!r} has no rollout plan.")
+        view = report.view
+        return RolloutState(
+            flag=flag, status=view.plan.status, wave=view.plan.current_wave,
+            step=view.plan.current_step, version=view.plan.version,
+            flag_version=report.flag_version,
+            tenants=[TenantRolloutState(tenant=t.tenant_id, wave=t.wave,
+                                        percentage=t.basis_points / 100, since=t.since,
+                                        state=t.state) for t in report.tenants],
+            waves=[wave_state(view, i, report.gates[i]) for i in range(len(view.waves))],
+        )  # fmt: skip
+
+    @field(
+        extensions=requires(Permission.MANAGE_ROLLOUT, needs_tenant=False),
+        description="Audited rollout changes matching every given filter, newest first.",
+    )
+    async def rollout_audit(
+        self,
+        info: Info[Context, None],
+        flag: str | None = None,
+        tenant: str | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        first: int = 100,
+    ) -> list[AuditRecord]:
+        if not 0 < first <= MAX_AUDIT:
+            raise PilotGraphError("BAD_USER_INPUT", f"first must be 1 to {MAX_AUDIT}.")
+        rows = await info.context.run_province(
+            audit.query, flag_key=flag, tenant_id=tenant, actor=actor, action=action,
+            since=since, until=until, limit=first,
+        )  # fmt: skip
+        return [AuditRecord.from_entry(r) for r in rows]

@@ -1,0 +1,128 @@
+"""GraphQL types of flags and rollouts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import cast
+
+import strawberry
+
+from rollout.evaluation import Evaluation
+from rollout.kpi import CriterionResult, GateEvaluation
+from rollout.models import AuditEntry
+from rollout.plans import PlanView
+
+
+@strawberry.enum(description="OpenFeature resolution reasons.")
+class FlagReason(Enum):
+    STATIC = "STATIC"
+    TARGETING_MATCH = "TARGETING_MATCH"
+    SPLIT = "SPLIT"
+    DISABLED = "DISABLED"
+    DEFAULT = "DEFAULT"
+    ERROR = "ERROR"
+
+
+@strawberry.type(description="A flag as evaluated for the signed-in member.")
+class FeatureEvaluation:
+    key: str
+    enabled: bool
+    variant: str | None
+    reason: FlagReason
+
+    @classmethod
+    def from_evaluation(cls, result: Evaluation) -> FeatureEvaluation:
+        return cls(
+            key=result.key,
+            enabled=result.enabled,
+            variant=result.variant,
+            reason=FlagReason(result.reason.value),
+        )
+
+
+@strawberry.type
+class GateCriterionResult:
+    tenant: str
+    metric: str
+    minimum: float
+    current: float | None
+    days_held: int
+    passed: bool
+
+    @classmethod
+    def from_result(cls, r: CriterionResult) -> GateCriterionResult:
+        return cls(tenant=r.tenant_id, metric=r.metric.value, minimum=r.minimum,
+                   current=r.current, days_held=r.days_held, passed=r.passed)  # fmt: skip
+
+
+@strawberry.type(description="A wave's gate: criteria the earlier waves must hold, and now.")
+class GateState:
+    passed: bool
+    sustain_days: int
+    results: list[GateCriterionResult]
+
+
+@strawberry.type
+class WaveState:
+    position: int
+    name: str
+    tenants: list[str]
+    ramp: list[float] = strawberry.field(description="In-tenant percentages, step by step.")
+    earliest_start: dt.datetime | None
+    started_at: dt.datetime | None
+    gate: GateState | None
+
+
+@strawberry.type(description="One tenant's state in a rollout.")
+class TenantRolloutState:
+    tenant: str
+    wave: int | None
+    percentage: float
+    since: dt.datetime | None
+    state: str = strawberry.field(description="on, partial or off.")
+
+
+@strawberry.type
+class RolloutState:
+    flag: str
+    status: str
+    wave: int
+    step: int
+    version: int
+    flag_version: int
+    tenants: list[TenantRolloutState]
+    waves: list[WaveState]
+
+
+def wave_state(view: PlanView, position: int, gate: GateEvaluation | None) -> WaveState:
+    wave = view.waves[position]
+    return WaveState(
+        position=position, name=wave.name, tenants=view.tenants[position],
+        ramp=[bp / 100 for bp in wave.ramp], earliest_start=wave.earliest_start,
+        started_at=wave.started_at,
+        gate=None if gate is None else GateState(
+            passed=gate.passed, sustain_days=wave.gate_sustain_days,
+            results=[GateCriterionResult.from_result(r) for r in gate.results],
+        ),
+    )  # fmt: skip
+
+
+@strawberry.type(description="One audited rollout change: who, when, what (before, after), why.")
+class AuditRecord:
+    at: dt.datetime
+    actor: str
+    action: str
+    flag: str | None
+    tenant: str | None
+    before: strawberry.scalars.JSON | None
+    after: strawberry.scalars.JSON | None
+    reason: str
+
+    @classmethod
+    def from_entry(cls, r: AuditEntry) -> AuditRecord:
+        return cls(
+            at=r.at, actor=r.actor, action=r.action, flag=r.flag_key, tenant=r.tenant_id,
+            before=cast(strawberry.scalars.JSON, r.before),
+            after=cast(strawberry.scalars.JSON, r.after), reason=r.reason,
+        )  # fmt: skip

@@ -1,0 +1,39 @@
+"""Which tenant a field may read when the query names one by slug (``tenant(slug:)``, entities).
+
+The rule is the tenancy middleware's (``Principal.covers``): the principal's home tenant, or any
+tenant of its province for province roles. A router forwards the caller's token, so a reference
+resolved for a router is checked against the caller, never against the router.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schema.errors import PilotGraphError, unauthenticated
+from schema.permissions import Permission, Requires
+from tenants.registry import TenantInfo
+
+TENANT_REQUIRED = "Choose a tenant: use /t/{tenant}/graphql or the X-Tenant header."
+
+
+def readable_tenant_or_raise(info: Any, slug: str | None) -> TenantInfo:
+    """The tenant ``slug`` names (or the request's), if the principal may read it."""
+    context = info.context
+    Requires(Permission.READ_HANDBOOK, needs_tenant=False).has_permission(None, info)
+    if slug is None:
+        if context.tenant is None:
+            raise PilotGraphError("TENANT_REQUIRED", TENANT_REQUIRED)
+        return context.tenant  # type: ignore[no-any-return]
+    tenant: TenantInfo | None = context.registry.get(slug)
+    if tenant is None:
+        raise PilotGraphError("TENANT_NOT_FOUND", f"Tenant '{slug}' does not exist.")
+    if context.principal is None:
+        raise unauthenticated()
+    if not context.principal.covers(tenant):
+        raise PilotGraphError("FORBIDDEN_TENANT", f"Your role does not cover tenant '{slug}'.")
+    return tenant
+
+
+def require_handbook_reader(info: Any) -> None:
+    """What ``requires(Permission.READ_HANDBOOK)`` checks, for entity resolvers it cannot wrap."""
+    Requires(Permission.READ_HANDBOOK).has_permission(None, info)

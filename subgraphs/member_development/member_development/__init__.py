@@ -1,0 +1,1 @@
+"""Member development: yearly admission plans, candidates through their stages, achievement."""

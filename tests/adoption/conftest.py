@@ -1,0 +1,83 @@
+"""Adoption fixtures: sessions over the test's transaction, and events built by hand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from gateway.state import GatewayState
+from rollout.adoption import service
+from tenants.db import make_sessionmaker, scope_session
+from tests.world import KIM_SON, KS_MEMBER, NOW, YEN_MO, YM_MEMBER_A, YM_MEMBER_B
+
+Sessions = Callable[[str | None], AsyncSession]
+_ids = itertools.count(1)
+
+
+def event_id() -> str:
+    return str(uuid.UUID(int=(0xE << 124) + next(_ids)))
+
+
+def ev(
+    kind: str, at: str, *, id: str | None = None, device: str = "phone-1", **extra: Any
+) -> dict[str, Any]:
+    """An event as the app sends it; ``at`` is ISO 8601 with an offset."""
+    body = {"id": id or event_id(), "type": kind, "timestamp": at, "deviceId": device}
+    if kind == "screen_viewed":
+        body.setdefault("screen", "meetings")
+    body.update(extra)
+    return body
+
+
+def utc(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text).astimezone(dt.UTC)
+
+
+@pytest.fixture
+async def sessions(connection: AsyncConnection) -> AsyncIterator[Sessions]:
+    """``sessions('yen-mo')`` → a session for that tenant over the test's transaction."""
+    maker = make_sessionmaker(connection, join_transaction_mode="create_savepoint")
+    opened: list[AsyncSession] = []
+
+    def make(tenant: str | None) -> AsyncSession:
+        session = scope_session(maker(), tenant)
+        opened.append(session)
+        return session
+
+    yield make
+    for session in opened:
+        await session.close()
+
+
+DAY = "2026-11-24T02:00:00Z"
+
+
+@pytest.fixture
+async def activity(gateway: GatewayState) -> None:
+    """Yen Mo: A logs in and starts 2 sessions, B starts 1; Kim Son: one member logs in."""
+    plan = [
+        (
+            YEN_MO,
+            YM_MEMBER_A,
+            [ev("login", DAY), ev("session_started", DAY), ev("session_started", DAY)],
+        ),
+        (YEN_MO, YM_MEMBER_B, [ev("session_started", DAY)]),
+        (KIM_SON, KS_MEMBER, [ev("login", DAY, device="ks-phone")]),
+    ]
+    for tenant, member, events in plan:
+        async with scope_session(gateway.sessionmaker(), tenant) as session:
+            await service.ingest(
+                session=session,
+                tenant_id=tenant,
+                timezone="Asia/Ho_Chi_Minh",
+                member_id=member,
+                events=events,
+                now=NOW,
+            )
+            await session.commit()

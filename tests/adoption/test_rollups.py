@@ -1,0 +1,149 @@
+"""Rebuilding rollups from events gives what the incremental path kept; gates read rollups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rollout.adoption import rollups, service
+from rollout.adoption.calendar import zone
+from rollout.adoption.kpis import AdoptionKpis
+from rollout.adoption.models import ROLLUP_TABLES
+from rollout.kpi import Criterion, Metric
+from tests.adoption.conftest import Sessions, ev, utc
+from tests.world import YEN_MO, YM_MEMBER_A, YM_MEMBER_A2, YM_MEMBER_B, YM_SECRETARY_A
+
+TZ = "Asia/Ho_Chi_Minh"
+NOW = utc("2026-03-20T00:00:00+00:00")
+
+
+async def _snapshot(session: AsyncSession) -> dict[str, list[Any]]:
+    result = {}
+    for model in ROLLUP_TABLES:
+        columns = list(model.__table__.columns)
+        rows = await session.execute(
+            select(*columns).where(model.tenant_id == YEN_MO).order_by(*columns)
+        )
+        result[model.__tablename__] = [tuple(r) for r in rows]
+    return result
+
+
+async def _history(sessions: Sessions) -> None:
+    """Three members over January–March, with a late login and a retry."""
+    batches = [
+        (
+            YM_MEMBER_A,
+            [
+                ev("app_installed", "2026-01-02T01:00:00Z", installToken="t"),
+                ev("login", "2026-01-02T01:01:00Z"),
+                ev("session_started", "2026-01-31T23:30:00Z"),
+            ],
+        ),
+        (
+            YM_MEMBER_B,
+            [ev("login", "2026-02-14T10:00:00Z"), ev("session_started", "2026-03-01T03:00:00Z")],
+        ),
+        (
+            YM_MEMBER_A,
+            [ev("session_started", "2026-03-02T03:00:00Z"), ev("login", "2026-03-02T03:00:00Z")],
+        ),
+        (YM_MEMBER_B, [ev("login", "2026-01-20T10:00:00Z")]),  # late, earlier activation
+        (YM_MEMBER_A2, [ev("session_started", "2026-03-05T03:00:00Z", device="p2")]),
+    ]
+    for member, events in batches:
+        for _ in range(2):  # every batch is retried
+            async with sessions(YEN_MO) as session:
+                await service.ingest(
+                    session=session,
+                    tenant_id=YEN_MO,
+                    timezone=TZ,
+                    member_id=member,
+                    events=events,
+                    now=NOW,
+                )
+                await session.commit()
+
+
+async def test_rebuild_equals_the_incremental_path(sessions: Sessions) -> None:
+    # given rollups kept incrementally
+    await _history(sessions)
+    async with sessions(YEN_MO) as session:
+        incremental = await _snapshot(session)
+
+        # when rebuilt from all events, then from March only
+        read_all = await rollups.rebuild(session, tenant_id=YEN_MO, tz=zone(TZ))
+        rebuilt = await _snapshot(session)
+        read_march = await rollups.rebuild(
+            session, tenant_id=YEN_MO, tz=zone(TZ), since=dt.date(2026, 3, 9)
+        )
+        rebuilt_march = await _snapshot(session)
+
+    # then
+    assert (read_all, read_march) == (9, 4)
+    assert rebuilt == incremental
+    assert rebuilt_march == incremental
+    assert incremental["adoption_activations"] == [
+        (YEN_MO, YM_MEMBER_A, dt.date(2026, 1, 2)),
+        (YEN_MO, YM_MEMBER_B, dt.date(2026, 1, 20)),
+    ]
+    assert [(m, a, s) for _, m, a, s in incremental["adoption_monthly"]] == [
+        (dt.date(2026, 1, 1), 2, 0),
+        (dt.date(2026, 2, 1), 2, 1),
+        (dt.date(2026, 3, 1), 3, 3),
+    ]
+
+
+async def test_gate_and_weekly_change_from_rollups(sessions: Sessions) -> None:
+    # given 4 of 5 members logging in on 10 March; 2 of them again on 18 March
+    for member in (YM_MEMBER_A, YM_MEMBER_A2, YM_MEMBER_B, YM_SECRETARY_A):
+        async with sessions(YEN_MO) as session:
+            await service.ingest(
+                session=session,
+                tenant_id=YEN_MO,
+                timezone=TZ,
+                member_id=member,
+                events=[ev("login", "2026-03-10T03:00:00Z")],
+                now=NOW,
+            )
+            if member in (YM_MEMBER_A, YM_MEMBER_B):
+                await service.ingest(
+                    session=session,
+                    tenant_id=YEN_MO,
+                    timezone=TZ,
+                    member_id=member,
+                    events=[ev("session_started", "2026-03-18T03:00:00Z")],
+                    now=NOW,
+                )
+            await session.commit()
+    kpis = AdoptionKpis()
+
+    # when
+    async with sessions(YEN_MO) as session:
+        gate = await kpis.evaluate_gate(
+            session=session,
+            tenant_ids=[YEN_MO],
+            sustain_days=10,
+            as_of=dt.date(2026, 3, 19),
+            criteria=[
+                Criterion(Metric.ACTIVATION_RATE, 0.8),
+                Criterion(Metric.MONTHLY_ACTIVE_RATE, 0.9),
+            ],
+        )
+        change = await kpis.weekly_active_change(
+            session=session, tenant_ids=[YEN_MO], as_of=dt.date(2026, 3, 19)
+        )
+        empty = await kpis.weekly_active_change(
+            session=session, tenant_ids=[YEN_MO], as_of=dt.date(2026, 1, 19)
+        )
+
+    # then activation 4/5 held from 10 to 19 March (10 days); monthly active 4/5 < 0.9
+    activation, monthly = gate.results
+    assert (activation.current, activation.days_held, activation.passed) == (0.8, 10, True)
+    assert (monthly.current, monthly.days_held, monthly.passed) == (0.8, 0, False)
+    assert gate.passed is False
+    # 13–19 March: 2 active; 6–12 March: 4 active
+    assert change == {YEN_MO: -0.5}
+    assert empty == {YEN_MO: None}

@@ -1,0 +1,92 @@
+"""Browser safety: CORS for configured origins, security headers on every answer."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from gateway.settings import Environment
+
+HANDBOOK = "https://handbook.ninhbinh.example"
+ELSEWHERE = "https://evil.example"
+TYPENAME = {"query": "{ __typename }"}
+
+
+def preflight(origin: str) -> dict[str, str]:
+    return {
+        "Origin": origin,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    }
+
+
+async def test_preflight_from_a_configured_origin_is_allowed(edge_client):
+    # given
+    client = edge_client(cors_origins=(HANDBOOK,))
+    # when
+    response = await client.options("/graphql", headers=preflight(HANDBOOK))
+    # then
+    assert response.status_code == 200
+    assert response.headers["access-control-allow-origin"] == HANDBOOK
+    assert "POST" in response.headers["access-control-allow-methods"]
+    assert "authorization" in response.headers["access-control-allow-headers"].lower()
+    assert response.headers["access-control-max-age"] == "600"
+
+
+async def test_preflight_from_another_origin_is_refused(edge_client):
+    # given
+    client = edge_client(cors_origins=(HANDBOOK,))
+    # when
+    response = await client.options("/graphql", headers=preflight(ELSEWHERE))
+    # then
+    assert response.status_code == 400
+    assert "access-control-allow-origin" not in response.headers
+
+
+async def test_answers_name_only_the_configured_origin(edge_client):
+    # given
+    client = edge_client(cors_origins=(HANDBOOK,))
+    # when
+    allowed = await client.post("/graphql", json=TYPENAME, headers={"Origin": HANDBOOK})
+    other = await client.post("/graphql", json=TYPENAME, headers={"Origin": ELSEWHERE})
+    # then
+    assert allowed.headers["access-control-allow-origin"] == HANDBOOK
+    assert "access-control-allow-origin" not in other.headers
+
+
+async def test_security_headers_on_api_answers_and_errors(edge_client):
+    # given
+    client = edge_client()
+    # when
+    answers = [
+        await client.post("/graphql", json=TYPENAME),
+        await client.post(
+            "/graphql", content=b"{bad", headers={"Content-Type": "application/json"}
+        ),
+        await client.get("/healthz"),
+    ]
+    # then
+    for response in answers:
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["x-frame-options"] == "DENY"
+        assert response.headers["referrer-policy"] == "no-referrer"
+        assert response.headers["content-security-policy"] == (
+            "default-src 'none'; frame-ancestors 'none'"
+        )
+        assert "strict-transport-security" not in response.headers
+
+
+async def test_graphiql_keeps_its_scripts_and_production_adds_hsts(edge_client):
+    # given
+    development = edge_client(headers={"Accept": "text/html"})
+    production = edge_client(
+        settings__environment=Environment.PRODUCTION,
+        settings__jwt_secret=SecretStr("edge-test-secret-" + "x" * 40),
+    )
+    # when
+    graphiql = await development.get("/graphql")
+    api = await production.post("/graphql", json=TYPENAME)
+    # then
+    assert graphiql.status_code == 200
+    assert "content-security-policy" not in graphiql.headers
+    assert graphiql.headers["x-content-type-options"] == "nosniff"
+    assert api.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"

@@ -1,0 +1,124 @@
+"""Signals: request ids, JSON access lines, Prometheus metrics, OpenTelemetry spans."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+import pytest
+from opentelemetry import trace
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from gateway.app import create_app
+from gateway.observability.logs import configure_logging
+from gateway.observability.tracing import instrument_engine
+from tenants.db import make_engine
+from tenants.types import Role
+from tests import world
+from tests.conftest import make_settings
+from tests.graphql import gql
+
+HOME = "query Home { me { fullName } tenant { slug } }"
+
+
+_TRACING: list[tuple[InMemorySpanExporter, TracerProvider]] = []
+
+
+def _tracing() -> tuple[InMemorySpanExporter, TracerProvider]:
+    """The process has one global tracer provider: install it once."""
+    if not _TRACING:
+        exporter, provider = InMemorySpanExporter(), TracerProvider()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        trace.set_tracer_provider(provider)
+        _TRACING.append((exporter, provider))
+    return _TRACING[0]
+
+
+@pytest.fixture
+def member(client_for, token):
+    return client_for(token(Role.MEMBER, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_A)))
+
+
+async def test_request_id_is_echoed_or_generated(member):
+    # when
+    given = await member.post("/graphql", json={"query": HOME}, headers={"X-Request-ID": "abc-1"})
+    made = await member.post("/graphql", json={"query": HOME}, headers={"X-Request-ID": "bad id!"})
+    # then
+    assert given.headers["X-Request-ID"] == "abc-1"
+    assert len(made.headers["X-Request-ID"]) == 32
+
+
+async def test_metrics_count_requests_by_route_operation_and_tenant(member, client_for):
+    # given
+    await gql(member, HOME)
+    # when
+    response = await client_for().get("/metrics")
+    # then
+    assert response.status_code == 200
+    text = response.text
+    assert (
+        'pilotgraph_http_requests_total{method="POST",route="/graphql",status="200",'
+        'tenant="yen-mo"}' in text
+    )
+    assert (
+        'pilotgraph_graphql_operations_total{operation="Home",outcome="ok",tenant="yen-mo"}' in text
+    )
+    assert "pilotgraph_graphql_operation_duration_seconds_bucket" in text
+
+
+async def test_access_line_is_json_with_request_fields(member, capsys):
+    # given
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    configure_logging(json=True)
+    try:
+        # when
+        await member.post("/graphql", json={"query": HOME}, headers={"X-Request-ID": "req-42"})
+    finally:
+        root.handlers, _ = saved[0], root.setLevel(saved[1])
+    # then
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    access = next(line for line in lines if line.get("event") == "request")
+    assert access["request_id"] == "req-42"
+    assert access["tenant"] == "yen-mo"
+    assert access["principal"] == str(world.YM_MEMBER_A)
+    assert access["operation"] == "Home"
+    assert access["status"] == 200
+    assert access["duration_ms"] > 0
+    assert access["error_ids"] == []
+
+
+async def test_traces_cover_the_operation_and_its_sql(database, gateway):
+    # given: tracing configured, exported in memory
+    exporter, provider = _tracing()
+    exporter.clear()
+    engine = make_engine(database.app_url)
+    instrument_engine(engine, provider)
+    gateway.engine = engine
+    from tenants.db import make_sessionmaker
+
+    gateway.sessionmaker = make_sessionmaker(engine)
+    app = create_app(make_settings(database, otlp_endpoint="http://127.0.0.1:1/v1/traces"), gateway)
+    from gateway.auth import issue_development_token
+
+    token = issue_development_token(
+        gateway.settings, subject=str(world.YM_MEMBER_A), roles=[Role.MEMBER], tenant="yen-mo"
+    )
+    # when
+    headers = {"Authorization": f"Bearer {token}"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://t", headers=headers
+    ) as client:
+        status, _ = await gql(client, HOME)
+    SQLAlchemyInstrumentor().uninstrument()
+    await engine.dispose()
+    # then
+    names = [span.name for span in exporter.get_finished_spans()]
+    assert status == 200
+    assert "GraphQL Query: Home" in names
+    assert any(name.startswith("SELECT") for name in names)

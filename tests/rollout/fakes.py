@@ -1,0 +1,49 @@
+"""A KpiSource that answers gates as the test chooses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rollout.kpi import Criterion, CriterionResult, GateEvaluation
+
+
+@dataclass
+class FakeKpiSource:
+    """Answers every gate with ``passed``; records what it was asked."""
+
+    passed: bool = True
+    current: float = 0.95
+    asked: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
+
+    async def evaluate_gate(
+        self,
+        *,
+        session: AsyncSession,
+        tenant_ids: Sequence[str],
+        criteria: Sequence[Criterion],
+        sustain_days: int,
+        as_of: dt.date,
+    ) -> GateEvaluation:
+        self.asked.append((tuple(tenant_ids), sustain_days))
+        results = tuple(
+            CriterionResult(
+                tenant_id=tenant,
+                metric=criterion.metric,
+                minimum=criterion.minimum,
+                current=self.current,
+                days_held=sustain_days if self.passed else 0,
+                passed=self.passed,
+            )
+            for tenant in tenant_ids
+            for criterion in criteria
+        )
+        return GateEvaluation(passed=self.passed and bool(results), results=results)
+
+    async def weekly_active_change(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
+    ) -> dict[str, float | None]:
+        return dict.fromkeys(tenant_ids, 0.0)

@@ -1,0 +1,89 @@
+"""``pilotgraph rollout``: the plan end to end from the shell, with gates, four eyes, rollback."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from gateway.cli import app
+from gateway.settings import get_settings
+from rollout import audit
+from tenants.db import make_engine, make_sessionmaker
+from tests.rollout.plan_world import KEY, make_plan
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_database(fresh, monkeypatch):
+    monkeypatch.setenv("PILOTGRAPH_DATABASE_URL", fresh.app_url)
+    get_settings.cache_clear()
+    yield fresh
+    get_settings.cache_clear()
+
+
+async def _in(db, work):
+    engine = make_engine(db.app_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def cli(*args):
+    return runner.invoke(app, ["rollout", *args])
+
+
+def test_plan_end_to_end_from_the_cli(cli_database):
+    # given: the five-tenant plan, not started; no adoption events, so gates fail
+    asyncio.run(_in(cli_database, make_plan))
+    # when / then
+    started = cli("start", KEY, "--actor", "alice")
+    assert (started.exit_code, started.output) == (0, "handbook: running, wave 0 step 0\n")
+    refused = cli("advance", KEY, "--actor", "alice")
+    assert refused.exit_code == 1
+    assert refused.output.startswith("GATE_FAILED: The gate of wave 'wave 1' fails")
+    overridden = cli("advance", KEY, "--actor", "alice", "--override-reason", "asked by Kim Son")
+    assert overridden.output == "handbook: running, wave 1 step 0\n"
+    assert cli("advance", KEY, "--actor", "alice").output == "handbook: running, wave 1 step 1\n"
+    requested = cli("advance", KEY, "--actor", "alice", "--override-reason", "province decision")
+    approval_id = re.search(r"approve ([0-9a-f-]{36})", requested.output).group(1)
+    self_approved = cli("approve", approval_id, "--actor", "alice")
+    assert (self_approved.exit_code, self_approved.output) == (
+        1,
+        "SELF_APPROVAL: A second province admin must approve: the requester cannot.\n",
+    )
+    approved = cli("approve", approval_id, "--actor", "bob")
+    assert approved.output == "handbook: completed, wave 2 step 0\n"
+    status = cli("status", KEY)
+    assert status.exit_code == 0
+    assert status.output.splitlines()[0] == "handbook: completed, wave 2 step 0"
+    assert "    kim-son          wave 1    100% on" in status.output
+    paused = cli("pause", KEY, "--actor", "alice", "--reason", "x")
+    assert (paused.exit_code, paused.output) == (
+        1,
+        "INVALID_TRANSITION: Cannot pause the plan of 'handbook': it is completed.\n",
+    )
+    rolled_back = cli("rollback", KEY, "--actor", "bob", "--reason", "complaints")
+    assert rolled_back.output == "handbook: running, wave 1 step 1\n"
+    rows = asyncio.run(_in(cli_database, lambda s: audit.query(session=s, flag_key=KEY)))
+    assert [(r.action, r.actor) for r in rows][:4] == [
+        ("plan.rollback", "bob"),
+        ("plan.approve", "bob"),
+        ("approval.request", "alice"),
+        ("plan.advance", "alice"),
+    ]
+
+
+def test_status_of_a_flag_without_plan(cli_database):
+    # when
+    result = cli("status", KEY)
+    # then
+    assert (result.exit_code, result.output) == (
+        1,
+        "PLAN_NOT_FOUND: The flag 'handbook' has no rollout plan.\n",
+    )

@@ -1,0 +1,177 @@
+"""Pure evaluation: order, reasons, sticky buckets, monotonic ramps, distribution."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import mmh3
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rollout.evaluation import (
+    BUCKETS,
+    EvaluationContext,
+    FlagConfig,
+    Reason,
+    Rule,
+    bucket,
+    evaluate,
+    make_snapshot,
+)
+from rollout.registry import FlagKey
+
+KEY = FlagKey.NOTICES.value
+VARIANTS = MappingProxyType({"on": True, "off": False})
+
+
+def config(**overrides: object) -> FlagConfig:
+    base: dict[str, object] = {
+        "key": KEY,
+        "kind": "boolean",
+        "variants": VARIANTS,
+        "default_variant": "off",
+        "rollout_variant": "on",
+        "version": 3,
+    }
+    base.update(overrides)
+    return FlagConfig(**base)  # type: ignore[arg-type]
+
+
+def ctx(tenant: str = "yen-mo", member: str | None = "m-1", **kw: object) -> EvaluationContext:
+    return EvaluationContext(tenant=tenant, member=member, **kw)  # type: ignore[arg-type]
+
+
+def test_unconfigured_registry_flag_is_static_on():
+    # given
+    snapshot = make_snapshot({})
+    # when
+    result = evaluate(snapshot, KEY, ctx())
+    # then
+    assert (result.value, result.variant, result.reason) == (True, "on", Reason.STATIC)
+
+
+def test_unknown_flag_is_an_error():
+    # when
+    result = evaluate(make_snapshot({}), "nope", ctx())
+    # then
+    assert result.reason is Reason.ERROR
+    assert result.error_code == "FLAG_NOT_FOUND"
+    assert result.value is None
+
+
+def test_kill_switch_beats_override_rules_and_rollout():
+    # given
+    snapshot = make_snapshot(
+        {
+            KEY: config(
+                state="killed",
+                overrides=MappingProxyType({"yen-mo": "on"}),
+                rollouts=MappingProxyType({"yen-mo": BUCKETS}),
+            )
+        }
+    )
+    # when
+    result = evaluate(snapshot, KEY, ctx())
+    # then
+    assert (result.value, result.reason) == (False, Reason.DISABLED)
+
+
+def test_override_beats_rules():
+    # given
+    rule = Rule((("tenant", frozenset({"yen-mo"})),), "on")
+    snapshot = make_snapshot(
+        {KEY: config(overrides=MappingProxyType({"yen-mo": "off"}), rules=(rule,))}
+    )
+    # when
+    result = evaluate(snapshot, KEY, ctx())
+    # then
+    assert (result.value, result.variant, result.reason) == (False, "off", Reason.TARGETING_MATCH)
+
+
+def test_rule_matches_every_attribute_it_names():
+    # given: secretaries of branch b-1 only
+    rule = Rule((("branch", frozenset({"b-1"})), ("role", frozenset({"branch_secretary"}))), "on")
+    snapshot = make_snapshot({KEY: config(rules=(rule,))})
+    # when
+    secretary = evaluate(snapshot, KEY, ctx(roles=frozenset({"branch_secretary"}), branch="b-1"))
+    member = evaluate(snapshot, KEY, ctx(roles=frozenset({"member"}), branch="b-1"))
+    # then
+    assert (secretary.value, secretary.reason) == (True, Reason.TARGETING_MATCH)
+    assert (member.value, member.reason) == (False, Reason.DEFAULT)
+
+
+def test_rollout_is_per_tenant_and_reports_split():
+    # given
+    snapshot = make_snapshot({KEY: config(rollouts=MappingProxyType({"yen-mo": BUCKETS}))})
+    # when
+    inside = evaluate(snapshot, KEY, ctx("yen-mo"))
+    elsewhere = evaluate(snapshot, KEY, ctx("kim-son"))
+    # then
+    assert (inside.value, inside.reason) == (True, Reason.SPLIT)
+    assert (elsewhere.value, elsewhere.reason) == (False, Reason.DEFAULT)
+
+
+def test_partial_rollout_without_member_is_a_targeting_key_error():
+    # given
+    snapshot = make_snapshot({KEY: config(rollouts=MappingProxyType({"yen-mo": 5000}))})
+    # when
+    result = evaluate(snapshot, KEY, ctx(member=None))
+    # then
+    assert (result.value, result.reason, result.error_code) == (
+        False,
+        Reason.ERROR,
+        "TARGETING_KEY_MISSING",
+    )
+
+
+def test_bucket_is_unsigned_murmur3_of_flag_and_member():
+    # given
+    expected = mmh3.hash(f"{KEY}:member-42", signed=False) % BUCKETS
+    # then
+    assert bucket(KEY, "member-42") == expected
+    assert mmh3.hash("handbook:x", signed=False) >= 0
+
+
+@given(member=st.text(min_size=1, max_size=40))
+def test_bucket_is_stable_and_in_range(member):
+    assert bucket(KEY, member) == bucket(KEY, member)
+    assert 0 <= bucket(KEY, member) < BUCKETS
+
+
+@given(
+    member=st.text(min_size=1, max_size=40),
+    low=st.integers(min_value=0, max_value=BUCKETS),
+    high=st.integers(min_value=0, max_value=BUCKETS),
+)
+def test_raising_the_percentage_only_adds_members(member, low, high):
+    # given
+    low, high = sorted((low, high))
+    before = make_snapshot({KEY: config(rollouts=MappingProxyType({"yen-mo": low}))})
+    after = make_snapshot({KEY: config(rollouts=MappingProxyType({"yen-mo": high}))})
+    # when
+    was_on = evaluate(before, KEY, ctx(member=member)).value
+    is_on = evaluate(after, KEY, ctx(member=member)).value
+    # then: nobody who had it loses it
+    assert not was_on or is_on
+
+
+def test_distribution_within_one_point_over_100k_members():
+    # given
+    members = [f"member-{n}" for n in range(100_000)]
+    for percentage in (1, 10, 25, 50, 75, 99.5):
+        snapshot = make_snapshot(
+            {KEY: config(rollouts=MappingProxyType({"yen-mo": int(percentage * 100)}))}
+        )
+        # when
+        on = sum(evaluate(snapshot, KEY, ctx(member=m)).value is True for m in members)
+        # then
+        assert abs(on / 1000 - percentage) <= 1.0, percentage
+
+
+def test_etag_follows_versions():
+    # given
+    one = make_snapshot({KEY: config(version=3)})
+    same = make_snapshot({KEY: config(version=3)})
+    other = make_snapshot({KEY: config(version=4)})
+    # then
+    assert one.etag == same.etag != other.etag
