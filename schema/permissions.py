@@ -26,6 +26,7 @@ class Permission(StrEnum):
     PUBLISH_NOTICES = "publish_notices"
     COMMENT_ON_DRAFTS = "comment_on_drafts"
     MANAGE_ROLLOUT = "manage_rollout"
+    READ_ROLLOUT = "read_rollout"
     ADJUST_TENANT_RAMP = "adjust_tenant_ramp"
     READ_ADOPTION = "read_adoption"
     READ_PROVINCE_ADOPTION = "read_province_adoption"
@@ -46,8 +47,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TENANT_ADMIN: frozenset(
         _MANAGE | {Permission.COMMENT_ON_DRAFTS, Permission.ADJUST_TENANT_RAMP}
     ),
-    Role.PROVINCE_ADMIN: frozenset(_MANAGE | {Permission.MANAGE_ROLLOUT}),
-    Role.AUDITOR: frozenset(_READ | {Permission.READ_MEMBER_DETAILS}),
+    Role.PROVINCE_ADMIN: frozenset(_MANAGE | {Permission.MANAGE_ROLLOUT, Permission.READ_ROLLOUT}),
+    # Auditors read the province's rollout state and audit log, and change nothing.
+    Role.AUDITOR: frozenset(_READ | {Permission.READ_MEMBER_DETAILS, Permission.READ_ROLLOUT}),
 }
 
 # Adoption: province roles read the province's KPIs, tenant admins their tenant's; members

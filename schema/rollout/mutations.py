@@ -115,6 +115,34 @@ class FlagStateInput(Enum):
     ARCHIVED = "archived"
 
 
+@strawberry.enum(description="What a targeting rule matches on.")
+class RuleAttribute(Enum):
+    TENANT = "tenant"
+    ROLE = "role"
+    BRANCH = "branch"
+    MEMBER = "member"
+
+
+@strawberry.input(description="Matches when the attribute has one of the values.")
+class RuleConditionInput:
+    attribute: RuleAttribute
+    values: list[str]
+
+
+@strawberry.input(
+    description="Serve ``variant`` when every condition matches; rules apply in order."
+)
+class FlagRuleInput:
+    conditions: list[RuleConditionInput]
+    variant: str
+
+
+def _rules(rules: list[FlagRuleInput]) -> list[tuple[dict[str, list[str]], str]]:
+    return [
+        ({c.attribute.value: c.values for c in rule.conditions}, rule.variant) for rule in rules
+    ]
+
+
 async def _carry_out(ctx: Context, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
     """Run a rollout write, commit it, refresh this replica's flags and tell the others."""
     result = await ctx.run_province(fn, now=ctx.now, **kwargs)
@@ -249,6 +277,26 @@ class RolloutMutation:
             await ctx.session.rollback()
             return ScheduledStepPayload(errors=[_error(exc)])
         return ScheduledStepPayload(id=strawberry.ID(str(step.id)), run_at=step.run_at)
+
+    @mutation(extensions=ADMIN, description="Replace a flag's targeting rules (versioned).")
+    async def set_flag_rules(
+        self,
+        info: Info[Context, None],
+        flag: str,
+        rules: list[FlagRuleInput],
+        expected_version: int,
+        reason: str,
+    ) -> FlagPayload:
+        ctx = info.context
+        try:
+            row = await _carry_out(
+                ctx, flags.set_rules, key=flag, rules=_rules(rules),
+                expected_version=expected_version, actor=_actor(ctx), reason=reason,
+            )  # fmt: skip
+        except RolloutError as exc:
+            await ctx.session.rollback()
+            return FlagPayload(errors=[_error(exc)])
+        return FlagPayload(key=row.key, state=row.state, version=row.version)
 
     @mutation(extensions=ADMIN, description="Force a tenant to a variant, or clear with null.")
     async def set_flag_override(

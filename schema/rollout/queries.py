@@ -41,7 +41,7 @@ class RolloutQuery:
         ]
 
     @field(
-        extensions=requires(Permission.MANAGE_ROLLOUT, needs_tenant=False),
+        extensions=requires(Permission.READ_ROLLOUT, needs_tenant=False),
         description="A flag's rollout: each tenant's state and each wave's gate, now.",
     )
     async def rollout(self, info: Info[Context, None], flag: str) -> RolloutState:
@@ -63,7 +63,7 @@ class RolloutQuery:
         )  # fmt: skip
 
     @field(
-        extensions=requires(Permission.MANAGE_ROLLOUT, needs_tenant=False),
+        extensions=requires(Permission.READ_ROLLOUT, needs_tenant=False),
         description="Audited rollout changes matching every given filter, newest first.",
     )
     async def rollout_audit(

@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from gateway.console.routes import DIST
+from tests.conftest import IN_CI
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = Path(sys.executable).parent / "pilotgraph"
@@ -32,8 +33,12 @@ SECOND_ADMIN = "00000000-0000-4000-8000-00000000a002"
 
 
 def _require_browser() -> Any:
-    if not Path(CHROMIUM).exists() or not (DIST / "index.html").is_file():
-        pytest.skip("browser tests need /usr/bin/chromium and a built console (make test)")
+    missing = not Path(CHROMIUM).exists() or not (DIST / "index.html").is_file()
+    reason = "browser tests need /usr/bin/chromium and a built console (make test)"
+    if missing and IN_CI:
+        pytest.fail(f"in CI the {reason}")
+    if missing:
+        pytest.skip(reason)
     return pytest.importorskip("playwright.async_api")
 
 

@@ -230,9 +230,7 @@ async def test_pause_resume_rollback_are_audited(plan, admin):
         pytest.param(RESUME, id="resume"),
         pytest.param(ROLLBACK, id="rollback"),
         pytest.param(SCHEDULE, id="schedule"),
-        pytest.param(ROLLOUT, id="rollout"),
         pytest.param(APPROVE, id="approve"),
-        pytest.param(AUDIT, id="audit"),
         pytest.param(CREATE, id="create"),
         pytest.param(OVERRIDE, id="override"),
     ],
@@ -248,6 +246,33 @@ async def test_only_province_admins_act(plan, token, client_for, document, role)
     # then
     assert error_codes(body) == ["FORBIDDEN"]
     assert body["errors"][0]["message"] == "Your role does not allow manage rollout."
+
+
+@pytest.mark.parametrize("document", [pytest.param(ROLLOUT, id="rollout"),
+                                      pytest.param(AUDIT, id="audit")])  # fmt: skip
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.TENANT_ADMIN])
+async def test_only_province_roles_read_the_rollout(plan, token, client_for, document, role):
+    # given
+    client = client_for(token(role, tenant=world.YEN_MO, subject="someone"))
+    # when
+    _, body = await gql(client, document, {"flag": KEY})
+    # then
+    assert error_codes(body) == ["FORBIDDEN"]
+    assert body["errors"][0]["message"] == "Your role does not allow read rollout."
+
+
+async def test_auditor_reads_rollout_and_audit_but_cannot_act(plan, admin, token, client_for):
+    # given
+    await step(admin, START)
+    auditor = client_for(token(Role.AUDITOR, subject="inspector"))
+    # when
+    _, state = await gql(auditor, ROLLOUT, {"flag": KEY})
+    _, audit = await gql(auditor, AUDIT, {"flag": KEY})
+    _, act = await gql(auditor, PAUSE, {"flag": KEY})
+    # then
+    assert state["data"]["rollout"]["tenants"]
+    assert audit["data"]["rolloutAudit"][0]["action"] == "plan.start"
+    assert error_codes(act) == ["FORBIDDEN"]
 
 
 async def test_tenant_admin_ramps_own_tenant_within_the_plan(plan, admin, token, client_for):
@@ -335,3 +360,49 @@ async def test_override_through_graphql_is_audited(admin, token, client_for):
         (world.KIM_SON, {"variant": "off"}, None),
         (world.KIM_SON, None, {"variant": "off"}),
     ]
+
+
+RULES = """
+mutation($rules: [FlagRuleInput!]!, $version: Int!) {
+  setFlagRules(flag: "handbook.notices", rules: $rules, expectedVersion: $version,
+               reason: "members read notices on paper this month") {
+    key version errors { code message }
+  }
+}
+"""
+MEMBERS_OFF = [{"conditions": [{"attribute": "ROLE", "values": ["member"]},
+                               {"attribute": "TENANT", "values": [world.KIM_SON]}],
+                "variant": "off"}]  # fmt: skip
+
+
+async def test_rules_through_graphql_target_by_attribute_and_are_audited(admin, token, client_for):
+    # given
+    member = client_for(token(Role.MEMBER, tenant=world.KIM_SON, subject=str(world.KS_MEMBER)))
+    ks_admin = client_for(token(Role.TENANT_ADMIN, tenant=world.KIM_SON, subject="ks-admin"))
+    # when
+    _, body = await gql(admin, RULES, {"rules": MEMBERS_OFF, "version": 1})
+    _, member_notices = await gql(member, "{ notices { title } }")
+    _, admin_notices = await gql(ks_admin, "{ notices { title } }")
+    _, stale = await gql(admin, RULES, {"rules": [], "version": 1})
+    # then
+    assert body["data"]["setFlagRules"] == {"key": "handbook.notices", "version": 2, "errors": []}
+    assert error_codes(member_notices) == ["FEATURE_DISABLED"]
+    assert "errors" not in admin_notices
+    assert stale["data"]["setFlagRules"]["errors"][0]["code"] == "VERSION_CONFLICT"
+    _, audit = await gql(admin, AUDIT, {"flag": "handbook.notices", "action": "flag.rules"})
+    assert audit["data"]["rolloutAudit"][0]["after"] == {"rules": [{
+        "conditions": {"role": ["member"], "tenant": [world.KIM_SON]}, "variant": "off",
+    }]}  # fmt: skip
+    assert audit["data"]["rolloutAudit"][0]["reason"] == "members read notices on paper this month"
+
+
+async def test_rule_with_unknown_variant_is_refused(admin):
+    # given
+    rules = [{"conditions": [{"attribute": "ROLE", "values": ["member"]}], "variant": "maybe"}]
+    # when
+    _, body = await gql(admin, RULES, {"rules": rules, "version": 1})
+    # then
+    assert body["data"]["setFlagRules"]["errors"] == [{
+        "code": "INVALID_INPUT",
+        "message": "The flag 'handbook.notices' has no variant 'maybe' (it has off, on).",
+    }]  # fmt: skip
