@@ -269,10 +269,29 @@ def machine_busy_s() -> float:
 
 @dataclass(frozen=True)
 class CpuSnapshot:
-    server_s: float
-    database_s: float
-    client_s: float
-    machine_s: float
+    """CPU seconds: a reading, or the difference of two."""
+
+    server_s: float = 0.0
+    database_s: float = 0.0
+    client_s: float = 0.0
+    machine_s: float = 0.0
+
+    def __add__(self, other: CpuSnapshot) -> CpuSnapshot:
+        return CpuSnapshot(
+            self.server_s + other.server_s, self.database_s + other.database_s,
+            self.client_s + other.client_s, self.machine_s + other.machine_s,
+        )  # fmt: skip
+
+    def __sub__(self, other: CpuSnapshot) -> CpuSnapshot:
+        return CpuSnapshot(
+            self.server_s - other.server_s, self.database_s - other.database_s,
+            self.client_s - other.client_s, self.machine_s - other.machine_s,
+        )  # fmt: skip
+
+    @property
+    def other_s(self) -> float:
+        """Busy CPU not spent by the server, its database backends or the client."""
+        return max(0.0, self.machine_s - self.server_s - self.database_s - self.client_s)
 
 
 @dataclass(frozen=True)
@@ -312,11 +331,19 @@ class Run:
     latencies_s: list[float] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
     elapsed_s: float = 0.0
+    cpu: CpuSnapshot = field(default_factory=CpuSnapshot)
+
+    def absorb(self, other: Run) -> None:
+        self.latencies_s += other.latencies_s
+        self.failures.update(other.failures)
+        self.elapsed_s += other.elapsed_s
+        self.cpu = self.cpu + other.cpu
 
 
 @dataclass(frozen=True)
 class Result:
     name: str
+    server: str
     requests: int
     failures: Counter[str]
     elapsed_s: float
@@ -372,85 +399,100 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[rank - 1]
 
 
-def summarize(
-    scenario: Scenario, run: Run, before: CpuSnapshot, after: CpuSnapshot, concurrency: int
-) -> Result:
+@dataclass(frozen=True)
+class Side:
+    """One server under test: what to send, whose CPU to count, and its own connection pool."""
+
+    server: str
+    scenario: Scenario
+    probe: CpuProbe
+    client: httpx.AsyncClient
+
+
+@dataclass(frozen=True)
+class Load:
+    """How hard and how long each side is driven, in blocks of ``block_s``."""
+
+    concurrency: int
+    warmup_s: float
+    duration_s: float
+    block_s: float
+
+    @property
+    def blocks(self) -> int:
+        return max(1, round(self.duration_s / self.block_s))
+
+
+def summarize(side: Side, run: Run, concurrency: int) -> Result:
     count = len(run.latencies_s)
     ordered = sorted(run.latencies_s)
     per_request_ms = 1000.0 / count if count else math.nan
     return Result(
-        name=scenario.name,
+        name=side.scenario.name,
+        server=side.server,
         requests=count,
         failures=run.failures,
         elapsed_s=run.elapsed_s,
         rps=count / run.elapsed_s if run.elapsed_s else math.nan,
         p50_ms=percentile(ordered, 0.50) * 1000.0,
         p99_ms=percentile(ordered, 0.99) * 1000.0,
-        server_cpu_ms=(after.server_s - before.server_s) * per_request_ms,
-        database_cpu_ms=(after.database_s - before.database_s) * per_request_ms,
-        client_cpu_ms=(after.client_s - before.client_s) * per_request_ms,
-        other_cpu_pct=_other_cpu_pct(before, after, run.elapsed_s),
+        server_cpu_ms=run.cpu.server_s * per_request_ms,
+        database_cpu_ms=run.cpu.database_s * per_request_ms,
+        client_cpu_ms=run.cpu.client_s * per_request_ms,
+        other_cpu_pct=100.0 * run.cpu.other_s / run.elapsed_s if run.elapsed_s else math.nan,
         concurrency=concurrency,
     )
 
 
-def _other_cpu_pct(before: CpuSnapshot, after: CpuSnapshot, elapsed_s: float) -> float:
-    """Busy CPU not spent by the server, its database backends or the client: other load."""
-    ours = sum(
-        getattr(after, f) - getattr(before, f) for f in ("server_s", "database_s", "client_s")
-    )
-    other = max(0.0, after.machine_s - before.machine_s - ours)
-    return 100.0 * other / elapsed_s if elapsed_s else math.nan
+async def _block(side: Side, db_pids: Sequence[int], load: Load) -> Run:
+    before = side.probe.snapshot(db_pids)
+    run = await drive(side.client, side.scenario, load.concurrency, load.duration_s / load.blocks)
+    run.cpu = side.probe.snapshot(db_pids) - before
+    return run
 
 
-@dataclass(frozen=True)
-class Load:
-    """How hard and how long each scenario is driven."""
-
-    concurrency: int
-    warmup_s: float
-    duration_s: float
-
-
-async def measure(
-    client: httpx.AsyncClient, scenario: Scenario, probe: CpuProbe, load: Load
-) -> Result:
-    """Warm up (figures discarded, failures kept), then drive and account the CPU spent."""
-    warmup = await drive(client, scenario, load.concurrency, load.warmup_s)
-    db_pids = await probe.pids()
-    before = probe.snapshot(db_pids)
-    run = await drive(client, scenario, load.concurrency, load.duration_s)
-    after = probe.snapshot(db_pids)
-    run.failures.update({f"(warm-up) {k}": v for k, v in warmup.failures.items()})
-    return summarize(scenario, run, before, after, load.concurrency)
+async def measure(sides: Sequence[Side], load: Load) -> list[Result]:
+    """Warm every side up (figures dropped, failures kept), then drive the sides in turn, one
+    block at a time, until each has been driven ``duration_s``: load from other processes then
+    falls on every side alike."""
+    runs = [Run() for _ in sides]
+    for side, run in zip(sides, runs, strict=True):
+        warmup = await drive(side.client, side.scenario, load.concurrency, load.warmup_s)
+        run.failures.update({f"(warm-up) {k}": v for k, v in warmup.failures.items()})
+    db_pids = [await side.probe.pids() for side in sides]
+    for _ in range(load.blocks):
+        for side, pids, run in zip(sides, db_pids, runs, strict=True):
+            run.absorb(await _block(side, pids, load))
+    return [summarize(side, run, load.concurrency) for side, run in zip(sides, runs, strict=True)]
 
 
 async def measure_undisturbed(
-    client: httpx.AsyncClient,
-    scenario: Scenario,
-    probe: CpuProbe,
+    sides: Sequence[Side],
     load: Load,
     *,
     attempts: int,
-    on_attempt: Callable[[Result], None] | None = None,
-) -> Result:
+    on_attempt: Callable[[list[Result]], None] | None = None,
+) -> list[Result]:
     """:func:`measure`, again while other processes used more than ``OTHER_LOAD_LIMIT_PCT`` of
-    a core (at most ``attempts`` times); keeps the least disturbed run, with the failures of
-    every attempt."""
-    kept: Result | None = None
-    failures: Counter[str] = Counter()
+    a core (at most ``attempts`` times); keeps the least disturbed attempt, with the failures
+    of every attempt."""
+    kept: list[Result] = []
+    failures: list[Counter[str]] = [Counter() for _ in sides]
     for _ in range(max(1, attempts)):
-        result = await measure(client, scenario, probe, load)
+        results = await measure(sides, load)
         if on_attempt is not None:
-            on_attempt(result)
-        failures.update(result.failures)
-        if kept is None or result.other_cpu_pct < kept.other_cpu_pct:
-            kept = result
-        if result.other_cpu_pct <= OTHER_LOAD_LIMIT_PCT:
+            on_attempt(results)
+        for total, result in zip(failures, results, strict=True):
+            total.update(result.failures)
+        if not kept or _disturbance(results) < _disturbance(kept):
+            kept = results
+        if _disturbance(results) <= OTHER_LOAD_LIMIT_PCT:
             break
-    if kept is None:
-        raise BenchError(f"{scenario.name}: nothing measured")
-    return replace(kept, failures=failures)
+    return [replace(r, failures=f) for r, f in zip(kept, failures, strict=True)]
+
+
+def _disturbance(results: Sequence[Result]) -> float:
+    return max(r.other_cpu_pct for r in results)
 
 
 # --- the bare baseline ----------------------------------------------------------------------

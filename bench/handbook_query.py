@@ -3,11 +3,14 @@
 Run: ``.venv/bin/python bench/handbook_query.py [--duration S] [--concurrency N] [--keep-db]``
 
 Creates a fresh PostgreSQL database on 127.0.0.1, migrates it, creates the application role,
-loads the demo province, serves the gateway (uvicorn, one worker) and drives two queries with N
-concurrent clients: a member's home screen and a list of 50 members. Then serves a bare Starlette
-app (uvicorn, one worker) whose endpoints answer the very bytes the gateway answered, drives it
-the same way, and prints requests/s, p50, p99 and the ratio gateway / bare. Every GraphQL answer
-must be 200 without errors; any failure makes the exit status non-zero.
+loads the demo province and serves the gateway (uvicorn, one worker). Two queries are measured:
+a member's home screen and a list of 50 members. Their real answers are recorded, and a bare
+Starlette app (uvicorn, one worker) is served that answers each with the very same bytes,
+re-encoded per request. N concurrent clients then drive the gateway and the bare app in turn,
+in blocks of a few seconds, so that load from other processes falls on both alike; requests/s,
+p50, p99, the ratio gateway / bare and the CPU spent per request are printed. Every GraphQL
+answer must be 200 without errors, and every bare answer identical to the gateway's: any
+failure makes the exit status 1. Servers are stopped and the database dropped at the end.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +46,7 @@ from bench._harness import (
     Result,
     Scenario,
     Server,
+    Side,
     bare_server_argv,
     cancel_on_signals,
     clean_env,
@@ -217,73 +221,78 @@ async def probe(client: httpx.AsyncClient, url: str, query: Query, token: str) -
     return Probed(query, token, response.content, content_type)
 
 
-async def run_gateway(
-    server: Server, tokens: Mapping[str, str], database: str, args: argparse.Namespace
-) -> tuple[list[Probed], list[Result]]:
-    url = f"{server.base_url}/graphql"
-    cpu = CpuProbe(server_pid=server.process.pid, database=database)
-    async with make_client(args.concurrency) as client:
+async def probe_all(gateway: Server, tokens: Mapping[str, str]) -> list[Probed]:
+    async with make_client(1) as client:
+        url = f"{gateway.base_url}/graphql"
         probed = [await probe(client, url, q, tokens[q.role]) for q in QUERIES]
-        for p in probed:
-            print(f"{p.query.name}: {p.size} bytes per answer")
-        results = []
-        for p in probed:
-            scenario = Scenario(
-                p.query.name, url, p.query.body(), headers(p.token), graphql_problem
-            )
-            results.append(await measure_one(client, scenario, cpu, args))
-    return probed, results
+    for p in probed:
+        print(f"{p.query.name}: {p.size} bytes per answer")
+    return probed
 
 
-async def run_bare(server: Server, probed: list[Probed], args: argparse.Namespace) -> list[Result]:
-    cpu = CpuProbe(server_pid=server.process.pid)
-    results = []
-    async with make_client(args.concurrency) as client:
-        for p in probed:
-            url = f"{server.base_url}/{route(p.query)}"
-            scenario = Scenario(
-                p.query.name, url, p.query.body(), headers(p.token), bare_check(p.body)
-            )
-            results.append(await measure_one(client, scenario, cpu, args))
-    return results
+def sides(
+    p: Probed, gateway: Server, bare: Server, database: str, clients: Sequence[httpx.AsyncClient]
+) -> list[Side]:
+    """The gateway and the bare app, each sent the query ``p`` on its own connection pool."""
+    body, sent = p.query.body(), headers(p.token)
+    gateway_url, bare_url = f"{gateway.base_url}/graphql", f"{bare.base_url}/{route(p.query)}"
+    return [
+        Side("gateway", Scenario(p.query.name, gateway_url, body, sent, graphql_problem),
+             CpuProbe(gateway.process.pid, database), clients[0]),
+        Side("bare", Scenario(p.query.name, bare_url, body, sent, bare_check(p.body)),
+             CpuProbe(bare.process.pid), clients[1]),
+    ]  # fmt: skip
 
 
-async def measure_one(
-    client: httpx.AsyncClient, scenario: Scenario, cpu: CpuProbe, args: argparse.Namespace
-) -> Result:
-    def show(result: Result) -> None:
+def show_attempt(results: list[Result]) -> None:
+    for r in results:
         print(
-            f"  {scenario.url}: {result.requests} requests, {result.rps:.0f}/s,"
-            f" other processes {result.other_cpu_pct:.0f}% of a core"
+            f"  {r.name}, {r.server}: {r.requests} requests, {r.rps:.0f}/s,"
+            f" other processes {r.other_cpu_pct:.0f}% of a core"
         )
 
-    load = Load(args.concurrency, args.warmup, args.duration)
-    return await measure_undisturbed(
-        client, scenario, cpu, load, attempts=args.attempts, on_attempt=show
-    )
+
+async def run_queries(
+    probed: list[Probed], gateway: Server, bare: Server, database: str, args: argparse.Namespace
+) -> list[list[Result]]:
+    """Per query: [gateway result, bare result], measured in alternating blocks."""
+    load = Load(args.concurrency, args.warmup, args.duration, args.block)
+    async with (
+        make_client(args.concurrency) as to_gateway,
+        make_client(args.concurrency) as to_bare,
+    ):
+        results = []
+        for p in probed:
+            pair = sides(p, gateway, bare, database, [to_gateway, to_bare])
+            results.append(
+                await measure_undisturbed(
+                    pair, load, attempts=args.attempts, on_attempt=show_attempt
+                )
+            )
+        return results
 
 
 # --- report ---------------------------------------------------------------------------------
 
 
-def report(probed: list[Probed], gateway: list[Result], bare: list[Result]) -> str:
+def report(probed: list[Probed], results: list[list[Result]]) -> str:
     """Throughput and latency side by side, then where the CPU went."""
     header = ["query", "bytes", "gateway req/s", "p50 ms", "p99 ms",
               "bare req/s", "p50 ms", "p99 ms", "req/s gateway/bare"]  # fmt: skip
     rows = [
         [p.query.name, str(p.size), f"{g.rps:.0f}", f"{g.p50_ms:.1f}", f"{g.p99_ms:.1f}",
          f"{b.rps:.0f}", f"{b.p50_ms:.2f}", f"{b.p99_ms:.2f}", f"{g.rps / b.rps:.3f}"]
-        for p, g, b in zip(probed, gateway, bare, strict=True)
+        for p, (g, b) in zip(probed, results, strict=True)
     ]  # fmt: skip
     cpu_header = ["query (CPU ms per request)", "gateway", "bare", "server ratio",
-                  "PostgreSQL", "client (gateway run)", "client (bare run)",
-                  "other load % (gateway/bare run)"]  # fmt: skip
+                  "PostgreSQL", "client (to gateway)", "client (to bare)",
+                  "other load % (gateway/bare blocks)"]  # fmt: skip
     cpu_rows = [
         [g.name, f"{g.server_cpu_ms:.2f}", f"{b.server_cpu_ms:.2f}",
          f"{g.server_cpu_ms / b.server_cpu_ms:.0f}x" if b.server_cpu_ms else "n/a",
          f"{g.database_cpu_ms:.2f}", f"{g.client_cpu_ms:.2f}", f"{b.client_cpu_ms:.2f}",
          f"{g.other_cpu_pct:.0f} / {b.other_cpu_pct:.0f}"]
-        for g, b in zip(gateway, bare, strict=True)
+        for g, b in results
     ]  # fmt: skip
     return "\n\n".join([format_table(header, rows), format_table(cpu_header, cpu_rows)])
 
@@ -300,7 +309,8 @@ def busy_warning(results: list[Result]) -> str | None:
 def failures_of(results: list[Result]) -> Counter[str]:
     total: Counter[str] = Counter()
     for result in results:
-        total.update({f"{result.name}: {k}": v for k, v in result.failures.items()})
+        label = f"{result.name} ({result.server})"
+        total.update({f"{label}: {k}": v for k, v in result.failures.items()})
     return total
 
 
@@ -317,28 +327,35 @@ async def bench(database: str, args: argparse.Namespace, log_dir: Path) -> int:
     await prepare_database(database)
     roles = sorted({q.role for q in QUERIES})
     tokens = {role: await issue_token(database, args.tenant, role) for role in roles}
-    print(f"gateway: {args.concurrency} clients, {args.warmup:g} s warm-up, {args.duration:g} s")
     with ExitStack() as stack:
         gateway = start_gateway(database, log_dir)
         stack.callback(stop_server, gateway)
         await wait_ready(gateway, "/readyz")
-        probed, gateway_results = await run_gateway(gateway, tokens, database, args)
-    print("bare Starlette, same answers:")
-    with ExitStack() as stack:
+        probed = await probe_all(gateway, tokens)
         bare = start_bare(probed, log_dir)
         stack.callback(stop_server, bare)
         await wait_ready(bare, "/readyz")
-        bare_results = await run_bare(bare, probed, args)
+        print(
+            f"{args.concurrency} clients per server, {args.warmup:g} s warm-up,"
+            f" {args.duration:g} s each in blocks of {args.block:g} s, gateway and bare in turn"
+        )
+        results = await run_queries(probed, gateway, bare, database, args)
+    return conclude(probed, results)
+
+
+def conclude(probed: list[Probed], results: list[list[Result]]) -> int:
+    flat = [r for pair in results for r in pair]
     print()
-    print(report(probed, gateway_results, bare_results))
-    warning = busy_warning(gateway_results + bare_results)
+    print(report(probed, results))
+    warning = busy_warning(flat)
     if warning:
         print(f"\n{warning}")
-    failures = failures_of(gateway_results + bare_results)
+    failures = failures_of(flat)
     if failures:
         print_failures(failures)
         return 1
-    print(f"\nall {sum(r.requests for r in gateway_results)} GraphQL answers: 200, no errors")
+    graphql = sum(r.requests for r in flat if r.server == "gateway")
+    print(f"\nall {graphql} GraphQL answers: 200, no errors; all bare answers identical")
     return 0
 
 
@@ -367,6 +384,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds")
+    parser.add_argument(
+        "--block", type=float, default=2.0,
+        help="seconds driven on one server before switching to the other",
+    )  # fmt: skip
     parser.add_argument("--concurrency", type=int, default=10, help="concurrent clients")
     parser.add_argument("--tenant", default="yen-mo", help="demo tenant (slug)")
     parser.add_argument(
@@ -377,6 +398,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60:
         parser.error("--duration must be in (0, 600] and --warmup in [0, 60]")
+    if not 0.2 <= args.block <= args.duration:
+        parser.error("--block must be in [0.2, --duration]")
     if not 1 <= args.concurrency <= 256 or not 1 <= args.attempts <= 10:
         parser.error("--concurrency must be in [1, 256] and --attempts in [1, 10]")
     return args

@@ -20,6 +20,7 @@ from gateway.state import GatewayState
 from tenants.db import make_engine, make_sessionmaker
 from tenants.types import Role
 from tests import databases
+from tests.graphql import asgi_client
 from tests.world import NOW, load_world
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -120,12 +121,7 @@ async def client_for(gateway: GatewayState) -> AsyncIterator[Client]:
     clients: list[httpx.AsyncClient] = []
 
     def make(token: str | None = None, headers: dict[str, str] | None = None) -> httpx.AsyncClient:
-        merged = dict(headers or {})
-        if token is not None:
-            merged["Authorization"] = f"Bearer {token}"
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=merged
-        )
+        client = asgi_client(app, token, headers)
         clients.append(client)
         return client
 

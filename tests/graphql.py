@@ -23,3 +23,15 @@ async def gql(
 
 def error_codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors", [])]
+
+
+def asgi_client(
+    app: Any, token: str | None = None, headers: dict[str, str] | None = None
+) -> httpx.AsyncClient:
+    """An httpx client on an in-process ASGI app, signed in with ``token`` when given."""
+    merged = dict(headers or {})
+    if token is not None:
+        merged["Authorization"] = f"Bearer {token}"
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=merged
+    )

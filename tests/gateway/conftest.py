@@ -14,6 +14,7 @@ from gateway.auth import TokenVerifier
 from gateway.edge.config import EdgeSettings
 from gateway.settings import Settings
 from gateway.state import GatewayState
+from tests.graphql import asgi_client
 
 EdgeClient = Callable[..., httpx.AsyncClient]
 
@@ -37,13 +38,7 @@ async def edge_client(gateway: GatewayState) -> AsyncIterator[EdgeClient]:
     ) -> httpx.AsyncClient:
         settings = with_edge(gateway.settings, **overrides)
         state = dataclasses.replace(gateway, settings=settings, verifier=TokenVerifier(settings))
-        app = create_app(settings, state=state)
-        merged = dict(headers or {})
-        if token is not None:
-            merged["Authorization"] = f"Bearer {token}"
-        client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers=merged
-        )
+        client = asgi_client(create_app(settings, state=state), token, headers)
         clients.append(client)
         return client
 
