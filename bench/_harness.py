@@ -109,6 +109,17 @@ def cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def python_speed_ms(rounds: int = 5) -> float:
+    """Best of ``rounds`` timings of ``sum(range(10**6))``: a probe of how fast this vCPU runs
+    right now (shared machines slow down without showing load in ``/proc``)."""
+    best = math.inf
+    for _ in range(rounds):
+        start = time.perf_counter()
+        sum(range(10**6))
+        best = min(best, time.perf_counter() - start)
+    return best * 1000.0
+
+
 async def machine_summary() -> str:
     """One line naming what the figures were measured on."""
     return (

@@ -59,6 +59,7 @@ from bench._harness import (
     make_client,
     measure_undisturbed,
     pg_url,
+    python_speed_ms,
     run_cli,
     start_server,
     stop_server,
@@ -339,7 +340,13 @@ async def bench(database: str, args: argparse.Namespace, log_dir: Path) -> int:
             f"{args.concurrency} clients per server, {args.warmup:g} s warm-up,"
             f" {args.duration:g} s each in blocks of {args.block:g} s, gateway and bare in turn"
         )
+        speed_before = python_speed_ms()
         results = await run_queries(probed, gateway, bare, database, args)
+        speed_after = python_speed_ms()
+    print(
+        f"CPU speed probe, sum(range(10**6)): {speed_before:.1f} ms before the runs,"
+        f" {speed_after:.1f} ms after (lower is faster)"
+    )
     return conclude(probed, results)
 
 
