@@ -17,7 +17,20 @@ from schema.observe import ERROR_IDS_KEY, OPERATION_KEY
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 ROUTES = ("/graphql", "/healthz", "/readyz", "/metrics", "/ofrep/", "/v1/", "/admin")
+OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MAX_OPERATION_LABELS = 500
 logger = structlog.get_logger("pilotgraph.access")
+_operation_labels: set[str] = set()
+
+
+def _operation_label(name: str) -> str:
+    """Client-chosen operation names become labels only while their number stays bounded."""
+    if name in _operation_labels:
+        return name
+    if OPERATION_NAME.match(name) and len(_operation_labels) < MAX_OPERATION_LABELS:
+        _operation_labels.add(name)
+        return name
+    return "other"
 
 
 def _route(path: str) -> str:
@@ -62,9 +75,10 @@ class AccessMiddleware:
         metrics.HTTP_REQUESTS.labels(route, method, str(status), tenant).inc()
         metrics.HTTP_LATENCY.labels(route, method, tenant).observe(seconds)
         if operation is not None:
+            label = _operation_label(operation)
             outcome = "ok" if status < 400 and not state.get(ERROR_IDS_KEY) else "error"
-            metrics.GRAPHQL_OPERATIONS.labels(operation, tenant, outcome).inc()
-            metrics.GRAPHQL_LATENCY.labels(operation, tenant).observe(seconds)
+            metrics.GRAPHQL_OPERATIONS.labels(label, tenant, outcome).inc()
+            metrics.GRAPHQL_LATENCY.labels(label, tenant).observe(seconds)
         logger.info(
             "request",
             method=method,
