@@ -36,7 +36,7 @@ async def postgres_reachable() -> str | None:
     return None
 
 
-async def create_postgres() -> TestDatabase:
+async def create_postgres(revision: str = "head") -> TestDatabase:
     name = f"pilotgraph_test_{uuid.uuid4().hex[:10]}"
     conn = await asyncpg.connect(host=PG_HOST, user="postgres", database="postgres")
     try:
@@ -44,7 +44,7 @@ async def create_postgres() -> TestDatabase:
     finally:
         await conn.close()
     admin = f"{PG_ADMIN}/{name}"
-    await asyncio.to_thread(migrate.upgrade, admin)
+    await asyncio.to_thread(migrate.upgrade, admin, revision)
     await create_app_role(admin, name=APP_ROLE, password=None)
     return TestDatabase("postgresql", f"postgresql+asyncpg://{APP_ROLE}@{PG_HOST}:5432/{name}",
                         admin, name)  # fmt: skip
@@ -58,7 +58,7 @@ async def drop_postgres(db: TestDatabase) -> None:
         await conn.close()
 
 
-async def create_sqlite(directory: Path) -> TestDatabase:
+async def create_sqlite(directory: Path, revision: str = "head") -> TestDatabase:
     url = f"sqlite+aiosqlite:///{directory / 'pilotgraph.db'}"
-    await asyncio.to_thread(migrate.upgrade, url)
+    await asyncio.to_thread(migrate.upgrade, url, revision)
     return TestDatabase("sqlite", url, url, str(directory))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Result
+from sqlalchemy import Date, DateTime, Result, cast, func, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,3 +34,15 @@ async def execute_many(
     connection = await session.connection()
     result: Result[Any] = await connection.execute(statement, list(rows))
     return result
+
+
+def period_start(session: AsyncSession, day: Any, unit: str) -> Any:
+    """SQL for the first day of ``day``'s calendar month (``unit="month"``) or ISO week
+    (``"week"``, a Monday), as a ``Date``; ``day`` is a DATE column."""
+    if unit not in ("week", "month"):
+        raise ValueError(f"unknown period unit {unit!r}")
+    if is_postgres(session):
+        return cast(func.date_trunc(unit, cast(day, DateTime())), Date())
+    if unit == "month":
+        return type_coerce(func.strftime("%Y-%m-01", day), Date())
+    return type_coerce(func.date(day, "-6 days", "weekday 1"), Date())

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout.adoption.members import joined_histogram
-from rollout.adoption.models import AdoptionActivation, AdoptionMemberDay
+from rollout.adoption.models import AdoptionDaily, AdoptionMemberDay
 from rollout.kpi import Criterion, CriterionResult, GateEvaluation, Metric
 
 ROLLING_DAYS = 30
@@ -57,14 +57,16 @@ async def daily_values(
     """Each gate metric of one tenant on each of ``days``."""
     joined = await joined_histogram(session=session, tenant_ids=[tenant_id])
     activated = await session.execute(
-        select(AdoptionActivation.activated_on).where(AdoptionActivation.tenant_id == tenant_id)
+        select(AdoptionDaily.day, AdoptionDaily.new_activations).where(
+            AdoptionDaily.tenant_id == tenant_id, AdoptionDaily.new_activations != 0
+        )
     )
-    activation_days = sorted(day for (day,) in activated)
+    activation_days = [(day, int(count)) for day, count in activated]
     rolling = await _rolling_active(session, tenant_id, min(days), max(days))
     values: dict[Metric, dict[dt.date, float | None]] = {m: {} for m in Metric}
     for day in days:
         members = sum(count for joined_on, count in joined if joined_on <= day)
-        active_ever = sum(1 for d in activation_days if d <= day)
+        active_ever = sum(count for d, count in activation_days if d <= day)
         values[Metric.ACTIVATION_RATE][day] = active_ever / members if members else None
         values[Metric.MONTHLY_ACTIVE_RATE][day] = rolling[day] / members if members else None
     return values

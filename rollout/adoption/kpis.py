@@ -7,29 +7,19 @@ months, cut to the requested range; "members" is the tenant's members at a perio
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption import gates
+from rollout.adoption import counters, gates
 from rollout.adoption.calendar import month_of, next_month, week_of
 from rollout.adoption.errors import InvalidPeriod
-from rollout.adoption.models import (
-    AdoptionActivation,
-    AdoptionDaily,
-    AdoptionInstall,
-    AdoptionMemberDay,
-    AdoptionMonthly,
-)
+from rollout.adoption.models import AdoptionMemberDay, AdoptionMonthly
 from rollout.kpi import Criterion, GateEvaluation
-from tenants.handbook.models import Member, MemberStatus
 
 MAX_DAYS = 3 * 366
 
@@ -134,35 +124,35 @@ async def series_by_tenant(
     """Each tenant's KPIs, one point per period; a fixed handful of queries for any number of
     tenants (each grouped by tenant)."""
     cuts = periods(start, end, granularity)
-    daily = await _daily(session, tenant_ids, start, end)
-    active = await _distinct_active(session, tenant_ids, cuts, granularity, daily)
-    members = await _histograms(session, Member.joined_on, tenant_ids)
-    activations = await _histograms(session, AdoptionActivation.activated_on, tenant_ids)
-    installs = await _histograms(session, AdoptionInstall.installed_on, tenant_ids)
+    unit = None if granularity is Granularity.DAY else granularity.value
+    totals = await counters.period_totals(session, tenant_ids, start, end, unit)
+    active = await _distinct_active(session, tenant_ids, cuts, granularity, totals)
+    joined_by = await counters.members(session, tenant_ids, start, end)
+    before = await counters.first_days_before(session, tenant_ids, start)
+    bucket = {Granularity.DAY: lambda d: d, Granularity.WEEK: week_of, Granularity.MONTH: month_of}
+    key_of = bucket[granularity]
     result: dict[str, list[AdoptionPoint]] = {}
     for tenant_id in tenant_ids:
-        days, empty = daily.get(tenant_id, {}), _Cumulative(())
-        joined = members.get(tenant_id, empty)
-        activated = activations.get(tenant_id, empty)
-        installed = installs.get(tenant_id, empty)
+        by_period = totals.get(tenant_id, {})
+        joined = joined_by.get(tenant_id, counters.Cumulative(()))
+        activated, installed = before.get(tenant_id, (0, 0))
         points = []
         for index, (first, last) in enumerate(cuts):
-            span = [
-                days.get(first + dt.timedelta(days=i), (0, 0))
-                for i in range((last - first).days + 1)
-            ]
+            row = by_period.get(key_of(first), counters.NOTHING)
+            activated += row.new_activations
+            installed += row.new_installs
             points.append(
                 AdoptionPoint(
                     start=first,
                     end=last,
                     members=joined.upto(last),
-                    installs=installed.upto(last),
-                    activated_members=activated.upto(last),
-                    new_installs=installed.between(first, last),
-                    new_activations=activated.between(first, last),
+                    installs=installed,
+                    activated_members=activated,
+                    new_installs=row.new_installs,
+                    new_activations=row.new_activations,
                     active_members=active.get((tenant_id, index), 0),
-                    uses=sum(s for _, s in span),
-                    mean_daily_active=sum(a for a, _ in span) / len(span),
+                    uses=row.sessions,
+                    mean_daily_active=row.active / ((last - first).days + 1),
                 )
             )
         result[tenant_id] = points
@@ -181,69 +171,17 @@ async def summary(
     return points[0]
 
 
-class _Cumulative:
-    """Counts by date, summed up to a date or between two dates."""
-
-    def __init__(self, histogram: Sequence[tuple[dt.date, int]]) -> None:
-        self.days = [day for day, _ in histogram]
-        self.totals: list[int] = []
-        running = 0
-        for _, count in histogram:
-            running += count
-            self.totals.append(running)
-
-    def upto(self, day: dt.date) -> int:
-        index = bisect.bisect_right(self.days, day)
-        return self.totals[index - 1] if index else 0
-
-    def between(self, first: dt.date, last: dt.date) -> int:
-        return self.upto(last) - self.upto(first - dt.timedelta(days=1))
-
-
-Daily = dict[str, dict[dt.date, tuple[int, int]]]
-
-
-async def _daily(
-    session: AsyncSession, tenant_ids: Sequence[str], start: dt.date, end: dt.date
-) -> Daily:
-    query = select(
-        AdoptionDaily.tenant_id,
-        AdoptionDaily.day,
-        AdoptionDaily.active_members,
-        AdoptionDaily.sessions,
-    ).where(AdoptionDaily.tenant_id.in_(tenant_ids), AdoptionDaily.day.between(start, end))
-    result: Daily = defaultdict(dict)
-    for tenant_id, day, active, sessions in await session.execute(query):
-        result[tenant_id][day] = (int(active), int(sessions))
-    return result
-
-
-async def _histograms(
-    session: AsyncSession, column: Any, tenant_ids: Sequence[str]
-) -> dict[str, _Cumulative]:
-    """Per tenant, counts by ``column``'s date (current members only, for ``Member``)."""
-    model = column.class_
-    query = select(model.tenant_id, column, func.count()).where(model.tenant_id.in_(tenant_ids))
-    if model is Member:
-        query = query.where(Member.status != MemberStatus.TRANSFERRED.value)
-    query = query.group_by(model.tenant_id, column).order_by(model.tenant_id, column)
-    rows: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
-    for tenant_id, day, count in await session.execute(query):
-        rows[tenant_id].append((day, int(count)))
-    return {tenant_id: _Cumulative(histogram) for tenant_id, histogram in rows.items()}
-
-
 async def _distinct_active(
     session: AsyncSession,
     tenant_ids: Sequence[str],
     cuts: list[tuple[dt.date, dt.date]],
     granularity: Granularity,
-    daily: Daily,
+    totals: counters.ByPeriod,
 ) -> dict[tuple[str, int], int]:
     """Distinct active members per (tenant, period index): exact, from the member rollups."""
     if granularity is Granularity.DAY:
         return {
-            (t, i): daily.get(t, {}).get(first, (0, 0))[0]
+            (t, i): totals.get(t, {}).get(first, counters.NOTHING).active
             for t in tenant_ids
             for i, (first, _) in enumerate(cuts)
         }

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenants.handbook.models import Member, MemberStatus
+from rollout.adoption.models import AdoptionMemberCount
+from tenants.handbook.models import Member
 from tenants.models import Province, Tenant
 
 
@@ -25,12 +26,13 @@ async def joined_histogram(
     *, session: AsyncSession, tenant_ids: Sequence[str]
 ) -> list[tuple[dt.date, int]]:
     """(joined_on, members) of the tenants' current members, by date: members at a date is the
-    sum up to it (transferred members are no longer counted)."""
+    sum up to it (transferred members are no longer counted; ``adoption_member_counts``)."""
+    counts = AdoptionMemberCount
     query = (
-        select(Member.joined_on, func.count())
-        .where(Member.tenant_id.in_(tenant_ids), Member.status != MemberStatus.TRANSFERRED.value)
-        .group_by(Member.joined_on)
-        .order_by(Member.joined_on)
+        select(counts.joined_on, func.sum(counts.members))
+        .where(counts.tenant_id.in_(tenant_ids))
+        .group_by(counts.joined_on)
+        .order_by(counts.joined_on)
     )
     return [(day, int(count)) for day, count in await session.execute(query)]
 

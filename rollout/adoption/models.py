@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 from enum import StrEnum
 
-from sqlalchemy import Date, Index, Integer, String, Uuid
+from sqlalchemy import Date, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import Base, UtcDateTime
@@ -54,7 +54,9 @@ class AdoptionEvent(Base):
 
 
 class AdoptionDaily(Base):
-    """Per tenant and local day: distinct active members and sessions (uses)."""
+    """Per tenant and local day: distinct active members and sessions (uses); and, kept by
+    triggers on ``adoption_activations`` / ``adoption_installs`` (migration 0004), the members
+    whose first login and the devices whose first install fall on that day."""
 
     __tablename__ = "adoption_daily"
 
@@ -62,6 +64,8 @@ class AdoptionDaily(Base):
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     active_members: Mapped[int] = mapped_column(Integer, default=0)
     sessions: Mapped[int] = mapped_column(Integer, default=0)
+    new_activations: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    new_installs: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 class AdoptionMonthly(Base):
@@ -117,6 +121,17 @@ class AdoptionInstall(Base):
     tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     device_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     installed_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class AdoptionMemberCount(Base):
+    """A tenant's current (not transferred) members by join day, kept by a trigger on
+    ``members`` (migration 0004): members at a date is the sum of the rows up to it."""
+
+    __tablename__ = "adoption_member_counts"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    joined_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    members: Mapped[int] = mapped_column(Integer)
 
 
 ROLLUP_TABLES = (

@@ -275,13 +275,15 @@ async def bulk_insert(session: AsyncSession, model: Any, rows: list[dict[str, An
 
 
 async def _clear(session: AsyncSession, tenant_id: str, start: dt.date | None) -> None:
+    # First days before the daily rows: their triggers take them off the daily counters, whose
+    # rows from ``start`` on are then deleted, so nothing from before ``start`` is touched.
     plan: Iterable[tuple[Any, Any]] = (
+        (AdoptionActivation, AdoptionActivation.activated_on),
+        (AdoptionInstall, AdoptionInstall.installed_on),
         (AdoptionDaily, AdoptionDaily.day),
         (AdoptionMemberDay, AdoptionMemberDay.day),
         (AdoptionMonthly, AdoptionMonthly.month),
         (AdoptionMemberMonth, AdoptionMemberMonth.month),
-        (AdoptionActivation, AdoptionActivation.activated_on),
-        (AdoptionInstall, AdoptionInstall.installed_on),
     )
     for model, column in plan:
         statement = delete(model).where(model.tenant_id == tenant_id)

@@ -9,9 +9,10 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
 from rollout.adoption import service
-from rollout.adoption.models import AdoptionDaily, AdoptionEvent
+from rollout.adoption.models import AdoptionDaily, AdoptionEvent, AdoptionMemberCount
 from rollout.adoption.partitions import ensure_partitions
 from rollout.adoption.scope import enter_province
+from tenants.handbook.models import Member
 from tests import databases
 from tests.adoption.conftest import Sessions, ev, utc
 from tests.world import KIM_SON, KS_MEMBER, YEN_MO
@@ -105,3 +106,28 @@ async def test_the_province_path_cannot_write(
         )
         with pytest.raises(DBAPIError, match="row-level security"):
             await session.flush()
+
+
+async def test_member_counts_are_isolated_and_read_through_the_province_path(
+    database: databases.TestDatabase, sessions: Sessions
+) -> None:
+    _postgres_only(database)
+    counts = (
+        select(func.sum(AdoptionMemberCount.members))
+        .select_from(AdoptionMemberCount)
+        .where(AdoptionMemberCount.tenant_id == KIM_SON)
+    )
+    # when Yen Mo's session reads Kim Son's member counts, then through the province path
+    async with sessions(YEN_MO) as session:
+        direct = await session.scalar(counts)
+        await enter_province(session, "ninh-binh")
+        province = await session.scalar(counts)
+
+    # then: RLS hides them; the province path counts Kim Son's current members
+    async with sessions(KIM_SON) as session:
+        members = await session.scalar(
+            select(func.count()).select_from(Member).where(Member.tenant_id == KIM_SON)
+        )
+    assert direct is None
+    assert province == members
+    assert members

@@ -1,0 +1,267 @@
+"""The counters the dashboard reads (migration 0004) always equal the rows they count.
+
+``adoption_daily.new_activations`` / ``new_installs`` count first logins and installs per local
+day; ``adoption_member_counts`` counts current members per join day. Triggers keep them in the
+writer's transaction, so every path that changes the counted rows moves them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Date, Uuid, bindparam, delete, func, literal, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway import migrate
+from rollout.adoption import rollups, service
+from rollout.adoption.calendar import month_of, week_of, zone
+from rollout.adoption.dialect import period_start
+from rollout.adoption.models import (
+    AdoptionActivation,
+    AdoptionDaily,
+    AdoptionInstall,
+    AdoptionMemberCount,
+)
+from tenants.db import make_engine
+from tenants.handbook.models import Member, MemberStatus
+from tests import databases
+from tests.adoption.conftest import Sessions, ev, utc
+from tests.conftest import IN_CI
+from tests.world import YEN_MO, YM_BRANCH_A, YM_MEMBER_A, YM_MEMBER_B
+
+TZ = "Asia/Ho_Chi_Minh"
+NOW = utc("2026-03-20T00:00:00+00:00")
+
+
+async def _ingest(sessions: Sessions, member: uuid.UUID, events: list[dict[str, str]]) -> None:
+    async with sessions(YEN_MO) as session:
+        await service.ingest(
+            session=session, tenant_id=YEN_MO, timezone=TZ, member_id=member, events=events,
+            now=NOW,
+        )  # fmt: skip
+        await session.commit()
+
+
+async def _counted(session: AsyncSession, column: str) -> dict[dt.date, int]:
+    """The daily counter ``column``, days with a non-zero count only."""
+    counter = AdoptionDaily.__table__.c[column]
+    rows = await session.execute(
+        select(AdoptionDaily.day, counter).where(AdoptionDaily.tenant_id == YEN_MO, counter != 0)
+    )
+    return {day: int(n) for day, n in rows}
+
+
+async def _grouped(session: AsyncSession, model: type, day_column: str) -> dict[dt.date, int]:
+    day = model.__table__.c[day_column]  # type: ignore[attr-defined]
+    rows = await session.execute(
+        select(day, func.count())
+        .where(model.__table__.c.tenant_id == YEN_MO)  # type: ignore[attr-defined]
+        .group_by(day)
+    )
+    return {d: int(n) for d, n in rows}
+
+
+async def _member_counts(session: AsyncSession) -> tuple[dict[dt.date, int], dict[dt.date, int]]:
+    """(the counter table, the members table grouped) for Yen Mo, zero rows left out."""
+    counted = await session.execute(
+        select(AdoptionMemberCount.joined_on, AdoptionMemberCount.members).where(
+            AdoptionMemberCount.tenant_id == YEN_MO, AdoptionMemberCount.members != 0
+        )
+    )
+    grouped = await session.execute(
+        select(Member.joined_on, func.count())
+        .where(Member.tenant_id == YEN_MO, Member.status != MemberStatus.TRANSFERRED.value)
+        .group_by(Member.joined_on)
+    )
+    return {d: int(n) for d, n in counted}, {d: int(n) for d, n in grouped}
+
+
+async def test_first_logins_and_installs_are_counted_on_their_local_day(sessions: Sessions) -> None:
+    # given: A installs on two devices and logs in late on 31 January (1 February local);
+    # B logs in on 14 February, then a late event shows an earlier login on 20 January
+    await _ingest(sessions, YM_MEMBER_A, [
+        ev("app_installed", "2026-01-31T23:30:00Z", device="a1", installToken="t"),
+        ev("app_installed", "2026-02-03T02:00:00Z", device="a2", installToken="t"),
+        ev("login", "2026-01-31T23:31:00Z", device="a1"),
+        ev("login", "2026-02-10T02:00:00Z", device="a2"),
+    ])  # fmt: skip
+    await _ingest(sessions, YM_MEMBER_B, [ev("login", "2026-02-14T10:00:00Z")])
+    await _ingest(sessions, YM_MEMBER_B, [ev("login", "2026-01-20T10:00:00Z")])
+
+    async with sessions(YEN_MO) as session:
+        # when
+        activations = await _counted(session, "new_activations")
+        installs = await _counted(session, "new_installs")
+        # then: B's activation moved from 14 February to 20 January
+        assert activations == {dt.date(2026, 2, 1): 1, dt.date(2026, 1, 20): 1}
+        assert installs == {dt.date(2026, 2, 1): 1, dt.date(2026, 2, 3): 1}
+        assert activations == await _grouped(session, AdoptionActivation, "activated_on")
+        assert installs == await _grouped(session, AdoptionInstall, "installed_on")
+
+
+async def test_rebuild_from_a_date_keeps_the_counters_equal(sessions: Sessions) -> None:
+    # given
+    await _ingest(sessions, YM_MEMBER_A, [
+        ev("app_installed", "2026-01-05T02:00:00Z", installToken="t"),
+        ev("login", "2026-01-05T02:01:00Z"),
+    ])  # fmt: skip
+    await _ingest(sessions, YM_MEMBER_B, [
+        ev("app_installed", "2026-03-02T02:00:00Z", device="b1", installToken="t"),
+        ev("login", "2026-03-02T02:01:00Z", device="b1"),
+    ])  # fmt: skip
+    async with sessions(YEN_MO) as session:
+        before = await _counted(session, "new_activations"), await _counted(session, "new_installs")
+        # when: rebuilt from February, then from the start
+        await rollups.rebuild(session, tenant_id=YEN_MO, tz=zone(TZ), since=dt.date(2026, 2, 1))
+        from_february = (
+            await _counted(session, "new_activations"),
+            await _counted(session, "new_installs"),
+        )
+        await rollups.rebuild(session, tenant_id=YEN_MO, tz=zone(TZ))
+        from_start = (
+            await _counted(session, "new_activations"),
+            await _counted(session, "new_installs"),
+        )
+    # then
+    expected = {dt.date(2026, 1, 5): 1, dt.date(2026, 3, 2): 1}
+    assert before == (expected, expected)
+    assert from_february == before
+    assert from_start == before
+
+
+async def test_member_counts_follow_inserts_transfers_moves_and_deletes(sessions: Sessions) -> None:
+    # given
+    newcomer, joined = uuid.UUID(int=0xC0FFEE), dt.date(2026, 2, 1)
+    async with sessions(YEN_MO) as session:
+        counted, grouped = await _member_counts(session)
+        assert counted == grouped
+        base = counted.get(joined, 0)
+
+        # when: a member joins; then transfers away; then comes back with another join date
+        session.add(
+            Member(
+                tenant_id=YEN_MO, id=newcomer, branch_id=YM_BRANCH_A, full_name="Nguyễn Văn Mới",
+                birth_year=1990, joined_on=joined, position="Đảng viên",
+                status=MemberStatus.PROBATIONARY.value,
+            )
+        )  # fmt: skip
+        await session.flush()
+        after_join = (await _member_counts(session))[0].get(joined, 0)
+        member = Member.tenant_id == YEN_MO, Member.id == newcomer
+        await session.execute(
+            update(Member).where(*member).values(status=MemberStatus.TRANSFERRED.value)
+        )
+        after_transfer = (await _member_counts(session))[0].get(joined, 0)
+        await session.execute(
+            update(Member)
+            .where(*member)
+            .values(status=MemberStatus.OFFICIAL.value, joined_on=dt.date(2026, 2, 2))
+        )
+        moved = await _member_counts(session)
+        await session.execute(update(Member).where(*member).values(full_name="Nguyễn Văn Cũ"))
+        renamed = await _member_counts(session)
+        await session.execute(delete(Member).where(*member))
+        deleted = await _member_counts(session)
+        await session.rollback()
+
+    # then
+    assert (after_join, after_transfer) == (base + 1, base)
+    assert moved[0] == moved[1]
+    assert moved[0][dt.date(2026, 2, 2)] >= 1
+    assert renamed == moved
+    assert deleted[0] == deleted[1] == counted
+
+
+async def _fresh_at(backend: str, tmp_path: Path, revision: str) -> databases.TestDatabase:
+    if backend == "sqlite":
+        return await databases.create_sqlite(tmp_path, revision)
+    reason = await databases.postgres_reachable()
+    if reason is not None:
+        if IN_CI:
+            pytest.fail(f"PostgreSQL is required in CI and unreachable: {reason}")
+        pytest.skip(f"PostgreSQL unreachable: {reason}")
+    return await databases.create_postgres(revision)
+
+
+SEED_0003 = [
+    "INSERT INTO provinces VALUES ('p', 'P', 'Asia/Ho_Chi_Minh')",
+    "INSERT INTO tenants VALUES ('t', 'p', NULL, 'T', 'district')",
+    "INSERT INTO organisations VALUES ('t', '00000000000000000000000000000001', NULL, 'o')",
+    "INSERT INTO branches VALUES ('t', '00000000000000000000000000000002', "
+    "'00000000000000000000000000000001', 'b')",
+    "INSERT INTO adoption_daily VALUES ('t', '2026-01-02', 3, 4)",
+    "INSERT INTO adoption_activations VALUES ('t', '00000000000000000000000000000010', "
+    "'2026-01-02')",
+    "INSERT INTO adoption_activations VALUES ('t', '00000000000000000000000000000011', "
+    "'2026-01-03')",
+    "INSERT INTO adoption_installs VALUES ('t', 'd1', '2026-01-02')",
+]
+
+
+MEMBERS_0003 = text(
+    "INSERT INTO members VALUES "
+    "('t', :id, '00000000000000000000000000000002', 'm', 1980, :joined, 'p', :status, false)"
+).bindparams(bindparam("id", type_=Uuid), bindparam("joined", type_=Date))
+MEMBER_ROWS = [
+    {"id": uuid.UUID(int=10), "joined": dt.date(2010, 1, 1), "status": "official"},
+    {"id": uuid.UUID(int=11), "joined": dt.date(2010, 1, 1), "status": "official"},
+    {"id": uuid.UUID(int=12), "joined": dt.date(2011, 5, 5), "status": "probationary"},
+    {"id": uuid.UUID(int=13), "joined": dt.date(2011, 5, 5), "status": "transferred"},
+]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_the_migration_counts_rows_that_existed_before_it(
+    backend: str, tmp_path: Path
+) -> None:
+    # given: a database at 0003 holding members, activations and installs
+    db = await _fresh_at(backend, tmp_path, "0003")
+    engine = make_engine(db.admin_url)
+    try:
+        async with engine.begin() as conn:
+            for statement in SEED_0003:
+                await conn.execute(text(statement))
+            await conn.execute(MEMBERS_0003, MEMBER_ROWS)
+        # when
+        await asyncio.to_thread(migrate.upgrade, db.admin_url)
+        async with engine.connect() as conn:
+            daily = await conn.execute(
+                text("SELECT day, active_members, sessions, new_activations, new_installs "
+                     "FROM adoption_daily ORDER BY day")
+            )  # fmt: skip
+            members = await conn.execute(
+                text("SELECT joined_on, members FROM adoption_member_counts ORDER BY joined_on")
+            )
+            daily_rows = [tuple(str(v) for v in row) for row in daily]
+            member_rows = [(str(d), int(n)) for d, n in members]
+    finally:
+        await engine.dispose()
+        if db.backend == "postgresql":
+            await databases.drop_postgres(db)
+    # then: the existing daily row keeps its figures; a day with only an activation is added
+    assert daily_rows == [("2026-01-02", "3", "4", "1", "1"), ("2026-01-03", "0", "0", "1", "0")]
+    assert member_rows == [("2010-01-01", 2), ("2011-05-05", 1)]
+
+
+async def test_the_database_starts_weeks_on_monday_and_months_on_the_1st(
+    sessions: Sessions,
+) -> None:
+    # given: every day of 2026, and the last days of 2025 and first of 2027
+    days = [dt.date(2025, 12, 25) + dt.timedelta(days=n) for n in range(380)]
+    async with sessions(YEN_MO) as session:
+        # when
+        weeks = [
+            await session.scalar(select(period_start(session, literal(d, Date()), "week")))
+            for d in days
+        ]
+        months = [
+            await session.scalar(select(period_start(session, literal(d, Date()), "month")))
+            for d in days
+        ]
+    # then
+    assert weeks == [week_of(d) for d in days]
+    assert months == [month_of(d) for d in days]
