@@ -26,6 +26,7 @@ from gateway.settings import Settings, get_settings
 from gateway.state import GatewayState
 from gateway.tenancy import TenancyMiddleware
 from gateway.view import GraphQLView, SessionCloser
+from rollout import guardrail
 from rollout.runtime import RolloutRuntime
 from schema.root import build_schema, schema
 from tenants.broadcast import Listener
@@ -74,8 +75,13 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
             state.engine, TENANTS_CHANNEL, lambda _slug: state.registry.reload(state.sessionmaker)
         )
         await tenants_changed.start()
-        rollout_runtime = RolloutRuntime(state.engine, state.sessionmaker, state.flags,
-                                         kpis=state.kpis, clock=state.clock)  # fmt: skip
+        rollout_runtime = RolloutRuntime(
+            state.engine, state.sessionmaker, state.flags, kpis=state.kpis, clock=state.clock,
+            guardrail_s=settings.guardrail_interval_s,
+            guardrail_policy=guardrail.Policy(settings.guardrail_drop,
+                                              settings.guardrail_min_active),
+            on_guardrail_pause=lambda c: metrics.GUARDRAIL_PAUSES.labels(flag=c.flag_key).inc(),
+        )  # fmt: skip
         await rollout_runtime.start()
         metrics.watch_pool(state.engine)
         adoption_gauges = AdoptionGauges(state)

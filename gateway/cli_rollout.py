@@ -15,8 +15,9 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout import gates, status, waves
+from rollout import gates, guardrail, status, waves
 from rollout.errors import RolloutError
+from rollout.guardrail import Outcome, WaveCheck
 from rollout.snapshot import CHANNEL
 from tenants.broadcast import notify
 
@@ -27,6 +28,14 @@ Actor = Annotated[
 ]
 Reason = Annotated[str, typer.Option("--reason", help="Why (audited).")]
 Flag = Annotated[str, typer.Argument(help="Flag key, e.g. handbook.")]
+VERDICTS = {
+    Outcome.PAUSED: "paused",
+    Outcome.WOULD_PAUSE: "would pause",
+    Outcome.FELL: "fell too; paused for a wave that fell further",
+    Outcome.HOLDS: "holds",
+    Outcome.TOO_FEW: "too few active members to judge",
+    Outcome.RECENTLY_PAUSED: "its fall paused the plan in the last 7 days; not judged again",
+}
 
 
 def _now() -> dt.datetime:
@@ -176,3 +185,39 @@ def approve(
     except RolloutError as exc:
         typer.secho(f"{exc.code}: {exc.message}", err=True, fg="red")
         raise typer.Exit(1) from exc
+
+
+def _describe(check: WaveCheck) -> str:
+    head = f"{check.flag_key} wave {check.wave} {check.name!r}"
+    if check.outcome is Outcome.OFF:
+        return f"{head}: guardrail off"
+    total = check.total
+    change = "n/a" if total.change is None else f"{total.change:+.1%}"
+    return (
+        f"{head} ({', '.join(check.tenants)}): {total.earlier:,} → {total.recent:,} ({change}) "
+        f"in the week to {check.as_of.isoformat()}, threshold {check.drop * 100:g}%: "
+        f"{VERDICTS[check.outcome]}"
+    )
+
+
+@rollout_app.command("guardrail")
+def guardrail_command(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Judge and print only: pause nothing.")
+    ] = False,
+) -> None:
+    """Check every running plan once; pause those whose waves' weekly active members fell."""
+    from gateway.cli import _settings
+
+    settings = _settings()
+    policy = guardrail.Policy(settings.guardrail_drop, settings.guardrail_min_active)
+
+    async def work(session: AsyncSession) -> list[WaveCheck]:
+        return await guardrail.check(session=session, kpis=gates.kpi_source(), policy=policy,
+                                     now=_now(), dry_run=dry_run)  # fmt: skip
+
+    checks = asyncio.run(_with_session(work))
+    if not checks:
+        typer.echo("No running rollout plan.")
+    for check in checks:
+        typer.echo(_describe(check))

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     edge: EdgeSettings = EdgeSettings()
     # Shared rate-limit buckets for several replicas, e.g. redis://127.0.0.1:6379/0.
     redis_url: SecretStr | None = None
+    # The adoption guardrail pauses a running plan when a started wave's weekly active members
+    # fell by more than this fraction (0.3 = 30%); a plan may set its own; 0 turns it off.
+    guardrail_drop: float = Field(default=0.3, ge=0, lt=1)
+    # Waves with fewer active members than this in the earlier week are not judged.
+    guardrail_min_active: int = Field(default=20, ge=1)
+    guardrail_interval_s: float = Field(default=900.0, gt=0)
 
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> Self:

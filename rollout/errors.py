@@ -72,3 +72,10 @@ class ApprovalNotFound(RolloutError):
 
 class OutOfBounds(RolloutError):
     code = "OUT_OF_BOUNDS"
+
+
+class NoticeNotFound(RolloutError):
+    code = "NOTICE_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("There is no rollout notice with this id.")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.kpi import Criterion, GateEvaluation, KpiSource
+from rollout.kpi import NOBODY, Criterion, GateEvaluation, KpiSource, WeeklyActive
 from rollout.plans import PlanView, criteria_of
 
 PROVINCE_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -63,10 +63,10 @@ class NoAdoptionData:
     ) -> GateEvaluation:
         return GateEvaluation(passed=False, results=())
 
-    async def weekly_active_change(
+    async def weekly_active_members(
         self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
-    ) -> dict[str, float | None]:
-        return dict.fromkeys(tenant_ids, None)
+    ) -> dict[str, WeeklyActive]:
+        return dict.fromkeys(tenant_ids, NOBODY)
 
 
 def kpi_source() -> KpiSource:

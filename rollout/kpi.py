@@ -43,6 +43,25 @@ class GateEvaluation:
     results: tuple[CriterionResult, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class WeeklyActive:
+    """Distinct members active in the 7 local days ending a day, and in the 7 days before."""
+
+    recent: int
+    earlier: int
+
+    def __add__(self, other: WeeklyActive) -> WeeklyActive:
+        return WeeklyActive(self.recent + other.recent, self.earlier + other.earlier)
+
+    @property
+    def change(self) -> float | None:
+        """recent / earlier − 1 (-0.3: fell by 30%); None when the earlier week had nobody."""
+        return self.recent / self.earlier - 1 if self.earlier else None
+
+
+NOBODY = WeeklyActive(0, 0)
+
+
 class KpiSource(Protocol):
     """What rollout needs from adoption; implemented by ``rollout.adoption``."""
 
@@ -58,12 +77,12 @@ class KpiSource(Protocol):
         """Judge the criteria for each tenant over the ``sustain_days`` days ending ``as_of``."""
         ...
 
-    async def weekly_active_change(
+    async def weekly_active_members(
         self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
-    ) -> dict[str, float | None]:
-        """Per tenant: (active members in the 7 days ending ``as_of``) / (the 7 days before) − 1.
+    ) -> dict[str, WeeklyActive]:
+        """Per tenant: active members in the 7 local days ending ``as_of`` and the 7 before.
 
-        -0.3 means weekly active members fell by 30%; None when the earlier week had none.
-        The guardrail pauses a wave when this falls below minus a configured fraction.
+        The guardrail sums them over a wave and pauses it when the change falls below minus a
+        configured fraction.
         """
         ...

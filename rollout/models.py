@@ -1,4 +1,4 @@
-"""Rollout rows: flags and their targeting, rollout plans and waves, approvals, schedule, audit.
+"""Rollout rows: flags and their targeting, plans and waves, approvals, schedule, audit, notices.
 
 These are province-level configuration, not tenant-owned data: no row-level security. Rows
 that are about one tenant carry ``tenant_id`` and their keys and indexes lead with it.
@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -54,6 +55,10 @@ class StepStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
+
+
+class NoticeKind(StrEnum):
+    GUARDRAIL_PAUSE = "guardrail_pause"  # the adoption guardrail paused a plan
 
 
 class Flag(Base):
@@ -125,6 +130,9 @@ class RolloutPlan(Base):
     current_step: Mapped[int] = mapped_column(Integer, default=-1)  # index in the wave's ramp
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # pause when a wave's weekly active members fall by more than this fraction (0.3 = 30%);
+    # None: the deployment's default (PILOTGRAPH_GUARDRAIL_DROP); 0: no guardrail for this plan
+    guardrail_drop: Mapped[float | None] = mapped_column(Float, default=None)
 
 
 class RolloutWave(Base):
@@ -216,3 +224,26 @@ class AuditEntry(Base):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class RolloutNotice(Base):
+    """Something the province admins should read, e.g. the guardrail paused a plan."""
+
+    __tablename__ = "rollout_notices"
+    __table_args__ = (
+        Index("ix_rollout_notices_province_created", "province_id", "created_at"),
+        Index("ix_rollout_notices_plan_wave", "plan_id", "wave", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    province_id: Mapped[str] = mapped_column(ForeignKey("provinces.id"))
+    plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rollout_plans.id", ondelete="CASCADE"))
+    flag_key: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    wave: Mapped[int | None] = mapped_column(Integer, default=None)
+    message: Mapped[str] = mapped_column(Text)
+    # what the notice is about, as numbers: e.g. the guardrail's per-tenant weekly actives
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, default=None)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -91,11 +91,28 @@ def _validate(flag_key: str, waves: Sequence[WaveSpec]) -> None:
             raise InvalidPlan(f"The wave {wave.name!r} needs a rising ramp within 0–100%.")
 
 
+def _validate_guardrail(drop: float | None) -> None:
+    if drop is not None and not 0 <= drop < 1:
+        raise InvalidPlan(
+            f"The guardrail's drop is a fraction from 0 (off) to below 1, e.g. 0.3; not {drop:g}."
+        )
+
+
 async def create(
-    *, session: AsyncSession, flag_key: str, waves: Sequence[WaveSpec], actor: str, now: dt.datetime
+    *,
+    session: AsyncSession,
+    flag_key: str,
+    waves: Sequence[WaveSpec],
+    actor: str,
+    now: dt.datetime,
+    guardrail_drop: float | None = None,
 ) -> PlanView:
-    """A new, not yet started plan for a registry flag (created with the default off)."""
+    """A new, not yet started plan for a registry flag (created with the default off).
+
+    ``guardrail_drop``: see :func:`set_guardrail`.
+    """
     _validate(flag_key, waves)
+    _validate_guardrail(guardrail_drop)
     named = {t for wave in waves for t in wave.tenant_ids}
     known = set(await session.scalars(select(Tenant.id).where(Tenant.id.in_(named))))
     if unknown := sorted(named - known):
@@ -110,7 +127,8 @@ async def create(
     if await session.scalar(select(RolloutPlan.id).where(RolloutPlan.flag_key == flag_key)):
         raise InvalidPlan(f"The flag {flag_key!r} already has a rollout plan.")
     plan = RolloutPlan(id=uuid.uuid4(), flag_key=flag.key, status=PlanStatus.DRAFT.value,
-                       current_wave=-1, current_step=-1, version=1, updated_at=now)  # fmt: skip
+                       current_wave=-1, current_step=-1, version=1, updated_at=now,
+                       guardrail_drop=guardrail_drop)  # fmt: skip
     session.add(plan)
     await session.flush()
     for position, spec in enumerate(waves):
@@ -128,10 +146,35 @@ async def create(
     audit.record(
         session, actor=actor, action="plan.create", at=now, before=None,
         after={"waves": [{"name": w.name, "tenants": sorted(w.tenant_ids),
-                          "ramp": list(w.ramp)} for w in waves]},
+                          "ramp": list(w.ramp)} for w in waves],
+               "guardrail_drop": guardrail_drop},
         flag_key=flag_key, plan_id=plan.id,
     )  # fmt: skip
     return await get_or_raise(session=session, flag_key=flag_key)
+
+
+async def set_guardrail(
+    *,
+    session: AsyncSession,
+    flag_key: str,
+    drop: float | None,
+    actor: str,
+    reason: str,
+    now: dt.datetime,
+) -> PlanView:
+    """Set the plan's guardrail: pause when a wave's weekly active members fall by more than
+    ``drop`` (0.3 = 30%); 0 turns it off for this plan; None follows the deployment's default."""
+    _validate_guardrail(drop)
+    view = await get_or_raise(session=session, flag_key=flag_key, for_update=True)
+    before = {"guardrail_drop": view.plan.guardrail_drop}
+    view.plan.guardrail_drop = drop
+    view.plan.version += 1
+    view.plan.updated_at = now
+    audit.record(
+        session, actor=actor, action="plan.guardrail", at=now, before=before,
+        after={"guardrail_drop": drop}, reason=reason, flag_key=flag_key, plan_id=view.plan.id,
+    )  # fmt: skip
+    return view
 
 
 async def get(*, session: AsyncSession, flag_key: str, for_update: bool = False) -> PlanView | None:

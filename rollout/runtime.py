@@ -1,8 +1,9 @@
-"""What a gateway replica runs for rollout: flag propagation and the scheduled steps.
+"""What a gateway replica runs for rollout: flag propagation, scheduled steps, the guardrail.
 
 Propagation: a change is broadcast on ``CHANNEL`` (PostgreSQL ``LISTEN/NOTIFY``, in-process on
 SQLite) and every replica reloads its snapshot; a periodic resync covers lost notifications.
 Scheduled steps: every replica polls, and ``FOR UPDATE SKIP LOCKED`` runs each step once.
+Guardrail: every replica checks the running plans; the plan's row lock pauses each one once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from rollout import gates, schedule
+from rollout import gates, guardrail, schedule
+from rollout.guardrail import Outcome, WaveCheck
 from rollout.kpi import KpiSource
 from rollout.snapshot import CHANNEL, FlagStore
 from tenants.broadcast import Listener, notify
@@ -39,11 +41,16 @@ class RolloutRuntime:
         kpis: KpiSource | None = None,
         resync_s: float = 30.0,
         schedule_s: float = 15.0,
+        guardrail_s: float = 900.0,
+        guardrail_policy: guardrail.Policy | None = None,
+        on_guardrail_pause: Callable[[WaveCheck], None] | None = None,
         clock: Callable[[], dt.datetime] = _utc_now,
     ) -> None:
         self.sessionmaker, self.store, self.clock = sessionmaker, store, clock
         self.kpis = kpis
-        self.resync_s, self.schedule_s = resync_s, schedule_s
+        self.resync_s, self.schedule_s, self.guardrail_s = resync_s, schedule_s, guardrail_s
+        self.guardrail_policy = guardrail_policy or guardrail.Policy()
+        self.on_guardrail_pause = on_guardrail_pause
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self.listener = Listener(engine, CHANNEL, self._changed)
         self._tasks: list[asyncio.Task[None]] = []
@@ -54,6 +61,7 @@ class RolloutRuntime:
         self._tasks = [
             asyncio.create_task(self._every(self.resync_s, self._resync)),
             asyncio.create_task(self._every(self.schedule_s, self.run_due_steps)),
+            asyncio.create_task(self._every(self.guardrail_s, self.run_guardrail)),
         ]
 
     async def stop(self) -> None:
@@ -78,7 +86,19 @@ class RolloutRuntime:
             async with self.sessionmaker() as session:
                 await notify(session, CHANNEL, "scheduled")
 
-    async def _every(self, seconds: float, job: Callable[[], Awaitable[None]]) -> None:
+    async def run_guardrail(self) -> list[WaveCheck]:
+        """Check every running plan once; pause those whose waves' weekly active members fell."""
+        kpis = self.kpis or gates.kpi_source()
+        async with self.sessionmaker() as session:
+            checks = await guardrail.check(
+                session=session, kpis=kpis, policy=self.guardrail_policy, now=self.clock()
+            )
+        for paused in (c for c in checks if c.outcome is Outcome.PAUSED):
+            if self.on_guardrail_pause is not None:
+                self.on_guardrail_pause(paused)
+        return checks
+
+    async def _every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:
         while True:
             await asyncio.sleep(seconds)
             try:

@@ -48,6 +48,10 @@ EVENTS_INGESTED = Counter(
     "pilotgraph_events_ingested", "Adoption events received, by outcome.",
     ["tenant", "outcome"], registry=REGISTRY,
 )  # fmt: skip
+GUARDRAIL_PAUSES = Counter(
+    "pilotgraph_rollout_guardrail_pauses", "Rollout plans the adoption guardrail paused.",
+    ["flag"], registry=REGISTRY,
+)  # fmt: skip
 BUILD_INFO = Gauge("pilotgraph_build_info", "Always 1; labels name the build.", ["version"],
                    registry=REGISTRY)  # fmt: skip
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout.adoption.members import joined_histogram
 from rollout.adoption.models import AdoptionDaily, AdoptionMemberDay
-from rollout.kpi import Criterion, CriterionResult, GateEvaluation, Metric
+from rollout.kpi import Criterion, CriterionResult, GateEvaluation, Metric, WeeklyActive
 
 ROLLING_DAYS = 30
 WEEK = 7
@@ -134,20 +134,15 @@ async def evaluate_gate(
     return GateEvaluation(passed=passed and bool(tenant_ids), results=tuple(results))
 
 
-async def weekly_active_change(
+async def weekly_active_members(
     *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
-) -> dict[str, float | None]:
-    """Per tenant: (active in the 7 days ending ``as_of``) / (the 7 days before) − 1."""
-    change: dict[str, float | None] = {}
-    for tenant_id in tenant_ids:
-        recent = await distinct_active(
-            session, [tenant_id], as_of - dt.timedelta(days=WEEK - 1), as_of
-        )
-        earlier = await distinct_active(
-            session,
-            [tenant_id],
-            as_of - dt.timedelta(days=2 * WEEK - 1),
-            as_of - dt.timedelta(days=WEEK),
-        )
-        change[tenant_id] = recent / earlier - 1 if earlier else None
-    return change
+) -> dict[str, WeeklyActive]:
+    """Per tenant: distinct active in the 7 local days ending ``as_of``, and the 7 before."""
+    week = dt.timedelta(days=WEEK)
+    recent = await distinct_active_by_tenant(
+        session, tenant_ids, as_of - week + dt.timedelta(days=1), as_of
+    )
+    earlier = await distinct_active_by_tenant(
+        session, tenant_ids, as_of - 2 * week + dt.timedelta(days=1), as_of - week
+    )
+    return {t: WeeklyActive(recent.get(t, 0), earlier.get(t, 0)) for t in tenant_ids}

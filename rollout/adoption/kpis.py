@@ -15,11 +15,11 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption import counters, gates
+from rollout.adoption import counters, gates, scope
 from rollout.adoption.calendar import month_of, next_month, week_of
 from rollout.adoption.errors import InvalidPeriod
 from rollout.adoption.models import AdoptionMemberDay, AdoptionMonthly
-from rollout.kpi import Criterion, GateEvaluation
+from rollout.kpi import Criterion, CriterionResult, GateEvaluation, WeeklyActive
 
 MAX_DAYS = 3 * 366
 
@@ -233,7 +233,11 @@ async def _monthly(
 
 
 class AdoptionKpis:
-    """:class:`rollout.kpi.KpiSource` over the adoption rollups."""
+    """:class:`rollout.kpi.KpiSource` over the adoption rollups.
+
+    Rollout asks across tenants (a wave, the province), so each province's tenants are read
+    through that province's read-only path (:mod:`.scope`), whatever the session's tenant.
+    """
 
     async def evaluate_gate(
         self,
@@ -245,16 +249,34 @@ class AdoptionKpis:
         as_of: dt.date,
     ) -> GateEvaluation:
         """Judge the criteria for each tenant over the ``sustain_days`` days ending ``as_of``."""
-        return await gates.evaluate_gate(
-            session=session,
-            tenant_ids=tenant_ids,
-            criteria=criteria,
-            sustain_days=sustain_days,
-            as_of=as_of,
-        )
+        results: dict[str, tuple[CriterionResult, ...]] = {}
+        for province_id, tenants in (await scope.by_province(session, tenant_ids)).items():
+            if province_id is not None:
+                await scope.enter_province(session, province_id)
+            evaluation = await gates.evaluate_gate(
+                session=session,
+                tenant_ids=tenants,
+                criteria=criteria,
+                sustain_days=sustain_days,
+                as_of=as_of,
+            )
+            for tenant_id in tenants:
+                results[tenant_id] = tuple(
+                    r for r in evaluation.results if r.tenant_id == tenant_id
+                )
+        ordered = tuple(r for t in tenant_ids for r in results.get(t, ()))
+        passed = bool(ordered) and all(r.passed for r in ordered)
+        return GateEvaluation(passed=passed, results=ordered)
 
-    async def weekly_active_change(
+    async def weekly_active_members(
         self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
-    ) -> dict[str, float | None]:
-        """Per tenant: active members in the 7 days ending ``as_of`` / the 7 before − 1."""
-        return await gates.weekly_active_change(session=session, tenant_ids=tenant_ids, as_of=as_of)
+    ) -> dict[str, WeeklyActive]:
+        """Per tenant: active members in the 7 local days ending ``as_of`` and the 7 before."""
+        counts: dict[str, WeeklyActive] = {}
+        for province_id, tenants in (await scope.by_province(session, tenant_ids)).items():
+            if province_id is not None:
+                await scope.enter_province(session, province_id)
+            counts |= await gates.weekly_active_members(
+                session=session, tenant_ids=tenants, as_of=as_of
+            )
+        return counts

@@ -9,10 +9,14 @@ checked that the principal may read the province; nothing can be written through
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout.adoption.dialect import is_postgres
+from tenants.models import Tenant
 
 PROVINCE_SETTING = "app.province_id"
 
@@ -24,3 +28,17 @@ async def enter_province(session: AsyncSession, province_id: str) -> None:
             text("SELECT set_config(:name, :province, true)"),
             {"name": PROVINCE_SETTING, "province": province_id},
         )
+
+
+async def by_province(
+    session: AsyncSession, tenant_ids: Sequence[str]
+) -> dict[str | None, list[str]]:
+    """The tenants grouped by province, in the given order (None: not a known tenant)."""
+    rows = await session.execute(
+        select(Tenant.id, Tenant.province_id).where(Tenant.id.in_(tenant_ids))
+    )
+    province_of: dict[str, str] = {tenant_id: province for tenant_id, province in rows}
+    grouped: dict[str | None, list[str]] = defaultdict(list)
+    for tenant_id in tenant_ids:
+        grouped[province_of.get(tenant_id)].append(tenant_id)
+    return grouped

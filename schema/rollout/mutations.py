@@ -11,8 +11,8 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
-from rollout import flags, gates, plans, ramps, schedule, waves
-from rollout.errors import RolloutError
+from rollout import flags, gates, notices, plans, ramps, schedule, waves
+from rollout.errors import NoticeNotFound, RolloutError
 from rollout.kpi import Criterion, Metric
 from rollout.models import FlagState
 from rollout.plans import PlanView
@@ -21,6 +21,7 @@ from rollout.waves import Action, StepOutcome
 from schema.context import Context
 from schema.fields import mutation
 from schema.permissions import Permission, requires
+from schema.rollout.types import RolloutNotice
 from tenants.broadcast import notify
 
 ADMIN = requires(Permission.MANAGE_ROLLOUT, needs_tenant=False)
@@ -38,6 +39,7 @@ class RolloutErrorCode(Enum):
     APPROVAL_NOT_FOUND = "APPROVAL_NOT_FOUND"
     OUT_OF_BOUNDS = "OUT_OF_BOUNDS"
     INVALID_INPUT = "INVALID_INPUT"
+    NOTICE_NOT_FOUND = "NOTICE_NOT_FOUND"
 
 
 @strawberry.type(description="An expected error of a rollout mutation.")
@@ -74,6 +76,20 @@ class TenantRampPayload:
 class ScheduledStepPayload:
     id: strawberry.ID | None = None
     run_at: dt.datetime | None = None
+    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RolloutGuardrailPayload:
+    guardrail_drop: float | None = strawberry.field(
+        default=None, description="The plan's threshold now; null: the deployment's default."
+    )
+    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type
+class RolloutNoticePayload:
+    notice: RolloutNotice | None = None
     errors: list[RolloutUserError] = strawberry.field(default_factory=list)
 
 
@@ -179,6 +195,13 @@ async def _step(
 def _actor(ctx: Context) -> str:
     assert ctx.principal is not None  # the permission ran first
     return ctx.principal.subject
+
+
+def _notice_id(value: strawberry.ID) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise NoticeNotFound() from None
 
 
 def _kpis(ctx: Context) -> Any:
@@ -311,9 +334,17 @@ class RolloutMutation:
             return FlagPayload(errors=[_error(exc)])
         return FlagPayload(key=row.key, state=row.state, version=row.version)
 
-    @mutation(extensions=ADMIN, description="A new, not yet started rollout plan for a flag.")
+    @mutation(
+        extensions=ADMIN,
+        description="A new, not yet started rollout plan for a flag; ``guardrailDrop`` as in "
+        "``setRolloutGuardrail``.",
+    )
     async def create_rollout_plan(
-        self, info: Info[Context, None], flag: str, waves: list[WaveInput]
+        self,
+        info: Info[Context, None],
+        flag: str,
+        waves: list[WaveInput],
+        guardrail_drop: float | None = None,
     ) -> RolloutStepPayload:
         specs = [
             plans.WaveSpec(
@@ -323,4 +354,40 @@ class RolloutMutation:
             )
             for w in waves
         ]  # fmt: skip
-        return await _step(info.context, plans.create, flag_key=flag, waves=specs)
+        return await _step(info.context, plans.create, flag_key=flag, waves=specs,
+                           guardrail_drop=guardrail_drop)  # fmt: skip
+
+    @mutation(
+        extensions=ADMIN,
+        description="Pause the plan when a started wave's weekly active members fall by more "
+        "than ``drop`` (0.3 = 30%); 0 turns the guardrail off for this plan; null follows the "
+        "deployment's default.",
+    )
+    async def set_rollout_guardrail(
+        self, info: Info[Context, None], flag: str, reason: str, drop: float | None = None
+    ) -> RolloutGuardrailPayload:
+        ctx = info.context
+        try:
+            view = await _carry_out(ctx, plans.set_guardrail, flag_key=flag, drop=drop,
+                                    actor=_actor(ctx), reason=reason)  # fmt: skip
+        except RolloutError as exc:
+            await ctx.session.rollback()
+            return RolloutGuardrailPayload(errors=[_error(exc)])
+        return RolloutGuardrailPayload(guardrail_drop=view.plan.guardrail_drop)
+
+    @mutation(extensions=ADMIN, description="Mark a rollout notice read (audited, once).")
+    async def acknowledge_rollout_notice(
+        self, info: Info[Context, None], id: strawberry.ID
+    ) -> RolloutNoticePayload:
+        ctx = info.context
+        assert ctx.principal is not None  # the permission ran first
+        try:
+            row = await ctx.run_province(
+                notices.acknowledge, notice_id=_notice_id(id), province_id=ctx.principal.province,
+                actor=_actor(ctx), now=ctx.now,
+            )  # fmt: skip
+            await ctx.session.commit()
+        except RolloutError as exc:
+            await ctx.session.rollback()
+            return RolloutNoticePayload(errors=[_error(exc)])
+        return RolloutNoticePayload(notice=RolloutNotice.from_model(row))

@@ -7,7 +7,7 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
-from rollout import audit, gates, status
+from rollout import audit, gates, notices, status
 from rollout.evaluation import evaluate
 from rollout.registry import REGISTRY
 from schema.context import Context
@@ -18,12 +18,14 @@ from schema.rollout.gating import full_evaluation_context
 from schema.rollout.types import (
     AuditRecord,
     FeatureEvaluation,
+    RolloutNotice,
     RolloutState,
     TenantRolloutState,
     wave_state,
 )
 
 MAX_AUDIT = 500
+MAX_NOTICES = 500
 
 
 @strawberry.type
@@ -55,7 +57,7 @@ class RolloutQuery:
         return RolloutState(
             flag=flag, status=view.plan.status, wave=view.plan.current_wave,
             step=view.plan.current_step, version=view.plan.version,
-            flag_version=report.flag_version,
+            flag_version=report.flag_version, guardrail_drop=view.plan.guardrail_drop,
             tenants=[TenantRolloutState(tenant=t.tenant_id, wave=t.wave,
                                         percentage=t.basis_points / 100, since=t.since,
                                         state=t.state) for t in report.tenants],
@@ -84,3 +86,25 @@ class RolloutQuery:
             since=since, until=until, limit=first,
         )  # fmt: skip
         return [AuditRecord.from_entry(r) for r in rows]
+
+    @field(
+        extensions=requires(Permission.READ_ROLLOUT, needs_tenant=False),
+        description="Notices to your province's admins (e.g. the guardrail paused a plan), "
+        "newest first.",
+    )
+    async def rollout_notices(
+        self,
+        info: Info[Context, None],
+        flag: str | None = None,
+        unacknowledged_only: bool = False,
+        first: int = 100,
+    ) -> list[RolloutNotice]:
+        if not 0 < first <= MAX_NOTICES:
+            raise PilotGraphError("BAD_USER_INPUT", f"first must be 1 to {MAX_NOTICES}.")
+        ctx = info.context
+        assert ctx.principal is not None  # the permission ran first
+        rows = await ctx.run_province(
+            notices.query, province_id=ctx.principal.province, flag_key=flag,
+            unacknowledged_only=unacknowledged_only, limit=first,
+        )  # fmt: skip
+        return [RolloutNotice.from_model(r) for r in rows]

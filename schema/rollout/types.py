@@ -11,6 +11,7 @@ import strawberry
 from rollout.evaluation import Evaluation
 from rollout.kpi import CriterionResult, GateEvaluation
 from rollout.models import AuditEntry
+from rollout.models import RolloutNotice as NoticeRow
 from rollout.plans import PlanView
 
 
@@ -91,6 +92,10 @@ class RolloutState:
     step: int
     version: int
     flag_version: int
+    guardrail_drop: float | None = strawberry.field(
+        description="Pause when a started wave's weekly active members fall by more than this "
+        "fraction (0.3 = 30%); 0: off for this plan; null: the deployment's default."
+    )
     tenants: list[TenantRolloutState]
     waves: list[WaveState]
 
@@ -125,4 +130,34 @@ class AuditRecord:
             at=r.at, actor=r.actor, action=r.action, flag=r.flag_key, tenant=r.tenant_id,
             before=cast(strawberry.scalars.JSON, r.before),
             after=cast(strawberry.scalars.JSON, r.after), reason=r.reason,
+        )  # fmt: skip
+
+
+@strawberry.enum(description="What a rollout notice is about.")
+class RolloutNoticeKind(Enum):
+    GUARDRAIL_PAUSE = "guardrail_pause"
+
+
+@strawberry.type(description="A notice to the province admins, e.g. the guardrail paused a plan.")
+class RolloutNotice:
+    id: strawberry.ID
+    kind: RolloutNoticeKind
+    flag: str
+    province: str
+    wave: int | None
+    message: str
+    figures: strawberry.scalars.JSON = strawberry.field(
+        description="The numbers behind the message, e.g. each tenant's weekly active members."
+    )
+    created_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    acknowledged_by: str | None
+
+    @classmethod
+    def from_model(cls, n: NoticeRow) -> RolloutNotice:
+        return cls(
+            id=strawberry.ID(str(n.id)), kind=RolloutNoticeKind(n.kind), flag=n.flag_key,
+            province=n.province_id, wave=n.wave, message=n.message,
+            figures=cast(strawberry.scalars.JSON, n.figures), created_at=n.created_at,
+            acknowledged_at=n.acknowledged_at, acknowledged_by=n.acknowledged_by,
         )  # fmt: skip

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -12,7 +13,7 @@ from rollout.adoption import rollups, service
 from rollout.adoption.calendar import zone
 from rollout.adoption.kpis import AdoptionKpis
 from rollout.adoption.models import ROLLUP_TABLES
-from rollout.kpi import Criterion, Metric
+from rollout.kpi import Criterion, Metric, WeeklyActive
 from tests.adoption.conftest import Sessions, ev, utc
 from tests.world import YEN_MO, YM_MEMBER_A, YM_MEMBER_A2, YM_MEMBER_B, YM_SECRETARY_A
 
@@ -96,7 +97,10 @@ async def test_rebuild_equals_the_incremental_path(sessions: Sessions) -> None:
     ]
 
 
-async def test_gate_and_weekly_change_from_rollups(sessions: Sessions) -> None:
+@pytest.mark.parametrize("reader", [YEN_MO, None], ids=["tenant-session", "province-session"])
+async def test_gate_and_weekly_change_from_rollups(sessions: Sessions, reader: str | None) -> None:
+    """Rollout reads the KPIs from a province-level session (a province admin's request, the
+    scheduler) as well as from the tenant's own."""
     # given 4 of 5 members logging in on 10 March; 2 of them again on 18 March
     for member in (YM_MEMBER_A, YM_MEMBER_A2, YM_MEMBER_B, YM_SECRETARY_A):
         async with sessions(YEN_MO) as session:
@@ -121,7 +125,7 @@ async def test_gate_and_weekly_change_from_rollups(sessions: Sessions) -> None:
     kpis = AdoptionKpis()
 
     # when
-    async with sessions(YEN_MO) as session:
+    async with sessions(reader) as session:
         gate = await kpis.evaluate_gate(
             session=session,
             tenant_ids=[YEN_MO],
@@ -132,10 +136,10 @@ async def test_gate_and_weekly_change_from_rollups(sessions: Sessions) -> None:
                 Criterion(Metric.MONTHLY_ACTIVE_RATE, 0.9),
             ],
         )
-        change = await kpis.weekly_active_change(
+        weekly = await kpis.weekly_active_members(
             session=session, tenant_ids=[YEN_MO], as_of=dt.date(2026, 3, 19)
         )
-        empty = await kpis.weekly_active_change(
+        empty = await kpis.weekly_active_members(
             session=session, tenant_ids=[YEN_MO], as_of=dt.date(2026, 1, 19)
         )
 
@@ -145,5 +149,7 @@ async def test_gate_and_weekly_change_from_rollups(sessions: Sessions) -> None:
     assert (monthly.current, monthly.days_held, monthly.passed) == (0.8, 0, False)
     assert gate.passed is False
     # 13–19 March: 2 active; 6–12 March: 4 active
-    assert change == {YEN_MO: -0.5}
-    assert empty == {YEN_MO: None}
+    assert weekly == {YEN_MO: WeeklyActive(recent=2, earlier=4)}
+    assert weekly[YEN_MO].change == -0.5
+    assert empty == {YEN_MO: WeeklyActive(0, 0)}
+    assert empty[YEN_MO].change is None

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.kpi import Criterion, CriterionResult, GateEvaluation
+from rollout.kpi import NOBODY, Criterion, CriterionResult, GateEvaluation, WeeklyActive
 
 
 @dataclass
@@ -43,7 +43,7 @@ class FakeKpiSource:
         )
         return GateEvaluation(passed=self.passed and bool(results), results=results)
 
-    async def weekly_active_change(
+    async def weekly_active_members(
         self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
-    ) -> dict[str, float | None]:
-        return dict.fromkeys(tenant_ids, 0.0)
+    ) -> dict[str, WeeklyActive]:
+        return dict.fromkeys(tenant_ids, NOBODY)

@@ -1,0 +1,88 @@
+"""Notices to a province's admins (e.g. "the guardrail paused a plan"): write, list, acknowledge.
+
+A notice belongs to the province of the tenants it is about; an admin of another province
+neither sees nor acknowledges it. Acknowledging is audited; the first acknowledgment stands.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from rollout import audit
+from rollout.errors import NoticeNotFound
+from rollout.models import NoticeKind, RolloutNotice, RolloutPlan
+from tenants.models import Tenant
+
+
+async def add(
+    *,
+    session: AsyncSession,
+    plan: RolloutPlan,
+    tenant_ids: Sequence[str],
+    kind: NoticeKind,
+    message: str,
+    figures: dict[str, Any],
+    now: dt.datetime,
+    wave: int | None = None,
+) -> RolloutNotice:
+    """Add a notice about ``tenant_ids`` of ``plan`` to the session's transaction."""
+    province_id = await session.scalar(
+        select(Tenant.province_id).where(Tenant.id.in_(tenant_ids)).order_by(Tenant.province_id)
+    )
+    assert province_id is not None  # a plan's tenants exist (foreign keys)
+    notice = RolloutNotice(
+        id=uuid.uuid4(), province_id=province_id, plan_id=plan.id, flag_key=plan.flag_key,
+        kind=kind.value, wave=wave, message=message, figures=figures, created_at=now,
+    )  # fmt: skip
+    session.add(notice)
+    return notice
+
+
+async def query(
+    *,
+    session: AsyncSession,
+    province_id: str | None,
+    flag_key: str | None = None,
+    unacknowledged_only: bool = False,
+    limit: int = 100,
+) -> Sequence[RolloutNotice]:
+    """Notices of ``province_id`` (every province's for None) matching the filters, newest first."""
+    stmt = select(RolloutNotice)
+    if province_id is not None:
+        stmt = stmt.where(RolloutNotice.province_id == province_id)
+    if flag_key is not None:
+        stmt = stmt.where(RolloutNotice.flag_key == flag_key)
+    if unacknowledged_only:
+        stmt = stmt.where(RolloutNotice.acknowledged_at.is_(None))
+    stmt = stmt.order_by(RolloutNotice.created_at.desc(), RolloutNotice.id).limit(limit)
+    return (await session.scalars(stmt)).all()
+
+
+async def acknowledge(
+    *,
+    session: AsyncSession,
+    notice_id: uuid.UUID,
+    province_id: str | None,
+    actor: str,
+    now: dt.datetime,
+) -> RolloutNotice:
+    """Mark a notice of ``province_id`` read by ``actor``, or NoticeNotFound."""
+    notice = await session.get(
+        RolloutNotice, notice_id, with_for_update=True, populate_existing=True
+    )
+    if notice is None or province_id not in (None, notice.province_id):
+        raise NoticeNotFound()
+    if notice.acknowledged_at is None:
+        notice.acknowledged_at, notice.acknowledged_by = now, actor
+        audit.record(
+            session, actor=actor, action="notice.acknowledge", at=now, before=None,
+            after={"notice_id": str(notice.id), "kind": notice.kind, "wave": notice.wave},
+            flag_key=notice.flag_key, plan_id=notice.plan_id,
+        )  # fmt: skip
+    return notice
