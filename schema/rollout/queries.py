@@ -7,7 +7,7 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
-from rollout import audit, gates, notices, status
+from rollout import audit, gates, notices, schedule, status, waves
 from rollout.evaluation import evaluate
 from rollout.registry import REGISTRY
 from schema.context import Context
@@ -18,8 +18,10 @@ from schema.rollout.gating import full_evaluation_context
 from schema.rollout.types import (
     AuditRecord,
     FeatureEvaluation,
+    PendingApproval,
     RolloutNotice,
     RolloutState,
+    ScheduledRolloutStep,
     TenantRolloutState,
     wave_state,
 )
@@ -54,6 +56,8 @@ class RolloutQuery:
         if report is None:
             raise PilotGraphError("PLAN_NOT_FOUND", f"The flag {flag!r} has no rollout plan.")
         view = report.view
+        approvals = await ctx.run_province(waves.pending_approvals, flag_key=flag)
+        scheduled = await ctx.run_province(schedule.pending, flag_key=flag)
         return RolloutState(
             flag=flag, status=view.plan.status, wave=view.plan.current_wave,
             step=view.plan.current_step, version=view.plan.version,
@@ -62,6 +66,8 @@ class RolloutQuery:
                                         percentage=t.basis_points / 100, since=t.since,
                                         state=t.state) for t in report.tenants],
             waves=[wave_state(view, i, report.gates[i]) for i in range(len(view.waves))],
+            pending_approvals=[PendingApproval.from_model(a) for a in approvals],
+            scheduled_steps=[ScheduledRolloutStep.from_model(s) for s in scheduled],
         )  # fmt: skip
 
     @field(

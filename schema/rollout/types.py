@@ -10,7 +10,7 @@ import strawberry
 
 from rollout.evaluation import Evaluation
 from rollout.kpi import CriterionResult, GateEvaluation
-from rollout.models import AuditEntry
+from rollout.models import AuditEntry, RolloutApproval, ScheduledStep
 from rollout.models import RolloutNotice as NoticeRow
 from rollout.plans import PlanView
 
@@ -98,6 +98,44 @@ class RolloutState:
     )
     tenants: list[TenantRolloutState]
     waves: list[WaveState]
+    pending_approvals: list[PendingApproval] = strawberry.field(
+        description="Steps waiting for a second province admin's approval, oldest first."
+    )
+    scheduled_steps: list[ScheduledRolloutStep] = strawberry.field(
+        description="Steps scheduled and not yet run, soonest first."
+    )
+
+
+@strawberry.type(description="A step a province admin asked for, waiting for a second admin.")
+class PendingApproval:
+    id: strawberry.ID = strawberry.field(description="Pass it to approveRolloutStep.")
+    action: str
+    requested_by: str
+    requested_at: dt.datetime
+    reason: str
+    request: strawberry.scalars.JSON = strawberry.field(
+        description="The step asked for: target wave and step, and any gate override reason."
+    )
+
+    @classmethod
+    def from_model(cls, a: RolloutApproval) -> PendingApproval:
+        return cls(id=strawberry.ID(str(a.id)), action=a.action, requested_by=a.requested_by,
+                   requested_at=a.requested_at, reason=a.reason,
+                   request=cast(strawberry.scalars.JSON, a.request))  # fmt: skip
+
+
+@strawberry.type(description="A rollout step scheduled to run once at a given time.")
+class ScheduledRolloutStep:
+    id: strawberry.ID
+    action: str
+    run_at: dt.datetime
+    requested_by: str
+    reason: str
+
+    @classmethod
+    def from_model(cls, s: ScheduledStep) -> ScheduledRolloutStep:
+        return cls(id=strawberry.ID(str(s.id)), action=s.action, run_at=s.run_at,
+                   requested_by=s.requested_by, reason=s.reason)  # fmt: skip
 
 
 def wave_state(view: PlanView, position: int, gate: GateEvaluation | None) -> WaveState:

@@ -406,3 +406,36 @@ async def test_rule_with_unknown_variant_is_refused(admin):
         "code": "INVALID_INPUT",
         "message": "The flag 'handbook.notices' has no variant 'maybe' (it has off, on).",
     }]  # fmt: skip
+
+
+PENDING = """
+query($flag: String!) {
+  rollout(flag: $flag) {
+    pendingApprovals { id action requestedBy reason request }
+    scheduledSteps { action runAt requestedBy reason }
+  }
+}
+"""
+
+
+async def test_rollout_lists_pending_approvals_and_scheduled_steps(plan, admin, second_admin):
+    # given: Kim Son at 100%, the last wave asked for; a step scheduled for Monday
+    for document in (START, ADVANCE, ADVANCE):
+        await step(admin, document)
+    requested = await step(admin, ADVANCE)
+    await step(admin, SCHEDULE, at="2026-11-30T00:00:00Z")
+    # when
+    waiting = await step(second_admin, PENDING)
+    await step(second_admin, APPROVE, id=requested["approvalId"])
+    after = await step(second_admin, PENDING)
+    # then
+    assert waiting["pendingApprovals"] == [{
+        "id": requested["approvalId"], "action": "advance", "requestedBy": ADMIN, "reason": "",
+        "request": {"from": [1, 1], "to": [2, 0], "override_reason": None},
+    }]  # fmt: skip
+    assert waiting["scheduledSteps"] == [{
+        "action": "advance", "runAt": "2026-11-30T00:00:00+00:00", "requestedBy": ADMIN,
+        "reason": "Monday",
+    }]  # fmt: skip
+    assert after["pendingApprovals"] == []
+    assert after["scheduledSteps"] == waiting["scheduledSteps"]
