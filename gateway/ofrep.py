@@ -2,14 +2,17 @@
 
 ``POST /ofrep/v1/evaluate/flags/{key}`` and bulk ``POST /ofrep/v1/evaluate/flags``. The member
 and tenant come from the bearer token (tenancy middleware); a ``targetingKey`` in the context
-must be that member or absent. The bulk ``ETag`` covers the flag configuration and the context;
-429 with ``Retry-After`` comes from the edge rate limits in front of every route.
+must be that member or absent. When a rule matches on branch, the member's branch is read from
+their tenant (cached briefly: :mod:`gateway.member_branches`). The bulk ``ETag`` covers the flag
+configuration and the context; 429 with ``Retry-After`` comes from the edge rate limits in front
+of every route.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from starlette.requests import Request
@@ -42,11 +45,18 @@ async def _context(request: Request) -> EvaluationContext:
     if targeting_key not in (None, principal.subject):
         raise OfrepError(400, "INVALID_CONTEXT",
                          "targetingKey must be the signed-in member or absent.")  # fmt: skip
-    return EvaluationContext(
+    who = EvaluationContext(
         tenant=scope.tenant.id if scope.tenant else None,
         member=principal.subject,
         roles=frozenset(str(role) for role in principal.roles),
     )
+    state: GatewayState = request.app.state.pilotgraph
+    if not state.flags.snapshot.uses_branch or who.tenant is None:
+        return who
+    branch = await state.branches.branch_of(
+        state.sessionmaker, tenant_id=who.tenant, subject=principal.subject
+    )
+    return replace(who, branch=branch)
 
 
 def _success(result: Evaluation) -> dict[str, Any]:
@@ -96,7 +106,7 @@ async def evaluate_flag(request: Request) -> Response:
 
 
 def _etag(snapshot: Snapshot, context: EvaluationContext) -> str:
-    who = f"{context.tenant}|{context.member}|{','.join(sorted(context.roles))}"
+    who = f"{context.tenant}|{context.member}|{context.branch}|{','.join(sorted(context.roles))}"
     return '"' + hashlib.sha256(f"{snapshot.etag}|{who}".encode()).hexdigest()[:32] + '"'
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.auth import Principal, TokenVerifier
+from gateway.member_branches import MemberBranches
 from gateway.settings import Settings
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
@@ -33,6 +34,7 @@ class GatewayState:
     clock: Clock = field(default=utc_now)
     flags: FlagStore = field(default_factory=FlagStore)
     kpis: KpiSource | None = None  # None: rollout.gates.kpi_source() picks adoption's
+    branches: MemberBranches = field(default_factory=MemberBranches)  # for OFREP's branch rules
 
 
 @dataclass(frozen=True, slots=True)
