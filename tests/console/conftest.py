@@ -123,6 +123,24 @@ def live_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveGatew
         yield LiveGateway(url=url, env=env)
 
 
+@pytest.fixture(scope="module")
+def admin_token(live_gateway: LiveGateway) -> str:
+    return live_gateway.token("--role", "province_admin")
+
+
+@pytest.fixture(scope="module")
+def auditor_token(live_gateway: LiveGateway) -> str:
+    return live_gateway.token("--role", "auditor")
+
+
+async def sign_in(page: Any, token: str, view: str = "province") -> None:
+    """Open the console at ``view`` in English and sign in with ``token``."""
+    await page.goto(f"/admin/#/{view}")
+    await page.locator("#lang").select_option("en")
+    await page.get_by_label("Access token").fill(token)
+    await page.get_by_role("button", name="Sign in").click()
+
+
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Any]:
     async with _require_browser().async_playwright() as playwright:

@@ -11,7 +11,7 @@ import re
 import httpx
 import pytest
 
-from tests.console.conftest import SECOND_ADMIN
+from tests.console.conftest import SECOND_ADMIN, sign_in
 
 pytestmark = pytest.mark.slow
 expect = pytest.importorskip("playwright.async_api").expect
@@ -20,18 +20,6 @@ ADVANCE = """mutation { advanceRollout(flag: "handbook") { applied errors { code
 PAUSE = """mutation { result: pauseRollout(flag: "handbook", reason: "Hold") { errors { code } }}"""
 RESUME = """mutation { result: resumeRollout(flag: "handbook", reason: "Ok") { errors { code } }}"""
 WAVE_1_TENANTS = ("hoa-lu", "kim-son", "ninh-binh-city")
-
-
-async def sign_in(page, token: str, view: str = "province") -> None:
-    await page.goto(f"/admin/#/{view}")
-    await page.locator("#lang").select_option("en")
-    await page.get_by_label("Access token").fill(token)
-    await page.get_by_role("button", name="Sign in").click()
-
-
-@pytest.fixture(scope="module")
-def admin_token(live_gateway) -> str:
-    return live_gateway.token("--role", "province_admin")
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from gateway.settings import Settings
+
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "helm" / "pilotgraph"
 SCENARIOS = sorted((CHART / "ci").glob("*-values.yaml"))
@@ -441,6 +443,61 @@ def test_per_tenant_ingress_lists_each_tenant(render: Render) -> None:
     assert ingress["spec"]["tls"][0]["hosts"] == hosts
 
 
+def guardrail_env(manifests: list[Manifest]) -> dict[str, str]:
+    """The guardrail variables of the ConfigMap the gateway container takes its environment from."""
+    config_map = only(manifests, "ConfigMap")
+    env_from = gateway_container(manifests)["envFrom"]
+    assert {"configMapRef": {"name": config_map["metadata"]["name"]}} in env_from
+    data: dict[str, str] = config_map["data"]
+    return {k: v for k, v in data.items() if k.startswith("PILOTGRAPH_GUARDRAIL_")}
+
+
+def test_guardrail_settings_reach_the_gateway_with_the_applications_defaults(
+    render: Render,
+) -> None:
+    # given the default scenario
+    manifests = render("default-values.yaml")
+
+    # when the gateway's guardrail variables are read
+    env = guardrail_env(manifests)
+
+    # then all three are set, to the application's own defaults
+    defaults = {name: field.default for name, field in Settings.model_fields.items()}
+    assert env == {
+        "PILOTGRAPH_GUARDRAIL_DROP": "0.3",
+        "PILOTGRAPH_GUARDRAIL_MIN_ACTIVE": "20",
+        "PILOTGRAPH_GUARDRAIL_INTERVAL_S": "900",
+    }
+    assert float(env["PILOTGRAPH_GUARDRAIL_DROP"]) == defaults["guardrail_drop"]
+    assert int(env["PILOTGRAPH_GUARDRAIL_MIN_ACTIVE"]) == defaults["guardrail_min_active"]
+    assert float(env["PILOTGRAPH_GUARDRAIL_INTERVAL_S"]) == defaults["guardrail_interval_s"]
+
+
+def test_guardrail_values_are_rendered_as_the_gateway_reads_them(
+    render: Render, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the production scenario, which sets its own guardrail
+    manifests = render("production-values.yaml")
+
+    # when the gateway's settings are loaded from the rendered variables
+    env = guardrail_env(manifests)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+
+    # then the gateway runs with them
+    assert env == {
+        "PILOTGRAPH_GUARDRAIL_DROP": "0.25",
+        "PILOTGRAPH_GUARDRAIL_MIN_ACTIVE": "50",
+        "PILOTGRAPH_GUARDRAIL_INTERVAL_S": "600",
+    }
+    assert (
+        settings.guardrail_drop,
+        settings.guardrail_min_active,
+        settings.guardrail_interval_s,
+    ) == (0.25, 50, 600.0)
+
+
 @pytest.mark.parametrize(
     ("override", "message"),
     [
@@ -448,8 +505,19 @@ def test_per_tenant_ingress_lists_each_tenant(render: Render) -> None:
         ("ingress.hostmode=tenants", "additional properties 'hostmode' not allowed"),
         ("ingress.tenants[0]=Yen_Mo", "/ingress/tenants/0"),
         ("config.environment=staging", "/config/environment"),
+        ("config.guardrailDrop=1", "/config/guardrailDrop"),
+        ("config.guardrailMinActive=0", "/config/guardrailMinActive"),
+        ("config.guardrailIntervalSeconds=0", "/config/guardrailIntervalSeconds"),
     ],
-    ids=["unknown-top-level-key", "unknown-nested-key", "bad-tenant-slug", "bad-environment"],
+    ids=[
+        "unknown-top-level-key",
+        "unknown-nested-key",
+        "bad-tenant-slug",
+        "bad-environment",
+        "guardrail-drop-of-100-percent",
+        "guardrail-judging-empty-waves",
+        "guardrail-never-waiting",
+    ],
 )
 def test_schema_rejects_bad_values(helm: Helm, override: str, message: str) -> None:
     # given a valid scenario with one mistaken value

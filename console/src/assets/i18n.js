@@ -10,6 +10,7 @@ const DICTIONARIES = {
     "nav.province": "Toàn tỉnh",
     "nav.rollout": "Triển khai",
     "nav.adoption": "Mức độ sử dụng",
+    "nav.notices": "Thông báo",
     "nav.audit": "Nhật ký",
     "signin.title": "Đăng nhập",
     "signin.help": "Dán mã truy cập (token) của bạn. Khi phát triển, in mã bằng: pilotgraph token --role province_admin",
@@ -78,6 +79,14 @@ const DICTIONARIES = {
     "rollout.scheduleAt": "Thời điểm",
     "rollout.schedule": "Lên lịch",
     "rollout.scheduledDone": "Đã lên lịch lúc {at}.",
+    "rollout.guardrail": "Tự động tạm dừng khi mức sử dụng giảm",
+    "rollout.guardrailDrop": "Kế hoạch tự tạm dừng khi số đảng viên hoạt động trong tuần của một đợt đã bắt đầu giảm hơn {pct}.",
+    "rollout.guardrailDefault": "Theo ngưỡng mặc định của hệ thống (PILOTGRAPH_GUARDRAIL_DROP).",
+    "rollout.guardrailOff": "Đã tắt cho kế hoạch này: không tự tạm dừng.",
+    "rollout.guardrailInput": "Tạm dừng khi giảm hơn (%)",
+    "rollout.guardrailHelp": "0 tắt cơ chế này cho kế hoạch; để trống để theo ngưỡng mặc định của hệ thống.",
+    "rollout.guardrailSet": "Lưu ngưỡng",
+    "rollout.guardrailDone": "Đã lưu ngưỡng.",
     "action.start": "Bắt đầu",
     "action.advance": "Chuyển bước tiếp",
     "action.pause": "Tạm dừng",
@@ -118,6 +127,20 @@ const DICTIONARIES = {
     "audit.reason": "Lý do",
     "audit.empty": "Không có mục nào khớp bộ lọc.",
     "audit.any": "Tất cả",
+    "notices.title": "Thông báo triển khai",
+    "notices.pending": "{n} thông báo chưa xác nhận.",
+    "notices.unacknowledgedOnly": "Chỉ thông báo chưa xác nhận",
+    "notices.at": "Thời điểm",
+    "notices.message": "Nội dung",
+    "notices.figures": "Số liệu",
+    "notices.state": "Trạng thái",
+    "notices.new": "Chưa xác nhận",
+    "notices.acknowledgedBy": "Đã xác nhận: {actor}, {at}",
+    "notices.weekly": "Đảng viên hoạt động trong tuần: {earlier} → {recent} ({change}), tuần kết thúc {asOf}; ngưỡng {threshold}",
+    "notices.acknowledge": "Xác nhận đã đọc",
+    "notices.acknowledged": "Đã xác nhận thông báo.",
+    "notices.readOnly": "Bạn chỉ được xem; chỉ quản trị viên tỉnh được xác nhận thông báo.",
+    "notices.empty": "Không có thông báo nào.",
   },
   en: {
     skip: "Skip to content",
@@ -129,6 +152,7 @@ const DICTIONARIES = {
     "nav.province": "Province",
     "nav.rollout": "Rollout",
     "nav.adoption": "Adoption",
+    "nav.notices": "Notices",
     "nav.audit": "Audit log",
     "signin.title": "Sign in",
     "signin.help": "Paste your access token. In development print one with: pilotgraph token --role province_admin",
@@ -197,6 +221,14 @@ const DICTIONARIES = {
     "rollout.scheduleAt": "When",
     "rollout.schedule": "Schedule",
     "rollout.scheduledDone": "Scheduled for {at}.",
+    "rollout.guardrail": "Adoption guardrail",
+    "rollout.guardrailDrop": "The plan pauses itself when a started wave's weekly active members fall by more than {pct}.",
+    "rollout.guardrailDefault": "Follows the deployment's default threshold (PILOTGRAPH_GUARDRAIL_DROP).",
+    "rollout.guardrailOff": "Off for this plan: it never pauses itself.",
+    "rollout.guardrailInput": "Pause after a fall of more than (%)",
+    "rollout.guardrailHelp": "0 turns the guardrail off for this plan; leave empty to follow the deployment's default.",
+    "rollout.guardrailSet": "Save threshold",
+    "rollout.guardrailDone": "Threshold saved.",
     "action.start": "Start",
     "action.advance": "Advance",
     "action.pause": "Pause",
@@ -237,6 +269,20 @@ const DICTIONARIES = {
     "audit.reason": "Reason",
     "audit.empty": "No entry matches the filters.",
     "audit.any": "Any",
+    "notices.title": "Rollout notices",
+    "notices.pending": "{n} not yet acknowledged.",
+    "notices.unacknowledgedOnly": "Unacknowledged only",
+    "notices.at": "When",
+    "notices.message": "Message",
+    "notices.figures": "Figures",
+    "notices.state": "Status",
+    "notices.new": "Not acknowledged",
+    "notices.acknowledgedBy": "Acknowledged by {actor} at {at}",
+    "notices.weekly": "Weekly active members: {earlier} → {recent} ({change}) in the week to {asOf}; threshold {threshold}",
+    "notices.acknowledge": "Acknowledge",
+    "notices.acknowledged": "Notice acknowledged.",
+    "notices.readOnly": "You may only read; only province admins acknowledge notices.",
+    "notices.empty": "No notice.",
   },
 };
 
@@ -278,4 +324,12 @@ export function formatDateTime(iso) {
   if (!iso) return "—";
   const locale = current === "vi" ? "vi-VN" : "en-GB";
   return new Intl.DateTimeFormat(locale, { dateStyle: "short", timeStyle: "short" }).format(new Date(iso));
+}
+
+/** A local day ("2026-11-24") in the chosen language's short form. */
+export function formatDate(day) {
+  if (!day) return "—";
+  const locale = current === "vi" ? "vi-VN" : "en-GB";
+  const [y, m, d] = day.split("-").map(Number);
+  return new Intl.DateTimeFormat(locale, { dateStyle: "short" }).format(new Date(y, m - 1, d));
 }

@@ -8,8 +8,9 @@ import { provinceView } from "./views/province.js";
 import { rolloutView } from "./views/rollout.js";
 import { adoptionView } from "./views/adoption.js";
 import { auditView } from "./views/audit.js";
+import { noticesView } from "./views/notices.js";
 
-const VIEWS = { province: provinceView, rollout: rolloutView, adoption: adoptionView, audit: auditView };
+const VIEWS = { province: provinceView, rollout: rolloutView, adoption: adoptionView, notices: noticesView, audit: auditView };
 const main = document.getElementById("main");
 const app = { access: null, flag: "handbook", render, oidc: null };
 
@@ -99,9 +100,13 @@ async function boot() {
   setLang(lang());
   const select = document.getElementById("lang");
   select.value = lang();
+  let booted = false;
   select.addEventListener("change", () => {
     setLang(select.value);
-    render();
+    // before the first page is shown, only translate: a render now would be replaced by it,
+    // dropping a token typed in between
+    if (booted) render();
+    else translatePage();
   });
   document.getElementById("signout").addEventListener("click", signOut);
   window.addEventListener("hashchange", render);
@@ -110,8 +115,10 @@ async function boot() {
   try {
     returned = await finishLogin();
   } catch {
+    booted = true;
     return signInPage(t("error.token"));
   }
+  booted = true;
   if (returned) return enter(returned);
   const saved = token();
   if (saved) {

@@ -105,6 +105,9 @@ application's defaults apply.
 PILOTGRAPH_ENVIRONMENT: {{ $c.environment | quote }}
 PILOTGRAPH_GRAPHIQL: {{ $c.graphiql | toString | quote }}
 PILOTGRAPH_LOG_JSON: {{ $c.logJson | toString | quote }}
+PILOTGRAPH_GUARDRAIL_DROP: {{ $c.guardrailDrop | toString | quote }}
+PILOTGRAPH_GUARDRAIL_MIN_ACTIVE: {{ $c.guardrailMinActive | int | toString | quote }}
+PILOTGRAPH_GUARDRAIL_INTERVAL_S: {{ $c.guardrailIntervalSeconds | toString | quote }}
 {{- with $c.baseDomain }}
 PILOTGRAPH_BASE_DOMAIN: {{ . | quote }}
 {{- end }}

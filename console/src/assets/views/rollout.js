@@ -1,5 +1,5 @@
-// Rollout view: waves and gates now, pending approvals, scheduled steps, and the actions —
-// each behind a confirmation that says what changes for how many members.
+// Rollout view: waves and gates now, pending approvals, scheduled steps, the guardrail's
+// threshold, and the actions — each behind a confirmation that says what changes for how many members.
 import { gql } from "../api.js";
 import { formatDateTime, formatNumber, formatPercent, t } from "../i18n.js";
 import { alertBox, confirmAction, h, plainError, show } from "../ui.js";
@@ -18,6 +18,8 @@ const MUTATIONS = {
 const AUDIT_PENDING = `query Pending($flag: String!) { rolloutAudit(flag: $flag, first: 500) { at actor action after reason } }`;
 const SCHEDULE = `mutation Schedule($flag: String!, $action: RolloutAction!, $runAt: DateTime!, $reason: String!) {
   result: scheduleRolloutStep(flag: $flag, action: $action, runAt: $runAt, reason: $reason) { id runAt errors { code message } } }`;
+const GUARDRAIL = `mutation Guardrail($flag: String!, $reason: String!, $drop: Float) {
+  result: setRolloutGuardrail(flag: $flag, reason: $reason, drop: $drop) { guardrailDrop errors { code message } } }`;
 
 /** Percentage each tenant has at plan position (wave, step). */
 function percentages(rollout, [wave, step]) {
@@ -214,6 +216,41 @@ function scheduleForm(main, app) {
   h("button", { type: "submit" }, t("rollout.schedule")));
 }
 
+/** The plan's guardrail in words: its own threshold, off, or the deployment's default (null). */
+function guardrailText(drop) {
+  if (drop === null || drop === undefined) return t("rollout.guardrailDefault");
+  return drop === 0 ? t("rollout.guardrailOff") : t("rollout.guardrailDrop", { pct: formatPercent(drop) });
+}
+
+async function saveGuardrail(main, app, event) {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  const pct = String(form.get("drop")).trim();
+  const status = main.querySelector("#guardrail-result");
+  try {
+    // the input is in percent, the API takes a fraction (0.1 % steps: no float noise)
+    const { result } = await gql(GUARDRAIL, { flag: app.flag, reason: form.get("reason").trim(),
+      drop: pct === "" ? null : Math.round(Number(pct) * 10) / 1000 });
+    if (result.errors.length) return status.replaceChildren(alertBox(result.errors.map((e) => e.message).join(" ")));
+    await rolloutView(main, app);
+    main.querySelector("#guardrail-result").replaceChildren(alertBox(t("rollout.guardrailDone"), "ok"));
+  } catch (error) {
+    status.replaceChildren(alertBox(plainError(error)));
+  }
+}
+
+function guardrailForm(main, app, rollout) {
+  const current = rollout.guardrailDrop === null ? "" : String(Math.round(rollout.guardrailDrop * 1000) / 10);
+  return [
+    h("p", { id: "guardrail-help", class: "help" }, t("rollout.guardrailHelp")),
+    h("form", { id: "guardrail-form", class: "filters", onsubmit: (event) => saveGuardrail(main, app, event) },
+      h("div", { class: "field" }, h("label", { for: "guardrail-drop" }, t("rollout.guardrailInput")),
+        h("input", { id: "guardrail-drop", name: "drop", type: "number", min: "0", max: "99.9", step: "0.1", value: current, "aria-describedby": "guardrail-help" })),
+      h("div", { class: "field" }, h("label", { for: "guardrail-reason" }, t("rollout.reason")), h("input", { id: "guardrail-reason", name: "reason", required: true })),
+      h("button", { type: "submit" }, t("rollout.guardrailSet"))),
+  ];
+}
+
 export async function rolloutView(main, app) {
   destroyCharts();
   const { rollout, error } = await readRollout(app.flag);
@@ -231,6 +268,9 @@ export async function rolloutView(main, app) {
       h("section", { class: "card" }, h("h2", {}, t("rollout.actions")),
         app.access.canManageRollout ? actionButtons(main, app, rollout, info) : alertBox(t("rollout.readOnly"), "info"),
         h("div", { id: "action-result", "aria-live": "polite" })),
+      h("section", { id: "guardrail", class: "card" }, h("h2", {}, t("rollout.guardrail")),
+        h("p", { id: "guardrail-threshold" }, guardrailText(rollout.guardrailDrop)),
+        app.access.canManageRollout ? guardrailForm(main, app, rollout) : null, h("div", { id: "guardrail-result", "aria-live": "polite" })),
       h("section", { class: "card" }, h("h2", {}, t("rollout.approvals")), approvalList(main, app, rollout, info, approvals)),
       h("section", { class: "card" }, h("h2", {}, t("rollout.scheduled")), scheduledList(scheduled),
         app.access.canManageRollout ? scheduleForm(main, app) : null, h("div", { id: "schedule-result", "aria-live": "polite" })),
