@@ -93,9 +93,12 @@ class RolloutRuntime:
             checks = await guardrail.check(
                 session=session, kpis=kpis, policy=self.guardrail_policy, now=self.clock()
             )
-        for paused in (c for c in checks if c.outcome is Outcome.PAUSED):
+            paused = [c for c in checks if c.outcome is Outcome.PAUSED]
+            for check in paused:  # replicas reload, open consoles refresh
+                await notify(session, CHANNEL, check.flag_key)
+        for check in paused:
             if self.on_guardrail_pause is not None:
-                self.on_guardrail_pause(paused)
+                self.on_guardrail_pause(check)
         return checks
 
     async def _every(self, seconds: float, job: Callable[[], Awaitable[object]]) -> None:

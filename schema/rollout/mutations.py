@@ -390,4 +390,5 @@ class RolloutMutation:
         except RolloutError as exc:
             await ctx.session.rollback()
             return RolloutNoticePayload(errors=[_error(exc)])
+        await notify(ctx.session, CHANNEL, row.flag_key)  # open consoles refresh
         return RolloutNoticePayload(notice=RolloutNotice.from_model(row))

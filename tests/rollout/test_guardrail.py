@@ -21,8 +21,9 @@ from rollout.guardrail import Outcome, Policy
 from rollout.kpi import NOBODY, WeeklyActive
 from rollout.models import RolloutNotice
 from rollout.runtime import RolloutRuntime
-from rollout.snapshot import FlagStore
+from rollout.snapshot import CHANNEL, FlagStore
 from rollout.waves import Action
+from tenants.broadcast import Listener
 from tenants.db import make_engine, make_sessionmaker, scope_session, switch_tenant
 from tests.rollout.fakes import FakeKpiSource
 from tests.rollout.guardrail_world import KIM_SON_FELL, CountingKpis, running_in_wave_1
@@ -277,13 +278,25 @@ async def test_the_runtime_reports_each_pause(session, kpis, app_engine, connect
         FlagStore(), kpis=kpis, guardrail_policy=POLICY, on_guardrail_pause=paused.append,
         clock=lambda: NOW,
     )  # fmt: skip
+    heard: list[str] = []
+
+    async def hear(payload: str) -> None:
+        heard.append(payload)
+
+    listener = Listener(app_engine, CHANNEL, hear)
+    await listener.start()
     # when
-    first = await runtime.run_guardrail()
-    second = await runtime.run_guardrail()
+    try:
+        first = await runtime.run_guardrail()
+        second = await runtime.run_guardrail()
+    finally:
+        await listener.stop()
     # then
     assert [(c.flag_key, c.wave) for c in paused] == [(KEY, 1)]
     assert [c.outcome for c in first] == [Outcome.HOLDS, Outcome.PAUSED]
     assert second == []
+    if app_engine.dialect.name == "sqlite":  # PostgreSQL delivers NOTIFY at the test's commit
+        assert heard == [KEY]
 
 
 async def test_two_replicas_checking_at_once_pause_once(fresh):
