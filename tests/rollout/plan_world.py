@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout import plans
+from rollout import flags, plans
 from rollout.kpi import Criterion, Metric
 from rollout.registry import FlagKey
 from tenants.models import Tenant
-from tests.world import KIM_SON, NOW, YEN_MO
+from tests.world import KIM_SON, NOW, YEN_MO, YM_BRANCH_A
 
 KEY = FlagKey.HANDBOOK.value
 HOA_LU, NHO_QUAN, GIA_VIEN = "hoa-lu", "nho-quan", "gia-vien"
@@ -38,3 +38,14 @@ async def make_plan(session: AsyncSession) -> plans.PlanView:
     )
     await session.commit()
     return view
+
+
+async def notices_for_branch_a(session: AsyncSession) -> None:
+    """``handbook.notices`` off by default and on for Yen Mo's branch A (a rule on branch)."""
+    await flags.ensure(session=session, key=FlagKey.NOTICES.value, actor=ADMIN, now=NOW,
+                       default_variant="off")  # fmt: skip
+    await flags.set_rules(
+        session=session, key=FlagKey.NOTICES.value,
+        rules=[({"branch": [str(YM_BRANCH_A)]}, "on")], expected_version=1,
+        actor=ADMIN, reason="branch A pilots notices", now=NOW,
+    )  # fmt: skip

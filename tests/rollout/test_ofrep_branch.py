@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from rollout import flags
 from rollout.registry import FlagKey
 from tenants.types import Role
 from tests import world
-from tests.rollout.plan_world import ADMIN
+from tests.rollout.plan_world import notices_for_branch_a
 
 ONE = "/ofrep/v1/evaluate/flags/{key}"
 BULK = "/ofrep/v1/evaluate/flags"
@@ -16,13 +15,7 @@ BULK = "/ofrep/v1/evaluate/flags"
 
 async def _notices_for_branch_a(gateway) -> None:
     async with gateway.sessionmaker() as session:
-        await flags.ensure(session=session, key=FlagKey.NOTICES.value, actor=ADMIN, now=world.NOW,
-                           default_variant="off")  # fmt: skip
-        await flags.set_rules(
-            session=session, key=FlagKey.NOTICES.value,
-            rules=[({"branch": [str(world.YM_BRANCH_A)]}, "on")], expected_version=1,
-            actor=ADMIN, reason="branch A pilots notices", now=world.NOW,
-        )  # fmt: skip
+        await notices_for_branch_a(session)
         await session.commit()
     await gateway.flags.reload(gateway.sessionmaker)
 

@@ -10,6 +10,7 @@ from rollout.registry import FlagKey
 from tenants.types import Role
 from tests import world
 from tests.graphql import error_codes, gql
+from tests.rollout.plan_world import notices_for_branch_a
 
 MEETINGS = "{ meetings(when: ALL) { title } }"
 NOTICES = "{ notices { title } }"
@@ -167,16 +168,7 @@ async def test_members_cannot_change_flags(yen_mo_member):
 
 async def test_a_branch_rule_reaches_only_that_branch(gateway, yen_mo_member, token, client_for):
     # given: notices off by default, on for branch A
-    async def branch_a_only(session):
-        await flags.ensure(session=session, key=FlagKey.NOTICES.value, actor=ADMIN, now=world.NOW,
-                           default_variant="off")  # fmt: skip
-        await flags.set_rules(
-            session=session, key=FlagKey.NOTICES.value,
-            rules=[({"branch": [str(world.YM_BRANCH_A)]}, "on")], expected_version=1,
-            actor=ADMIN, reason="branch A pilots notices", now=world.NOW,
-        )  # fmt: skip
-
-    await configure(gateway, branch_a_only)
+    await configure(gateway, notices_for_branch_a)
     branch_b = client_for(token(Role.MEMBER, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_B)))
     # when
     _, in_a = await gql(yen_mo_member, NOTICES)
