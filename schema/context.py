@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,11 +39,26 @@ class Context:
     flags: FlagStore = field(default_factory=FlagStore)
     kpis: KpiSource | None = None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _actor: Actor | None = None
-    loaders: HandbookLoaders = field(init=False)
+    _actors: dict[str, Actor] = field(default_factory=dict)
+    _loaders: dict[str, HandbookLoaders] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self.loaders = build_loaders(self.run, self.now)
+    @property
+    def loaders(self) -> HandbookLoaders:
+        """The request tenant's DataLoaders."""
+        return self.loaders_for(self.tenant_id)
+
+    def loaders_for(self, tenant_id: str) -> HandbookLoaders:
+        """DataLoaders that fetch in ``tenant_id``; one set per tenant per request.
+
+        Rows carry their tenant, so a field under a row loads its relations with
+        ``loaders_for(row.tenant_id)``: a tenant read by slug gets its own nested data. Pass
+        only a tenant the caller was checked to cover, as for :meth:`run_for`.
+        """
+        loaders = self._loaders.get(tenant_id)
+        if loaders is None:
+            loaders = build_loaders(partial(self.run_for, tenant_id), self.now)
+            self._loaders[tenant_id] = loaders
+        return loaders
 
     @property
     def tenant_id(self) -> str:
@@ -60,7 +76,10 @@ class Context:
             return await fn(session=self.session, tenant_id=self.tenant_id, **kwargs)
 
     async def run_for(self, tenant_id: str, fn: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
-        """As :meth:`run`, on a tenant the caller was checked to cover (a tenant read by slug)."""
+        """As :meth:`run`, on a tenant the caller was checked to cover (a tenant read by slug).
+
+        The session stays one transaction: it acts for ``tenant_id`` for this call only.
+        """
         if self.tenant is not None and tenant_id == self.tenant.id:
             return await self.run(fn, **kwargs)
         async with self._lock:
@@ -89,19 +108,25 @@ class Context:
 
     async def actor(self) -> Actor:
         """The principal as the handbook sees it: roles, and the member and branch if any."""
-        if self._actor is None:
+        return await self.actor_in(self.tenant_id)
+
+    async def actor_in(self, tenant_id: str) -> Actor:
+        """As :meth:`actor`, in ``tenant_id``: the member and branch only in the home tenant."""
+        actor = self._actors.get(tenant_id)
+        if actor is None:
             assert self.principal is not None  # permissions run before any resolver asks
             member = None
             member_id = _as_uuid(self.principal.subject)
-            if member_id is not None and self.principal.tenant == self.tenant_id:
-                member = await self.loaders.member_by_id.load(member_id)
-            self._actor = Actor(
+            if member_id is not None and self.principal.tenant == tenant_id:
+                member = await self.loaders_for(tenant_id).member_by_id.load(member_id)
+            actor = Actor(
                 subject=self.principal.subject,
                 roles=self.principal.roles,
                 member_id=member.id if member else None,
                 branch_id=member.branch_id if member else None,
             )
-        return self._actor
+            self._actors[tenant_id] = actor
+        return actor
 
 
 def _as_uuid(value: str) -> uuid.UUID | None:

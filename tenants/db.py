@@ -2,15 +2,18 @@
 
 The tenant is set per transaction (``set_config(..., true)``) so that pooled connections
 never carry one request's tenant into another's; PostgreSQL row-level security reads it.
+A request's reads share one session and so one transaction: BEGIN, the tenant, its statements,
+ROLLBACK (or COMMIT for a mutation).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, text
+from sqlalchemy import DateTime, MetaData, event, exc, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -19,10 +22,14 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 TENANT_SETTING = "app.tenant_id"
 TENANT_INFO_KEY = "tenant_id"
+# A pooled connection idle longer than this is pinged before use (see _ping_when_idle).
+PING_AFTER_IDLE_S = 5.0
+_RETURNED_AT = "pilotgraph_returned_at"
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -68,24 +75,54 @@ def make_engine(
     pool_size: int = 10,
     connect_timeout_s: float = 5.0,
     statement_timeout_ms: int = 10_000,
+    ping_after_idle_s: float = PING_AFTER_IDLE_S,
 ) -> AsyncEngine:
     """Create the process's engine for a SQLite or PostgreSQL URL."""
     if is_postgres(url):
         settings = {"application_name": "pilotgraph"}
         if statement_timeout_ms:
             settings["statement_timeout"] = str(statement_timeout_ms)
-        return create_async_engine(
+        engine = create_async_engine(
             url,
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
             pool_timeout=connect_timeout_s,
             connect_args={"timeout": connect_timeout_s, "server_settings": settings},
         )
+        _ping_when_idle(engine, ping_after_idle_s)
+        return engine
     ensure_sqlite_dir(url)
     engine = create_async_engine(url, connect_args={"timeout": connect_timeout_s})
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _ping_when_idle(engine: AsyncEngine, idle_s: float) -> None:
+    """Ping a pooled connection before use only when it sat idle for ``idle_s`` or longer.
+
+    ``pool_pre_ping`` would ping on every checkout, and on asyncpg a ping is a transaction of
+    its own (BEGIN, an empty query, ROLLBACK): three round trips per request. A connection in
+    steady use does not go stale unnoticed: a disconnect it meets fails that statement and
+    invalidates every connection the pool held before it. An idle one (the server restarted,
+    a proxy timed it out) is pinged; when the ping fails, the pool replaces it and every
+    connection it held before, as a failed ``pool_pre_ping`` does.
+    """
+    dialect = engine.dialect
+
+    def returned(_dbapi: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    def checkout(dbapi: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        since = record.info.get(_RETURNED_AT)  # none: a fresh connection, nothing to check
+        if since is None or time.monotonic() - since < idle_s:
+            return
+        try:
+            dialect.do_ping(dbapi)
+        except Exception as error:  # any failure: replace it and the others from before
+            raise exc.InvalidatePoolError(f"idle connection failed its ping: {error}") from error
+
+    event.listen(engine.sync_engine.pool, "checkin", returned)
+    event.listen(engine.sync_engine.pool, "checkout", checkout)
 
 
 def ensure_sqlite_dir(url: str) -> None:
@@ -117,9 +154,13 @@ def scope_session(session: AsyncSession, tenant_id: str | None) -> AsyncSession:
 
 
 async def switch_tenant(session: AsyncSession, tenant_id: str | None) -> None:
-    """Make the session act for another tenant, in its current transaction too (RLS)."""
+    """Make the session act for another tenant, in its current transaction too (RLS).
+
+    Outside a transaction only the mark changes: the next transaction sets the tenant as it
+    begins, so the setting is not sent twice.
+    """
     session.info[TENANT_INFO_KEY] = tenant_id
-    if session.get_bind().dialect.name == "postgresql":
+    if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
         await session.execute(
             text("SELECT set_config(:name, :tenant, true)"),
             {"name": TENANT_SETTING, "tenant": tenant_id or ""},

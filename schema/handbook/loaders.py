@@ -1,4 +1,4 @@
-"""Per-request DataLoaders for the handbook.
+"""Per-request DataLoaders for the handbook, one set per tenant read (``Context.loaders_for``).
 
 One statement per kind of thing, whatever the fan-out.
 """
@@ -40,7 +40,7 @@ def _loader(fetch: Callable[[list[K]], Awaitable[Mapping[K, V]]], default: Any) 
 
 @dataclass
 class HandbookLoaders:
-    """Named ``<Things>By<Key>Loader`` as the style guide asks; built per request."""
+    """Named ``<Things>By<Key>Loader`` as the style guide asks; built per request and tenant."""
 
     branch_by_id: DataLoader[uuid.UUID, Branch | None]
     organisation_by_id: DataLoader[uuid.UUID, Organisation | None]
@@ -54,7 +54,7 @@ class HandbookLoaders:
 
 
 def build_loaders(run: Run, now: dt.datetime) -> HandbookLoaders:
-    """Loaders whose fetches go through ``run`` (which adds session and tenant)."""
+    """Loaders whose fetches go through ``run`` (which adds the session and one tenant)."""
 
     async def branches(ids: list[uuid.UUID]) -> dict[uuid.UUID, Branch]:
         rows = await run(tenants_service.list_branches, branch_ids=ids)

@@ -1,4 +1,8 @@
-"""GraphQL types of the handbook; each wraps its row and resolves relations through loaders."""
+"""GraphQL types of the handbook; each wraps its row and resolves relations through loaders.
+
+A row's relations are loaded in the row's own tenant (``loaders_for(row.tenant_id)``), which is
+the request's, or the tenant a province role read by slug.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from schema.context import Context
 from schema.errors import bad_input
 from schema.fields import field
 from schema.handbook import references
+from schema.handbook.loaders import HandbookLoaders
 from schema.permissions import Permission, requires
 from schema.relay import encode_cursor, encode_id
 from schema.tenants.types import Organisation
@@ -38,6 +43,11 @@ def _referenced(row: R | None) -> R:
     if row is None:
         raise LookupError("A row referenced by a foreign key is missing.")
     return row
+
+
+def _loaders(info: Info[Context, None], tenant_id: str) -> HandbookLoaders:
+    """The DataLoaders of a row's tenant."""
+    return info.context.loaders_for(tenant_id)
 
 
 def check_search(search: str | None) -> str | None:
@@ -108,7 +118,7 @@ class Member:
 
     @strawberry.field
     async def branch(self, info: Info[Context, None]) -> Branch:
-        row = await info.context.loaders.branch_by_id.load(self.row.branch_id)
+        row = await _loaders(info, self.row.tenant_id).branch_by_id.load(self.row.branch_id)
         return Branch.from_model(_referenced(row))
 
     @classmethod
@@ -138,17 +148,19 @@ class Branch:
 
     @strawberry.field
     async def organisation(self, info: Info[Context, None]) -> Organisation:
-        row = await info.context.loaders.organisation_by_id.load(self.row.organisation_id)
+        loaders = _loaders(info, self.row.tenant_id)
+        row = await loaders.organisation_by_id.load(self.row.organisation_id)
         return Organisation.from_model(_referenced(row))
 
     @strawberry.field
     async def member_count(self, info: Info[Context, None]) -> int:
-        return int(await info.context.loaders.member_count_by_branch.load(self.row.id))
+        loaders = _loaders(info, self.row.tenant_id)
+        return int(await loaders.member_count_by_branch.load(self.row.id))
 
     @field(description="The branch's first members by name; page on with Query.members.")
     async def members(self, info: Info[Context, None], first: int = 20) -> MemberConnection:
         size = check_first(first)
-        loaders = info.context.loaders
+        loaders = _loaders(info, self.row.tenant_id)
         rows = await loaders.members_by_branch.load((self.row.id, size))
         total = await loaders.member_count_by_branch.load(self.row.id)
         return MemberConnection.from_rows(rows, has_next=total > len(rows), total=total)
@@ -159,12 +171,13 @@ class Branch:
         info: Info[Context, None],
         when: When = When.UPCOMING,
     ) -> list[Meeting]:
-        rows = await info.context.loaders.meetings_by_branch.load((self.row.id, When(when)))
+        loaders = _loaders(info, self.row.tenant_id)
+        rows = await loaders.meetings_by_branch.load((self.row.id, When(when)))
         return [Meeting.from_model(row) for row in rows]
 
     @strawberry.field
     async def draft_resolutions(self, info: Info[Context, None]) -> list[DraftResolution]:
-        rows = await info.context.loaders.drafts_by_branch.load(self.row.id)
+        rows = await _loaders(info, self.row.tenant_id).drafts_by_branch.load(self.row.id)
         return [DraftResolution.from_model(row) for row in rows]
 
     @classmethod
@@ -184,7 +197,7 @@ class AttendanceRecord:
 
     @strawberry.field
     async def member(self, info: Info[Context, None]) -> Member:
-        row = await info.context.loaders.member_by_id.load(self.row.member_id)
+        row = await _loaders(info, self.row.tenant_id).member_by_id.load(self.row.member_id)
         return Member.from_model(_referenced(row))
 
 
@@ -204,12 +217,12 @@ class Meeting:
 
     @strawberry.field
     async def branch(self, info: Info[Context, None]) -> Branch:
-        row = await info.context.loaders.branch_by_id.load(self.row.branch_id)
+        row = await _loaders(info, self.row.tenant_id).branch_by_id.load(self.row.branch_id)
         return Branch.from_model(_referenced(row))
 
     @strawberry.field
     async def attendance(self, info: Info[Context, None]) -> list[AttendanceRecord]:
-        rows = await info.context.loaders.attendance_by_meeting.load(self.row.id)
+        rows = await _loaders(info, self.row.tenant_id).attendance_by_meeting.load(self.row.id)
         return [
             AttendanceRecord(
                 row=row, status=models.AttendanceStatus(row.status), recorded_at=row.recorded_at
@@ -249,7 +262,7 @@ class Notice:
     async def branch(self, info: Info[Context, None]) -> Branch | None:
         if self.row.branch_id is None:
             return None
-        row = await info.context.loaders.branch_by_id.load(self.row.branch_id)
+        row = await _loaders(info, self.row.tenant_id).branch_by_id.load(self.row.branch_id)
         return Branch.from_model(_referenced(row))
 
     @classmethod
@@ -292,7 +305,7 @@ class ResolutionComment:
 
     @strawberry.field
     async def author(self, info: Info[Context, None]) -> Member:
-        row = await info.context.loaders.member_by_id.load(self.row.author_id)
+        row = await _loaders(info, self.row.tenant_id).member_by_id.load(self.row.author_id)
         return Member.from_model(_referenced(row))
 
     @classmethod
@@ -316,7 +329,7 @@ class DraftResolution:
 
     @strawberry.field
     async def comments(self, info: Info[Context, None]) -> list[ResolutionComment]:
-        rows = await info.context.loaders.comments_by_resolution.load(self.row.id)
+        rows = await _loaders(info, self.row.tenant_id).comments_by_resolution.load(self.row.id)
         return [ResolutionComment.from_model(row) for row in rows]
 
     @classmethod

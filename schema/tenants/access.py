@@ -7,10 +7,14 @@ resolved for a router is checked against the caller, never against the router.
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from typing import Any
 
+from rollout.registry import FlagKey
 from schema.errors import PilotGraphError, unauthenticated
 from schema.permissions import Permission, Requires
+from schema.rollout.gating import check_enabled, evaluation_context, full_evaluation_context
 from tenants.registry import TenantInfo
 
 TENANT_REQUIRED = "Choose a tenant: use /t/{tenant}/graphql or the X-Tenant header."
@@ -37,3 +41,24 @@ def readable_tenant_or_raise(info: Any, slug: str | None) -> TenantInfo:
 def require_handbook_reader(info: Any) -> None:
     """What ``requires(Permission.READ_HANDBOOK)`` checks, for entity resolvers it cannot wrap."""
     Requires(Permission.READ_HANDBOOK).has_permission(None, info)
+
+
+async def check_handbook_on(context: Any, tenant_id: str) -> None:
+    """FEATURE_DISABLED unless the handbook is on for the caller in ``tenant_id``.
+
+    The gate of the root fields, evaluated for the tenant whose data is read: reading a tenant
+    by slug is no way around a handbook that is still off there.
+    """
+    if context.tenant is not None and context.tenant.id == tenant_id:
+        who = await full_evaluation_context(context)
+    else:
+        who = replace(evaluation_context(context), tenant=tenant_id)
+    check_enabled(context, FlagKey.HANDBOOK, who)
+
+
+async def readable_branch_ids(context: Any, tenant_id: str) -> list[uuid.UUID] | None:
+    """The branches of ``tenant_id`` the caller reads: None for every one, else their own."""
+    actor = await context.actor_in(tenant_id)
+    if actor.sees_whole_tenant:
+        return None
+    return [actor.branch_id] if actor.branch_id else []

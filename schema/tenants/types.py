@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Annotated
+
 import strawberry
 from strawberry.types import Info
 
 from schema.context import Context
 from schema.fields import field
 from schema.relay import encode_id
-from schema.tenants.access import readable_tenant_or_raise
+from schema.tenants.access import check_handbook_on, readable_branch_ids, readable_tenant_or_raise
 from tenants import service
 from tenants.models import Organisation as OrganisationRow
 from tenants.models import TenantKind
 from tenants.registry import TenantInfo
+
+if TYPE_CHECKING:
+    from schema.handbook.types import Branch
+
+# The handbook's types import this module (Organisation): Branch is named lazily.
+LazyBranch = Annotated["Branch", strawberry.lazy("schema.handbook.types")]
 
 # Marks the domain enum itself as a GraphQL enum, so fields can be annotated with it.
 strawberry.enum(TenantKind, name="TenantKind")
@@ -41,6 +49,15 @@ class Tenant:
     @field(description="Party members of the tenant.")
     async def member_count(self, info: Info[Context, None]) -> int:
         return await info.context.run_for(self.slug, service.count_members)
+
+    @field(description="Branches the caller may read: every one for admins, else their own.")
+    async def branches(self, info: Info[Context, None]) -> list[LazyBranch]:
+        from schema.handbook.types import Branch  # here, not at the top: see LazyBranch
+
+        await check_handbook_on(info.context, self.slug)
+        scope = await readable_branch_ids(info.context, self.slug)
+        rows = await info.context.run_for(self.slug, service.list_branches, branch_ids=scope)
+        return [Branch.from_model(row) for row in rows]
 
     @classmethod
     def resolve_reference(cls, info: Info[Context, None], slug: str) -> Tenant:
