@@ -26,7 +26,6 @@ from gateway.settings import Settings, get_settings
 from gateway.state import GatewayState
 from gateway.tenancy import TenancyMiddleware
 from gateway.view import GraphQLView, SessionCloser
-from rollout import guardrail
 from rollout.runtime import RolloutRuntime
 from schema.root import build_schema, schema
 from tenants.broadcast import Listener
@@ -78,8 +77,7 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
         rollout_runtime = RolloutRuntime(
             state.engine, state.sessionmaker, state.flags, kpis=state.kpis, clock=state.clock,
             guardrail_s=settings.guardrail_interval_s,
-            guardrail_policy=guardrail.Policy(settings.guardrail_drop,
-                                              settings.guardrail_min_active),
+            guardrail_policy=state.guardrail,
             on_guardrail_pause=lambda c: metrics.GUARDRAIL_PAUSES.labels(flag=c.flag_key).inc(),
         )  # fmt: skip
         await rollout_runtime.start()

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from gateway.auth import Principal, TokenVerifier
 from gateway.member_branches import MemberBranches
 from gateway.settings import Settings
+from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
 from tenants.registry import TenantInfo, TenantRegistry
@@ -35,6 +36,11 @@ class GatewayState:
     flags: FlagStore = field(default_factory=FlagStore)
     kpis: KpiSource | None = None  # None: rollout.gates.kpi_source() picks adoption's
     branches: MemberBranches = field(default_factory=MemberBranches)  # for OFREP's branch rules
+
+    @property
+    def guardrail(self) -> Policy:
+        """The deployment's guardrail settings."""
+        return Policy(self.settings.guardrail_drop, self.settings.guardrail_min_active)
 
 
 @dataclass(frozen=True, slots=True)

@@ -226,6 +226,7 @@ class GraphQLView(GraphQL[Context, None]):
             now=state.clock(),
             flags=state.flags,
             kpis=state.kpis,
+            guardrail=state.guardrail,
         )
 
 

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.auth import Principal
+from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
 from schema.errors import PilotGraphError
@@ -38,6 +39,7 @@ class Context:
     now: dt.datetime
     flags: FlagStore = field(default_factory=FlagStore)
     kpis: KpiSource | None = None
+    guardrail: Policy = field(default_factory=Policy)  # the deployment's guardrail settings
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _actors: dict[str, Actor] = field(default_factory=dict)
     _loaders: dict[str, HandbookLoaders] = field(default_factory=dict)

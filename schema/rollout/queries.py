@@ -62,6 +62,7 @@ class RolloutQuery:
             flag=flag, status=view.plan.status, wave=view.plan.current_wave,
             step=view.plan.current_step, version=view.plan.version,
             flag_version=report.flag_version, guardrail_drop=view.plan.guardrail_drop,
+            guardrail_effective_drop=ctx.guardrail.drop_of(view.plan),
             tenants=[TenantRolloutState(tenant=t.tenant_id, wave=t.wave,
                                         percentage=t.basis_points / 100, since=t.since,
                                         state=t.state) for t in report.tenants],

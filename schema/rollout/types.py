@@ -96,6 +96,10 @@ class RolloutState:
         description="Pause when a started wave's weekly active members fall by more than this "
         "fraction (0.3 = 30%); 0: off for this plan; null: the deployment's default."
     )
+    guardrail_effective_drop: float = strawberry.field(
+        description="The threshold in force: the plan's own, else the deployment's default "
+        "(0: off)."
+    )
     tenants: list[TenantRolloutState]
     waves: list[WaveState]
     pending_approvals: list[PendingApproval] = strawberry.field(

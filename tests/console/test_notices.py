@@ -190,7 +190,10 @@ async def test_the_province_admin_sets_the_guardrail_threshold(
     await sign_in(page, admin_token, view="rollout")
     threshold = page.locator("#guardrail-threshold")
     await threshold.wait_for()
-    assert "deployment's default threshold" in await threshold.inner_text()
+    assert await threshold.inner_text() == (
+        "Follows the deployment's default threshold: pauses when weekly active members fall by "
+        "more than 30%."
+    )
     # when
     await page.get_by_label("Pause after a fall of more than (%)").fill("25")
     await page.locator("#guardrail-form").get_by_label("Reason (audited)").fill("Harvest season")

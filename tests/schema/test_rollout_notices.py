@@ -44,6 +44,7 @@ mutation($flag: String!, $waves: [WaveInput!]!, $drop: Float) {
 }
 """
 GUARDRAIL_OF = "query($flag: String!) { rollout(flag: $flag) { guardrailDrop } }"
+IN_FORCE = "query($flag: String!) { rollout(flag: $flag) { guardrailDrop guardrailEffectiveDrop } }"
 AUDIT = """
 query($action: String) { rolloutAudit(action: $action) { actor action flag after } }
 """
@@ -178,6 +179,7 @@ async def test_the_guardrail_is_set_per_plan(paused, admin):
     _, too_big = await gql(admin, SET_GUARDRAIL, {"flag": KEY, "drop": 1.5})
     _, unknown = await gql(admin, SET_GUARDRAIL, {"flag": "handbook.meetings", "drop": 0.5})
     _, default = await gql(admin, SET_GUARDRAIL, {"flag": KEY})
+    _, in_force = await gql(admin, IN_FORCE, {"flag": KEY})
     # then
     assert set_ == (200, {"data": {"setRolloutGuardrail": {"guardrailDrop": 0.5, "errors": []}}})
     assert shown["data"]["rollout"] == {"guardrailDrop": 0.5}
@@ -190,6 +192,7 @@ async def test_the_guardrail_is_set_per_plan(paused, admin):
         "code": "PLAN_NOT_FOUND", "message": "The flag 'handbook.meetings' has no rollout plan.",
     }]  # fmt: skip
     assert default["data"]["setRolloutGuardrail"] == {"guardrailDrop": None, "errors": []}
+    assert in_force["data"]["rollout"] == {"guardrailDrop": None, "guardrailEffectiveDrop": 0.3}
 
 
 async def test_a_plan_is_created_with_its_guardrail(gateway, admin):
@@ -198,7 +201,7 @@ async def test_a_plan_is_created_with_its_guardrail(gateway, admin):
     # when
     _, created = await gql(admin, CREATE, {"flag": "handbook.meetings", "waves": waves,
                                            "drop": 0.2})  # fmt: skip
-    _, shown = await gql(admin, GUARDRAIL_OF, {"flag": "handbook.meetings"})
+    _, shown = await gql(admin, IN_FORCE, {"flag": "handbook.meetings"})
     # then
     assert created["data"]["createRolloutPlan"] == {"status": "draft", "errors": []}
-    assert shown["data"]["rollout"] == {"guardrailDrop": 0.2}
+    assert shown["data"]["rollout"] == {"guardrailDrop": 0.2, "guardrailEffectiveDrop": 0.2}

@@ -25,7 +25,7 @@ export async function tenantInfo(slugs) {
 }
 
 const ROLLOUT = `query Rollout($flag: String!) { rollout(flag: $flag) {
-  flag status wave step version flagVersion guardrailDrop
+  flag status wave step version flagVersion guardrailDrop guardrailEffectiveDrop
   tenants { tenant wave percentage since state }
   waves { position name tenants ramp earliestStart startedAt
     gate { passed sustainDays results { tenant metric minimum current daysHeld passed } } } } }`;

@@ -217,8 +217,10 @@ function scheduleForm(main, app) {
 }
 
 /** The plan's guardrail in words: its own threshold, off, or the deployment's default (null). */
-function guardrailText(drop) {
-  if (drop === null || drop === undefined) return t("rollout.guardrailDefault");
+function guardrailText(drop, effective) {
+  if (drop === null || drop === undefined) {
+    return effective ? t("rollout.guardrailDefault", { pct: formatPercent(effective) }) : t("rollout.guardrailOff");
+  }
   return drop === 0 ? t("rollout.guardrailOff") : t("rollout.guardrailDrop", { pct: formatPercent(drop) });
 }
 
@@ -269,7 +271,7 @@ export async function rolloutView(main, app) {
         app.access.canManageRollout ? actionButtons(main, app, rollout, info) : alertBox(t("rollout.readOnly"), "info"),
         h("div", { id: "action-result", "aria-live": "polite" })),
       h("section", { id: "guardrail", class: "card" }, h("h2", {}, t("rollout.guardrail")),
-        h("p", { id: "guardrail-threshold" }, guardrailText(rollout.guardrailDrop)),
+        h("p", { id: "guardrail-threshold" }, guardrailText(rollout.guardrailDrop, rollout.guardrailEffectiveDrop)),
         app.access.canManageRollout ? guardrailForm(main, app, rollout) : null, h("div", { id: "guardrail-result", "aria-live": "polite" })),
       h("section", { class: "card" }, h("h2", {}, t("rollout.approvals")), approvalList(main, app, rollout, info, approvals)),
       h("section", { class: "card" }, h("h2", {}, t("rollout.scheduled")), scheduledList(scheduled),
