@@ -8,7 +8,9 @@ application's role (no BYPASSRLS), as in production. The measured path is
 the rollups, one transaction per batch of ``B`` events from one member (as one ``POST /v1/events``
 does). Same-run baseline: a naive loop that, per event, claims its id, inserts it and updates the
 rollups with one statement each (``INSERT … ON CONFLICT`` per event), committing per event.
-A second pass re-sends every batch (retries): they must store nothing.
+A second pass re-sends every batch (retries): they must store nothing. The CPU the batched run
+cost this process and its PostgreSQL backend, and what other processes used meanwhile (the
+machine is shared), are printed under the table.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import random
 import sys
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +111,35 @@ async def _setup(admin_url: str, members: int) -> list[uuid.UUID]:
     return ids
 
 
+@dataclass(frozen=True)
+class _Cpu:
+    """CPU seconds: this process, the database's backends, the whole machine."""
+
+    python_s: float
+    database_s: float
+    machine_s: float
+
+    def __sub__(self, other: _Cpu) -> _Cpu:
+        return _Cpu(
+            self.python_s - other.python_s,
+            self.database_s - other.database_s,
+            self.machine_s - other.machine_s,
+        )
+
+
+def _cpu(backends: list[int]) -> _Cpu:
+    return _Cpu(time.process_time(), harness.processes_cpu_s(backends), harness.machine_busy_s())
+
+
+def _cpu_line(cpu: _Cpu, events: int, seconds: float) -> str:
+    other = max(0.0, cpu.machine_s - cpu.python_s - cpu.database_s)
+    return (
+        f"CPU in the batched run: Python {cpu.python_s / events * 1e6:.1f} µs/event, its "
+        f"PostgreSQL backend {cpu.database_s / events * 1e6:.1f} µs/event; everything else "
+        f"(PostgreSQL's WAL writer and checkpointer too) {other / seconds * 100:.0f}% of a core"
+    )
+
+
 async def _batched(
     sessions: Any, batches: list[tuple[uuid.UUID, list[dict[str, Any]]]]
 ) -> tuple[float, int]:
@@ -179,7 +211,12 @@ async def main() -> None:
         rng = random.Random(5)
         batches = _batches(members, args.events, args.batch, rng)
         naive = _batches(members, args.naive_events, args.batch, rng)
+        async with engine.connect() as connection:  # the pooled backend whose CPU is read
+            await connection.execute(text("SELECT 1"))
+        backends = await harness.backend_pids(name)
+        before = _cpu(backends)
         batched_s, stored = await _batched(sessions, batches)
+        cpu = _cpu(backends) - before
         retry_s, restored = await _batched(sessions, batches)
         naive_s = await _naive(sessions, naive)
         await engine.dispose()
@@ -193,6 +230,7 @@ async def main() -> None:
         print(harness.format_table(["path", "events", "seconds", "events/s", "stored"], rows))
         speed_up = (args.events / batched_s) / (args.naive_events / naive_s)
         print(f"batch size {args.batch}; speed-up over naive: {speed_up:.1f}x")
+        print(_cpu_line(cpu, args.events, batched_s))
     finally:
         await harness.drop_database(name)
 

@@ -7,10 +7,11 @@ refused, so a client cannot record events for someone else.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from rollout.adoption.models import EventType
 
@@ -25,9 +26,9 @@ MAX_DEVICE, MAX_TOKEN, MAX_SCREEN = 128, 256, 64
 @dataclass(frozen=True, slots=True)
 class ValidEvent:
     index: int
-    event_id: uuid.UUID
+    event_id: str  # the UUID in canonical form: lowercase, hyphenated
     type: EventType
-    occurred_at: dt.datetime
+    occurred_at: dt.datetime  # UTC
     device_id: str
     install_token: str | None
     screen: str | None
@@ -46,15 +47,23 @@ class Invalid(Exception):
         self.code, self.message = code, message
 
 
+_TYPES = {t.value: t for t in EventType}
+_IDENTITY = frozenset(IDENTITY_FIELDS)
+_CANONICAL_UUID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+).fullmatch
+
+
 def validate_all(
     raw: Sequence[Any], *, now: dt.datetime, anonymous: bool
 ) -> tuple[list[ValidEvent], list[Refusal]]:
     """Split a batch into valid events and per-index refusals."""
     valid: list[ValidEvent] = []
     refused: list[Refusal] = []
+    window = (now - MAX_AGE, now + MAX_AHEAD)
     for index, item in enumerate(raw):
         try:
-            valid.append(validate(item, index=index, now=now, anonymous=anonymous))
+            valid.append(_validate(item, index, window, anonymous))
         except Invalid as exc:
             refused.append(Refusal(index=index, code=exc.code, message=exc.message))
     return valid, refused
@@ -62,48 +71,67 @@ def validate_all(
 
 def validate(item: Any, *, index: int, now: dt.datetime, anonymous: bool) -> ValidEvent:
     """One event, or :class:`Invalid` with a code and a message."""
+    return _validate(item, index, (now - MAX_AGE, now + MAX_AHEAD), anonymous)
+
+
+def _validate(
+    item: Any, index: int, window: tuple[dt.datetime, dt.datetime], anonymous: bool
+) -> ValidEvent:
+    # Checks run in a fixed order (the first failure is the one reported); each field takes
+    # an inline fast path when it is plainly well-formed, and the helpers decide otherwise.
     if not isinstance(item, dict):
         raise Invalid("INVALID_EVENT", "An event must be a JSON object.")
-    for name in IDENTITY_FIELDS:
-        if name in item:
-            raise Invalid(
-                "IDENTITY_IN_BODY", f"'{name}' comes from the bearer token, never from the event."
-            )
-    event_type = _type(item.get("type"))
-    device = _text(item.get("deviceId"), "deviceId", MAX_DEVICE, required=True)
-    token = _text(item.get("installToken"), "installToken", MAX_TOKEN, required=anonymous)
-    screen = _text(
-        item.get("screen"), "screen", MAX_SCREEN, required=event_type is EventType.SCREEN_VIEWED
-    )
+    if not _IDENTITY.isdisjoint(item):
+        _refuse_identity(item)
+    kind = item.get("type")
+    event_type = _TYPES.get(kind) if isinstance(kind, str) else None
+    if event_type is None:
+        _refuse_type(kind)
+    device = item.get("deviceId")
+    if not (isinstance(device, str) and 0 < len(device) <= MAX_DEVICE):
+        device = _text(device, "deviceId", MAX_DEVICE, required=True)
+    token = item.get("installToken")
+    if token is not None or anonymous:
+        token = _text(token, "installToken", MAX_TOKEN, required=anonymous)
+    screen = item.get("screen")
+    if screen is not None or event_type is EventType.SCREEN_VIEWED:
+        screen = _text(screen, "screen", MAX_SCREEN, required=event_type is EventType.SCREEN_VIEWED)
+    event_id = item.get("id")
+    if not (isinstance(event_id, str) and _CANONICAL_UUID(event_id)):
+        event_id = _event_id(event_id)
     return ValidEvent(
-        index=index,
-        event_id=_event_id(item.get("id")),
-        type=event_type,
-        occurred_at=_timestamp(item.get("timestamp"), now),
-        device_id=device or "",
-        install_token=token,
-        screen=screen,
+        index,
+        event_id,
+        event_type,
+        _timestamp(item.get("timestamp"), window),
+        device or "",
+        token,
+        screen,
     )
 
 
-def _event_id(value: Any) -> uuid.UUID:
+def _refuse_identity(item: dict[str, Any]) -> NoReturn:
+    name = next(name for name in IDENTITY_FIELDS if name in item)
+    raise Invalid(
+        "IDENTITY_IN_BODY", f"'{name}' comes from the bearer token, never from the event."
+    )
+
+
+def _refuse_type(value: Any) -> NoReturn:
+    known = ", ".join(t.value for t in EventType)
+    raise Invalid("UNKNOWN_EVENT_TYPE", f"Unknown event type {value!r}; use {known}.")
+
+
+def _event_id(value: Any) -> str:
     if not isinstance(value, str):
         raise Invalid("INVALID_EVENT_ID", "The event id must be a UUID string.")
     try:
-        return uuid.UUID(value)
+        return str(uuid.UUID(value))
     except ValueError:
         raise Invalid("INVALID_EVENT_ID", f"The event id {value!r} is not a UUID.") from None
 
 
-def _type(value: Any) -> EventType:
-    try:
-        return EventType(value)
-    except ValueError:
-        known = ", ".join(t.value for t in EventType)
-        raise Invalid("UNKNOWN_EVENT_TYPE", f"Unknown event type {value!r}; use {known}.") from None
-
-
-def _timestamp(value: Any, now: dt.datetime) -> dt.datetime:
+def _timestamp(value: Any, window: tuple[dt.datetime, dt.datetime]) -> dt.datetime:
     if not isinstance(value, str):
         raise Invalid("INVALID_TIMESTAMP", "The timestamp must be an ISO 8601 string.")
     try:
@@ -112,9 +140,10 @@ def _timestamp(value: Any, now: dt.datetime) -> dt.datetime:
         raise Invalid("INVALID_TIMESTAMP", f"The timestamp {value!r} is not ISO 8601.") from None
     if moment.tzinfo is None:
         raise Invalid("INVALID_TIMESTAMP", "The timestamp needs a UTC offset (e.g. 'Z').")
-    if moment > now + MAX_AHEAD:
+    earliest, latest = window
+    if moment > latest:
         raise Invalid("TIMESTAMP_IN_FUTURE", "The timestamp is more than 24 hours ahead.")
-    if moment < now - MAX_AGE:
+    if moment < earliest:
         raise Invalid("TIMESTAMP_TOO_OLD", "The timestamp is older than 90 days.")
     return moment.astimezone(dt.UTC)
 

@@ -1,8 +1,10 @@
 """Ingest: validate a batch, store each new event exactly once, update rollups — one transaction.
 
-Events are written with multi-row ``INSERT … ON CONFLICT DO NOTHING``: first their ids into
-``adoption_event_ids`` (which returns the ids not seen before), then those events, then the
-rollups. A retried batch therefore stores and counts nothing twice, concurrently or not.
+Ids are claimed first in ``adoption_event_ids`` (``INSERT … ON CONFLICT DO NOTHING RETURNING``
+gives the ids not seen before); only those events are stored and counted. A retried batch
+therefore stores and counts nothing twice, concurrently or not. On PostgreSQL this is one
+set-based statement over arrays (:mod:`.bulk`); on SQLite, multi-row ``INSERT``s through
+``executemany`` and :func:`.rollups.apply`.
 """
 
 from __future__ import annotations
@@ -15,13 +17,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption import rollups
+from rollout.adoption import bulk, rollups
 from rollout.adoption.calendar import zone
-from rollout.adoption.dialect import execute_many, insert
+from rollout.adoption.dialect import execute_many, insert, is_postgres
 from rollout.adoption.errors import TooManyEvents
 from rollout.adoption.events import MAX_EVENTS, Refusal, ValidEvent, validate_all
 from rollout.adoption.models import AdoptionEvent, AdoptionEventId
-from rollout.adoption.partitions import ensure_partitions
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,23 +76,42 @@ async def ingest(
         raise TooManyEvents(len(events), MAX_EVENTS)
     valid, refused = validate_all(events, now=now, anonymous=member_id is None)
     valid = _first_of_each_id(valid)
-    new_ids = await _claim_ids(session, tenant_id, [e.event_id for e in valid])
-    fresh = [e for e in valid if e.event_id in new_ids]
-    if fresh:
-        await ensure_partitions(
+    if is_postgres(session):
+        fresh = await bulk.store(
             session,
-            first=min(e.occurred_at for e in fresh),
-            last=max(e.occurred_at for e in fresh),
+            tenant_id=tenant_id,
+            timezone=timezone,
+            member_id=member_id,
+            events=valid,
+            now=now,
         )
+    else:
+        fresh = await _store_rows(session, tenant_id, timezone, member_id, valid, now)
+    return IngestResult(_outcomes(refused, fresh, len(events)))
+
+
+async def _store_rows(
+    session: AsyncSession,
+    tenant_id: str,
+    timezone: str,
+    member_id: uuid.UUID | None,
+    valid: list[ValidEvent],
+    now: dt.datetime,
+) -> list[ValidEvent]:
+    """Multi-row inserts through ``executemany``, then :func:`rollups.apply` (SQLite)."""
+    by_id = {uuid.UUID(e.event_id): e for e in valid}
+    new_ids = await _claim_ids(session, tenant_id, list(by_id))
+    fresh = {key: event for key, event in by_id.items() if key in new_ids}
+    if fresh:
         await _store(session, tenant_id, member_id, fresh, now)
-        facts = [_Row(e.type.value, e.occurred_at, e.device_id, member_id) for e in fresh]
+        facts = [_Row(e.type.value, e.occurred_at, e.device_id, member_id) for e in fresh.values()]
         await rollups.apply(session, tenant_id=tenant_id, tz=zone(timezone), facts=facts)
-    return IngestResult(_outcomes(valid, refused, new_ids, len(events)))
+    return list(fresh.values())
 
 
 def _first_of_each_id(valid: list[ValidEvent]) -> list[ValidEvent]:
     """An id repeated inside one batch is one event: keep its first occurrence."""
-    seen: set[uuid.UUID] = set()
+    seen: set[str] = set()
     kept = []
     for event in valid:
         if event.event_id not in seen:
@@ -113,13 +133,13 @@ async def _store(
     session: AsyncSession,
     tenant_id: str,
     member_id: uuid.UUID | None,
-    events: list[ValidEvent],
+    events: dict[uuid.UUID, ValidEvent],
     now: dt.datetime,
 ) -> None:
     rows = [
         {
             "tenant_id": tenant_id,
-            "event_id": e.event_id,
+            "event_id": event_id,
             "occurred_at": e.occurred_at,
             "type": e.type.value,
             "member_id": member_id,
@@ -128,7 +148,7 @@ async def _store(
             "screen": e.screen,
             "received_at": now,
         }
-        for e in events
+        for event_id, e in events.items()
     ]
     # RETURNING makes SQLAlchemy send multi-row VALUES batches rather than one row at a time.
     statement = insert(session, AdoptionEvent).returning(AdoptionEvent.__table__.c.event_id)
@@ -136,17 +156,15 @@ async def _store(
 
 
 def _outcomes(
-    valid: list[ValidEvent], refused: list[Refusal], new_ids: set[uuid.UUID], total: int
+    refused: list[Refusal], fresh: list[ValidEvent], total: int
 ) -> tuple[EventOutcome, ...]:
-    by_index: dict[int, EventOutcome] = {
+    """One outcome per index. An accepted event is a duplicate unless it was stored now: its id
+    was seen before, or it repeats an id earlier in the batch (dropped by _first_of_each_id)."""
+    stored = {e.index for e in fresh}
+    by_index = {
         r.index: EventOutcome(r.index, False, code=r.code, message=r.message) for r in refused
     }
-    fresh_index = {e.event_id: e.index for e in valid if e.event_id in new_ids}
-    for event in valid:
-        by_index[event.index] = EventOutcome(
-            event.index, True, duplicate=fresh_index.get(event.event_id) != event.index
-        )
-    # Later repeats of an id within the batch were dropped by _first_of_each_id: duplicates.
-    for index in range(total):
-        by_index.setdefault(index, EventOutcome(index, True, duplicate=True))
-    return tuple(by_index[i] for i in range(total))
+    return tuple(
+        by_index.get(index) or EventOutcome(index, True, duplicate=index not in stored)
+        for index in range(total)
+    )
