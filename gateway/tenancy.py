@@ -14,18 +14,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.auth import AuthError, Principal
 from gateway.console import is_console_path
+from gateway.edge.http_spec import EdgeRefusal
+from gateway.edge.middleware import OPEN_PATHS
 from gateway.responses import send_error
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
+from tenants.errors import TenantNotFound
 from tenants.registry import TenantInfo
 
 TENANT_PATH = re.compile(r"^/t/(?P<tenant>[^/]+)(?P<rest>/.*)$")
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
-
-
-class TenantRefused(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
 
 
 class TenancyMiddleware:
@@ -41,28 +37,30 @@ class TenancyMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        requested = self._requested_tenant(scope)
         headers = Headers(scope=scope)
+        requested = self._requested_tenant(scope, headers)
         try:
             principal = await self._principal(headers)
             tenant = self._resolve(principal, requested)
         except AuthError as exc:
             await send_error(scope, receive, send, 401, exc.code, exc.message)
             return
-        except TenantRefused as exc:
+        except TenantNotFound as exc:
+            await send_error(scope, receive, send, 404, exc.code, exc.message)
+            return
+        except EdgeRefusal as exc:
             await send_error(scope, receive, send, exc.status, exc.code, exc.message)
             return
         scope.setdefault("state", {})[SCOPE_KEY] = RequestScope(principal=principal, tenant=tenant)
         await self.app(scope, receive, send)
 
-    def _requested_tenant(self, scope: Scope) -> str | None:
+    def _requested_tenant(self, scope: Scope, headers: Headers) -> str | None:
         """A tenant named by path prefix (rewritten away), host, or ``X-Tenant`` header."""
         match = TENANT_PATH.match(scope["path"])
         if match and self.state.settings.path_tenants:
             scope["path"] = match["rest"]
             scope["raw_path"] = match["rest"].encode()
             return match["tenant"]
-        headers = Headers(scope=scope)
         base = self.state.settings.base_domain
         host = headers.get("host", "").split(":", 1)[0].lower()
         if base and host.endswith("." + base.lower()):
@@ -79,20 +77,14 @@ class TenancyMiddleware:
         return await self.state.verifier.verify(token.strip())
 
     def _resolve(self, principal: Principal | None, requested: str | None) -> TenantInfo | None:
+        """The tenant acted on; an unknown slug raises :class:`TenantNotFound`."""
+        registry = self.state.registry
         if requested is None:
             home = principal.tenant if principal else None
-            return self._known(home) if home else None
-        tenant = self._known(requested)
-        if principal is None:
+            return registry.get_or_raise(home) if home else None
+        tenant = registry.get_or_raise(requested)
+        if principal is None or principal.covers(tenant):
             return tenant
-        if principal.covers(tenant):
-            return tenant
-        raise TenantRefused(
+        raise EdgeRefusal(
             403, "FORBIDDEN_TENANT", f"Your role does not cover tenant '{tenant.id}'."
         )
-
-    def _known(self, slug: str) -> TenantInfo:
-        tenant = self.state.registry.get(slug)
-        if tenant is None:
-            raise TenantRefused(404, "TENANT_NOT_FOUND", f"Tenant '{slug}' does not exist.")
-        return tenant

@@ -15,6 +15,7 @@ from gateway.edge.ratelimit import Limiter, make_limiter
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 
+# Probes and scrapes: neither tenancy nor rate limits apply to them.
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 CORS_HEADERS = [
     "Authorization",

@@ -12,7 +12,7 @@ CODE = re.compile(r"^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$|^[A-Z]{4,}$")
 # Calls whose first string argument is an error code sent to clients.
 REFUSALS = frozenset({
     "PilotGraphError", "error_response", "send_error", "EdgeRefusal", "QueryRefused",
-    "PersistedRefused", "TenantRefused", "Invalid", "_request_error",
+    "PersistedRefused", "Invalid", "_request_error",
 })  # fmt: skip
 # Root classes of each package's exceptions: never raised themselves, their subclasses carry
 # the codes clients see.
