@@ -51,5 +51,4 @@ class RequestScope:
     tenant: TenantInfo | None
 
 
-STATE_KEY = "pilotgraph"
 SCOPE_KEY = "pilotgraph_scope"

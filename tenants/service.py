@@ -32,13 +32,6 @@ async def list_branches(
     return (await session.scalars(query.order_by(Branch.name, Branch.id))).all()
 
 
-async def get_branch(
-    *, session: AsyncSession, tenant_id: str, branch_id: uuid.UUID
-) -> Branch | None:
-    """One branch of the tenant, or None."""
-    return await session.get(Branch, (tenant_id, branch_id))
-
-
 async def organisations_by_ids(
     *, session: AsyncSession, tenant_id: str, ids: Sequence[uuid.UUID]
 ) -> dict[uuid.UUID, Organisation]:

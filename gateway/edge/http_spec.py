@@ -164,10 +164,3 @@ def _params(query: Any, variables: Any, operation_name: Any, extensions: Any) ->
 def is_request_error(data: Any, errors: list[GraphQLError] | None) -> bool:
     """A request error: GraphQL refused the document or variables, so nothing executed."""
     return data is None and bool(errors) and all(not error.path for error in errors or [])
-
-
-def status_for(media_type: str, data: Any, errors: list[GraphQLError] | None) -> int:
-    """400 for request errors under graphql-response+json; otherwise 200."""
-    if media_type == GRAPHQL_RESPONSE and is_request_error(data, errors):
-        return 400
-    return 200
