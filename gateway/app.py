@@ -22,6 +22,7 @@ from gateway.events import post_events
 from gateway.health import healthz, readyz
 from gateway.observability import metrics
 from gateway.observability.access import AccessMiddleware
+from gateway.responses import error_response
 from gateway.settings import Settings, get_settings
 from gateway.state import GatewayState
 from gateway.tenancy import TenancyMiddleware
@@ -54,10 +55,7 @@ def build_state(
 
 
 async def _not_found(_request: Request, _exc: Exception) -> JSONResponse:
-    return JSONResponse(
-        {"errors": [{"message": "Not found.", "extensions": {"code": "NOT_FOUND"}}]},
-        status_code=404,
-    )
+    return error_response(404, "NOT_FOUND", "Not found.")
 
 
 def create_app(settings: Settings | None = None, state: GatewayState | None = None) -> Starlette:

@@ -15,7 +15,7 @@ from gateway import migrate
 from gateway.cli_metrics import metrics_app
 from gateway.cli_rollout import rollout_app
 from gateway.settings import Settings, SettingsError, get_settings
-from tenants.types import Role
+from tenants.types import PROVINCE_ROLES, Role
 
 app = typer.Typer(help="PilotGraph: stage a pilot across a province while watching adoption.")
 db_app = typer.Typer(help="Database migrations and roles.")
@@ -144,7 +144,7 @@ def token(
     if settings.is_production:
         typer.secho("refused: development tokens are not issued in production", err=True, fg="red")
         raise typer.Exit(1)
-    if tenant is None and role not in (Role.PROVINCE_ADMIN, Role.AUDITOR):
+    if tenant is None and role not in PROVINCE_ROLES:
         typer.secho(f"--tenant is required for role {role.value}", err=True, fg="red")
         raise typer.Exit(2)
     subject = _member_subject(member) if member else None

@@ -27,6 +27,8 @@ from sqlalchemy.types import TypeDecorator
 
 TENANT_SETTING = "app.tenant_id"
 TENANT_INFO_KEY = "tenant_id"
+# Transaction-local (``true``): the setting ends with the transaction that set it.
+SET_TENANT = text("SELECT set_config(:name, :tenant, true)")
 # A pooled connection idle longer than this is pinged before use (see _ping_when_idle).
 PING_AFTER_IDLE_S = 5.0
 _RETURNED_AT = "pilotgraph_returned_at"
@@ -161,10 +163,7 @@ async def switch_tenant(session: AsyncSession, tenant_id: str | None) -> None:
     """
     session.info[TENANT_INFO_KEY] = tenant_id
     if session.in_transaction() and session.get_bind().dialect.name == "postgresql":
-        await session.execute(
-            text("SELECT set_config(:name, :tenant, true)"),
-            {"name": TENANT_SETTING, "tenant": tenant_id or ""},
-        )
+        await session.execute(SET_TENANT, _tenant_params(tenant_id))
 
 
 @event.listens_for(Session, "after_begin")
@@ -173,8 +172,9 @@ def _set_tenant_for_transaction(
 ) -> None:
     if connection.dialect.name != "postgresql":
         return
-    tenant_id = session.info.get(TENANT_INFO_KEY)
-    connection.execute(
-        text("SELECT set_config(:name, :tenant, true)"),
-        {"name": TENANT_SETTING, "tenant": tenant_id or ""},
-    )
+    connection.execute(SET_TENANT, _tenant_params(session.info.get(TENANT_INFO_KEY)))
+
+
+def _tenant_params(tenant_id: str | None) -> dict[str, str]:
+    # No tenant is "": row-level security then shows no tenant's rows.
+    return {"name": TENANT_SETTING, "tenant": tenant_id or ""}

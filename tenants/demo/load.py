@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tenants.db import scope_session
@@ -22,6 +22,7 @@ from tenants.handbook.models import (
     ResolutionComment,
 )
 from tenants.models import Branch, Organisation, Province, Tenant
+from tenants.service import count_members
 
 DEMO_SEED = 20240521
 CHUNK = 5_000
@@ -61,10 +62,10 @@ async def _load_tenant(
     sessionmaker: async_sessionmaker[AsyncSession], tenant: DemoTenant, *, seed: int, today: dt.date
 ) -> bool:
     async with scope_session(sessionmaker(), tenant.slug) as session:
-        count = select(func.count()).select_from(Member).where(Member.tenant_id == tenant.slug)
-        if await session.get(Tenant, tenant.slug) is not None and await session.scalar(count):
+        registered = await session.get(Tenant, tenant.slug) is not None
+        if registered and await count_members(session=session, tenant_id=tenant.slug):
             return False
-        if await session.get(Tenant, tenant.slug) is None:
+        if not registered:
             session.add(
                 Tenant(
                     id=tenant.slug,
