@@ -72,6 +72,21 @@ def _meeting(tenant: str, id_: uuid.UUID, branch: uuid.UUID, days: int, title: s
                    agenda="Nội dung sinh hoạt", status=status, version=1)  # fmt: skip
 
 
+def _draft(
+    tenant: str, id_: uuid.UUID, branch: uuid.UUID, days: int, title: str
+) -> DraftResolution:
+    """A draft resolution closing ``days`` after NOW: still open, or closed when negative."""
+    return DraftResolution(tenant_id=tenant, id=id_, branch_id=branch, title=title, body="Nội dung",
+                           status="open" if days > 0 else "closed",
+                           closes_at=NOW + dt.timedelta(days=days))  # fmt: skip
+
+
+def _notice(tenant: str, id_: uuid.UUID, branch: uuid.UUID | None, kind: str, title: str,
+            body: str, *, by: str, days_ago: int) -> Notice:  # fmt: skip
+    return Notice(tenant_id=tenant, id=id_, branch_id=branch, kind=kind, title=title, body=body,
+                  published_by=by, published_at=NOW - dt.timedelta(days=days_ago))  # fmt: skip
+
+
 def _rows() -> dict[str, list[object]]:
     rows: dict[str, list[object]] = {YEN_MO: [], KIM_SON: []}
     rows[YEN_MO] += [
@@ -100,44 +115,8 @@ def _rows() -> dict[str, list[object]]:
             status="present",
             recorded_at=NOW - dt.timedelta(days=25),
         ),
-        DraftResolution(
-            tenant_id=YEN_MO,
-            id=YM_DRAFT_A,
-            branch_id=YM_BRANCH_A,
-            title="Dự thảo nghị quyết tháng 12",
-            body="Nội dung",
-            status="open",
-            closes_at=NOW + dt.timedelta(days=5),
-        ),
-        DraftResolution(
-            tenant_id=YEN_MO,
-            id=YM_CLOSED_DRAFT_A,
-            branch_id=YM_BRANCH_A,
-            title="Dự thảo nghị quyết tháng 11",
-            body="Nội dung",
-            status="closed",
-            closes_at=NOW - dt.timedelta(days=20),
-        ),
-        Notice(
-            tenant_id=YEN_MO,
-            id=YM_NOTICE_TENANT,
-            branch_id=None,
-            kind="party_task",
-            title="Cài đặt sổ tay đảng viên",
-            body="Toàn huyện",
-            published_by="admin",
-            published_at=NOW - dt.timedelta(days=1),
-        ),
-        Notice(
-            tenant_id=YEN_MO,
-            id=YM_NOTICE_B,
-            branch_id=YM_BRANCH_B,
-            kind="government_task",
-            title="Thủy lợi thôn 2",
-            body="Chỉ chi bộ thôn 2",
-            published_by="secretary",
-            published_at=NOW - dt.timedelta(days=2),
-        ),
+        _draft(YEN_MO, YM_DRAFT_A, YM_BRANCH_A, 5, "Dự thảo nghị quyết tháng 12"),
+        _draft(YEN_MO, YM_CLOSED_DRAFT_A, YM_BRANCH_A, -20, "Dự thảo nghị quyết tháng 11"),
         Document(
             tenant_id=YEN_MO,
             id=YM_DOCUMENT,
@@ -147,17 +126,15 @@ def _rows() -> dict[str, list[object]]:
             summary="Kết nạp ≥ 3% mỗi năm",
         ),
     ]
+    rows[YEN_MO] += [
+        _notice(YEN_MO, YM_NOTICE_TENANT, None, "party_task", "Cài đặt sổ tay đảng viên",
+                "Toàn huyện", by="admin", days_ago=1),
+        _notice(YEN_MO, YM_NOTICE_B, YM_BRANCH_B, "government_task", "Thủy lợi thôn 2",
+                "Chỉ chi bộ thôn 2", by="secretary", days_ago=2),
+    ]  # fmt: skip
     rows[KIM_SON] += [
         _meeting(KIM_SON, KS_UPCOMING, KS_BRANCH, 4, "Sinh hoạt chi bộ xóm 5"),
-        DraftResolution(
-            tenant_id=KIM_SON,
-            id=KS_DRAFT,
-            branch_id=KS_BRANCH,
-            title="Dự thảo Kim Sơn",
-            body="Nội dung",
-            status="open",
-            closes_at=NOW + dt.timedelta(days=5),
-        ),
+        _draft(KIM_SON, KS_DRAFT, KS_BRANCH, 5, "Dự thảo Kim Sơn"),
         ResolutionComment(
             tenant_id=KIM_SON,
             id=uid(7201),
@@ -166,17 +143,9 @@ def _rows() -> dict[str, list[object]]:
             body="Ý kiến Kim Sơn",
             created_at=NOW,
         ),
-        Notice(
-            tenant_id=KIM_SON,
-            id=KS_NOTICE,
-            branch_id=None,
-            kind="general",
-            title="Thông báo Kim Sơn",
-            body="Kim Sơn",
-            published_by="admin",
-            published_at=NOW - dt.timedelta(days=1),
-        ),
-    ]
+        _notice(KIM_SON, KS_NOTICE, None, "general", "Thông báo Kim Sơn", "Kim Sơn",
+                by="admin", days_ago=1),
+    ]  # fmt: skip
     return rows
 
 
