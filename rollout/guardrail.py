@@ -26,13 +26,14 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import false, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout import gates, notices, plans, waves
 from rollout.kpi import NOBODY, KpiSource, WeeklyActive
 from rollout.models import NoticeKind, PlanStatus, RolloutNotice, RolloutPlan
 from rollout.plans import PlanView
+from tenants.db import lock_sqlite_for_writing
 
 logger = logging.getLogger("pilotgraph.rollout")
 SYSTEM = "system"
@@ -147,9 +148,8 @@ async def check_plan(
 
     Locks the plan first (not on a dry run); the caller commits.
     """
-    if not dry_run and session.get_bind().dialect.name == "sqlite":
-        # SQLite's write lock first: a reader upgrading to writer would fail, not wait.
-        await session.execute(update(RolloutPlan).where(false()).values(status=RolloutPlan.status))
+    if not dry_run:
+        await lock_sqlite_for_writing(session, RolloutPlan)
     view = await plans.get(session=session, flag_key=flag_key, for_update=not dry_run)
     if view is None or view.plan.status != PlanStatus.RUNNING.value:
         return []

@@ -124,7 +124,7 @@ async def create(
         await flags.update(session=session, key=flag_key, expected_version=flag.version,
                            actor=actor, now=now, default_variant=OFF,
                            reason="A rollout plan stages the flag from off.")  # fmt: skip
-    if await session.scalar(select(RolloutPlan.id).where(RolloutPlan.flag_key == flag_key)):
+    if await _id_of(session, flag_key) is not None:
         raise InvalidPlan(f"The flag {flag_key!r} already has a rollout plan.")
     plan = RolloutPlan(id=uuid.uuid4(), flag_key=flag.key, status=PlanStatus.DRAFT.value,
                        current_wave=-1, current_step=-1, version=1, updated_at=now,
@@ -212,6 +212,18 @@ async def get_or_raise(
     if view is None:
         raise PlanNotFound(flag_key)
     return view
+
+
+async def _id_of(session: AsyncSession, flag_key: str) -> uuid.UUID | None:
+    return await session.scalar(select(RolloutPlan.id).where(RolloutPlan.flag_key == flag_key))
+
+
+async def id_or_raise(*, session: AsyncSession, flag_key: str) -> uuid.UUID:
+    """The id of the flag's plan, or PlanNotFound; one query, for reads that need no more."""
+    plan_id = await _id_of(session, flag_key)
+    if plan_id is None:
+        raise PlanNotFound(flag_key)
+    return plan_id
 
 
 async def province_tenant_count(*, session: AsyncSession, view: PlanView) -> int:

@@ -1,7 +1,8 @@
 """Scheduled steps: an action due at a time, run exactly once across replicas.
 
 Workers claim due steps with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so two replicas never run
-the same step; on SQLite a worker takes the database's single write lock before it looks.
+the same step, and a plan's steps run in order; on SQLite a worker takes the database's single
+write lock before it looks.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import false, select, update
+from sqlalchemy import Exists, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from rollout import audit, plans, waves
 from rollout.errors import InvalidTransition, RolloutError
 from rollout.kpi import KpiSource
 from rollout.models import RolloutPlan, ScheduledStep, StepStatus
 from rollout.waves import Action
+from tenants.db import lock_sqlite_for_writing
 
 SCHEDULABLE = (Action.START, Action.ADVANCE, Action.PAUSE, Action.RESUME, Action.ROLLBACK)
 
@@ -33,28 +36,28 @@ async def schedule(
     now: dt.datetime,
 ) -> ScheduledStep:
     """Record ``action`` on the flag's plan to run at ``run_at`` (in the future)."""
-    view = await plans.get_or_raise(session=session, flag_key=flag_key)
+    plan_id = await plans.id_or_raise(session=session, flag_key=flag_key)
     if run_at <= now:
         raise InvalidTransition("Schedule a step in the future; run it now instead.")
-    step = ScheduledStep(id=uuid.uuid4(), plan_id=view.plan.id, action=action.value,
+    step = ScheduledStep(id=uuid.uuid4(), plan_id=plan_id, action=action.value,
                          run_at=run_at, requested_by=actor, reason=reason,
                          status=StepStatus.PENDING.value, outcome="")  # fmt: skip
     session.add(step)
     audit.record(
         session, actor=actor, action="schedule.create", at=now, before=None,
         after={"action": action.value, "run_at": run_at.isoformat(), "id": str(step.id)},
-        reason=reason, flag_key=flag_key, plan_id=view.plan.id,
+        reason=reason, flag_key=flag_key, plan_id=plan_id,
     )  # fmt: skip
     return step
 
 
 async def pending(*, session: AsyncSession, flag_key: str) -> Sequence[ScheduledStep]:
     """The plan's steps not yet run, soonest first."""
-    view = await plans.get_or_raise(session=session, flag_key=flag_key)
+    plan_id = await plans.id_or_raise(session=session, flag_key=flag_key)
     return (
         await session.scalars(
             select(ScheduledStep)
-            .where(ScheduledStep.plan_id == view.plan.id,
+            .where(ScheduledStep.plan_id == plan_id,
                    ScheduledStep.status == StepStatus.PENDING.value)
             .order_by(ScheduledStep.run_at)
         )
@@ -80,15 +83,14 @@ async def _run_one(
     now: dt.datetime,
 ) -> uuid.UUID | None:  # fmt: skip
     async with sessionmaker() as session:
-        if session.get_bind().dialect.name == "sqlite":
-            # Take SQLite's write lock first: a reader upgrading to writer would deadlock
-            # with another worker instead of waiting for it.
-            await session.execute(
-                update(ScheduledStep).where(false()).values(status=ScheduledStep.status)
-            )
+        await lock_sqlite_for_writing(session, ScheduledStep)
         step = await session.scalar(
             select(ScheduledStep)
-            .where(ScheduledStep.status == StepStatus.PENDING.value, ScheduledStep.run_at <= now)
+            .where(
+                ScheduledStep.status == StepStatus.PENDING.value,
+                ScheduledStep.run_at <= now,
+                ~_earlier_pending_step_of_its_plan(),
+            )
             .order_by(ScheduledStep.run_at)
             .limit(1)
             .with_for_update(skip_locked=True)
@@ -109,6 +111,17 @@ async def _run_one(
         )  # fmt: skip
         await session.commit()
         return step.id
+
+
+def _earlier_pending_step_of_its_plan() -> Exists:
+    """A plan's steps run in order: while another worker runs (locks) an earlier step, a later
+    one is not skipped to, which would run it before the step it follows."""
+    earlier = aliased(ScheduledStep)
+    return exists().where(
+        earlier.plan_id == ScheduledStep.plan_id,
+        earlier.status == StepStatus.PENDING.value,
+        earlier.run_at < ScheduledStep.run_at,
+    )
 
 
 async def _carry_out(

@@ -195,11 +195,11 @@ async def approve(
 
 async def pending_approvals(*, session: AsyncSession, flag_key: str) -> list[RolloutApproval]:
     """The plan's steps waiting for a second admin, oldest first."""
-    view = await plans.get_or_raise(session=session, flag_key=flag_key)
+    plan_id = await plans.id_or_raise(session=session, flag_key=flag_key)
     rows = await session.scalars(
         select(RolloutApproval)
         .where(
-            RolloutApproval.plan_id == view.plan.id,
+            RolloutApproval.plan_id == plan_id,
             RolloutApproval.status == ApprovalStatus.PENDING.value,
         )
         .order_by(RolloutApproval.requested_at)
@@ -226,16 +226,18 @@ async def pause(
     *, session: AsyncSession, flag_key: str, actor: str, reason: str, now: dt.datetime
 ) -> PlanView:
     """Freeze a running plan: no advance or scheduled step until resumed."""
-    return await _set_status(session, flag_key, PlanStatus.RUNNING, PlanStatus.PAUSED,
-                             actor=actor, reason=reason, now=now, action="pause")  # fmt: skip
+    view = await plans.get_or_raise(session=session, flag_key=flag_key, for_update=True)
+    return _set_status(session, view, PlanStatus.RUNNING, PlanStatus.PAUSED, actor=actor,
+                       reason=reason, now=now, action="pause")  # fmt: skip
 
 
 async def resume(
     *, session: AsyncSession, flag_key: str, actor: str, reason: str, now: dt.datetime
 ) -> PlanView:
     """Let a paused plan advance again."""
-    return await _set_status(session, flag_key, PlanStatus.PAUSED, PlanStatus.RUNNING,
-                             actor=actor, reason=reason, now=now, action="resume")  # fmt: skip
+    view = await plans.get_or_raise(session=session, flag_key=flag_key, for_update=True)
+    return _set_status(session, view, PlanStatus.PAUSED, PlanStatus.RUNNING, actor=actor,
+                       reason=reason, now=now, action="resume")  # fmt: skip
 
 
 async def pause_wave(
@@ -251,19 +253,18 @@ async def pause_wave(
     view = await plans.get_or_raise(session=session, flag_key=flag_key, for_update=True)
     if view.plan.status != PlanStatus.RUNNING.value or wave > view.plan.current_wave:
         return None
-    return await _set_status(session, flag_key, PlanStatus.RUNNING, PlanStatus.PAUSED,
-                             actor=actor, reason=reason, now=now, action="pause",
-                             extra={"paused_wave": wave})  # fmt: skip
+    return _set_status(session, view, PlanStatus.RUNNING, PlanStatus.PAUSED, actor=actor,
+                       reason=reason, now=now, action="pause",
+                       extra={"paused_wave": wave})  # fmt: skip
 
 
-async def _set_status(
-    session: AsyncSession, flag_key: str, expected: PlanStatus, new: PlanStatus, *, actor: str,
+def _set_status(
+    session: AsyncSession, view: PlanView, expected: PlanStatus, new: PlanStatus, *, actor: str,
     reason: str, now: dt.datetime, action: str, extra: dict[str, Any] | None = None,
 ) -> PlanView:  # fmt: skip
-    view = await plans.get_or_raise(session=session, flag_key=flag_key, for_update=True)
     if view.plan.status != expected.value:
         raise InvalidTransition(
-            f"Cannot {action} the plan of {flag_key!r}: it is {view.plan.status}."
+            f"Cannot {action} the plan of {view.plan.flag_key!r}: it is {view.plan.status}."
         )
     before = view.state()
     view.plan.status = new.value

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, exc, text
+from sqlalchemy import DateTime, MetaData, event, exc, false, text, update
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -147,6 +147,20 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 def make_sessionmaker(bind: AsyncEngine | Any, **kwargs: Any) -> async_sessionmaker[AsyncSession]:
     """Sessions that set the tenant at the start of every transaction they begin."""
     return async_sessionmaker(bind=bind, expire_on_commit=False, **kwargs)
+
+
+async def lock_sqlite_for_writing(session: AsyncSession, model: type[Base]) -> None:
+    """On SQLite, take the database's write lock now, before the transaction reads anything.
+
+    A SQLite reader that later writes cannot wait for another writer: it fails (or the two
+    deadlock). Workers that read then write (claim a step, pause a plan) take the lock first, with
+    an update of ``model``'s table that touches no row, so a second worker waits for the first
+    (``busy_timeout``). PostgreSQL locks the rows read ``FOR UPDATE`` instead: nothing to do.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    key = next(iter(model.__table__.primary_key))
+    await session.execute(update(model).where(false()).values({key: key}))
 
 
 def scope_session(session: AsyncSession, tenant_id: str | None) -> AsyncSession:

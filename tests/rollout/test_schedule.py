@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from rollout import audit, plans, schedule
@@ -87,3 +88,34 @@ async def test_two_workers_run_each_step_exactly_once(fresh):
     assert len(ran) == len(set(ran)) == 3
     assert len(runs) == 3
     assert view.position == (1, 1)  # Kim Son's wave at its second ramp step
+
+
+async def test_a_later_step_waits_while_an_earlier_step_of_its_plan_runs(fresh):
+    # given: a start and an advance due, and a worker that has claimed the start (row locked)
+    if fresh.backend != "postgresql":
+        pytest.skip("on SQLite a worker holds the database's write lock: no two claim at once")
+    engines = [make_engine(fresh.app_url) for _ in range(2)]
+    holder, worker = [make_sessionmaker(e) for e in engines]
+    async with holder() as session:
+        await make_plan(session)
+        for minutes, action in ((1, Action.START), (2, Action.ADVANCE)):
+            await schedule.schedule(
+                session=session, flag_key=KEY, action=action, actor=ADMIN, reason="",
+                run_at=NOW + dt.timedelta(minutes=minutes), now=NOW,
+            )  # fmt: skip
+        await session.commit()
+    async with holder() as claimed:
+        await claimed.scalar(
+            select(ScheduledStep).order_by(ScheduledStep.run_at).limit(1).with_for_update()
+        )
+        # when
+        ran = await schedule.run_due(
+            sessionmaker=worker, kpis=FakeKpiSource(), worker="w2", now=LATER
+        )
+    # then: the advance is left for after the start, not run (and failed) before it
+    async with holder() as session:
+        steps = await schedule.pending(session=session, flag_key=KEY)
+    for engine in engines:
+        await engine.dispose()
+    assert ran == []
+    assert [step.action for step in steps] == ["start", "advance"]
