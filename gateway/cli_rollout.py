@@ -208,9 +208,9 @@ def guardrail_command(
 ) -> None:
     """Check every running plan once; pause those whose waves' weekly active members fell."""
     from gateway.cli import _settings
+    from gateway.state import guardrail_policy
 
-    settings = _settings()
-    policy = guardrail.Policy(settings.guardrail_drop, settings.guardrail_min_active)
+    policy = guardrail_policy(_settings())
 
     async def work(session: AsyncSession) -> list[WaveCheck]:
         return await guardrail.check(session=session, kpis=gates.kpi_source(), policy=policy,

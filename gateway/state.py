@@ -23,6 +23,11 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def guardrail_policy(settings: Settings) -> Policy:
+    """The deployment's guardrail settings (``PILOTGRAPH_GUARDRAIL_*``), for the server and CLI."""
+    return Policy(settings.guardrail_drop, settings.guardrail_min_active)
+
+
 @dataclass
 class GatewayState:
     """Process-wide: one engine, one registry snapshot, one verifier."""
@@ -40,7 +45,7 @@ class GatewayState:
     @property
     def guardrail(self) -> Policy:
         """The deployment's guardrail settings."""
-        return Policy(self.settings.guardrail_drop, self.settings.guardrail_min_active)
+        return guardrail_policy(self.settings)
 
 
 @dataclass(frozen=True, slots=True)
