@@ -16,7 +16,7 @@ from typing import Any
 import mmh3
 
 from rollout.models import FlagState
-from rollout.registry import REGISTRY
+from rollout.registry import BOOLEAN_VARIANTS, OFF, ON, REGISTRY, FlagKey
 
 BUCKETS = 10_000  # 0.01% steps: a percentage p covers buckets below p × 100
 
@@ -117,7 +117,7 @@ def evaluate(snapshot: Snapshot, key: str, context: EvaluationContext) -> Evalua
     if config is None:
         return Evaluation(key, None, None, Reason.ERROR, ErrorCode.FLAG_NOT_FOUND)
     if config.state != FlagState.ACTIVE.value:  # killed or archived: off, whatever the default
-        off = "off" if "off" in config.variants else config.default_variant
+        off = OFF if OFF in config.variants else config.default_variant
         return _serve(config, off, Reason.DISABLED)
     if context.tenant is not None and context.tenant in config.overrides:
         return _serve(config, config.overrides[context.tenant], Reason.TARGETING_MATCH)
@@ -154,21 +154,21 @@ def _serve(config: FlagConfig, variant: str, reason: Reason) -> Evaluation:
     return Evaluation(config.key, config.variants[variant], variant, reason, None, config.version)
 
 
-def registry_config(key: str) -> FlagConfig:
-    """The configuration of a registry flag nobody has configured yet."""
-    entry = REGISTRY[key]  # type: ignore[index]
+def registry_config(key: FlagKey) -> FlagConfig:
+    """A registry flag nobody has configured yet: what ``flags.ensure`` would create."""
+    entry = REGISTRY[key]
     return FlagConfig(
-        key=key,
+        key=key.value,
         kind=entry.kind.value,
-        variants=MappingProxyType({"on": True, "off": False}),
+        variants=BOOLEAN_VARIANTS,
         default_variant=entry.unconfigured_variant,
-        rollout_variant="on",
+        rollout_variant=ON,
     )
 
 
 def make_snapshot(configs: Mapping[str, FlagConfig]) -> Snapshot:
     """A snapshot of the given flags plus every unconfigured registry flag."""
-    flags: dict[str, FlagConfig] = {key.value: registry_config(key.value) for key in REGISTRY}
+    flags: dict[str, FlagConfig] = {key.value: registry_config(key) for key in REGISTRY}
     flags.update(configs)
     digest = hashlib.sha256()
     for key in sorted(flags):

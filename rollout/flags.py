@@ -42,11 +42,6 @@ async def get_or_raise(*, session: AsyncSession, key: str) -> Flag:
     return flag
 
 
-async def list_flags(*, session: AsyncSession) -> Sequence[Flag]:
-    """Every configured flag, by key."""
-    return (await session.scalars(select(Flag).order_by(Flag.key))).all()
-
-
 async def ensure(
     *,
     session: AsyncSession,

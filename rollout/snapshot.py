@@ -61,7 +61,6 @@ class FlagStore:
 
     def __init__(self) -> None:
         self.snapshot: Snapshot = EMPTY
-        self.loaded = False
         self._subscribers: set[asyncio.Queue[Snapshot]] = set()
 
     async def reload(self, sessionmaker: async_sessionmaker[AsyncSession]) -> Snapshot:
@@ -80,7 +79,7 @@ class FlagStore:
 
     def _set(self, snapshot: Snapshot) -> None:
         changed = snapshot.etag != self.snapshot.etag
-        self.snapshot, self.loaded = snapshot, True
+        self.snapshot = snapshot
         if changed:
             for queue in self._subscribers:
                 queue.put_nowait(snapshot)
