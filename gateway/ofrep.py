@@ -29,8 +29,12 @@ class OfrepError(Exception):
         self.status, self.code, self.details = status, code, details
 
 
-async def _context(request: Request) -> EvaluationContext:
-    """The evaluation context: who the token says, checked against the body's context."""
+async def _context(request: Request, snapshot: Snapshot) -> EvaluationContext:
+    """The evaluation context: who the token says, checked against the body's context.
+
+    The member's branch is read only when a rule of ``snapshot`` (the one the caller evaluates)
+    matches on branch.
+    """
     scope: RequestScope = request.scope["state"][SCOPE_KEY]
     principal = scope.principal
     assert principal is not None  # checked by the endpoints
@@ -50,9 +54,9 @@ async def _context(request: Request) -> EvaluationContext:
         member=principal.subject,
         roles=frozenset(str(role) for role in principal.roles),
     )
-    state: GatewayState = request.app.state.pilotgraph
-    if not state.flags.snapshot.uses_branch or who.tenant is None:
+    if not snapshot.uses_branch or who.tenant is None:
         return who
+    state: GatewayState = request.app.state.pilotgraph
     branch = await state.branches.branch_of(
         state.sessionmaker, tenant_id=who.tenant, subject=principal.subject
     )
@@ -91,11 +95,12 @@ async def evaluate_flag(request: Request) -> Response:
     key = request.path_params["key"]
     if (refused := _refusal(request)) is not None:
         return refused
+    snapshot = _snapshot(request)
     try:
-        context = await _context(request)
+        context = await _context(request, snapshot)
     except OfrepError as exc:
         return JSONResponse(_failure(key, exc.code, exc.details), status_code=exc.status)
-    result = evaluate(_snapshot(request), key, context)
+    result = evaluate(snapshot, key, context)
     if result.error_code is ErrorCode.FLAG_NOT_FOUND:
         return JSONResponse(_failure(key, "FLAG_NOT_FOUND", f"There is no flag {key!r}."), 404)
     if result.error_code is ErrorCode.TARGETING_KEY_MISSING:
@@ -114,11 +119,11 @@ async def evaluate_flags(request: Request) -> Response:
     """Every flag for the signed-in member; 304 when ``If-None-Match`` has the current ETag."""
     if (refused := _refusal(request)) is not None:
         return refused
+    snapshot = _snapshot(request)
     try:
-        context = await _context(request)
+        context = await _context(request, snapshot)
     except OfrepError as exc:
         return JSONResponse({"errorCode": exc.code, "errorDetails": exc.details}, exc.status)
-    snapshot = _snapshot(request)
     etag = _etag(snapshot, context)
     if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
         return Response(status_code=304, headers={"ETag": etag})
