@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -14,7 +14,7 @@ from strawberry.types import Info
 from rollout import flags, gates, notices, plans, ramps, schedule, waves
 from rollout.errors import NoticeNotFound, RolloutError
 from rollout.kpi import Criterion, Metric
-from rollout.models import FlagState
+from rollout.models import Flag, FlagState
 from rollout.plans import PlanView
 from rollout.snapshot import CHANNEL
 from rollout.waves import Action, StepOutcome
@@ -25,6 +25,7 @@ from schema.rollout.types import RolloutNotice
 from tenants.broadcast import notify
 
 ADMIN = requires(Permission.MANAGE_ROLLOUT, needs_tenant=False)
+T = TypeVar("T")
 
 
 @strawberry.enum
@@ -159,7 +160,7 @@ def _rules(rules: list[FlagRuleInput]) -> list[tuple[dict[str, list[str]], str]]
     ]
 
 
-async def _carry_out(ctx: Context, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+async def _carry_out(ctx: Context, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
     """Run a rollout write, commit it, refresh this replica's flags and tell the others."""
     result = await ctx.run_province(fn, now=ctx.now, **kwargs)
     await ctx.session.commit()
@@ -182,14 +183,30 @@ def _step_payload(result: StepOutcome | PlanView) -> RolloutStepPayload:
     )  # fmt: skip
 
 
-async def _step(
-    ctx: Context, fn: Callable[..., Awaitable[Any]], **kwargs: Any
-) -> RolloutStepPayload:
+async def _attempt(
+    ctx: Context, fn: Callable[..., Awaitable[T]], **kwargs: Any
+) -> tuple[T | None, list[RolloutUserError]]:
+    """:func:`_carry_out`; an expected error rolls the write back and becomes payload errors."""
     try:
-        return _step_payload(await _carry_out(ctx, fn, actor=_actor(ctx), **kwargs))
+        return await _carry_out(ctx, fn, actor=_actor(ctx), **kwargs), []
     except RolloutError as exc:
         await ctx.session.rollback()
-        return RolloutStepPayload(applied=False, errors=[_error(exc)])
+        return None, [_error(exc)]
+
+
+async def _step(
+    ctx: Context, fn: Callable[..., Awaitable[StepOutcome | PlanView]], **kwargs: Any
+) -> RolloutStepPayload:
+    result, errors = await _attempt(ctx, fn, **kwargs)
+    if result is None:
+        return RolloutStepPayload(applied=False, errors=errors)
+    return _step_payload(result)
+
+
+def _flag_payload(row: Flag | None, errors: list[RolloutUserError]) -> FlagPayload:
+    if row is None:
+        return FlagPayload(errors=errors)
+    return FlagPayload(key=row.key, state=row.state, version=row.version)
 
 
 def _actor(ctx: Context) -> str:
@@ -260,15 +277,10 @@ class RolloutMutation:
         self, info: Info[Context, None], flag: str, state: FlagStateInput, expected_version: int,
         reason: str,
     ) -> FlagPayload:  # fmt: skip
-        ctx = info.context
-        try:
-            row = await _carry_out(ctx, flags.update, key=flag, expected_version=expected_version,
-                                   actor=_actor(ctx), reason=reason,
-                                   state=FlagState(state.value))  # fmt: skip
-        except RolloutError as exc:
-            await ctx.session.rollback()
-            return FlagPayload(errors=[_error(exc)])
-        return FlagPayload(key=row.key, state=row.state, version=row.version)
+        row, errors = await _attempt(info.context, flags.update, key=flag, reason=reason,
+                                     expected_version=expected_version,
+                                     state=FlagState(state.value))  # fmt: skip
+        return _flag_payload(row, errors)
 
     @mutation(
         extensions=requires(Permission.ADJUST_TENANT_RAMP),
@@ -278,12 +290,11 @@ class RolloutMutation:
         self, info: Info[Context, None], flag: str, percentage: float, reason: str
     ) -> TenantRampPayload:
         ctx = info.context
-        try:
-            await _carry_out(ctx, ramps.set_tenant_ramp, flag_key=flag, tenant_id=ctx.tenant_id,
-                             percentage=percentage, actor=_actor(ctx), reason=reason)  # fmt: skip
-        except RolloutError as exc:
-            await ctx.session.rollback()
-            return TenantRampPayload(errors=[_error(exc)])
+        _, errors = await _attempt(ctx, ramps.set_tenant_ramp, flag_key=flag,
+                                   tenant_id=ctx.tenant_id, percentage=percentage,
+                                   reason=reason)  # fmt: skip
+        if errors:
+            return TenantRampPayload(errors=errors)
         return TenantRampPayload(percentage=percentage)
 
     @mutation(extensions=ADMIN, description="Run an action on the plan at a later time, once.")
@@ -291,14 +302,11 @@ class RolloutMutation:
         self, info: Info[Context, None], flag: str, action: RolloutAction, run_at: dt.datetime,
         reason: str,
     ) -> ScheduledStepPayload:  # fmt: skip
-        ctx = info.context
-        try:
-            step = await _carry_out(ctx, schedule.schedule, flag_key=flag,
-                                    action=Action(action.value), run_at=run_at,
-                                    actor=_actor(ctx), reason=reason)  # fmt: skip
-        except RolloutError as exc:
-            await ctx.session.rollback()
-            return ScheduledStepPayload(errors=[_error(exc)])
+        step, errors = await _attempt(info.context, schedule.schedule, flag_key=flag,
+                                      action=Action(action.value), run_at=run_at,
+                                      reason=reason)  # fmt: skip
+        if step is None:
+            return ScheduledStepPayload(errors=errors)
         return ScheduledStepPayload(id=strawberry.ID(str(step.id)), run_at=step.run_at)
 
     @mutation(extensions=ADMIN, description="Replace a flag's targeting rules (versioned).")
@@ -310,29 +318,19 @@ class RolloutMutation:
         expected_version: int,
         reason: str,
     ) -> FlagPayload:
-        ctx = info.context
-        try:
-            row = await _carry_out(
-                ctx, flags.set_rules, key=flag, rules=_rules(rules),
-                expected_version=expected_version, actor=_actor(ctx), reason=reason,
-            )  # fmt: skip
-        except RolloutError as exc:
-            await ctx.session.rollback()
-            return FlagPayload(errors=[_error(exc)])
-        return FlagPayload(key=row.key, state=row.state, version=row.version)
+        row, errors = await _attempt(
+            info.context, flags.set_rules, key=flag, rules=_rules(rules),
+            expected_version=expected_version, reason=reason,
+        )  # fmt: skip
+        return _flag_payload(row, errors)
 
     @mutation(extensions=ADMIN, description="Force a tenant to a variant, or clear with null.")
     async def set_flag_override(
         self, info: Info[Context, None], flag: str, tenant: str, variant: str | None, reason: str
     ) -> FlagPayload:
-        ctx = info.context
-        try:
-            row = await _carry_out(ctx, flags.set_override, key=flag, tenant_id=tenant,
-                                   variant=variant, actor=_actor(ctx), reason=reason)  # fmt: skip
-        except RolloutError as exc:
-            await ctx.session.rollback()
-            return FlagPayload(errors=[_error(exc)])
-        return FlagPayload(key=row.key, state=row.state, version=row.version)
+        row, errors = await _attempt(info.context, flags.set_override, key=flag, tenant_id=tenant,
+                                     variant=variant, reason=reason)  # fmt: skip
+        return _flag_payload(row, errors)
 
     @mutation(
         extensions=ADMIN,
@@ -366,13 +364,10 @@ class RolloutMutation:
     async def set_rollout_guardrail(
         self, info: Info[Context, None], flag: str, reason: str, drop: float | None = None
     ) -> RolloutGuardrailPayload:
-        ctx = info.context
-        try:
-            view = await _carry_out(ctx, plans.set_guardrail, flag_key=flag, drop=drop,
-                                    actor=_actor(ctx), reason=reason)  # fmt: skip
-        except RolloutError as exc:
-            await ctx.session.rollback()
-            return RolloutGuardrailPayload(errors=[_error(exc)])
+        view, errors = await _attempt(info.context, plans.set_guardrail, flag_key=flag, drop=drop,
+                                      reason=reason)  # fmt: skip
+        if view is None:
+            return RolloutGuardrailPayload(errors=errors)
         return RolloutGuardrailPayload(guardrail_drop=view.plan.guardrail_drop)
 
     @mutation(extensions=ADMIN, description="Mark a rollout notice read (audited, once).")
