@@ -20,6 +20,12 @@ def unauthenticated() -> PilotGraphError:
     return PilotGraphError("UNAUTHENTICATED", "Sign in: this field needs a bearer token.")
 
 
+def tenant_required() -> PilotGraphError:
+    return PilotGraphError(
+        "TENANT_REQUIRED", "Choose a tenant: use /t/{tenant}/graphql or the X-Tenant header."
+    )
+
+
 def bad_input(message: str) -> PilotGraphError:
     return PilotGraphError("BAD_USER_INPUT", message)
 

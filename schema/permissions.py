@@ -15,7 +15,7 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.permission import BasePermission, PermissionExtension
 from strawberry.types import Info
 
-from schema.errors import PilotGraphError, unauthenticated
+from schema.errors import PilotGraphError, tenant_required, unauthenticated
 from tenants.types import Role
 
 
@@ -72,6 +72,14 @@ def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
     return frozenset(granted)
 
 
+def check_permission(roles: frozenset[Role], permission: Permission) -> None:
+    """Raise FORBIDDEN unless ``roles`` grant ``permission``."""
+    if permission not in permissions_of(roles):
+        raise PilotGraphError(
+            "FORBIDDEN", f"Your role does not allow {permission.value.replace('_', ' ')}."
+        )
+
+
 class Requires(BasePermission):
     """Allow the field only to a signed-in principal, on a tenant, whose roles grant it."""
 
@@ -84,14 +92,8 @@ class Requires(BasePermission):
         if context.principal is None:
             raise unauthenticated()
         if self.needs_tenant and context.tenant is None:
-            raise PilotGraphError(
-                "TENANT_REQUIRED",
-                "Choose a tenant: use /t/{tenant}/graphql or the X-Tenant header.",
-            )
-        if self.permission not in permissions_of(context.principal.roles):
-            raise PilotGraphError(
-                "FORBIDDEN", f"Your role does not allow {self.permission.value.replace('_', ' ')}."
-            )
+            raise tenant_required()
+        check_permission(context.principal.roles, self.permission)
         return True
 
 

@@ -9,7 +9,8 @@ from typing import Any
 from gateway.auth import Principal
 from rollout.adoption.reads import Target
 from schema.errors import PilotGraphError, unauthenticated
-from schema.permissions import Permission, permissions_of
+from schema.permissions import Permission, check_permission
+from schema.tenants.access import covered_tenant_or_raise
 from tenants.registry import TenantInfo, TenantRegistry
 
 STATUS = {
@@ -19,13 +20,6 @@ STATUS = {
     "TENANT_NOT_FOUND": 404,
     "PROVINCE_REQUIRED": 400,
 }
-
-
-def _require(principal: Principal, permission: Permission) -> None:
-    if permission not in permissions_of(principal.roles):
-        raise PilotGraphError(
-            "FORBIDDEN", f"Your role does not allow {permission.value.replace('_', ' ')}."
-        )
 
 
 def target_for(
@@ -38,17 +32,13 @@ def target_for(
     :class:`PilotGraphError` when the principal may not read it."""
     if principal is None:
         raise unauthenticated()
-    _require(principal, Permission.READ_ADOPTION)
+    check_permission(principal.roles, Permission.READ_ADOPTION)
     if slug is None:
-        _require(principal, Permission.READ_PROVINCE_ADOPTION)
+        check_permission(principal.roles, Permission.READ_PROVINCE_ADOPTION)
         province = province_for(principal, registry, request_tenant)
         tenants = tuple(t.id for t in registry.all() if t.province_id == province)
         return Target(tenants, province)
-    tenant = registry.get(slug)
-    if tenant is None:
-        raise PilotGraphError("TENANT_NOT_FOUND", f"Tenant '{slug}' does not exist.")
-    if not principal.covers(tenant):
-        raise PilotGraphError("FORBIDDEN_TENANT", f"Your role does not cover tenant '{slug}'.")
+    tenant = covered_tenant_or_raise(principal, registry, slug)
     if principal.reaches_province:
         return Target.tenant(tenant.id, province_id=tenant.province_id)
     return Target.tenant(tenant.id)  # the caller's home tenant: the request's own scope

@@ -11,13 +11,12 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
+from gateway.auth import Principal
 from rollout.registry import FlagKey
-from schema.errors import PilotGraphError, unauthenticated
+from schema.errors import PilotGraphError, tenant_required
 from schema.permissions import Permission, Requires
 from schema.rollout.gating import check_enabled, evaluation_context, full_evaluation_context
-from tenants.registry import TenantInfo
-
-TENANT_REQUIRED = "Choose a tenant: use /t/{tenant}/graphql or the X-Tenant header."
+from tenants.registry import TenantInfo, TenantRegistry
 
 
 def readable_tenant_or_raise(info: Any, slug: str | None) -> TenantInfo:
@@ -26,14 +25,19 @@ def readable_tenant_or_raise(info: Any, slug: str | None) -> TenantInfo:
     Requires(Permission.READ_HANDBOOK, needs_tenant=False).has_permission(None, info)
     if slug is None:
         if context.tenant is None:
-            raise PilotGraphError("TENANT_REQUIRED", TENANT_REQUIRED)
+            raise tenant_required()
         return context.tenant  # type: ignore[no-any-return]
-    tenant: TenantInfo | None = context.registry.get(slug)
+    return covered_tenant_or_raise(context.principal, context.registry, slug)
+
+
+def covered_tenant_or_raise(
+    principal: Principal, registry: TenantRegistry, slug: str
+) -> TenantInfo:
+    """The tenant ``slug`` names, if ``principal`` covers it; shared with the adoption reads."""
+    tenant = registry.get(slug)
     if tenant is None:
         raise PilotGraphError("TENANT_NOT_FOUND", f"Tenant '{slug}' does not exist.")
-    if context.principal is None:
-        raise unauthenticated()
-    if not context.principal.covers(tenant):
+    if not principal.covers(tenant):
         raise PilotGraphError("FORBIDDEN_TENANT", f"Your role does not cover tenant '{slug}'.")
     return tenant
 
