@@ -1,9 +1,9 @@
-"""``@field(...)`` and ``@mutation(...)``: strawberry's decorators with options, typed for mypy.
+"""``@field``, ``@mutation`` and ``@subscription``: strawberry's decorators with options, typed.
 
 Strawberry types ``strawberry.field(description=...)`` as ``Any``, because the same overload serves
 ``x: int = strawberry.field(...)``; strict mypy then calls every resolver it decorates untyped
 (strawberry-graphql/strawberry#1929). These hand the resolver straight to strawberry, whose
-resolver overloads are typed. A bare ``@strawberry.field`` is typed already and needs neither.
+resolver overloads are typed. A bare ``@strawberry.field`` is typed already and needs none of these.
 """
 
 from __future__ import annotations
@@ -37,5 +37,16 @@ def mutation(
 
     def decorate(resolver: Resolver) -> StrawberryField:
         return strawberry.mutation(resolver, description=description, extensions=extensions)
+
+    return decorate
+
+
+def subscription(
+    *, description: str | None = None, extensions: list[FieldExtension] | None = None
+) -> Decorator:
+    """``@strawberry.subscription(description=..., extensions=...)``."""
+
+    def decorate(resolver: Resolver) -> StrawberryField:
+        return strawberry.subscription(resolver, description=description, extensions=extensions)
 
     return decorate

@@ -20,7 +20,7 @@ from schema.adoption.types import (
     WaveAdoption,
 )
 from schema.context import Context
-from schema.errors import PilotGraphError
+from schema.errors import PilotGraphError, bad_input
 from schema.fields import field
 from schema.permissions import Permission, requires
 
@@ -30,12 +30,11 @@ To = Annotated[dt.date, strawberry.argument(name="to", description="Last local d
 
 
 async def _read(info: Info[Context, None], fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
-    """Run a read on the request's session, one at a time (sibling fields share the session)."""
-    async with info.context._lock:
-        try:
-            return await fn(session=info.context.session, **kwargs)
-        except AdoptionError as exc:
-            raise PilotGraphError(exc.code, exc.message) from exc
+    """Run a province-path read on the request's session; adoption errors keep their code."""
+    try:
+        return await info.context.run_province(fn, **kwargs)
+    except AdoptionError as exc:
+        raise PilotGraphError(exc.code, exc.message) from exc
 
 
 @strawberry.type
@@ -98,7 +97,7 @@ class AdoptionQuery:
         self, info: Info[Context, None], tenant: str | None = None, months: int = 12
     ) -> list[RetentionCohort]:
         if not 1 <= months <= 36:
-            raise PilotGraphError("BAD_USER_INPUT", "months must be between 1 and 36.")
+            raise bad_input("months must be between 1 and 36.")
         target = target_or_raise(info, tenant)
         as_of = _local_today(info)
         cohorts = await _read(

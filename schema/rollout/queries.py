@@ -8,10 +8,8 @@ import strawberry
 from strawberry.types import Info
 
 from rollout import audit, gates, notices, schedule, status, waves
-from rollout.evaluation import evaluate
-from rollout.registry import REGISTRY
 from schema.context import Context
-from schema.errors import PilotGraphError
+from schema.errors import PilotGraphError, bad_input
 from schema.fields import field
 from schema.permissions import Permission, requires
 from schema.rollout.gating import full_evaluation_context
@@ -23,11 +21,17 @@ from schema.rollout.types import (
     RolloutState,
     ScheduledRolloutStep,
     TenantRolloutState,
+    evaluate_all,
     wave_state,
 )
 
 MAX_AUDIT = 500
 MAX_NOTICES = 500
+
+
+def _check_first(first: int, maximum: int) -> None:
+    if not 0 < first <= maximum:
+        raise bad_input(f"first must be 1 to {maximum}.")
 
 
 @strawberry.type
@@ -38,11 +42,7 @@ class RolloutQuery:
     )
     async def features(self, info: Info[Context, None]) -> list[FeatureEvaluation]:
         who = await full_evaluation_context(info.context)
-        snapshot = info.context.flags.snapshot
-        return [
-            FeatureEvaluation.from_evaluation(evaluate(snapshot, key.value, who))
-            for key in REGISTRY
-        ]
+        return evaluate_all(info.context.flags.snapshot, who)
 
     @field(
         extensions=requires(Permission.READ_ROLLOUT, needs_tenant=False),
@@ -86,8 +86,7 @@ class RolloutQuery:
         until: dt.datetime | None = None,
         first: int = 100,
     ) -> list[AuditRecord]:
-        if not 0 < first <= MAX_AUDIT:
-            raise PilotGraphError("BAD_USER_INPUT", f"first must be 1 to {MAX_AUDIT}.")
+        _check_first(first, MAX_AUDIT)
         rows = await info.context.run_province(
             audit.query, flag_key=flag, tenant_id=tenant, actor=actor, action=action,
             since=since, until=until, limit=first,
@@ -106,8 +105,7 @@ class RolloutQuery:
         unacknowledged_only: bool = False,
         first: int = 100,
     ) -> list[RolloutNotice]:
-        if not 0 < first <= MAX_NOTICES:
-            raise PilotGraphError("BAD_USER_INPUT", f"first must be 1 to {MAX_NOTICES}.")
+        _check_first(first, MAX_NOTICES)
         ctx = info.context
         assert ctx.principal is not None  # the permission ran first
         rows = await ctx.run_province(

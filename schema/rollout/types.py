@@ -8,11 +8,12 @@ from typing import cast
 
 import strawberry
 
-from rollout.evaluation import Evaluation
+from rollout.evaluation import Evaluation, EvaluationContext, Snapshot, evaluate
 from rollout.kpi import CriterionResult, GateEvaluation
 from rollout.models import AuditEntry, RolloutApproval, ScheduledStep
 from rollout.models import RolloutNotice as NoticeRow
 from rollout.plans import PlanView
+from rollout.registry import REGISTRY
 
 
 @strawberry.enum(description="OpenFeature resolution reasons.")
@@ -40,6 +41,13 @@ class FeatureEvaluation:
             variant=result.variant,
             reason=FlagReason(result.reason.value),
         )
+
+
+def evaluate_all(snapshot: Snapshot, who: EvaluationContext) -> list[FeatureEvaluation]:
+    """Every product flag for ``who``, in registry order."""
+    return [
+        FeatureEvaluation.from_evaluation(evaluate(snapshot, key.value, who)) for key in REGISTRY
+    ]
 
 
 @strawberry.type
