@@ -15,26 +15,12 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption.members import joined_histogram
-from rollout.adoption.models import AdoptionDaily, AdoptionMemberDay
+from rollout.adoption import counters
+from rollout.adoption.models import AdoptionMemberDay
 from rollout.kpi import Criterion, CriterionResult, GateEvaluation, Metric, WeeklyActive
 
 ROLLING_DAYS = 30
 WEEK = 7
-
-
-async def distinct_active(
-    session: AsyncSession, tenant_ids: Sequence[str], first: dt.date, last: dt.date
-) -> int:
-    """Distinct (tenant, member) active on any local day from ``first`` to ``last``."""
-    query = (
-        select(AdoptionMemberDay.tenant_id, func.count(func.distinct(AdoptionMemberDay.member_id)))
-        .where(
-            AdoptionMemberDay.tenant_id.in_(tenant_ids), AdoptionMemberDay.day.between(first, last)
-        )
-        .group_by(AdoptionMemberDay.tenant_id)
-    )
-    return sum(int(count) for _, count in await session.execute(query))
 
 
 async def distinct_active_by_tenant(
@@ -52,40 +38,61 @@ async def distinct_active_by_tenant(
 
 
 async def daily_values(
-    *, session: AsyncSession, tenant_id: str, days: Sequence[dt.date]
-) -> dict[Metric, dict[dt.date, float | None]]:
-    """Each gate metric of one tenant on each of ``days``."""
-    joined = await joined_histogram(session=session, tenant_ids=[tenant_id])
-    activated = await session.execute(
-        select(AdoptionDaily.day, AdoptionDaily.new_activations).where(
-            AdoptionDaily.tenant_id == tenant_id, AdoptionDaily.new_activations != 0
+    *, session: AsyncSession, tenant_ids: Sequence[str], days: Sequence[dt.date]
+) -> dict[str, dict[Metric, dict[dt.date, float | None]]]:
+    """Each gate metric of each tenant on each of ``days``: a fixed handful of queries for any
+    number of tenants."""
+    first, last = min(days), max(days)
+    joined_by = await counters.members(session, tenant_ids, first, last)
+    before = await counters.first_days_before(session, tenant_ids, first)
+    totals = await counters.period_totals(session, tenant_ids, first, last, None)
+    rolling = await _rolling_active(session, tenant_ids, first, last)
+    eve = first - dt.timedelta(days=1)
+    result: dict[str, dict[Metric, dict[dt.date, float | None]]] = {}
+    for tenant_id in tenant_ids:
+        joined = joined_by.get(tenant_id, counters.Cumulative(()))
+        by_day = totals.get(tenant_id, {})
+        activated = counters.Cumulative(
+            [(eve, before.get(tenant_id, (0, 0))[0])]
+            + [(day, by_day[day].new_activations) for day in sorted(by_day)]
         )
-    )
-    activation_days = [(day, int(count)) for day, count in activated]
-    rolling = await _rolling_active(session, tenant_id, min(days), max(days))
-    values: dict[Metric, dict[dt.date, float | None]] = {m: {} for m in Metric}
-    for day in days:
-        members = sum(count for joined_on, count in joined if joined_on <= day)
-        active_ever = sum(count for d, count in activation_days if d <= day)
-        values[Metric.ACTIVATION_RATE][day] = active_ever / members if members else None
-        values[Metric.MONTHLY_ACTIVE_RATE][day] = rolling[day] / members if members else None
-    return values
+        active = rolling.get(tenant_id, {})
+        values: dict[Metric, dict[dt.date, float | None]] = {m: {} for m in Metric}
+        for day in days:
+            members = joined.upto(day)
+            values[Metric.ACTIVATION_RATE][day] = _rate(activated.upto(day), members)
+            values[Metric.MONTHLY_ACTIVE_RATE][day] = _rate(active.get(day, 0), members)
+        result[tenant_id] = values
+    return result
+
+
+def _rate(count: int, members: int) -> float | None:
+    return count / members if members else None
 
 
 async def _rolling_active(
-    session: AsyncSession, tenant_id: str, first: dt.date, last: dt.date
-) -> dict[dt.date, int]:
-    """Distinct members active in the 30 days ending each day from ``first`` to ``last``."""
+    session: AsyncSession, tenant_ids: Sequence[str], first: dt.date, last: dt.date
+) -> dict[str, dict[dt.date, int]]:
+    """Per tenant: distinct members active in the 30 days ending each day from ``first`` to
+    ``last``."""
     since = first - dt.timedelta(days=ROLLING_DAYS - 1)
     rows = await session.execute(
-        select(AdoptionMemberDay.day, AdoptionMemberDay.member_id).where(
-            AdoptionMemberDay.tenant_id == tenant_id,
+        select(
+            AdoptionMemberDay.tenant_id, AdoptionMemberDay.day, AdoptionMemberDay.member_id
+        ).where(
+            AdoptionMemberDay.tenant_id.in_(tenant_ids),
             AdoptionMemberDay.day.between(since, last),
         )
     )
-    by_day: dict[dt.date, list[uuid.UUID]] = defaultdict(list)
-    for day, member in rows:
-        by_day[day].append(member)
+    by_day: dict[str, dict[dt.date, list[uuid.UUID]]] = defaultdict(lambda: defaultdict(list))
+    for tenant_id, day, member in rows:
+        by_day[tenant_id][day].append(member)
+    return {t: _slide(days, since, first, last) for t, days in by_day.items()}
+
+
+def _slide(
+    by_day: dict[dt.date, list[uuid.UUID]], since: dt.date, first: dt.date, last: dt.date
+) -> dict[dt.date, int]:
     window: Counter[uuid.UUID] = Counter()
     result: dict[dt.date, int] = {}
     day = since
@@ -111,8 +118,9 @@ async def evaluate_gate(
     window = max(sustain_days, 1)
     days = [as_of - dt.timedelta(days=i) for i in range(window)]  # as_of first
     results: list[CriterionResult] = []
+    values_of = await daily_values(session=session, tenant_ids=tenant_ids, days=days)
     for tenant_id in tenant_ids:
-        values = await daily_values(session=session, tenant_id=tenant_id, days=days)
+        values = values_of[tenant_id]
         for criterion in criteria:
             series = [values[criterion.metric][day] for day in days]
             held = 0

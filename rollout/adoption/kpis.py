@@ -90,9 +90,15 @@ async def series(
     by_tenant = await series_by_tenant(
         session=session, tenant_ids=tenant_ids, start=start, end=end, granularity=granularity
     )
-    cuts = periods(start, end, granularity)
+    return combined(list(by_tenant.values()), periods(start, end, granularity))
+
+
+def combined(
+    series_of_tenants: Sequence[list[AdoptionPoint]], cuts: list[tuple[dt.date, dt.date]]
+) -> list[AdoptionPoint]:
+    """Tenants' series (from :func:`series_by_tenant`) as one group's, one point per period."""
     return [
-        _sum(first, last, [points[i] for points in by_tenant.values()])
+        _sum(first, last, [points[i] for points in series_of_tenants])
         for i, (first, last) in enumerate(cuts)
     ]
 
@@ -157,18 +163,6 @@ async def series_by_tenant(
             )
         result[tenant_id] = points
     return result
-
-
-async def summary(
-    *, session: AsyncSession, tenant_ids: Sequence[str], month: dt.date, as_of: dt.date
-) -> AdoptionPoint:
-    """The KPIs of one calendar month (up to ``as_of`` if it is the current month)."""
-    first = month_of(month)
-    last = min(as_of, next_month(first) - dt.timedelta(days=1))
-    points = await series(
-        session=session, tenant_ids=tenant_ids, start=first, end=last, granularity=Granularity.MONTH
-    )
-    return points[0]
 
 
 async def _distinct_active(

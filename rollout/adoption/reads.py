@@ -4,7 +4,6 @@ export and ``/metrics`` call. Reads across tenants go through the explicit provi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -90,17 +89,31 @@ async def wave_series(
     end: dt.date,
     granularity: Granularity,
 ) -> list[WaveSeries]:
-    """The KPIs of each wave of ``flag``'s plan (tenants of ``province_id`` only)."""
+    """The KPIs of each wave of ``flag``'s plan (tenants of ``province_id`` only); the tenants
+    of every wave are read together, once."""
     await enter_province(session, province_id)
     mine = set(await province_tenants(session=session, province_id=province_id))
-    result = []
-    for wave in await waves_of_or_raise(session=session, flag=flag):
-        tenant_ids = tuple(t for t in wave.tenant_ids if t in mine)
-        points = await kpis.series(
-            session=session, tenant_ids=tenant_ids, start=start, end=end, granularity=granularity
+    waves = [
+        (wave, tuple(t for t in wave.tenant_ids if t in mine))
+        for wave in await waves_of_or_raise(session=session, flag=flag)
+    ]
+    by_tenant = await kpis.series_by_tenant(
+        session=session,
+        tenant_ids=[t for _, tenant_ids in waves for t in tenant_ids],
+        start=start,
+        end=end,
+        granularity=granularity,
+    )
+    cuts = kpis.periods(start, end, granularity)
+    return [
+        WaveSeries(
+            wave.position,
+            wave.name,
+            tenant_ids,
+            kpis.combined([by_tenant[t] for t in dict.fromkeys(tenant_ids)], cuts),
         )
-        result.append(WaveSeries(wave.position, wave.name, tenant_ids, points))
-    return result
+        for wave, tenant_ids in waves
+    ]
 
 
 async def retention_cohorts(
@@ -111,7 +124,3 @@ async def retention_cohorts(
     return await retention.cohorts(
         session=session, tenant_ids=target.tenant_ids, as_of=as_of, months=months
     )
-
-
-def group_label(tenant_ids: Sequence[str]) -> str:
-    return ",".join(tenant_ids)

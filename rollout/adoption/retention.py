@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption.calendar import month_of
+from rollout.adoption.calendar import add_months, month_of, next_month
 from rollout.adoption.models import AdoptionActivation, AdoptionMemberMonth
 
 
@@ -34,10 +34,16 @@ async def cohorts(
     *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date, months: int = 12
 ) -> list[Cohort]:
     """The cohorts of the last ``months`` activation months up to ``as_of``, oldest first."""
-    sizes: Counter[dt.date] = Counter()
-    sized = select(AdoptionActivation.activated_on, func.count()).where(
-        AdoptionActivation.tenant_id.in_(tenant_ids)
+    current = month_of(as_of)
+    first = add_months(current, 1 - months)
+    # Only the requested cohorts and the months since then are read, not the whole history.
+    cohort = (
+        AdoptionActivation.tenant_id.in_(tenant_ids),
+        AdoptionActivation.activated_on >= first,
+        AdoptionActivation.activated_on < next_month(current),
     )
+    sizes: Counter[dt.date] = Counter()
+    sized = select(AdoptionActivation.activated_on, func.count()).where(*cohort)
     for day, count in await session.execute(sized.group_by(AdoptionActivation.activated_on)):
         sizes[month_of(day)] += int(count)
     joined = (
@@ -47,7 +53,7 @@ async def cohorts(
             (AdoptionMemberMonth.tenant_id == AdoptionActivation.tenant_id)
             & (AdoptionMemberMonth.member_id == AdoptionActivation.member_id),
         )
-        .where(AdoptionActivation.tenant_id.in_(tenant_ids))
+        .where(*cohort, AdoptionMemberMonth.month.between(first, current))
         .group_by(AdoptionActivation.activated_on, AdoptionMemberMonth.month)
     )
     active: Counter[tuple[dt.date, int]] = Counter()
@@ -55,13 +61,11 @@ async def cohorts(
         offset = _months_between(month_of(day), month)
         if offset >= 0:
             active[(month_of(day), offset)] += int(count)
-    current = month_of(as_of)
-    kept = sorted(m for m in sizes if 0 <= _months_between(m, current) < months)
     return [
         Cohort(
             month=m,
             activated=sizes[m],
             active=tuple(active[(m, k)] for k in range(_months_between(m, current) + 1)),
         )
-        for m in kept
+        for m in sorted(sizes)
     ]

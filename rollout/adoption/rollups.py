@@ -207,7 +207,8 @@ async def rebuild(
 ) -> int:
     """Recompute ``tenant_id``'s rollups from its events (from the month of ``since``).
 
-    Returns the number of events read. Rollups before that month are kept as they are.
+    Returns the number of events read. Rollups before that month are kept as they are. Events
+    are streamed in chunks of ``REBUILD_CHUNK`` (``progress`` hears each), never held at once.
     """
     start = month_of(since) if since else None
     await _clear(session, tenant_id, start)
@@ -219,31 +220,29 @@ async def rebuild(
     ).where(AdoptionEvent.tenant_id == tenant_id)
     if start is not None:
         query = query.where(AdoptionEvent.occurred_at >= day_start(start, tz))
-    facts = [
-        StoredFact(r.type, r.occurred_at, r.device_id, r.member_id)
-        for r in await session.execute(query)
-    ]
-    await load(session, tenant_id=tenant_id, tz=tz, facts=facts, progress=progress)
-    return len(facts)
+    tally, read = _Tally(), 0
+    async for chunk in (await session.stream(query)).partitions(REBUILD_CHUNK):
+        for r in chunk:
+            tally.add(StoredFact(r.type, r.occurred_at, r.device_id, r.member_id), tz)
+        read += len(chunk)
+        if progress:
+            progress(len(chunk))
+    await _load_tally(session, tenant_id, tally)
+    return read
 
 
 async def load(
-    session: AsyncSession,
-    *,
-    tenant_id: str,
-    tz: ZoneInfo,
-    facts: Sequence[Fact],
-    progress: Callable[[int], None] | None = None,
+    session: AsyncSession, *, tenant_id: str, tz: ZoneInfo, facts: Sequence[Fact]
 ) -> None:
     """Set-based :func:`apply` for rollups that hold nothing yet from these facts' periods
     (after :func:`_clear`): aggregate in memory, then plain bulk inserts."""
     tally = _Tally()
-    for done, fact in enumerate(facts, 1):
+    for fact in facts:
         tally.add(fact, tz)
-        if progress and done % REBUILD_CHUNK == 0:
-            progress(REBUILD_CHUNK)
-    if progress and len(facts) % REBUILD_CHUNK:
-        progress(len(facts) % REBUILD_CHUNK)
+    await _load_tally(session, tenant_id, tally)
+
+
+async def _load_tally(session: AsyncSession, tenant_id: str, tally: _Tally) -> None:
     months = tally.months
     await bulk_insert(
         session,

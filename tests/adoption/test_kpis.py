@@ -204,6 +204,30 @@ async def test_retention_by_activation_month(sessions: Sessions) -> None:
     assert found[0].rates == (1.0, 0.5, 0.0)
 
 
+async def test_retention_counts_only_the_cohorts_asked_for(sessions: Sessions) -> None:
+    # given cohorts of December (A), January (B) and February (A2), all active afterwards
+    await _ingest(
+        sessions,
+        YM_MEMBER_A,
+        [ev("login", "2025-12-10T01:00:00Z"), ev("session_started", "2026-01-10T01:00:00Z")],
+    )
+    await _ingest(
+        sessions,
+        YM_MEMBER_B,
+        [ev("login", "2026-01-11T01:00:00Z"), ev("session_started", "2026-02-06T01:00:00Z")],
+    )
+    await _ingest(sessions, YM_MEMBER_A2, [ev("login", "2026-02-05T01:00:00Z")])
+
+    # when one month is asked for, as of 20 January
+    async with sessions(YEN_MO) as session:
+        found = await cohorts(
+            session=session, tenant_ids=[YEN_MO], as_of=dt.date(2026, 1, 20), months=1
+        )
+
+    # then only January's cohort, active up to January
+    assert [(c.month, c.activated, c.active) for c in found] == [(dt.date(2026, 1, 1), 1, (1,))]
+
+
 async def test_a_tenant_sees_only_its_own_events(sessions: Sessions) -> None:
     # given a Kim Son session
     await _ingest(

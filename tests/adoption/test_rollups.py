@@ -15,7 +15,16 @@ from rollout.adoption.kpis import AdoptionKpis
 from rollout.adoption.models import ROLLUP_TABLES
 from rollout.kpi import Criterion, Metric, WeeklyActive
 from tests.adoption.conftest import Sessions, ev, utc
-from tests.world import YEN_MO, YM_MEMBER_A, YM_MEMBER_A2, YM_MEMBER_B, YM_SECRETARY_A
+from tests.world import (
+    KIM_SON,
+    KS_MEMBER,
+    KS_SECRETARY,
+    YEN_MO,
+    YM_MEMBER_A,
+    YM_MEMBER_A2,
+    YM_MEMBER_B,
+    YM_SECRETARY_A,
+)
 
 TZ = "Asia/Ho_Chi_Minh"
 NOW = utc("2026-03-20T00:00:00+00:00")
@@ -97,6 +106,27 @@ async def test_rebuild_equals_the_incremental_path(sessions: Sessions) -> None:
     ]
 
 
+async def test_rebuild_reads_events_in_chunks_and_reports_each(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given rollups kept incrementally from 9 events, and chunks of 4
+    await _history(sessions)
+    monkeypatch.setattr(rollups, "REBUILD_CHUNK", 4)
+    reported: list[int] = []
+    async with sessions(YEN_MO) as session:
+        incremental = await _snapshot(session)
+
+        # when
+        read = await rollups.rebuild(
+            session, tenant_id=YEN_MO, tz=zone(TZ), progress=reported.append
+        )
+        rebuilt = await _snapshot(session)
+
+    # then
+    assert (read, reported) == (9, [4, 4, 1])
+    assert rebuilt == incremental
+
+
 @pytest.mark.parametrize("reader", [YEN_MO, None], ids=["tenant-session", "province-session"])
 async def test_gate_and_weekly_change_from_rollups(sessions: Sessions, reader: str | None) -> None:
     """Rollout reads the KPIs from a province-level session (a province admin's request, the
@@ -153,3 +183,41 @@ async def test_gate_and_weekly_change_from_rollups(sessions: Sessions, reader: s
     assert weekly[YEN_MO].change == -0.5
     assert empty == {YEN_MO: WeeklyActive(0, 0)}
     assert empty[YEN_MO].change is None
+
+
+async def test_gate_judges_each_tenant_of_a_wave_on_its_own(sessions: Sessions) -> None:
+    # given Kim Son's two members logging in on 5 March, and one of Yen Mo's five on 15 March
+    logins = [
+        (KIM_SON, KS_MEMBER, "2026-03-05T03:00:00Z"),
+        (KIM_SON, KS_SECRETARY, "2026-03-05T04:00:00Z"),
+        (YEN_MO, YM_MEMBER_A, "2026-03-15T03:00:00Z"),
+    ]
+    for tenant, member, at in logins:
+        async with sessions(tenant) as session:
+            await service.ingest(
+                session=session, tenant_id=tenant, timezone=TZ, member_id=member,
+                events=[ev("login", at)], now=NOW,
+            )  # fmt: skip
+            await session.commit()
+
+    # when both tenants are judged together, from a province-level session
+    async with sessions(None) as session:
+        gate = await AdoptionKpis().evaluate_gate(
+            session=session,
+            tenant_ids=[KIM_SON, YEN_MO],
+            sustain_days=10,
+            as_of=dt.date(2026, 3, 19),
+            criteria=[
+                Criterion(Metric.ACTIVATION_RATE, 0.5),
+                Criterion(Metric.MONTHLY_ACTIVE_RATE, 0.5),
+            ],
+        )
+
+    # then Kim Son held both criteria for the 10 days; Yen Mo (1 of 5) neither
+    assert [(r.tenant_id, r.metric, r.current, r.days_held, r.passed) for r in gate.results] == [
+        (KIM_SON, Metric.ACTIVATION_RATE, 1.0, 10, True),
+        (KIM_SON, Metric.MONTHLY_ACTIVE_RATE, 1.0, 10, True),
+        (YEN_MO, Metric.ACTIVATION_RATE, 0.2, 0, False),
+        (YEN_MO, Metric.MONTHLY_ACTIVE_RATE, 0.2, 0, False),
+    ]
+    assert gate.passed is False
