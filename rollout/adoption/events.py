@@ -69,11 +69,6 @@ def validate_all(
     return valid, refused
 
 
-def validate(item: Any, *, index: int, now: dt.datetime, anonymous: bool) -> ValidEvent:
-    """One event, or :class:`Invalid` with a code and a message."""
-    return _validate(item, index, (now - MAX_AGE, now + MAX_AHEAD), anonymous)
-
-
 def _validate(
     item: Any, index: int, window: tuple[dt.datetime, dt.datetime], anonymous: bool
 ) -> ValidEvent:
