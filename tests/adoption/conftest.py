@@ -9,10 +9,19 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy import delete
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from gateway.state import GatewayState
 from rollout.adoption import service
+from rollout.adoption.models import (
+    AdoptionDaily,
+    AdoptionEvent,
+    AdoptionEventId,
+    AdoptionMemberDay,
+    AdoptionMemberMonth,
+    AdoptionMonthly,
+)
 from tenants.db import make_sessionmaker, scope_session
 from tests.world import KIM_SON, KS_MEMBER, NOW, YEN_MO, YM_MEMBER_A, YM_MEMBER_B
 
@@ -53,6 +62,24 @@ async def sessions(connection: AsyncConnection) -> AsyncIterator[Sessions]:
     yield make
     for session in opened:
         await session.close()
+
+
+async def remove_committed(engine: AsyncEngine, first: dt.date, end: dt.date) -> None:
+    """Delete what a test committed for Yen Mo outside its transaction: the events, and the
+    rollup rows from ``first`` to before ``end`` (a month no other test writes in)."""
+    async with scope_session(make_sessionmaker(engine)(), YEN_MO) as session:
+        for model in (AdoptionEventId, AdoptionEvent):
+            await session.execute(delete(model).where(model.tenant_id == YEN_MO))
+        for model, column in (
+            (AdoptionDaily, AdoptionDaily.day),
+            (AdoptionMonthly, AdoptionMonthly.month),
+            (AdoptionMemberDay, AdoptionMemberDay.day),
+            (AdoptionMemberMonth, AdoptionMemberMonth.month),
+        ):
+            await session.execute(
+                delete(model).where(model.tenant_id == YEN_MO, column >= first, column < end)
+            )
+        await session.commit()
 
 
 DAY = "2026-11-24T02:00:00Z"

@@ -8,20 +8,13 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from rollout.adoption import service
-from rollout.adoption.models import (
-    AdoptionDaily,
-    AdoptionEvent,
-    AdoptionEventId,
-    AdoptionMemberDay,
-    AdoptionMemberMonth,
-    AdoptionMonthly,
-)
+from rollout.adoption.models import AdoptionDaily, AdoptionMonthly
 from tenants.db import make_sessionmaker, scope_session
-from tests.adoption.conftest import ev
+from tests.adoption.conftest import ev, remove_committed
 from tests.world import YEN_MO, YM_MEMBER_A
 
 # A month no other test writes in; committed rows are removed afterwards.
@@ -32,23 +25,7 @@ MARCH = dt.date(2025, 3, 1)
 @pytest.fixture
 async def committed(app_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     yield app_engine
-    async with scope_session(make_sessionmaker(app_engine)(), YEN_MO) as session:
-        for model in (AdoptionEventId, AdoptionEvent):
-            await session.execute(delete(model).where(model.tenant_id == YEN_MO))
-        await session.execute(
-            delete(AdoptionDaily).where(
-                AdoptionDaily.day >= MARCH, AdoptionDaily.day < dt.date(2025, 4, 1)
-            )
-        )
-        await session.execute(delete(AdoptionMonthly).where(AdoptionMonthly.month == MARCH))
-        await session.execute(
-            delete(AdoptionMemberDay).where(
-                AdoptionMemberDay.week >= dt.date(2025, 2, 24),
-                AdoptionMemberDay.day < dt.date(2025, 4, 1),
-            )
-        )
-        await session.execute(delete(AdoptionMemberMonth).where(AdoptionMemberMonth.month == MARCH))
-        await session.commit()
+    await remove_committed(app_engine, MARCH, dt.date(2025, 4, 1))
 
 
 async def test_concurrent_retries_store_and_count_each_event_once(committed: AsyncEngine) -> None:

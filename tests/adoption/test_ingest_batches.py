@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from rollout.adoption import rollups, service
@@ -23,7 +23,6 @@ from rollout.adoption.models import (
     AdoptionActivation,
     AdoptionDaily,
     AdoptionEvent,
-    AdoptionEventId,
     AdoptionInstall,
     AdoptionMemberDay,
     AdoptionMemberMonth,
@@ -31,7 +30,7 @@ from rollout.adoption.models import (
 )
 from tenants.db import make_sessionmaker, scope_session
 from tests import databases
-from tests.adoption.conftest import Sessions, ev, utc
+from tests.adoption.conftest import Sessions, ev, remove_committed, utc
 from tests.world import YEN_MO, YM_MEMBER_A
 
 TZ = "Asia/Ho_Chi_Minh"  # UTC+7
@@ -280,21 +279,7 @@ IN_MAY = dt.datetime(2025, 5, 20, tzinfo=dt.UTC)
 @pytest.fixture
 async def committed(app_engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
     yield app_engine
-    async with scope_session(make_sessionmaker(app_engine)(), YEN_MO) as session:
-        for model in (AdoptionEventId, AdoptionEvent):
-            await session.execute(delete(model).where(model.tenant_id == YEN_MO))
-        june = D(2025, 6, 1)
-        await session.execute(
-            delete(AdoptionDaily).where(AdoptionDaily.day >= MAY, AdoptionDaily.day < june)
-        )
-        await session.execute(delete(AdoptionMonthly).where(AdoptionMonthly.month == MAY))
-        await session.execute(
-            delete(AdoptionMemberDay).where(
-                AdoptionMemberDay.day >= MAY, AdoptionMemberDay.day < june
-            )
-        )
-        await session.execute(delete(AdoptionMemberMonth).where(AdoptionMemberMonth.month == MAY))
-        await session.commit()
+    await remove_committed(app_engine, MAY, D(2025, 6, 1))
 
 
 async def test_overlapping_batches_sent_at_once_store_and_count_each_event_once(
