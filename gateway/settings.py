@@ -95,6 +95,19 @@ class Settings(BaseSettings):
     install_token_tenant_rate: RateLimit = RateLimit(per_second=0.1, burst=60)
 
     @model_validator(mode="after")
+    def _production_needs_real_keys(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            if self.jwt_secret is None and self.jwks_url is None:
+                raise ValueError(
+                    "PILOTGRAPH_JWT_SECRET or PILOTGRAPH_JWKS_URL must be set in production"
+                )
+            if self.jwt_secret is not None and (
+                self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
+            ):
+                raise ValueError("PILOTGRAPH_JWT_SECRET must not be the development secret")
+        return self
+
+    @model_validator(mode="after")
     def _install_token_key_is_strong(self) -> Self:
         key = self.install_token_key
         if key is None and self.environment is Environment.PRODUCTION:
@@ -106,19 +119,6 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"PILOTGRAPH_INSTALL_TOKEN_KEY must be at least {MIN_INSTALL_TOKEN_KEY_BYTES} bytes"
             )
-        return self
-
-    @model_validator(mode="after")
-    def _production_needs_real_keys(self) -> Self:
-        if self.environment is Environment.PRODUCTION:
-            if self.jwt_secret is None and self.jwks_url is None:
-                raise ValueError(
-                    "PILOTGRAPH_JWT_SECRET or PILOTGRAPH_JWKS_URL must be set in production"
-                )
-            if self.jwt_secret is not None and (
-                self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
-            ):
-                raise ValueError("PILOTGRAPH_JWT_SECRET must not be the development secret")
         return self
 
     @property
