@@ -43,6 +43,11 @@ INVALID = (
     "get one from POST /v1/install-tokens."
 )
 EXPIRED = "The install token is older than 7 days; get a new one from POST /v1/install-tokens."
+TRACK = """
+mutation ($events: [EventInput!]!) {
+  trackEvents(events: $events) { results { index accepted code message } }
+}
+"""
 TWO_A_MINUTE = RateLimit(per_second=1 / 30, burst=2)
 GENEROUS = RateLimit(per_second=100, burst=100)
 Addressed = Callable[[str], httpx.AsyncClient]
@@ -255,6 +260,30 @@ async def test_a_member_event_with_a_forged_token_is_refused_too(
 
     # then
     assert response.json()["results"][0]["code"] == "INSTALL_TOKEN_INVALID"
+
+
+async def test_track_events_checks_install_tokens_as_the_ingest_does(
+    client_for: Client, token: TokenFactory
+) -> None:
+    # given a member's app with a token issued for phone-1, and one made up for phone-2
+    member = client_for(token=token(Role.MEMBER, tenant=YEN_MO, subject=str(YM_MEMBER_A)))
+    issued = await _issued(member, "phone-1")
+    events = [
+        ev("app_installed", RECENT, device="phone-1", installToken=issued),
+        ev("app_installed", RECENT, device="phone-2", installToken="pgi1.1795000000." + "A" * 43),
+    ]
+    before = await _installs(client_for, token)
+
+    # when
+    status, body = await gql(member, TRACK, {"events": events})
+
+    # then
+    assert status == 200, body
+    assert body["data"]["trackEvents"]["results"] == [
+        {"index": 0, "accepted": True, "code": None, "message": None},
+        {"index": 1, "accepted": False, "code": "INSTALL_TOKEN_INVALID", "message": INVALID},
+    ]
+    assert await _installs(client_for, token) == before + 1
 
 
 @settings(
