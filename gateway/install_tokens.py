@@ -58,9 +58,9 @@ class InstallTokenEndpoint:
         return self._issue(scope.tenant.id, device_id)
 
     async def _throttle(self, request: Request, tenant_id: str) -> Response | None:
-        if not self.state.settings.rate_limits_on:
-            return None
         settings = self.state.settings
+        if not settings.rate_limits_on:
+            return None
         client = request.client.host if request.client else "unknown"
         verdict = await self.limiter.take(f"install:ip:{client}", settings.install_token_rate)
         if verdict.allowed:

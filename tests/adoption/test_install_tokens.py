@@ -477,6 +477,22 @@ async def test_issuing_is_rate_limited_per_tenant_across_addresses(
     assert kim_son.status_code == 200
 
 
+async def test_development_issues_unthrottled_unless_rate_limits_are_on(
+    client_for: Client,
+) -> None:
+    # given development defaults: rate limits off, as for the edge
+    client = client_for()
+
+    # when one address asks more often than the production burst allows
+    answers = [
+        await client.post(ISSUE.format(tenant=YEN_MO), json={"deviceId": f"p{n}"})
+        for n in range(25)
+    ]
+
+    # then
+    assert {a.status_code for a in answers} == {200}
+
+
 @settings(
     max_examples=60,
     deadline=None,
