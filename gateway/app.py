@@ -80,13 +80,14 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
             on_guardrail_pause=lambda c: metrics.GUARDRAIL_PAUSES.labels(flag=c.flag_key).inc(),
         )  # fmt: skip
         await rollout_runtime.start()
-        metrics.watch_pool(state.engine)
+        pool_gauges = metrics.PoolGauges(state.engine)
+        await pool_gauges.start()
         adoption_gauges = AdoptionGauges(state)
         await adoption_gauges.start()
         try:
             yield
         finally:
-            metrics.unwatch_pool(state.engine)
+            await pool_gauges.stop()
             await adoption_gauges.stop()
             await close_limiters()
             await rollout_runtime.stop()
@@ -97,7 +98,6 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics.metrics_endpoint),
             Route("/graphql", view, methods=["GET", "POST"]),
             Route("/ofrep/v1/evaluate/flags", ofrep.evaluate_flags, methods=["POST"]),
             Route("/ofrep/v1/evaluate/flags/{key:path}", ofrep.evaluate_flag, methods=["POST"]),

@@ -44,20 +44,27 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Run the gateway with uvicorn."""
+    """Run the gateway with uvicorn; metrics of every worker on the private metrics port."""
     import uvicorn
 
+    from gateway.observability.listener import ListenerError, metrics_listener
+
     settings = _settings()
-    uvicorn.run(
-        "gateway.app:serve_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level=settings.log_level,
-        log_config=None,  # serve_app configures structured logging for every logger
-        timeout_graceful_shutdown=20,
-    )
+    try:
+        with metrics_listener(settings.metrics_host, settings.metrics_port):
+            uvicorn.run(
+                "gateway.app:serve_app",
+                factory=True,
+                host=host or settings.host,
+                port=port or settings.port,
+                workers=workers,
+                log_level=settings.log_level,
+                log_config=None,  # serve_app configures structured logging for every logger
+                timeout_graceful_shutdown=20,
+            )
+    except ListenerError as exc:
+        typer.secho(str(exc), err=True, fg="red")
+        raise typer.Exit(1) from exc
 
 
 @db_app.command("upgrade")

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 from enum import StrEnum
 from functools import lru_cache
-from typing import Self
+from typing import Any, Self
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +30,10 @@ class Environment(StrEnum):
 
 class SettingsError(RuntimeError):
     """The environment does not describe a runnable configuration."""
+
+
+def _development(data: dict[str, Any]) -> bool:
+    return data.get("environment") is not Environment.PRODUCTION
 
 
 class Settings(BaseSettings):
@@ -69,9 +73,14 @@ class Settings(BaseSettings):
 
     base_domain: str | None = None
     path_tenants: bool = True
-    graphiql: bool = True
+    # GraphiQL on GET /graphql: on in development, off in production unless set explicitly.
+    graphiql: bool = Field(default_factory=lambda data: _development(data))
     host: str = "127.0.0.1"
     port: int = 8000
+    # Prometheus metrics of every worker, on a listener of their own that the ingress never
+    # routes to (`pilotgraph serve` only); 0 turns it off.
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
     log_level: str = "info"
     log_json: bool = False
     otlp_endpoint: str | None = None  # e.g. http://otel-collector:4318/v1/traces

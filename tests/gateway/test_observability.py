@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import platform
 
 import httpx
 import pytest
@@ -14,6 +16,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.app import create_app
+from gateway.observability import metrics
 from gateway.observability.logs import configure_logging
 from gateway.observability.tracing import instrument_engine
 from tenants.db import make_engine
@@ -21,6 +24,7 @@ from tenants.types import Role
 from tests import world
 from tests.conftest import make_settings
 from tests.graphql import gql
+from tests.metrics import scrape
 
 HOME = "query Home { me { fullName } tenant { slug } }"
 
@@ -52,11 +56,11 @@ async def test_request_id_is_echoed_or_generated(member):
     assert len(made.headers["X-Request-ID"]) == 32
 
 
-async def test_metrics_count_requests_by_route_operation_and_tenant(member, client_for):
+async def test_metrics_count_requests_by_route_operation_and_tenant(member):
     # given
     await gql(member, HOME)
     # when
-    response = await client_for().get("/metrics")
+    response = scrape()
     # then
     assert response.status_code == 200
     text = response.text
@@ -68,6 +72,60 @@ async def test_metrics_count_requests_by_route_operation_and_tenant(member, clie
         'pilotgraph_graphql_operations_total{operation="Home",outcome="ok",tenant="yen-mo"}' in text
     )
     assert "pilotgraph_graphql_operation_duration_seconds_bucket" in text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/metrics",
+        "/metrics/",
+        "/metrics?name[]=pilotgraph_build_info",
+        "/t/yen-mo/metrics",
+        "/t/yen-mo/metrics/",
+        "//metrics",
+    ],
+)
+async def test_the_public_port_has_no_metrics(member, client_for, path):
+    # given: an anonymous caller and a signed-in member, after some traffic
+    await gql(member, HOME)
+    anonymous = client_for(headers={"X-Tenant": world.YEN_MO})
+    # when
+    answers = [await anonymous.get(path), await member.get(path)]
+    # then: a coded 404, and not one figure
+    for response in answers:
+        assert response.status_code == 404
+        assert response.json() == {
+            "errors": [{"message": "Not found.", "extensions": {"code": "NOT_FOUND"}}]
+        }
+        assert "pilotgraph_" not in response.text
+
+
+def test_the_metrics_listener_serves_only_metrics():
+    # when
+    other = scrape("/")
+    prefixed = scrape("/t/yen-mo/metrics")
+    # then
+    for response in (other, prefixed):
+        assert response.status_code == 404
+        assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_build_info_names_version_and_python():
+    # when
+    text = scrape().text
+    # then
+    assert f'pilotgraph_build_info{{python="{platform.python_version()}",version="' in text
+
+
+async def test_pool_gauges_are_sampled_by_the_worker(app_engine):
+    # given
+    gauges = metrics.PoolGauges(app_engine, interval_s=60)
+    # when
+    await gauges.start()
+    await asyncio.sleep(0)
+    await gauges.stop()
+    # then
+    assert 'pilotgraph_db_pool_connections{state="size"}' in scrape().text
 
 
 async def test_access_line_is_json_with_request_fields(member, capsys):
