@@ -1,0 +1,133 @@
+"""``pilotgraph serve --workers N``: one private metrics port adds up every worker.
+
+The gateway runs as a real process tree (uvicorn's supervisor and its workers) on a migrated
+SQLite file; requests go to the public port, scrapes to the metrics port.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gateway import migrate
+
+START_TIMEOUT_S = 90.0
+SETTLE_TIMEOUT_S = 10.0
+HEALTHZ_REQUESTS = re.compile(
+    r'^pilotgraph_http_requests_total\{method="GET",route="/healthz",status="200",tenant="-"\} '
+    r"(?P<value>\S+)$",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class Served:
+    public: str
+    metrics: str
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_ready(process: subprocess.Popen[bytes], url: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "pilotgraph serve exited while starting"
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"pilotgraph serve did not answer {url} within {START_TIMEOUT_S} s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """``pilotgraph serve --workers 2`` on free ports over a freshly migrated SQLite file."""
+    url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('serve') / 'pilotgraph.db'}"
+    migrate.upgrade(url, "head")
+    port, metrics_port = free_port(), free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTGRAPH_")}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env |= {
+        "PILOTGRAPH_DATABASE_URL": url,
+        "PILOTGRAPH_METRICS_PORT": str(metrics_port),
+        "PILOTGRAPH_METRICS_HOST": "127.0.0.1",
+        "PILOTGRAPH_LOG_LEVEL": "warning",
+    }
+    pilotgraph = str(Path(sys.executable).parent / "pilotgraph")
+    command = [pilotgraph, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    process = subprocess.Popen(command, env=env, cwd=Path(__file__).parents[2])
+    try:
+        wait_until_ready(process, f"http://127.0.0.1:{port}/readyz")
+        yield Served(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}")
+    finally:
+        stop(process)
+
+
+def healthz_count(metrics_url: str) -> float:
+    text = httpx.get(f"{metrics_url}/metrics", timeout=5).text
+    found = HEALTHZ_REQUESTS.search(text)
+    return float(found["value"]) if found else 0.0
+
+
+def settled_count(metrics_url: str, expected: float, seen: list[float]) -> float:
+    """Scrape until the count reaches ``expected`` (a worker counts just after it answers)."""
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    while True:
+        seen.append(healthz_count(metrics_url))
+        if seen[-1] >= expected or time.monotonic() > deadline:
+            return seen[-1]
+        time.sleep(0.05)
+
+
+def test_request_count_is_monotonic_and_exact_across_workers(served: Served) -> None:
+    # given
+    rounds, per_round = 4, 10
+    seen: list[float] = []
+    # when: fresh connections, so the kernel hands them to either worker
+    for done in range(1, rounds + 1):
+        for _ in range(per_round):
+            assert httpx.get(f"{served.public}/healthz", timeout=5).status_code == 200
+        settled = settled_count(served.metrics, done * per_round, seen)
+        # then: every scrape holds every request so far, whichever worker answered it
+        assert settled == done * per_round
+    assert seen == sorted(seen)
+    assert seen[-1] == rounds * per_round
+
+
+def test_the_public_port_of_a_served_gateway_has_no_metrics(served: Served) -> None:
+    # when
+    public = httpx.get(f"{served.public}/metrics", timeout=5)
+    private = httpx.get(f"{served.metrics}/metrics", timeout=5)
+    # then
+    assert public.status_code == 404
+    assert public.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert private.status_code == 200
+    assert "pilotgraph_build_info{" in private.text
+    assert 'pilotgraph_db_pool_connections{state="size"}' in private.text
