@@ -59,6 +59,14 @@ app.kubernetes.io/component: gateway
 {{- end }}
 
 {{/*
+Labels of the metrics Service: the ServiceMonitor selects it, and never the API Service.
+*/}}
+{{- define "pilotgraph.metricsServiceLabels" -}}
+{{ include "pilotgraph.selectorLabels" . }}
+app.kubernetes.io/component: metrics
+{{- end }}
+
+{{/*
 Name of the ServiceAccount the gateway uses.
 */}}
 {{- define "pilotgraph.serviceAccountName" -}}
@@ -108,6 +116,12 @@ PILOTGRAPH_LOG_JSON: {{ $c.logJson | toString | quote }}
 PILOTGRAPH_GUARDRAIL_DROP: {{ $c.guardrailDrop | toString | quote }}
 PILOTGRAPH_GUARDRAIL_MIN_ACTIVE: {{ $c.guardrailMinActive | int | toString | quote }}
 PILOTGRAPH_GUARDRAIL_INTERVAL_S: {{ $c.guardrailIntervalSeconds | toString | quote }}
+{{- if .Values.metrics.enabled }}
+PILOTGRAPH_METRICS_PORT: {{ .Values.metrics.port | int | toString | quote }}
+PILOTGRAPH_METRICS_HOST: "0.0.0.0"
+{{- else }}
+PILOTGRAPH_METRICS_PORT: "0"
+{{- end }}
 {{- with $c.baseDomain }}
 PILOTGRAPH_BASE_DOMAIN: {{ . | quote }}
 {{- end }}
