@@ -6,6 +6,7 @@ SQLite file; requests go to the public port, scrapes to the metrics port.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -19,9 +20,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy.pool import QueuePool
 
 from gateway import migrate
+from tenants.db import make_engine
 
+WORKERS = 2
 START_TIMEOUT_S = 90.0
 SETTLE_TIMEOUT_S = 10.0
 HEALTHZ_REQUESTS = re.compile(
@@ -30,11 +34,17 @@ HEALTHZ_REQUESTS = re.compile(
     re.MULTILINE,
 )
 
+POOL_SIZE_LINE = re.compile(
+    r'^pilotgraph_db_pool_connections\{state="size"\} (?P<value>\S+)$', re.MULTILINE
+)
+
 
 @dataclass(frozen=True)
 class Served:
     public: str
     metrics: str
+    pid: int  # uvicorn's supervisor; the workers are its children
+    pool_size: int  # each worker's
 
 
 def free_port() -> int:
@@ -66,6 +76,12 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         process.wait()
 
 
+def pool_size_of(url: str) -> int:
+    pool = make_engine(url).sync_engine.pool
+    assert isinstance(pool, QueuePool)
+    return pool.size()
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """``pilotgraph serve --workers 2`` on free ports over a freshly migrated SQLite file."""
@@ -81,11 +97,21 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "PILOTGRAPH_LOG_LEVEL": "warning",
     }
     pilotgraph = str(Path(sys.executable).parent / "pilotgraph")
-    command = [pilotgraph, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    command = [
+        pilotgraph,
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(WORKERS),
+    ]
     process = subprocess.Popen(command, env=env, cwd=Path(__file__).parents[2])
     try:
         wait_until_ready(process, f"http://127.0.0.1:{port}/readyz")
-        yield Served(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}")
+        public, metrics = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}"
+        yield Served(public, metrics, process.pid, pool_size_of(url))
     finally:
         stop(process)
 
@@ -94,6 +120,17 @@ def healthz_count(metrics_url: str) -> float:
     text = httpx.get(f"{metrics_url}/metrics", timeout=5).text
     found = HEALTHZ_REQUESTS.search(text)
     return float(found["value"]) if found else 0.0
+
+
+def settled_pool_size(metrics_url: str, expected: float) -> float:
+    """Scrape until the live workers' pool sizes add up (a new worker samples once started)."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        found = POOL_SIZE_LINE.search(httpx.get(f"{metrics_url}/metrics", timeout=5).text)
+        value = float(found["value"]) if found else 0.0
+        if value == expected or time.monotonic() > deadline:
+            return value
+        time.sleep(0.2)
 
 
 def settled_count(metrics_url: str, expected: float, seen: list[float]) -> float:
@@ -106,19 +143,67 @@ def settled_count(metrics_url: str, expected: float, seen: list[float]) -> float
         time.sleep(0.05)
 
 
+def request_healthz(served: Served, times: int) -> None:
+    for _ in range(times):  # fresh connections, so the kernel hands them to either worker
+        assert httpx.get(f"{served.public}/healthz", timeout=5).status_code == 200
+
+
+def workers_of(supervisor: int) -> set[int]:
+    """The supervisor's worker processes (uvicorn spawns them; a resource tracker is not one)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+            cmdline = (stat.parent / "cmdline").read_bytes()
+            if ppid == supervisor and b"resource_tracker" not in cmdline:
+                found.add(int(stat.parent.name))
+    return found
+
+
+def replacement_of(served: Served, victim: int) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        workers = workers_of(served.pid)
+        if len(workers) == WORKERS and victim not in workers:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"no worker replaced {victim} within {START_TIMEOUT_S} s")
+
+
 def test_request_count_is_monotonic_and_exact_across_workers(served: Served) -> None:
     # given
     rounds, per_round = 4, 10
+    start = healthz_count(served.metrics)
     seen: list[float] = []
-    # when: fresh connections, so the kernel hands them to either worker
+    # when
     for done in range(1, rounds + 1):
-        for _ in range(per_round):
-            assert httpx.get(f"{served.public}/healthz", timeout=5).status_code == 200
-        settled = settled_count(served.metrics, done * per_round, seen)
+        request_healthz(served, per_round)
+        settled = settled_count(served.metrics, start + done * per_round, seen)
         # then: every scrape holds every request so far, whichever worker answered it
-        assert settled == done * per_round
+        assert settled == start + done * per_round
     assert seen == sorted(seen)
-    assert seen[-1] == rounds * per_round
+
+
+def test_a_killed_worker_keeps_its_counts(served: Served) -> None:
+    # given: requests answered by both workers
+    start = healthz_count(served.metrics)
+    seen: list[float] = []
+    request_healthz(served, 20)
+    settled_count(served.metrics, start + 20, seen)
+    victim = min(workers_of(served.pid))
+    # when: a worker dies without a word and uvicorn starts another
+    os.kill(victim, signal.SIGKILL)
+    replacement_of(served, victim)
+    seen.append(healthz_count(served.metrics))
+    request_healthz(served, 10)
+    settled = settled_count(served.metrics, start + 30, seen)
+    # then: the dead worker's requests still count, and the count never went down; its pool is
+    # no longer counted among the live workers'
+    assert settled == start + 30
+    assert seen == sorted(seen)
+    assert (
+        settled_pool_size(served.metrics, WORKERS * served.pool_size) == WORKERS * served.pool_size
+    )
 
 
 def test_the_public_port_of_a_served_gateway_has_no_metrics(served: Served) -> None:
