@@ -122,14 +122,17 @@ def healthz_count(metrics_url: str) -> float:
     return float(found["value"]) if found else 0.0
 
 
-def settled_pool_size(metrics_url: str, expected: float) -> float:
-    """Scrape until the live workers' pool sizes add up (a new worker samples once started)."""
+def pool_size(metrics_url: str) -> float:
+    found = POOL_SIZE_LINE.search(httpx.get(f"{metrics_url}/metrics", timeout=5).text)
+    assert found, "no pool size in the scrape"
+    return float(found["value"])
+
+
+def wait_for_pool_sample(pid: int) -> None:
+    """Wait until worker ``pid`` has written its pool gauges (it maps its live gauge file)."""
     deadline = time.monotonic() + START_TIMEOUT_S
-    while True:
-        found = POOL_SIZE_LINE.search(httpx.get(f"{metrics_url}/metrics", timeout=5).text)
-        value = float(found["value"]) if found else 0.0
-        if value == expected or time.monotonic() > deadline:
-            return value
+    while f"gauge_livesum_{pid}.db" not in Path(f"/proc/{pid}/maps").read_text():
+        assert time.monotonic() < deadline, f"worker {pid} never sampled its pool"
         time.sleep(0.2)
 
 
@@ -160,12 +163,13 @@ def workers_of(supervisor: int) -> set[int]:
     return found
 
 
-def replacement_of(served: Served, victim: int) -> None:
+def replacement_of(served: Served, before: set[int], victim: int) -> int:
+    """The worker uvicorn started in place of ``victim``."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
-        workers = workers_of(served.pid)
-        if len(workers) == WORKERS and victim not in workers:
-            return
+        now = workers_of(served.pid)
+        if len(now) == WORKERS and victim not in now:
+            return (now - before).pop()
         time.sleep(0.2)
     pytest.fail(f"no worker replaced {victim} within {START_TIMEOUT_S} s")
 
@@ -190,20 +194,20 @@ def test_a_killed_worker_keeps_its_counts(served: Served) -> None:
     seen: list[float] = []
     request_healthz(served, 20)
     settled_count(served.metrics, start + 20, seen)
-    victim = min(workers_of(served.pid))
+    workers = workers_of(served.pid)
+    victim = min(workers)
     # when: a worker dies without a word and uvicorn starts another
     os.kill(victim, signal.SIGKILL)
-    replacement_of(served, victim)
+    replacement = replacement_of(served, workers, victim)
+    wait_for_pool_sample(replacement)
     seen.append(healthz_count(served.metrics))
     request_healthz(served, 10)
     settled = settled_count(served.metrics, start + 30, seen)
-    # then: the dead worker's requests still count, and the count never went down; its pool is
-    # no longer counted among the live workers'
+    # then: the dead worker's requests still count and the count never went down; its pool no
+    # longer counts among the live workers'
     assert settled == start + 30
     assert seen == sorted(seen)
-    assert (
-        settled_pool_size(served.metrics, WORKERS * served.pool_size) == WORKERS * served.pool_size
-    )
+    assert pool_size(served.metrics) == WORKERS * served.pool_size
 
 
 def test_the_public_port_of_a_served_gateway_has_no_metrics(served: Served) -> None:
