@@ -74,7 +74,7 @@ class Settings(BaseSettings):
     base_domain: str | None = None
     path_tenants: bool = True
     # GraphiQL on GET /graphql: on in development, off in production unless set explicitly.
-    graphiql: bool = Field(default_factory=lambda data: _development(data))
+    graphiql: bool = Field(default_factory=_development)
     host: str = "127.0.0.1"
     port: int = 8000
     # Prometheus metrics of every worker, on a listener of their own that the ingress never

@@ -220,3 +220,28 @@ def test_the_public_port_of_a_served_gateway_has_no_metrics(served: Served) -> N
     assert private.status_code == 200
     assert "pilotgraph_build_info{" in private.text
     assert 'pilotgraph_db_pool_connections{state="size"}' in private.text
+
+
+def test_serve_stops_when_the_metrics_port_is_taken(tmp_path: Path) -> None:
+    # given: something already listens on the metrics port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTGRAPH_")}
+        env |= {
+            "PILOTGRAPH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}",
+            "PILOTGRAPH_METRICS_PORT": str(port),
+        }
+        # when
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "pilotgraph"), "serve", "--port", str(free_port())],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    # then: it says so and exits, rather than serving without metrics
+    assert result.returncode == 1
+    assert f"cannot serve metrics on 127.0.0.1:{port}" in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import platform
 
 import httpx
@@ -17,6 +18,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from gateway.app import create_app
 from gateway.observability import metrics
+from gateway.observability.listener import ListenerError, metrics_listener
 from gateway.observability.logs import configure_logging
 from gateway.observability.tracing import instrument_engine
 from tenants.db import make_engine
@@ -108,6 +110,26 @@ def test_the_metrics_listener_serves_only_metrics():
     for response in (other, prefixed):
         assert response.status_code == 404
         assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_the_listener_refuses_values_already_kept_in_process():
+    # given: this process imported prometheus_client before any multiprocess directory was set
+    # when / then: starting the listener would serve the workers' files without this process's
+    # values, so it refuses
+    with (
+        pytest.raises(ListenerError, match="imported before PROMETHEUS_MULTIPROC_DIR"),
+        metrics_listener("127.0.0.1", 1),
+    ):
+        pass
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+
+
+def test_metrics_port_zero_serves_nothing():
+    # when
+    with metrics_listener("127.0.0.1", 0):
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    # then
+    assert directory is None
 
 
 def test_build_info_names_version_and_python():
