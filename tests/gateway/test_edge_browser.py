@@ -131,11 +131,13 @@ async def test_graphql_answers_are_never_stored_by_a_cache(edge_client):
 
 async def test_graphiql_is_off_by_default_in_production(database, gateway):
     # given: production settings that say nothing about GraphiQL, and ones that opt in
-    secret = SecretStr("edge-test-secret-" + "x" * 40)
-    default = make_settings(database, environment=Environment.PRODUCTION, jwt_secret=secret)
-    opted_in = make_settings(
-        database, environment=Environment.PRODUCTION, jwt_secret=secret, graphiql=True
-    )
+    production = {
+        "environment": Environment.PRODUCTION,
+        "jwt_secret": SecretStr("edge-test-secret-" + "x" * 40),
+        "install_token_key": SecretStr("i" * 32),
+    }
+    default = make_settings(database, **production)
+    opted_in = make_settings(database, **production, graphiql=True)
     html = {"Accept": "text/html"}
     # when
     async with (
