@@ -102,6 +102,16 @@ async def test_the_public_port_has_no_metrics(member, client_for, path):
         assert "pilotgraph_" not in response.text
 
 
+async def test_a_tenant_host_has_no_metrics_either(edge_client):
+    # given: tenants served at {tenant}.{base domain}
+    client = edge_client(settings__base_domain="pilot.example.org")
+    # when
+    response = await client.get("/metrics", headers={"Host": "yen-mo.pilot.example.org"})
+    # then
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
 def test_the_metrics_listener_serves_only_metrics():
     # when
     other = scrape("/")
