@@ -24,6 +24,9 @@ from tests.graphql import asgi_client
 from tests.world import NOW, load_world
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Gateways that tests start as processes (`pilotgraph serve`) inherit this, so two of them never
+# compete for the default metrics port; the tests of the metrics port choose free ports.
+os.environ.setdefault("PILOTGRAPH_METRICS_PORT", "0")
 BACKENDS = ["sqlite", "postgresql"]
 
 

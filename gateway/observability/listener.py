@@ -18,6 +18,7 @@ import glob
 import json
 import os
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -135,13 +136,31 @@ def metrics_listener(host: str, port: int) -> Iterator[None]:
         raise ListenerError(f"prometheus_client was imported before {MULTIPROC_ENV} was set")
     directory = tempfile.mkdtemp(prefix="pilotgraph-metrics-")
     os.environ[MULTIPROC_ENV] = directory
-    try:
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(shutil.rmtree, directory, ignore_errors=True)
+        cleanup.callback(os.environ.pop, MULTIPROC_ENV, None)
         server = _serve(host, port)
-        try:
+        cleanup.callback(server.server_close)
+        cleanup.callback(server.shutdown)
+        with _cleaning_up_on_sigterm(cleanup):
             yield
-        finally:
-            server.shutdown()
-            server.server_close()
+
+
+@contextlib.contextmanager
+def _cleaning_up_on_sigterm(cleanup: contextlib.ExitStack) -> Iterator[None]:
+    """Run ``cleanup`` before a SIGTERM ends the process, then let the signal end it.
+
+    With one worker uvicorn serves in this process: once shut down it restores this handler and
+    raises the signal again, so that the exit status says SIGTERM, and no ``finally`` would run.
+    """
+
+    def handler(signum: int, _frame: object) -> None:
+        cleanup.close()
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
     finally:
-        del os.environ[MULTIPROC_ENV]
-        shutil.rmtree(directory, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)

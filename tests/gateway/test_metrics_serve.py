@@ -245,3 +245,34 @@ def test_serve_stops_when_the_metrics_port_is_taken(tmp_path: Path) -> None:
     # then: it says so and exits, rather than serving without metrics
     assert result.returncode == 1
     assert f"cannot serve metrics on 127.0.0.1:{port}" in result.stderr
+
+
+def test_a_terminated_gateway_leaves_no_metrics_files(tmp_path: Path) -> None:
+    # given: one worker, serving in the main process, with its temporary files under tmp_path
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'pilotgraph.db'}"
+    migrate.upgrade(url, "head")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PILOTGRAPH_")}
+    env |= {
+        "TMPDIR": str(temporary),
+        "PILOTGRAPH_DATABASE_URL": url,
+        "PILOTGRAPH_METRICS_PORT": str(free_port()),
+        "PILOTGRAPH_LOG_LEVEL": "warning",
+    }
+    pilotgraph = str(Path(sys.executable).parent / "pilotgraph")
+    process = subprocess.Popen([pilotgraph, "serve", "--port", str(port)], env=env)
+    try:
+        wait_until_ready(process, f"http://127.0.0.1:{port}/readyz")
+        served_with = [p.name for p in temporary.iterdir()]
+    finally:
+        # when: Kubernetes stops the pod
+        process.send_signal(signal.SIGTERM)
+        exit_code = process.wait(timeout=30)
+    # then: the metrics directory existed while serving and is gone, and the exit still says
+    # SIGTERM (uvicorn raises it again once shut down)
+    assert len(served_with) == 1
+    assert served_with[0].startswith("pilotgraph-metrics-")
+    assert list(temporary.iterdir()) == []
+    assert exit_code in (0, -signal.SIGTERM)
