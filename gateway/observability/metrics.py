@@ -121,6 +121,7 @@ class PoolGauges:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Sample now, then every ``interval_s``."""
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
