@@ -11,13 +11,20 @@ from typing import Any
 
 import jwt
 
-from gateway.claims import Claims, ClaimError, check_scope, parse_claims
+from gateway.claims import ClaimError, Claims, check_scope, parse_claims
 from gateway.settings import Settings
 from tenants.registry import TenantInfo, TenantRegistry
 from tenants.types import PROVINCE_ROLES, Role
 
 ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"]
-UNCHECKED_TIMES = {"verify_exp": False, "verify_nbf": False, "verify_iat": False}
+# PyJWT checks signature, iss and aud; the types of sub and the times are gateway.claims' (one
+# message naming the claim), and the times are compared only once typed: PyJWT reads int("…").
+CLAIMS_CHECKED_HERE: jwt.types.Options = {
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_sub": False,
+}
 
 
 class AuthError(Exception):
@@ -93,8 +100,7 @@ class TokenVerifier:
                 audience=self._settings.jwt_audience,
                 issuer=self._settings.jwt_issuer,
                 leeway=self._settings.jwt_leeway_s,
-                # Times are checked after the claims are typed: PyJWT reads int("…") as a time.
-                options={"require": ["exp", "sub", "iss", "aud"], **UNCHECKED_TIMES},
+                options={"require": ["exp", "sub", "iss", "aud"], **CLAIMS_CHECKED_HERE},
             )
         except jwt.PyJWTError as exc:
             raise AuthError(f"The bearer token was refused: {exc}.") from exc

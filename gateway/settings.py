@@ -128,7 +128,8 @@ class Settings(BaseSettings):
         secret = self.jwt_secret
         if secret is not None and len(secret.get_secret_value().encode()) < MIN_HS256_SECRET_BYTES:
             raise ValueError(
-                f"PILOTGRAPH_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes in production"
+                f"PILOTGRAPH_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes"
+                " in production"
             )
 
     @property

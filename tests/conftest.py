@@ -141,7 +141,11 @@ def token(settings: Settings) -> TokenFactory:
     """
 
     def make(
-        role: Role, *, tenant: str | None = None, subject: str = "someone", province: str | None = None
+        role: Role,
+        *,
+        tenant: str | None = None,
+        subject: str = "someone",
+        province: str | None = None,
     ) -> str:
         if role in PROVINCE_ROLES and province is None:
             province = PROVINCE

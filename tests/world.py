@@ -30,6 +30,7 @@ def uid(n: int) -> uuid.UUID:
 PROVINCE = "ninh-binh"
 # A province with no tenants in this world: its admins are valid tokens that cover nothing here.
 OTHER_PROVINCE = "ha-nam"
+PROVINCES = (PROVINCE, OTHER_PROVINCE)
 YEN_MO, KIM_SON = "yen-mo", "kim-son"
 YM_ORG, KS_ORG = uid(100), uid(200)
 YM_BRANCH_A, YM_BRANCH_B, KS_BRANCH = uid(110), uid(120), uid(210)
