@@ -60,8 +60,11 @@ def unauthenticated(message: str) -> dict[str, Any]:
         (PROVINCE_ADMIN, {"province": {"id": "ninh-binh"}}, PROVINCE_TYPE),
         (PROVINCE_ADMIN, {"province": "atlantis"}, UNKNOWN_PROVINCE),
         (PROVINCE_ADMIN, {"province": DROP}, NEEDS_PROVINCE),
-        (PROVINCE_ADMIN, {"province": DROP, "roles": ["auditor"], "tenant": world.YEN_MO},
-         NEEDS_PROVINCE),
+        (
+            PROVINCE_ADMIN,
+            {"province": DROP, "roles": ["auditor"], "tenant": world.YEN_MO},
+            NEEDS_PROVINCE,
+        ),
         (MEMBER, {"province": ["ninh-binh"]}, PROVINCE_TYPE),
         (MEMBER, {"exp": str(LATER)}, f"The exp {SECONDS}"),
         (MEMBER, {"exp": True}, f"The exp {SECONDS}"),
@@ -86,10 +89,13 @@ def unauthenticated(message: str) -> dict[str, Any]:
         (MEMBER, {"tenant": None}, TENANT_TYPE),
         (MEMBER, {"tenant": "atlantis"}, "The tenant claim names no known tenant."),
         (MEMBER, {"tenant": DROP}, "The tenant claim is required for tenant roles."),
-        (PROVINCE_ADMIN, {"province": world.OTHER_PROVINCE, "tenant": world.YEN_MO},
-         "The tenant claim names a tenant outside the province claim."),
+        (
+            PROVINCE_ADMIN,
+            {"province": world.OTHER_PROVINCE, "tenant": world.YEN_MO},
+            "The tenant claim names a tenant outside the province claim.",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_a_bad_claim_is_401_naming_it(client_for, base, overrides, message):
     # given
     client = client_for(signed(base, **overrides))
@@ -127,8 +133,15 @@ async def test_a_province_list_token_reads_nothing_of_yen_mo(client_for):
 def test_a_province_role_without_province_covers_no_tenant():
     # given: a principal built by hand, as no verified token can build it any more
     principal = Principal(subject="x", roles=frozenset({Role.PROVINCE_ADMIN}))
-    yen_mo = TenantInfo(world.YEN_MO, "Yên Mô", "district", world.PROVINCE, "Ninh Bình",
-                        "Asia/Ho_Chi_Minh", None)  # fmt: skip
+    yen_mo = TenantInfo(
+        id=world.YEN_MO,
+        name="Yên Mô",
+        kind="district",
+        province_id=world.PROVINCE,
+        province_name="Ninh Bình",
+        timezone="Asia/Ho_Chi_Minh",
+        parent_id=None,
+    )
     # when / then
     assert not principal.covers(yen_mo)
 
