@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from typing import Any
@@ -11,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from gateway.app import create_app
 from gateway.auth import Principal
 from gateway.claims import ROLE_NAMES
 from gateway.settings import DEVELOPMENT_JWT_SECRET
@@ -128,6 +130,45 @@ async def test_a_province_list_token_reads_nothing_of_yen_mo(client_for):
     assert graphql == (401, unauthenticated(PROVINCE_TYPE))
     assert entities == (401, unauthenticated(PROVINCE_TYPE))
     assert (csv.status_code, csv.json()) == (401, unauthenticated(PROVINCE_TYPE))
+
+
+async def websocket_handshake(app: Any, path: str, token: str) -> list[dict[str, Any]]:
+    """What ``app`` sends back to a WebSocket handshake (a denial response is HTTP messages)."""
+    scope = {
+        "type": "websocket",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"authorization", f"Bearer {token}".encode()), (b"host", b"testserver")],
+        "subprotocols": ["graphql-transport-ws"],
+        "scheme": "ws",
+        "root_path": "",
+        "client": ("127.0.0.1", 5000),
+        "server": ("testserver", 80),
+        "asgi": {"version": "3.0"},
+        "extensions": {"websocket.http.response": {}},
+    }
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    return sent
+
+
+async def test_a_province_list_token_cannot_open_a_subscription(gateway):
+    # given
+    app = create_app(gateway.settings, state=gateway)
+    token = signed(PROVINCE_ADMIN, province=[world.OTHER_PROVINCE])
+    # when
+    start, body = await websocket_handshake(app, f"/t/{world.YEN_MO}/graphql", token)
+    # then: denied before the handshake is accepted
+    assert (start["type"], start["status"]) == ("websocket.http.response.start", 401)
+    assert json.loads(body["body"]) == unauthenticated(PROVINCE_TYPE)
 
 
 def test_a_province_role_without_province_covers_no_tenant():
