@@ -197,13 +197,13 @@ JSON_LEAVES = st.one_of(
     st.text(max_size=12),
     st.sampled_from([*sorted(ROLE_NAMES), world.YEN_MO, world.KIM_SON, *world.PROVINCES]),
 )
-JSON_VALUES = st.recursive(
-    JSON_LEAVES,
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
-    ),
-    max_leaves=6,
-)
+
+
+def containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+
+
+JSON_VALUES = st.recursive(JSON_LEAVES, containers, max_leaves=6)
 CLAIMS = ("sub", "roles", "tenant", "province", "exp", "nbf", "iat")
 
 
