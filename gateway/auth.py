@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
-from gateway.claims import ClaimError, Claims, check_scope, parse_claims
+from gateway.claims import ClaimError, check_scope, check_times, parse_claims
 from gateway.settings import Settings
 from tenants.registry import TenantInfo, TenantRegistry
 from tenants.types import PROVINCE_ROLES, Role
@@ -85,7 +84,7 @@ class TokenVerifier:
         )
 
     async def verify(self, token: str) -> Principal:
-        """Check signature, expiry, issuer and audience; return the principal."""
+        """Check signature, issuer and audience, then the claims (``gateway.claims``)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -99,7 +98,6 @@ class TokenVerifier:
                 algorithms=algorithms,
                 audience=self._settings.jwt_audience,
                 issuer=self._settings.jwt_issuer,
-                leeway=self._settings.jwt_leeway_s,
                 options={"require": ["exp", "sub", "iss", "aud"], **CLAIMS_CHECKED_HERE},
             )
         except jwt.PyJWTError as exc:
@@ -132,17 +130,6 @@ def principal_from_claims(
     return Principal(
         subject=claims.sub, roles=claims.role_set, tenant=claims.tenant, province=claims.province
     )
-
-
-def check_times(claims: Claims, leeway: float, now: float | None = None) -> None:
-    """Refuse an expired token, or one not valid yet (``nbf``, or ``iat`` in the future)."""
-    now = time.time() if now is None else now
-    if claims.exp <= now - leeway:
-        raise ClaimError("exp", "The bearer token has expired.")
-    for claim in ("nbf", "iat"):
-        at = getattr(claims, claim)
-        if at is not None and at > now + leeway:
-            raise ClaimError(claim, f"The bearer token is not valid yet ({claim}).")
 
 
 def issue_development_token(

@@ -4,12 +4,14 @@ Claims this gateway reads are exactly typed (no coercion: ``"9999999999"`` is no
 is no ``province``); claims it does not read are ignored. A claim that is present must hold its
 type (``null`` included). Then the names are checked against the tenant registry: ``tenant`` and
 ``province`` must exist, a province role must name its province (no claim never means "every
-province"), a tenant role its tenant, and a tenant inside the token's province. Every refusal is
+province"), a tenant role its tenant, and a tenant inside the token's province. Times are
+compared only once typed (PyJWT would read ``int("9999999999")`` as an expiry). Every refusal is
 a :class:`ClaimError` naming the claim.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Annotated, Any
 
@@ -104,3 +106,14 @@ def check_scope(claims: Claims, registry: TenantRegistry) -> None:
         raise ClaimError("tenant", "The tenant claim is required for tenant roles.")
     if tenant is not None and claims.province not in (None, tenant.province_id):
         raise ClaimError("tenant", "The tenant claim names a tenant outside the province claim.")
+
+
+def check_times(claims: Claims, leeway: float, now: float | None = None) -> None:
+    """Refuse an expired token, or one not valid yet (``nbf``, or ``iat`` in the future)."""
+    now = time.time() if now is None else now
+    if claims.exp <= now - leeway:
+        raise ClaimError("exp", "The bearer token has expired.")
+    for claim in ("nbf", "iat"):
+        at = getattr(claims, claim)
+        if at is not None and at > now + leeway:
+            raise ClaimError(claim, f"The bearer token is not valid yet ({claim}).")
