@@ -132,6 +132,15 @@ async def test_a_province_list_token_reads_nothing_of_yen_mo(client_for):
     assert (csv.status_code, csv.json()) == (401, unauthenticated(PROVINCE_TYPE))
 
 
+async def test_the_console_refuses_a_province_list_token(client_for):
+    # given
+    client = client_for(signed(PROVINCE_ADMIN, province=[world.OTHER_PROVINCE]))
+    # when
+    response = await client.get("/admin/api/session")
+    # then
+    assert (response.status_code, response.json()) == (401, unauthenticated(PROVINCE_TYPE))
+
+
 async def websocket_handshake(app: Any, path: str, token: str) -> list[dict[str, Any]]:
     """What ``app`` sends back to a WebSocket handshake (a denial response is HTTP messages)."""
     scope = {
