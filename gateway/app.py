@@ -46,12 +46,13 @@ def build_state(
         connect_timeout_s=settings.database_connect_timeout_s,
         statement_timeout_ms=settings.database_statement_timeout_ms,
     )
+    registry = TenantRegistry()
     return GatewayState(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker or make_sessionmaker(engine),
-        registry=TenantRegistry(),
-        verifier=TokenVerifier(settings),
+        registry=registry,
+        verifier=TokenVerifier(settings, registry),
     )
 
 

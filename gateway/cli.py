@@ -143,9 +143,13 @@ def token(
     role: Annotated[Role, typer.Option(help="Role carried by the token.")] = Role.MEMBER,
     tenant: Annotated[str | None, typer.Option(help="Home tenant (slug).")] = None,
     member: Annotated[str | None, typer.Option(help="Member id; default: a demo member.")] = None,
+    province: Annotated[
+        str | None, typer.Option(help="Province (province roles); default: the demo province.")
+    ] = None,
 ) -> None:
     """Print a development token (refused when the settings say production)."""
     from gateway.auth import AuthError, issue_development_token
+    from tenants.demo.province import PROVINCE_ID
 
     settings = _settings()
     if settings.is_production:
@@ -157,8 +161,13 @@ def token(
     subject = _member_subject(member) if member else None
     if subject is None:
         subject = asyncio.run(_demo_subject(tenant, role)) if tenant else f"{role.value}@province"
+    if role in PROVINCE_ROLES:
+        province = province or PROVINCE_ID  # a province role's token always names its province
     try:
-        typer.echo(issue_development_token(settings, subject=subject, roles=[role], tenant=tenant))
+        token = issue_development_token(
+            settings, subject=subject, roles=[role], tenant=tenant, province=province
+        )
+        typer.echo(token)
     except AuthError as exc:
         typer.secho(exc.message, err=True, fg="red")
         raise typer.Exit(1) from exc

@@ -21,6 +21,8 @@ DEVELOPMENT_JWT_SECRET = "pilotgraph-development-secret-do-not-use-in-production
 MIN_INSTALL_TOKEN_KEY_BYTES = 32
 # Labels the development install-token key derived from the JWT key: one secret, two uses.
 DEVELOPMENT_INSTALL_KEY_LABEL = b"pilotgraph/install-token-key/v1"
+# HS256 keys shorter than the hash (RFC 7518 §3.2) can be brute-forced offline from one token.
+MIN_HS256_SECRET_BYTES = 32
 
 
 class Environment(StrEnum):
@@ -114,6 +116,7 @@ class Settings(BaseSettings):
                 self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
             ):
                 raise ValueError("PILOTGRAPH_JWT_SECRET must not be the development secret")
+            self._secret_long_enough()
         return self
 
     @model_validator(mode="after")
@@ -129,6 +132,14 @@ class Settings(BaseSettings):
                 f"PILOTGRAPH_INSTALL_TOKEN_KEY must be at least {MIN_INSTALL_TOKEN_KEY_BYTES} bytes"
             )
         return self
+
+    def _secret_long_enough(self) -> None:
+        secret = self.jwt_secret
+        if secret is not None and len(secret.get_secret_value().encode()) < MIN_HS256_SECRET_BYTES:
+            raise ValueError(
+                f"PILOTGRAPH_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes"
+                " in production"
+            )
 
     @property
     def is_production(self) -> bool:

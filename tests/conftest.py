@@ -18,10 +18,10 @@ from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from gateway.state import GatewayState
 from tenants.db import make_engine, make_sessionmaker
-from tenants.types import Role
+from tenants.types import PROVINCE_ROLES, Role
 from tests import databases
 from tests.graphql import asgi_client
-from tests.world import NOW, load_world
+from tests.world import NOW, PROVINCE, load_world
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # Gateways that tests start as processes (`pilotgraph serve`) inherit this, so two of them never
@@ -138,9 +138,22 @@ TokenFactory = Callable[..., str]
 
 @pytest.fixture
 def token(settings: Settings) -> TokenFactory:
-    """``token(Role.MEMBER, tenant='yen-mo', subject=...)`` → a signed development token."""
+    """``token(Role.MEMBER, tenant='yen-mo', subject=...)`` → a signed development token.
 
-    def make(role: Role, *, tenant: str | None = None, subject: str = "someone") -> str:
-        return issue_development_token(settings, subject=subject, roles=[role], tenant=tenant)
+    Province roles name the world's province unless ``province`` says otherwise.
+    """
+
+    def make(
+        role: Role,
+        *,
+        tenant: str | None = None,
+        subject: str = "someone",
+        province: str | None = None,
+    ) -> str:
+        if role in PROVINCE_ROLES and province is None:
+            province = PROVINCE
+        return issue_development_token(
+            settings, subject=subject, roles=[role], tenant=tenant, province=province
+        )
 
     return make

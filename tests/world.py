@@ -27,6 +27,10 @@ def uid(n: int) -> uuid.UUID:
 
 
 # Yen Mo: one commune committee with two branches; Kim Son: one branch.
+PROVINCE = "ninh-binh"
+# A province with no tenants in this world: its admins are valid tokens that cover nothing here.
+OTHER_PROVINCE = "ha-nam"
+PROVINCES = (PROVINCE, OTHER_PROVINCE)
 YEN_MO, KIM_SON = "yen-mo", "kim-son"
 YM_ORG, KS_ORG = uid(100), uid(200)
 YM_BRANCH_A, YM_BRANCH_B, KS_BRANCH = uid(110), uid(120), uid(210)
@@ -152,7 +156,8 @@ def _rows() -> dict[str, list[object]]:
 async def load_world(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """Write the province, its two tenants and their rows (each tenant in its own transaction)."""
     async with sessionmaker() as session:
-        session.add(Province(id="ninh-binh", name="Ninh Bình", timezone="Asia/Ho_Chi_Minh"))
+        session.add(Province(id=PROVINCE, name="Ninh Bình", timezone="Asia/Ho_Chi_Minh"))
+        session.add(Province(id=OTHER_PROVINCE, name="Hà Nam", timezone="Asia/Ho_Chi_Minh"))
         session.add_all([
             Tenant(id=YEN_MO, province_id="ninh-binh", name="Đảng bộ huyện Yên Mô",
                    kind="district"),

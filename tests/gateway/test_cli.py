@@ -49,14 +49,16 @@ def test_token_for_a_given_member():
     assert claims["roles"] == ["member"]
 
 
-def test_province_admin_token_covers_every_tenant():
+def test_province_admin_token_names_its_province():
     # when
     result = runner.invoke(app, ["token", "--role", "province_admin"])
+    other = runner.invoke(app, ["token", "--role", "auditor", "--province", "ha-nam"])
     # then
     assert result.exit_code == 0, result.output
     claims = _claims(result.output.strip())
     assert "tenant" not in claims
-    assert claims["roles"] == ["province_admin"]
+    assert (claims["roles"], claims["province"]) == (["province_admin"], "ninh-binh")
+    assert _claims(other.output.strip())["province"] == "ha-nam"
 
 
 def test_member_token_needs_a_tenant():
@@ -119,6 +121,19 @@ def test_development_derives_the_install_token_key_from_the_jwt_key():
     assert other.install_token_secret != default.install_token_secret
     assert configured.install_token_secret == b"i" * 32
     assert "i" * 32 not in repr(configured)
+
+
+@pytest.mark.parametrize("secret", ["short", "é" * 15, "x" * 31])
+def test_production_refuses_an_hs256_secret_under_32_bytes(monkeypatch, secret):
+    # given
+    monkeypatch.setenv("PILOTGRAPH_ENVIRONMENT", "production")
+    monkeypatch.setenv("PILOTGRAPH_INSTALL_TOKEN_KEY", "i" * 32)
+    monkeypatch.setenv("PILOTGRAPH_JWT_SECRET", secret)
+    # when / then
+    with pytest.raises(SettingsError, match="PILOTGRAPH_JWT_SECRET must be at least 32 bytes"):
+        load_settings()
+    monkeypatch.setenv("PILOTGRAPH_JWT_SECRET", "x" * 32)
+    assert load_settings().is_production
 
 
 def test_invalid_value_names_the_key(monkeypatch):
