@@ -26,6 +26,8 @@ from tenants.handbook.access import Actor
 from tenants.registry import TenantInfo, TenantRegistry
 
 T = TypeVar("T")
+# How long a closing context waits for database work still running before cancelling it.
+CLOSE_GRACE_S = 1.0
 
 
 class RequestEnded(RuntimeError):
@@ -126,14 +128,22 @@ class Context:
         await self._alone(self.session.rollback)
 
     async def close(self) -> None:
-        """End the request: wait for database work in flight, refuse any more, close the session.
+        """End the request: settle database work in flight, refuse any more, close the session.
 
         GraphQL may leave a resolver running after the result is known (a non-null sibling
         failed): its work finishes or is refused, never meets a closed session mid-statement.
+        Work still running after :data:`CLOSE_GRACE_S` (the request timed out) is cancelled and
+        the connection discarded, since a statement cut midway leaves it unusable.
         """
         self._closed = True
-        while self._work:
-            await asyncio.wait(set(self._work))
+        if self._work:
+            _, stuck = await asyncio.wait(set(self._work), timeout=CLOSE_GRACE_S)
+            if stuck:
+                for task in stuck:
+                    task.cancel()
+                await asyncio.wait(stuck)
+                await self.session.invalidate()
+                return
         await self.session.close()
 
     async def _alone(self, work: Callable[[], Awaitable[T]]) -> T:
