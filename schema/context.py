@@ -123,6 +123,10 @@ class Context:
             await self.session.rollback()
             raise
 
+    async def commit(self) -> None:
+        """Commit the request's transaction (a mutation's writes)."""
+        await self._alone(self.session.commit)
+
     async def release(self) -> None:
         """End the session's transaction and return its connection (between subscription events)."""
         await self._alone(self.session.rollback)
