@@ -27,6 +27,7 @@ from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOpe
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType as StrawberryOperation
+from strawberry.utils.aio import aclosing
 
 from gateway.edge import limits
 from gateway.edge.http_spec import EdgeRefusal, Params
@@ -40,7 +41,6 @@ from schema.root import DOCUMENT_CACHE_SIZE
 parse_document = _get_parse_cache(DOCUMENT_CACHE_SIZE)
 UNAVAILABLE = "SERVICE_UNAVAILABLE"
 RETRY_AFTER_S = "5"
-RETRY = {"Retry-After": RETRY_AFTER_S}
 Result = ExecutionResult | PreExecutionError
 
 
@@ -107,8 +107,9 @@ class Edge:
         if isinstance(source, PreExecutionError):
             yield source
             return
-        async for result in source:
-            yield result
+        async with aclosing(source):
+            async for result in source:
+                yield result
 
     async def _execute(self, call: Call, query: str) -> ExecutionResult:
         try:
@@ -122,9 +123,9 @@ class Edge:
                     operation_extensions=call.params.extensions,
                 )
         except TimeoutError as exc:
-            raise EdgeRefusal(
-                503, UNAVAILABLE, "The request took too long; retry shortly.", RETRY
-            ) from exc
+            retry = {"Retry-After": RETRY_AFTER_S}
+            message = "The request took too long; retry shortly."
+            raise EdgeRefusal(503, UNAVAILABLE, message, retry) from exc
         except (InvalidOperationTypeError, CannotGetOperationTypeError) as exc:
             raise limits.QueryRefused(
                 "BAD_REQUEST", f"This operation cannot run here: {exc}."

@@ -95,3 +95,15 @@ async def test_a_failing_sibling_leaves_no_connection_behind_over_websocket(
     assert await idle_in_transaction(database) == 0
     async with asgi_client(app) as client:
         assert (await client.get("/readyz")).json()["status"] == "ready"
+
+
+async def test_each_websocket_operation_closes_its_session_when_it_ends(pooled, database, token):
+    # given
+    app = create_app(pooled.settings, state=pooled)
+    member = token(Role.MEMBER, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_A))
+    async with connect(app, member) as socket:
+        # when
+        await asyncio.gather(*(socket.operation({"query": ORPHANING}) for _ in range(10)))
+        # then: the socket is still open, its operations' connections are back
+        assert await settled(pooled) == 0
+        assert await idle_in_transaction(database) == 0
