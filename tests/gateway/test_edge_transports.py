@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -84,6 +86,8 @@ CASES = [
     for index, (payload, code) in enumerate(refused)
 ]
 App = Callable[..., Starlette]
+GATEWAY = Path(__file__).resolve().parents[2] / "gateway"
+RUNS_THE_SCHEMA = re.compile(r"schema\.(execute|execute_sync|subscribe|stream)\(")
 
 
 @pytest.fixture
@@ -232,3 +236,14 @@ async def test_the_legacy_graphql_ws_protocol_is_not_spoken(edge_app):
             pass
     # then: only graphql-transport-ws, whose handler goes through the edge, is spoken
     assert str(closed.value) == "closed 4406: Subprotocol not acceptable"
+
+
+def test_only_the_edge_runs_the_schema():
+    # when
+    callers = {
+        path.relative_to(GATEWAY).as_posix()
+        for path in GATEWAY.rglob("*.py")
+        if RUNS_THE_SCHEMA.search(path.read_text(encoding="utf-8"))
+    }
+    # then: a new transport has to go through gateway.edge.documents.Edge
+    assert callers == {"edge/documents.py"}
