@@ -32,7 +32,7 @@ from strawberry.utils.aio import aclosing
 from gateway.edge import limits
 from gateway.edge.http_spec import EdgeRefusal, Params
 from gateway.edge.persisted import PersistedOperations
-from gateway.edge.ratelimit import RateGate
+from gateway.edge.ratelimit import RateGate, refusal
 from gateway.settings import Settings
 from schema.context import Context
 from schema.root import DOCUMENT_CACHE_SIZE
@@ -80,12 +80,7 @@ class Edge:
         """Take the caller's token for one operation; 429 ``RATE_LIMITED`` when none is left."""
         verdict = await self.rates.take(context.principal, context.tenant, address)
         if not verdict.allowed:
-            raise EdgeRefusal(
-                429,
-                "RATE_LIMITED",
-                f"Too many requests; retry in {verdict.retry_after_header} s.",
-                {"Retry-After": verdict.retry_after_header},
-            )
+            raise refusal(verdict)
 
     async def execute(self, call: Call) -> ExecutionResult:
         """Admit a query or mutation and run it within ``edge.request_timeout_s``."""

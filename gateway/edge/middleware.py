@@ -9,17 +9,17 @@ from __future__ import annotations
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.edge.ratelimit import RateGate, Verdict, close_limiters, shared_limiter
+from gateway.edge.ratelimit import RateGate, close_limiters, refusal, shared_limiter
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 
 # Probes and scrapes: neither tenancy nor rate limits apply to them.
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 GRAPHQL_PATH = "/graphql"
-RATE_LIMITED = "RATE_LIMITED"
+# GraphQL takes its tokens per operation, on every transport, in gateway.edge.documents.
+UNTHROTTLED = OPEN_PATHS | {GRAPHQL_PATH}
 CORS_HEADERS = [
     "Authorization",
     "Content-Type",
@@ -146,7 +146,7 @@ class RateLimits:
         self.gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS | {GRAPHQL_PATH}:
+        if scope["type"] != "http" or scope["path"] in UNTHROTTLED:
             await self.app(scope, receive, send)
             return
         request: RequestScope | None = scope.get("state", {}).get(SCOPE_KEY)
@@ -157,19 +157,11 @@ class RateLimits:
             client[0] if client else "unknown",
         )
         if not verdict.allowed:
-            await rate_limited(verdict)(scope, receive, send)
+            refused = refusal(verdict)
+            answer = error_response(refused.status, refused.code, refused.message, refused.headers)
+            await answer(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
 
-def rate_limited(verdict: Verdict) -> Response:
-    """The 429 answer for a refused bucket."""
-    return error_response(
-        429,
-        RATE_LIMITED,
-        f"Too many requests; retry in {verdict.retry_after_header} s.",
-        {"Retry-After": verdict.retry_after_header},
-    )
-
-
-__all__ = ["RateLimits", "close_limiters", "edge_middleware", "rate_limited", "shared_limiter"]
+__all__ = ["RateLimits", "close_limiters", "edge_middleware", "shared_limiter"]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from redis.exceptions import RedisError
 
 from gateway.edge.config import RateLimit
+from gateway.edge.http_spec import EdgeRefusal
 
 if TYPE_CHECKING:
     from gateway.auth import Principal
@@ -152,6 +153,13 @@ class RateGate:
         if verdict.allowed and tenant is not None:
             verdict = await self.limiter.take(f"tenant:{tenant.id}", self.edge.tenant_rate_limit)
         return verdict
+
+
+def refusal(verdict: Verdict) -> EdgeRefusal:
+    """429 ``RATE_LIMITED`` with ``Retry-After``, for a bucket that had no token."""
+    seconds = verdict.retry_after_header
+    message = f"Too many requests; retry in {seconds} s."
+    return EdgeRefusal(429, "RATE_LIMITED", message, {"Retry-After": seconds})
 
 
 _limiters: dict[str, Limiter] = {}
