@@ -22,6 +22,7 @@ from gateway.edge.middleware import RateLimits, close_limiters, edge_middleware
 from gateway.edge.ratelimit import RateGate
 from gateway.events import post_events
 from gateway.health import healthz, readyz
+from gateway.install_tokens import InstallTokenEndpoint
 from gateway.observability import metrics
 from gateway.observability.access import AccessMiddleware
 from gateway.responses import error_response
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
             Route("/ofrep/v1/evaluate/flags", ofrep.evaluate_flags, methods=["POST"]),
             Route("/ofrep/v1/evaluate/flags/{key:path}", ofrep.evaluate_flag, methods=["POST"]),
             Route("/v1/events", post_events, methods=["POST"]),
+            # Any method reaches it, so a wrong one gets a coded 405 rather than plain text.
+            Route("/v1/install-tokens", InstallTokenEndpoint(state)),
             Route("/v1/adoption.csv", export_csv, methods=["GET"]),
             WebSocketRoute("/graphql", view),
             console_mount(),

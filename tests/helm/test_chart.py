@@ -508,6 +508,7 @@ def test_guardrail_values_are_rendered_as_the_gateway_reads_them(
         ("config.guardrailDrop=1", "/config/guardrailDrop"),
         ("config.guardrailMinActive=0", "/config/guardrailMinActive"),
         ("config.guardrailIntervalSeconds=0", "/config/guardrailIntervalSeconds"),
+        ("secrets.installTokenKey=too-short", "/secrets/installTokenKey"),
     ],
     ids=[
         "unknown-top-level-key",
@@ -517,6 +518,7 @@ def test_guardrail_values_are_rendered_as_the_gateway_reads_them(
         "guardrail-drop-of-100-percent",
         "guardrail-judging-empty-waves",
         "guardrail-never-waiting",
+        "install-token-key-under-32-bytes",
     ],
 )
 def test_schema_rejects_bad_values(helm: Helm, override: str, message: str) -> None:
@@ -538,6 +540,16 @@ def test_missing_database_url_is_named(helm: Helm) -> None:
     # then helm fails and says which value is missing
     assert result.returncode != 0
     assert "secrets.databaseUrl is required" in result.stderr
+
+
+def test_production_without_an_install_token_key_is_named(helm: Helm) -> None:
+    # given the default (production) scenario without the install-token key
+    # when the chart is rendered
+    result = helm.template("default-values.yaml", "secrets.installTokenKey=")
+
+    # then helm fails and says which value is missing
+    assert result.returncode != 0
+    assert "secrets.installTokenKey is required in production" in result.stderr
 
 
 def test_dockerfile_has_no_hadolint_findings() -> None:

@@ -13,9 +13,16 @@ from tests import world
 
 
 def _context(gateway) -> Context:
-    tenant = gateway.registry.get(world.YEN_MO)
-    session = gateway.sessionmaker()
-    return Context(None, None, session, None, tenant, gateway.registry, world.NOW)
+    return Context(
+        request=None,
+        response=None,
+        session=gateway.sessionmaker(),
+        principal=None,
+        tenant=gateway.registry.get(world.YEN_MO),
+        registry=gateway.registry,
+        now=world.NOW,
+        install_key=gateway.install_key,
+    )
 
 
 async def _select_one(*, session, tenant_id: str) -> int:

@@ -138,6 +138,13 @@ PILOTGRAPH_DATABASE_ADMIN_URL: {{ required "secrets.databaseAdminUrl is required
 {{- with $s.jwtSecret }}
 PILOTGRAPH_JWT_SECRET: {{ . | b64enc | quote }}
 {{- end }}
+{{- if eq .root.Values.config.environment "production" }}
+PILOTGRAPH_INSTALL_TOKEN_KEY: {{ required "secrets.installTokenKey is required in production (or set secrets.existingSecret)" $s.installTokenKey | b64enc | quote }}
+{{- else }}
+{{- with $s.installTokenKey }}
+PILOTGRAPH_INSTALL_TOKEN_KEY: {{ . | b64enc | quote }}
+{{- end }}
+{{- end }}
 {{- with $s.redisUrl }}
 PILOTGRAPH_REDIS_URL: {{ . | b64enc | quote }}
 {{- end }}
@@ -167,7 +174,7 @@ given only to the migrations Job (admin true): the gateway connects as the RLS-b
       name: {{ .secret }}
       key: PILOTGRAPH_DATABASE_ADMIN_URL
 {{- end }}
-{{- range list "PILOTGRAPH_JWT_SECRET" "PILOTGRAPH_REDIS_URL" "PILOTGRAPH_ROUTER_TOKEN" }}
+{{- range list "PILOTGRAPH_JWT_SECRET" "PILOTGRAPH_INSTALL_TOKEN_KEY" "PILOTGRAPH_REDIS_URL" "PILOTGRAPH_ROUTER_TOKEN" }}
 - name: {{ . }}
   valueFrom:
     secretKeyRef:
