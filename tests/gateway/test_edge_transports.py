@@ -96,7 +96,9 @@ def edge_app(gateway: GatewayState) -> App:
 
     def make(**overrides: Any) -> Starlette:
         settings = with_edge(gateway.settings, **overrides)
-        state = dataclasses.replace(gateway, settings=settings, verifier=TokenVerifier(settings))
+        state = dataclasses.replace(
+            gateway, settings=settings, verifier=TokenVerifier(settings, gateway.registry)
+        )
         return create_app(settings, state=state)
 
     return make
