@@ -84,8 +84,9 @@ def leaks(
 
 
 def uncoded(answer: Answer) -> list[str]:
-    """Errors without ``extensions.code``, and any 5xx."""
-    problems = [f"status {answer.status}"] if answer.status >= 500 else []
+    """Errors without ``extensions.code``, and any 5xx but a coded 503 (unavailable, retry)."""
+    deliberate = answer.status == 503 and any(True for _ in _errors(answer.body))
+    problems = [f"status {answer.status}"] if answer.status >= 500 and not deliberate else []
     for error in _errors(answer.body):
         code = (error.get("extensions") or {}).get("code") if isinstance(error, dict) else None
         if not isinstance(code, str) or not code:
@@ -104,13 +105,21 @@ def foreign_writes(
     after: Mapping[tuple[str, str], str],
     cover: frozenset[str],
 ) -> list[str]:
-    """(table, tenant) whose rows changed although the tenant is outside ``cover``."""
+    """(table, owners) whose rows changed although none of the owners is in ``cover``."""
     keys = set(before) | set(after)
     return sorted(
-        f"{table}/{tenant}"
-        for table, tenant in keys
-        if tenant not in cover and before.get((table, tenant)) != after.get((table, tenant))
+        f"{table}/{owners}"
+        for table, owners in keys
+        if not set(owners.split(",")) & cover
+        and before.get((table, owners)) != after.get((table, owners))
     )
+
+
+def applied(answer: Answer) -> bool:
+    """Whether a mutation answer reports success: a payload with an empty ``errors`` list."""
+    data = answer.body.get("data") if isinstance(answer.body, dict) else None
+    payloads = (data or {}).values()
+    return any(isinstance(p, dict) and p.get("errors") == [] for p in payloads)
 
 
 def has_data(answer: Answer) -> bool:

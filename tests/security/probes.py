@@ -35,8 +35,21 @@ def authorised(arena: Any, caller: Caller | None, headers: dict[str, str]) -> di
     return {**headers, "Authorization": f"Bearer {arena.token(caller)}"}
 
 
-async def attempt(arena: Any, caller: Caller, operation: str, request: Request) -> list[Finding]:
-    answer = await transport.send(arena.client, request)
+async def attempt(
+    arena: Any,
+    caller: Caller,
+    operation: str,
+    request: Request,
+    landed: list[str] | None = None,
+    streamed: bool = False,
+) -> list[Finding]:
+    """One HTTP attempt, judged; a mutation that reports success is noted in ``landed``."""
+    if streamed:
+        answer = await transport.send_streamed(arena.app, request)
+    else:
+        answer = await transport.send(arena.client, request)
+    if landed is not None and checks.applied(answer):
+        landed.append(f"{operation}: {request.describe()}")
     return judge(arena, caller, operation, request, answer)
 
 

@@ -141,3 +141,77 @@ class Socket:
             await asyncio.wait_for(self.task, WS_TIMEOUT_S)
         if not self.task.done():
             self.task.cancel()
+
+
+def _http_scope(request: Request, body: bytes) -> dict[str, Any]:
+    headers = [(k.lower().encode(), v.encode()) for k, v in request.headers.items()]
+    headers += [(b"host", b"testserver"), (b"content-length", str(len(body)).encode())]
+    if request.body is not None:
+        headers.append((b"content-type", b"application/json"))
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": request.method,
+        "scheme": "http",
+        "path": request.path,
+        "raw_path": request.path.encode(),
+        "root_path": "",
+        "headers": headers,
+        "query_string": str(httpx.QueryParams(request.params)).encode(),
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+
+
+async def send_streamed(app: Any, request: Request, linger_s: float = 0.1) -> Answer:
+    """One HTTP attempt straight to the ASGI app; a stream (SSE) is read for ``linger_s``."""
+    ATTEMPTS["http"] += 1
+    body = b"" if request.body is None else json.dumps(request.body).encode()
+    start: dict[str, Any] = {}
+    chunks: list[bytes] = []
+    done, gone = asyncio.Event(), asyncio.Event()
+    pending = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if pending:
+            return pending.pop()
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    async def send_message(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                done.set()
+
+    task = asyncio.create_task(app(_http_scope(request, body), receive, send_message))
+    await _until_answered(task, done, start, linger_s)
+    gone.set()
+    failed = task.done() and not task.cancelled() and task.exception() is not None
+    status = start.get("status", 500 if failed else 0)
+    return Answer(status, _decoded_body(b"".join(chunks)))
+
+
+async def _until_answered(
+    task: asyncio.Task[Any], done: asyncio.Event, start: dict[str, Any], linger_s: float
+) -> None:
+    for _ in range(int(WS_TIMEOUT_S / linger_s)):
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(done.wait()), linger_s)
+        if done.is_set() or start or task.done():
+            break
+    if not task.done():
+        task.cancel()
+    with contextlib.suppress(BaseException):
+        await task
+
+
+def _decoded_body(raw: bytes) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw.decode("utf-8", "replace")

@@ -130,12 +130,15 @@ def truth_from(rows: Rows, provinces: dict[str, str]) -> Truth:
 
 
 def checksums(rows: Rows) -> dict[tuple[str, str], str]:
-    """(table, tenant) → digest of the rows the tenant owns there."""
+    """(table, owners) → digest of the rows those tenants own together (owners comma-joined)."""
     owners = Owners(rows)
     grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
     for table, table_rows in rows.items():
         for row in table_rows:
             text = repr(sorted((k, str(v)) for k, v in row.items()))
-            for tenant in owners.of(table, row):
-                grouped[(table, tenant)].append(text)
-    return {k: hashlib.md5("\n".join(sorted(v)).encode()).hexdigest() for k, v in grouped.items()}  # noqa: S324 - a checksum, not security
+            grouped[(table, ",".join(sorted(owners.of(table, row))))].append(text)
+    return {
+        key: hashlib.md5("\n".join(sorted(texts)).encode()).hexdigest()  # noqa: S324 - a checksum
+        for key, texts in grouped.items()
+        if key[1]
+    }
