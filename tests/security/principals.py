@@ -60,6 +60,14 @@ def sign(settings: Settings, claims: dict[str, Any]) -> str:
     return jwt.encode({**base, **claims}, secret, algorithm="HS256")
 
 
+def sign_exactly(settings: Settings, claims: dict[str, Any]) -> str:
+    """An HS256 token over ``claims`` as given; only issuer and audience are added when absent."""
+    secret = settings.hs256_secret
+    assert secret is not None
+    standard = {"iss": settings.jwt_issuer, "aud": settings.jwt_audience}
+    return jwt.encode({**standard, **claims}, secret, algorithm="HS256")
+
+
 def _subject(seed: TenantSeed, role: Role) -> str:
     if role is Role.MEMBER:
         return str(seed.member)
