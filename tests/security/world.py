@@ -52,9 +52,10 @@ TENANTS = (
     TenantSeed("nga-son", "thanh-hoa", "Nga Sơn", 3),
     TenantSeed("hau-loc", "thanh-hoa", "Hậu Lộc", 4),
 )
-# A rollout plan per province, each on its own registry flag: (flag, waves of tenants).
+# A rollout plan per province, each on its own registry flag: (flag, waves of tenants). The
+# parent ``handbook`` stays unplanned (on everywhere) so that every tenant's data is readable.
 PLANS = {
-    "ninh-binh": ("handbook", (("yen-mo",), ("kim-son",))),
+    "ninh-binh": ("handbook.resolution-comments", (("yen-mo",), ("kim-son",))),
     "thanh-hoa": ("handbook.meetings", (("nga-son",), ("hau-loc",))),
 }
 
