@@ -34,7 +34,7 @@ MAX_DEPTH = 3
 TARGET_STRINGS = frozenset({"slug", "tenant", "tenants", "flag", "search"})
 # Optional arguments worth setting: they make a write land instead of stopping short.
 NAMED: dict[str, Any] = {"variant": "on", "percentage": 50.0, "drop": 0.2}
-CHOICES = 3
+CHOICES = 2
 SCALARS: dict[str, Any] = {
     "Int": 5,
     "Float": 0.5,
