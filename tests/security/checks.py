@@ -40,7 +40,7 @@ def report(findings: list[Finding], examples: int = 40) -> str:
     for (kind, operation, role), group in sorted(groups.items())[:examples]:
         first = group[0]
         lines.append(
-            f"- {kind} {operation} as {role} x{len(group)}: {first.detail[:200]}"
+            f"- {kind} {operation} as {role} x{len(group)}: {first.detail[:900]}"
             f"\n    e.g. {first.caller}: {first.request[:400]}"
         )
     return "\n".join(lines)

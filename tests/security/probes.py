@@ -48,9 +48,16 @@ async def attempt(
         answer = await transport.send_streamed(arena.app, request)
     else:
         answer = await transport.send(arena.client, request)
-    if landed is not None and checks.applied(answer):
+    if landed is not None and _accepted(request, answer):
         landed.append(f"{operation}: {request.describe()}")
     return judge(arena, caller, operation, request, answer)
+
+
+def _accepted(request: Request, answer: Answer) -> bool:
+    """A write reported done: a GraphQL payload without errors, or a 2xx POST elsewhere."""
+    if request.path.endswith("/graphql"):
+        return checks.applied(answer)
+    return request.method == "POST" and 200 <= answer.status < 300
 
 
 async def gather(jobs: Iterable[Awaitable[list[Finding]]]) -> list[Finding]:

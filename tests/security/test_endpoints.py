@@ -53,7 +53,7 @@ def _requests(route: Route, template: str, target, headers: dict[str, str]):
             yield from (Request(method, path, headers, body) for body in _bodies(target))
 
 
-def _jobs(arena, caller: Caller, slug: str):
+def _jobs(arena, caller: Caller, slug: str, landed: list[str]):
     target = arena.target(slug)
     for template, route in routes(arena.app):
         if isinstance(route.endpoint, GraphQLView):
@@ -61,19 +61,20 @@ def _jobs(arena, caller: Caller, slug: str):
         for way, path, headers in aimed(template, slug):
             for request in _requests(route, path, target, authorised(arena, caller, headers)):
                 operation = f"{request.method} {template} via {way}"
-                yield attempt(arena, caller, operation, request, streamed=True)
+                yield attempt(arena, caller, operation, request, landed, streamed=True)
 
 
 async def test_no_endpoint_reads_or_writes_a_foreign_tenant(arena):
     # given: every caller and an anonymous one, every route, every foreign tenant
     findings: list[Finding] = []
     for caller in [ANONYMOUS, *principals.callers()]:
-        before = await arena.checksums()
+        before, landed = await arena.checksums(), []
         for slug in foreign(caller, arena.truth.province_of):
             # when
-            findings += await gather(_jobs(arena, caller, slug))
+            findings += await gather(_jobs(arena, caller, slug, landed))
         written = checks.foreign_writes(before, await arena.checksums(), caller.cover)
         if written:
-            findings.append(Finding("write", caller.name, "endpoints", "", ", ".join(written)))
+            detail = f"changed {', '.join(written)}; accepted: {'; '.join(landed)[:1500]}"
+            findings.append(Finding("write", caller.name, "endpoints", "its requests", detail))
     # then
     assert not findings, checks.report(findings)
