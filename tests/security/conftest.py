@@ -7,7 +7,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -22,7 +22,6 @@ from tenants.db import make_engine, make_sessionmaker
 from tests import databases
 from tests.graphql import asgi_client
 from tests.security import principals, transport, truth, world
-from tests.security.checks import Finding
 from tests.security.operations import Target
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -40,7 +39,6 @@ class Arena:
     client: httpx.AsyncClient
     owner: AsyncEngine
     truth: truth.Truth
-    findings: list[Finding] = field(default_factory=list)
 
     async def rows(self) -> truth.Rows:
         async with self.owner.connect() as conn:
