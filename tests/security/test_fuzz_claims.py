@@ -89,15 +89,15 @@ def _changed(pair: tuple[dict, list[tuple[str, object]]]) -> dict:
     return claims
 
 
-def _requests(arena, token: str, slug: str) -> list[tuple[str, Request]]:
-    """Reads aimed at ``slug`` every way: its path, the header, and arguments from home."""
+def _requests(arena, token: str, slug: str, way: int) -> list[tuple[str, Request]]:
+    """Reads aimed at ``slug`` one ``way``: its path, the header, or arguments from home."""
     auth = {"Authorization": f"Bearer {token}"}
     ops = [op for op in operations("query", arena.target(slug)) if op.field in PROBED]
     ways = [(f"/t/{slug}/graphql", {}), ("/graphql", {"X-Tenant": slug}), ("/graphql", {})]
+    path, extra = ways[way]
     return [
         (f"claims {op.field}", Request("POST", path, {**auth, **extra}, {"query": op.text}))
         for op in ops
-        for path, extra in ways
     ]
 
 
