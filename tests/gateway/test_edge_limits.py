@@ -190,22 +190,6 @@ async def test_tools_full_introspection_query_fits_the_default_limits(edge_clien
     assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
 
 
-def test_document_caches_are_bounded():
-    # given
-    from gateway.edge.documents import parse_document
-    from gateway.edge.limits import count_tokens
-    from schema.root import DOCUMENT_CACHE_SIZE
-
-    # when: more distinct documents than the caches hold
-    for n in range(DOCUMENT_CACHE_SIZE + 100):
-        parse_document(f"{{ a{n}: __typename }}")
-        count_tokens(f"{{ a{n}: __typename }}", 100)
-    # then
-    assert parse_document.cache_info().currsize <= DOCUMENT_CACHE_SIZE
-    assert count_tokens.cache_info().maxsize is not None
-    assert count_tokens.cache_info().currsize <= count_tokens.cache_info().maxsize
-
-
 def test_limits_per_role_come_from_the_environment(monkeypatch):
     # given
     monkeypatch.setenv(
