@@ -27,7 +27,9 @@ def text_bytes(*texts: str) -> int:
 class ByteBoundedLRU(Generic[K, V]):
     """LRU map of at most ``max_bytes`` (and ``max_entries``, if given) in total."""
 
-    def __init__(self, max_bytes: int, max_entry_bytes: int, max_entries: int | None = None):
+    def __init__(
+        self, max_bytes: int, max_entry_bytes: int, max_entries: int | None = None
+    ) -> None:
         self._entries: OrderedDict[K, tuple[V, int]] = OrderedDict()
         self.total_bytes = 0
         self.resize(max_bytes, max_entry_bytes, max_entries)

@@ -137,7 +137,7 @@ def check_json_depth(body: bytes) -> None:
     if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
         return
     brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
-    if max(accumulate(_STEP[b] for b in brackets)) > MAX_JSON_DEPTH:
+    if max(accumulate(_STEP[b] for b in brackets), default=0) > MAX_JSON_DEPTH:
         raise EdgeRefusal(
             400, "JSON_TOO_DEEP", f"The JSON nests more than {MAX_JSON_DEPTH} levels deep."
         )

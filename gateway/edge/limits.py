@@ -95,6 +95,7 @@ def _lex(query: str, ceiling: int) -> int:
     except GraphQLError:
         if lexer._comment_count < ceiling:
             raise
+        return ceiling + 1
     return count + lexer._comment_count
 
 

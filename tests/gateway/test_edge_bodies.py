@@ -155,3 +155,24 @@ async def test_get_variables_nested_too_deep_are_400_with_a_code(edge_client, me
     # then
     assert response.status_code == 400
     assert code_of(response) == "JSON_TOO_DEEP"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"query": "' + "[" * 500 + '"}',  # brackets inside a string do not nest
+        '"' + "[" * 500 + '"',  # and none are left once strings are set aside
+        '["' + "\\\\" * 200 + '", ' + '"{' * 100 + '"]',
+        '["\\"[[[[[[", {"a": "]]]]"}]',
+    ],
+)
+async def test_brackets_inside_strings_do_not_count_as_nesting(edge_client, member_token, body):
+    # given
+    client = edge_client(member_token)
+    # when
+    response = await client.post(
+        "/graphql", content=body.encode(), headers={"content-type": "application/json"}
+    )
+    # then
+    assert response.status_code < 500
+    assert code_of(response) != "JSON_TOO_DEEP"

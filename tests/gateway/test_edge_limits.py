@@ -190,6 +190,31 @@ async def test_tools_full_introspection_query_fits_the_default_limits(edge_clien
     assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
 
 
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("{ __typename }" + " #" * 10, None),
+        ("{ __typename }\n" + "#\n" * 9_000, "The document has more than 8000 tokens."),
+        ("#\n" * 9_000 + "{ __typename }", "The document has more than 8000 tokens."),
+        ("{ __typename }" + " " * 100_001, "The document has more than 100000 characters."),
+    ],
+)
+async def test_comments_count_as_tokens_and_length_is_limited(
+    edge_client, member_token, document, message
+):
+    # given: the parser keeps every comment as a token (about 200 bytes each)
+    client = edge_client(member_token, query_limits=limited(max_tokens=8_000))
+    # when
+    response = await client.post("/graphql", json={"query": document})
+    # then
+    if message is None:
+        assert response.json() == {"data": {"__typename": "Query"}}
+    else:
+        assert response.json() == {
+            "errors": [{"message": message, "extensions": {"code": "QUERY_TOO_LARGE"}}]
+        }
+
+
 def test_limits_per_role_come_from_the_environment(monkeypatch):
     # given
     monkeypatch.setenv(
