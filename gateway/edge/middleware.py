@@ -136,7 +136,7 @@ class BodyLimit:
 
 
 async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
-    response = error_response(413, "PAYLOAD_TOO_LARGE", f"The request body is over {limit} bytes.")
+    response = error_response(413, "PAYLOAD_TOO_LARGE", f"A request carries at most {limit} bytes.")
     await response(scope, receive, send)
 
 
