@@ -107,6 +107,7 @@ PATHS = [
     "/ofrep/v1/evaluate/flags/handbook",
     "/v1/events",
     "/t/yen-mo/v1/events",
+    "/t/yen-mo/v1/install-tokens",
     "/admin/api/oidc/token",
 ]
 
