@@ -15,6 +15,7 @@ from gateway.edge.config import EdgeSettings
 from gateway.edge.http_spec import MAX_JSON_DEPTH
 from tenants.types import Role
 from tests import world
+from tests.websocket import connect
 
 DEFAULTS = EdgeSettings()
 ISSUER = {"settings__oidc_issuer": "http://127.0.0.1:9"}  # configured, never reached
@@ -183,3 +184,17 @@ async def test_brackets_inside_strings_do_not_count_as_nesting(edge_client, memb
     # then
     assert response.status_code < 500
     assert code_of(response) != "JSON_TOO_DEEP"
+
+
+async def test_a_websocket_message_nested_too_deep_closes_the_socket_as_malformed(
+    gateway, member_token
+):
+    # given
+    app = create_app(gateway.settings, state=gateway)
+    # when
+    async with connect(app, member_token) as socket:
+        await socket.to_app.put({"type": "websocket.receive", "text": "[" * 5_000})
+        with pytest.raises(ConnectionError) as closed:
+            await socket.receive_json()
+    # then: graphql-transport-ws closes a message it cannot parse with 4400
+    assert str(closed.value).startswith("closed 4400")
