@@ -18,6 +18,7 @@ from gateway.adoption_metrics import AdoptionGauges
 from gateway.auth import TokenVerifier
 from gateway.console import console_mount
 from gateway.edge.documents import Edge
+from gateway.edge.limits import configure_caches
 from gateway.edge.middleware import RateLimits, close_limiters, edge_middleware
 from gateway.edge.ratelimit import RateGate
 from gateway.events import post_events
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
     """Build the gateway; ``state`` lets tests share an engine or a transactional session."""
     settings = settings or get_settings()
     state = state or build_state(settings)
+    configure_caches(settings.edge)
     served = build_schema(tracing=True) if settings.otlp_endpoint else schema
     rates = RateGate(settings)  # one set of buckets for the app: GraphQL and other endpoints
     edge = Edge(served, settings, rates)

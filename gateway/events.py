@@ -16,12 +16,12 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gateway.edge.http_spec import EdgeRefusal, check_json_depth
 from gateway.observability.metrics import EVENTS_INGESTED
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from rollout.adoption import service
 from rollout.adoption.errors import AdoptionError, MalformedBatch
-from rollout.adoption.events import MAX_BYTES
 from rollout.adoption.members import is_member
 from tenants.db import scope_session
 
@@ -36,15 +36,14 @@ async def post_events(request: Request) -> Response:
         return error_response(
             400, "TENANT_REQUIRED", "Choose a tenant: sign in, or use /t/{tenant}/v1/events."
         )
-    body = await _read_limited(request)
-    if body is None:
-        return error_response(
-            413, "PAYLOAD_TOO_LARGE", f"A request carries at most {MAX_BYTES} bytes."
-        )
+    # The edge's BodyLimit refuses bodies over MAX_BYTES (edge.path_body_bytes) while streaming.
+    body = await request.body()
     try:
         events = _parse(body, request.headers.get("content-type", ""))
     except MalformedBatch as exc:
         return error_response(400, exc.code, exc.message)
+    except EdgeRefusal as exc:
+        return error_response(exc.status, exc.code, exc.message)
     async with scope_session(state.sessionmaker(), scope.tenant.id) as session:
         member_id = await _member(scope, session)
         if member_id is False:
@@ -113,19 +112,8 @@ async def _member(scope: RequestScope, session: Any) -> uuid.UUID | bool | None:
     return member_id if found else False
 
 
-async def _read_limited(request: Request) -> bytes | None:
-    """The body, or None once it exceeds ``MAX_BYTES`` (read no further)."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _parse(body: bytes, content_type: str) -> list[Any]:
+    check_json_depth(body)
     try:
         text = body.decode("utf-8")
         if content_type.split(";")[0].strip().lower() in NDJSON:

@@ -16,14 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from gateway.edge.http_spec import EdgeRefusal, check_json_depth
 from gateway.edge.middleware import shared_limiter
 from gateway.edge.ratelimit import Limiter, Verdict
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from rollout.adoption import install_tokens
 from rollout.adoption.events import MAX_DEVICE
-
-MAX_BODY_BYTES = 1_024
 
 
 class InstallTokenEndpoint:
@@ -92,11 +91,12 @@ def _rate_limited(verdict: Verdict) -> Response:
 
 async def _device_id(request: Request) -> str | Response:
     """The body's ``deviceId``, or the coded refusal of a body without a usable one."""
-    body = await _read_limited(request)
-    if body is None:
-        return error_response(
-            413, "PAYLOAD_TOO_LARGE", f"A request carries at most {MAX_BODY_BYTES} bytes."
-        )
+    # The edge's BodyLimit refuses bodies over 1 KiB (edge.path_body_bytes) while they stream.
+    body = await request.body()
+    try:
+        check_json_depth(body)
+    except EdgeRefusal as exc:
+        return error_response(exc.status, exc.code, exc.message)
     try:
         parsed: Any = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
@@ -109,15 +109,3 @@ async def _device_id(request: Request) -> str | Response:
             f"'deviceId' must be a string of 1 to {MAX_DEVICE} printable characters.",
         )
     return device
-
-
-async def _read_limited(request: Request) -> bytes | None:
-    """The body, or None once it exceeds ``MAX_BODY_BYTES`` (read no further)."""
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)

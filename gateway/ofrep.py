@@ -25,6 +25,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gateway.edge.http_spec import EdgeRefusal, check_json_depth
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from rollout.evaluation import (
@@ -65,8 +66,13 @@ async def _context(request: Request, snapshot: Snapshot) -> EvaluationContext:
     scope: RequestScope = request.scope["state"][SCOPE_KEY]
     principal = scope.principal
     assert principal is not None  # checked by the endpoints
+    raw = await request.body() or b"{}"
     try:
-        body = json.loads(await request.body() or b"{}")
+        check_json_depth(raw)
+    except EdgeRefusal as exc:
+        raise OfrepError(exc.status, exc.code, exc.message) from exc
+    try:
+        body = json.loads(raw)
     except ValueError as exc:
         raise OfrepError(400, "PARSE_ERROR", "The body is not JSON.") from exc
     context = body.get("context", {}) if isinstance(body, dict) else None

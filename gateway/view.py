@@ -27,6 +27,7 @@ from gateway.edge.http_spec import (
     EdgeRefusal,
     Params,
     check_content_type,
+    check_json_depth,
     check_preflighted,
     decode_json,
     is_request_error,
@@ -85,6 +86,15 @@ class GraphQLView(GraphQL[Context, None]):
         calls = [Call(params, context, transport, address) for params in operations]
         bodies = [await self._one(call) for call in calls]
         return self._respond(bodies, batched, media_type, sub_response)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A WebSocket message's JSON; too deep is malformed (closed 4400), not a crash."""
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        try:
+            check_json_depth(raw)
+        except EdgeRefusal as exc:
+            raise json.JSONDecodeError(exc.message, "", 0) from exc
+        return json.loads(raw)
 
     def _wants_ide(self, request: Request) -> bool:
         accept = request.headers.get("accept", "")

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, ParserCache, ValidationCache
+from strawberry.extensions import MaskErrors
 from strawberry.federation import Schema
 
 from schema.adoption.mutations import AdoptionMutation
 from schema.adoption.queries import AdoptionQuery
+from schema.document_cache import CachedDocuments
 from schema.federation import RouterOnlyFields
 from schema.handbook.mutations import HandbookMutation
 from schema.handbook.queries import HandbookQuery
@@ -52,8 +51,6 @@ def _should_mask(error: GraphQLError) -> bool:
 
 
 logger = logging.getLogger("pilotgraph.errors")
-# Parsed and validated documents kept per process (the gateway's edge shares the parse cache).
-DOCUMENT_CACHE_SIZE = 1_024
 
 
 def _with_code(error: GraphQLError) -> GraphQLError:
@@ -67,18 +64,6 @@ def _with_code(error: GraphQLError) -> GraphQLError:
     )
     error.extensions = {**(error.extensions or {}), "code": code}
     return error
-
-
-class CachedParse(ParserCache):
-    """ParserCache that leaves syntax errors to strawberry's own parse, so they keep their code."""
-
-    def on_parse(self) -> Iterator[None]:
-        context = self.execution_context
-        with contextlib.suppress(GraphQLError):
-            context.graphql_document = self.cached_parse_document(
-                context.query, **context.parse_options
-            )
-        yield
 
 
 class MaskUnexpectedErrors(MaskErrors):
@@ -121,9 +106,8 @@ def build_schema(*, tracing: bool = False) -> Schema:
         lambda: MaskUnexpectedErrors(should_mask_error=_should_mask),
         OperationRecorder,
         RouterOnlyFields,
-        # Bounded: distinct documents from the internet must not grow memory without end.
-        lambda: CachedParse(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        # Bounded in bytes: distinct documents from the internet must not grow memory without end.
+        CachedDocuments,
     ]
     if tracing:
         from strawberry.extensions.tracing import OpenTelemetryExtension

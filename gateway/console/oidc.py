@@ -8,12 +8,14 @@ gets back is then used like any other bearer token.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gateway.edge.http_spec import EdgeRefusal, check_json_depth
 from gateway.responses import error_response
 from gateway.settings import Settings
 
@@ -57,8 +59,13 @@ async def redeem(request: Request) -> Response:
     settings = _settings(request)
     if settings.oidc_issuer is None:
         return error_response(404, "OIDC_NOT_CONFIGURED", "No OpenID Connect issuer is set.")
+    raw = await request.body()
     try:
-        body = await request.json()
+        check_json_depth(raw)
+    except EdgeRefusal as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    try:
+        body = json.loads(raw)
     except ValueError:
         body = None
     keys = ("code", "codeVerifier", "redirectUri")

@@ -13,6 +13,7 @@ from typing import Self, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gateway.edge.manifest import load_manifest
+from rollout.adoption.events import MAX_BYTES as EVENTS_MAX_BYTES
 
 ANONYMOUS = "anonymous"
 DEFAULT = "default"
@@ -28,6 +29,8 @@ class QueryLimits(BaseModel):
     max_depth: int = Field(default=12, ge=1)
     max_aliases: int = Field(default=30, ge=0)
     max_tokens: int = Field(default=4_000, ge=1)
+    # Characters: lexing is ~0.15 µs a character in Python, so a 1 MB literal is refused unread.
+    max_length: int = Field(default=100_000, ge=1)
     max_root_fields: int = Field(default=20, ge=1)
     # A field costs 1; a list field multiplies its subtree by its first/limit/last argument.
     max_cost: int = Field(default=50_000, ge=1)
@@ -40,6 +43,21 @@ class RateLimit(BaseModel):
 
     per_second: float = Field(default=50.0, gt=0)
     burst: int = Field(default=200, ge=1)
+
+
+class CacheBounds(BaseModel):
+    """A cache clients can fill: its total bytes and the largest entry it keeps."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_bytes: int = Field(ge=0)
+    max_entry_bytes: int = Field(ge=0)
+
+
+MIB = 1024 * 1024
+# Documented limits of their own: event ingest 1 MiB (1,000 events), install tokens 1 KiB (a
+# device id); every other body uses max_body_bytes.
+PATH_BODY_BYTES = {"/v1/events": EVENTS_MAX_BYTES, "/v1/install-tokens": 1_024}
 
 
 class PersistedMode(StrEnum):
@@ -59,7 +77,9 @@ class EdgeSettings(BaseModel):
         default_factory=lambda: {DEFAULT: QueryLimits(), ANONYMOUS: QueryLimits()}
     )
     assumed_list_size: int = Field(default=20, ge=1)
+    # Every request body, by Content-Length or while streaming; per path suffix where listed.
     max_body_bytes: int = Field(default=1_000_000, ge=1_024)
+    path_body_bytes: dict[str, int] = Field(default_factory=lambda: dict(PATH_BODY_BYTES))
     # 0 turns operation batching off; otherwise the most operations one request may carry.
     max_batch: int = Field(default=0, ge=0)
     # A request still running after this answers 503 instead of holding the client.
@@ -75,6 +95,10 @@ class EdgeSettings(BaseModel):
 
     persisted: PersistedMode = PersistedMode.APQ
     apq_cache_size: int = Field(default=5_000, ge=1)
+    # Caches of client documents, bounded by (estimated) bytes; refused documents are never kept.
+    apq_cache: CacheBounds = CacheBounds(max_bytes=32 * MIB, max_entry_bytes=256 * 1024)
+    token_cache: CacheBounds = CacheBounds(max_bytes=4 * MIB, max_entry_bytes=64 * 1024)
+    document_cache: CacheBounds = CacheBounds(max_bytes=64 * MIB, max_entry_bytes=MIB)
     trusted_manifest: str | None = None
 
     # Introspection is always on in development; in production only for these roles.
@@ -93,6 +117,13 @@ class EdgeSettings(BaseModel):
         elif self.persisted is PersistedMode.TRUSTED:
             raise ValueError("persisted 'trusted' needs trusted_manifest")
         return self
+
+    def body_limit_for(self, path: str) -> int:
+        """The most bytes a request body to ``path`` may carry."""
+        for suffix, limit in self.path_body_bytes.items():
+            if path.endswith(suffix):
+                return limit
+        return self.max_body_bytes
 
     def limits_for(self, roles: frozenset[str] | None) -> QueryLimits:
         """The most generous limits among ``roles`` (``None``: not signed in)."""

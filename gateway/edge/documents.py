@@ -21,7 +21,6 @@ from graphql import (
     OperationType,
     get_operation_ast,
 )
-from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.schema import Schema as StrawberrySchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.types import ExecutionResult
@@ -35,10 +34,8 @@ from gateway.edge.persisted import PersistedOperations
 from gateway.edge.ratelimit import RateGate, refusal
 from gateway.settings import Settings
 from schema.context import Context
-from schema.root import DOCUMENT_CACHE_SIZE
+from schema.document_cache import parse_document
 
-# The same LRU cache strawberry's ParserCache uses: parsed once for limits and execution.
-parse_document = _get_parse_cache(DOCUMENT_CACHE_SIZE)
 UNAVAILABLE = "SERVICE_UNAVAILABLE"
 RETRY_AFTER_S = "5"
 Result = ExecutionResult | PreExecutionError
@@ -133,6 +130,7 @@ class Edge:
         if not query:
             raise EdgeRefusal(400, "MISSING_QUERY", "No GraphQL query found in the request")
         self.check(query, call)
+        self.persisted.register(call.params, query)
         return query
 
     def check(self, query: str, call: Call) -> None:

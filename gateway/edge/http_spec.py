@@ -8,8 +8,10 @@ and answers request errors with 400 and no ``data``; ``application/json`` (legac
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from graphql import GraphQLError
@@ -114,12 +116,31 @@ def check_content_type(content_type: str | None) -> None:
             raise EdgeRefusal(415, "UNSUPPORTED_CHARSET", "Request bodies must be UTF-8.")
 
 
+# Deeper JSON is refused before parsing: Python's json recurses (RecursionError at ~1,000).
+MAX_JSON_DEPTH = 64
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
 def decode_json(body: bytes) -> Any:
-    """The JSON of a request body (UTF-8), or the MALFORMED_JSON refusal."""
+    """The JSON of a request body (UTF-8), or the MALFORMED_JSON or JSON_TOO_DEEP refusal."""
+    check_json_depth(body)
     try:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise EdgeRefusal(400, "MALFORMED_JSON", "Unable to parse request body as JSON") from exc
+
+
+def check_json_depth(body: bytes) -> None:
+    """Refuse JSON nested deeper than ``MAX_JSON_DEPTH``: brackets outside strings, in C loops."""
+    if body.count(b"[") + body.count(b"{") <= MAX_JSON_DEPTH:
+        return
+    brackets = _STRING.sub(b"", body).translate(None, _NOT_BRACKETS)
+    if max(accumulate(_STEP[b] for b in brackets), default=0) > MAX_JSON_DEPTH:
+        raise EdgeRefusal(
+            400, "JSON_TOO_DEEP", f"The JSON nests more than {MAX_JSON_DEPTH} levels deep."
+        )
 
 
 def params_from_json(data: Any) -> Params:
@@ -143,6 +164,7 @@ def params_from_query_string(items: dict[str, str]) -> Params:
 def _json_param(raw: str | None, name: str) -> Any:
     if raw is None or raw == "":
         return None
+    check_json_depth(raw.encode("utf-8"))
     try:
         return json.loads(raw)
     except ValueError as exc:

@@ -92,20 +92,24 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """413 for GraphQL bodies over ``edge.max_body_bytes``: by Content-Length or while streaming."""
+    """413 for any request body over its limit: by Content-Length, or while streaming.
+
+    ``edge.max_body_bytes`` for every path, or the path's own entry in ``edge.path_body_bytes``
+    (event ingest). The body is never read whole first: the count stops at the limit.
+    """
 
     def __init__(self, app: ASGIApp, state: GatewayState) -> None:
         self.app = app
-        self.limit = state.settings.edge.max_body_bytes
+        self.edge = state.settings.edge
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Other endpoints (event ingest) enforce their own documented limits.
-        if scope["type"] != "http" or not scope["path"].endswith("/graphql"):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.edge.body_limit_for(scope["path"])
         declared = Headers(scope=scope).get("content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await _refuse(limit, scope, receive, send)
             return
         received = 0
         started = False
@@ -115,7 +119,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise _TooLarge
             return message
 
@@ -128,13 +132,12 @@ class BodyLimit:
             await self.app(scope, counting, tracking)
         except _TooLarge:
             if not started:
-                await self._refuse(scope, receive, send)
+                await _refuse(limit, scope, receive, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_response(
-            413, "PAYLOAD_TOO_LARGE", f"The request body is over {self.limit} bytes."
-        )
-        await response(scope, receive, send)
+
+async def _refuse(limit: int, scope: Scope, receive: Receive, send: Send) -> None:
+    response = error_response(413, "PAYLOAD_TOO_LARGE", f"A request carries at most {limit} bytes.")
+    await response(scope, receive, send)
 
 
 class _TooLarge(Exception):

@@ -2,7 +2,8 @@
 
 APQ: a client sends ``extensions.persistedQuery = {version: 1, sha256Hash}``; an unknown hash
 without a query answers ``PERSISTED_QUERY_NOT_FOUND`` and the client retries with the query,
-which registers it (in a bounded LRU cache, per replica: it holds public documents, no tenant data).
+which registers it once the edge has accepted it (:meth:`PersistedOperations.register`), in an LRU
+cache bounded by bytes and count, per replica: it holds public documents, no tenant data.
 
 Trusted documents: only operations listed in a manifest run, by hash or by identical text;
 anything else answers ``OPERATION_NOT_ALLOWED``. See docs/TRUSTED_DOCUMENTS.md.
@@ -10,12 +11,12 @@ anything else answers ``OPERATION_NOT_ALLOWED``. See docs/TRUSTED_DOCUMENTS.md.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any
 
 from gateway.edge.config import EdgeSettings, PersistedMode
 from gateway.edge.http_spec import EdgeRefusal, Params
 from gateway.edge.manifest import load_manifest, sha256
+from schema.bounded import ByteBoundedLRU, text_bytes
 
 
 class PersistedRefused(EdgeRefusal):
@@ -30,16 +31,18 @@ class PersistedOperations:
 
     def __init__(self, settings: EdgeSettings) -> None:
         self.mode = settings.persisted
-        self.capacity = settings.apq_cache_size
         self.manifest = (
             load_manifest(settings.trusted_manifest) if settings.trusted_manifest else {}
         )
         if self.mode is PersistedMode.TRUSTED and not self.manifest:
             raise ValueError("persisted mode 'trusted' needs edge.trusted_manifest")
-        self._cache: OrderedDict[str, str] = OrderedDict()
+        bounds = settings.apq_cache
+        self.cache: ByteBoundedLRU[str, str] = ByteBoundedLRU(
+            bounds.max_bytes, bounds.max_entry_bytes, settings.apq_cache_size
+        )
 
     def document(self, params: Params) -> str | None:
-        """The document text to run (``None``: no query at all)."""
+        """The document text to run (``None``: no query at all); nothing is registered yet."""
         requested = _requested_hash(params.extensions)
         if self.mode is PersistedMode.TRUSTED:
             return self._trusted(params.query, requested)
@@ -55,7 +58,6 @@ class PersistedOperations:
             raise PersistedRefused(
                 "PERSISTED_QUERY_HASH_MISMATCH", "The sha256Hash does not match the query."
             )
-        self._remember(requested, params.query)
         return params.query
 
     def _trusted(self, query: str | None, requested: str | None) -> str:
@@ -74,19 +76,17 @@ class PersistedOperations:
             "OPERATION_NOT_ALLOWED", "Only operations from the trusted-documents manifest may run."
         )
 
+    def register(self, params: Params, query: str) -> None:
+        """APQ: remember a hash sent with its query, once the edge has accepted the document."""
+        requested = _requested_hash(params.extensions)
+        if self.mode is PersistedMode.APQ and requested is not None and params.query is not None:
+            self.cache.put(requested, query, text_bytes(requested, query))
+
     def _lookup(self, requested: str) -> str:
-        known = self.manifest.get(requested) or self._cache.get(requested)
+        known = self.manifest.get(requested) or self.cache.get(requested)
         if known is None:
             raise PersistedRefused("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
-        if requested in self._cache:
-            self._cache.move_to_end(requested)
         return known
-
-    def _remember(self, requested: str, query: str) -> None:
-        self._cache[requested] = query
-        self._cache.move_to_end(requested)
-        while len(self._cache) > self.capacity:
-            self._cache.popitem(last=False)
 
 
 def _requested_hash(extensions: dict[str, Any]) -> str | None:

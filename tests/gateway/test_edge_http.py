@@ -151,7 +151,7 @@ async def test_body_over_the_limit_is_413(edge_client, token):
     assert response.json() == {
         "errors": [
             {
-                "message": "The request body is over 2048 bytes.",
+                "message": "A request carries at most 2048 bytes.",
                 "extensions": {"code": "PAYLOAD_TOO_LARGE"},
             }
         ]

@@ -190,20 +190,29 @@ async def test_tools_full_introspection_query_fits_the_default_limits(edge_clien
     assert response.json()["data"]["__schema"]["queryType"]["name"] == "Query"
 
 
-def test_document_caches_are_bounded():
-    # given
-    from gateway.edge.documents import parse_document
-    from gateway.edge.limits import count_tokens
-    from schema.root import DOCUMENT_CACHE_SIZE
-
-    # when: more distinct documents than the caches hold
-    for n in range(DOCUMENT_CACHE_SIZE + 100):
-        parse_document(f"{{ a{n}: __typename }}")
-        count_tokens(f"{{ a{n}: __typename }}", 100)
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ("{ __typename }" + " #" * 10, None),
+        ("{ __typename }\n" + "#\n" * 9_000, "The document has more than 8000 tokens."),
+        ("#\n" * 9_000 + "{ __typename }", "The document has more than 8000 tokens."),
+        ("{ __typename }" + " " * 100_001, "The document has more than 100000 characters."),
+    ],
+)
+async def test_comments_count_as_tokens_and_length_is_limited(
+    edge_client, member_token, document, message
+):
+    # given: the parser keeps every comment as a token (about 200 bytes each)
+    client = edge_client(member_token, query_limits=limited(max_tokens=8_000))
+    # when
+    response = await client.post("/graphql", json={"query": document})
     # then
-    assert parse_document.cache_info().currsize <= DOCUMENT_CACHE_SIZE
-    assert count_tokens.cache_info().maxsize is not None
-    assert count_tokens.cache_info().currsize <= count_tokens.cache_info().maxsize
+    if message is None:
+        assert response.json() == {"data": {"__typename": "Query"}}
+    else:
+        assert response.json() == {
+            "errors": [{"message": message, "extensions": {"code": "QUERY_TOO_LARGE"}}]
+        }
 
 
 def test_limits_per_role_come_from_the_environment(monkeypatch):
