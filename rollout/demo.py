@@ -39,11 +39,11 @@ async def load_demo_plan(
     """Create and start the demo plan once; a second call leaves it as it is."""
     key = FlagKey.HANDBOOK.value
     async with sessionmaker() as session:
-        if await plans.get(session=session, flag_key=key) is not None:
+        if await plans.get(session=session, province_id=province_id, flag_key=key) is not None:
             return "demo rollout plan present; left as it is"
         rest = await _rest_of_province(session, province_id)
         await plans.create(
-            session=session, flag_key=key, actor=ACTOR, now=now,
+            session=session, province_id=province_id, flag_key=key, actor=ACTOR, now=now,
             waves=[
                 plans.WaveSpec("Yen Mo pilot", PILOT),
                 plans.WaveSpec("Hoa Lu, Ninh Binh city, Kim Son", WAVE_1, ramp=(25, 50, 100),
@@ -53,8 +53,10 @@ async def load_demo_plan(
             ],
         )  # fmt: skip
         # wave 0 has no gate, so no adoption data is needed to start the pilot
-        await waves.step_forward(session=session, flag_key=key, action=waves.Action.START,
-                                 actor=ACTOR, now=now, kpis=NoAdoptionData())  # fmt: skip
+        await waves.step_forward(
+            session=session, province_id=province_id, flag_key=key, action=waves.Action.START,
+            actor=ACTOR, now=now, kpis=NoAdoptionData(),
+        )  # fmt: skip
         await session.commit()
         await notify(session, CHANNEL, key)
     return f"demo rollout plan: handbook on in {', '.join(PILOT)}; {3 + len(rest)} tenants staged"
