@@ -134,6 +134,7 @@ def issue_development_token(
     roles: list[Role],
     tenant: str | None,
     now: dt.datetime | None = None,
+    province: str | None = None,
 ) -> str:
     """Sign an HS256 token for development; refused in production."""
     if settings.is_production:
@@ -152,4 +153,6 @@ def issue_development_token(
     }
     if tenant is not None:
         claims["tenant"] = tenant
+    if province is not None:
+        claims["province"] = province
     return jwt.encode(claims, secret, algorithm="HS256")

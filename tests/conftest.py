@@ -18,8 +18,8 @@ from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from gateway.state import GatewayState
 from tenants.db import make_engine, make_sessionmaker
-from tenants.types import Role
-from tests import databases
+from tenants.types import PROVINCE_ROLES, Role
+from tests import databases, world
 from tests.graphql import asgi_client
 from tests.world import NOW, load_world
 
@@ -135,9 +135,23 @@ TokenFactory = Callable[..., str]
 
 @pytest.fixture
 def token(settings: Settings) -> TokenFactory:
-    """``token(Role.MEMBER, tenant='yen-mo', subject=...)`` → a signed development token."""
+    """``token(Role.MEMBER, tenant='yen-mo', subject=...)`` → a signed development token.
 
-    def make(role: Role, *, tenant: str | None = None, subject: str = "someone") -> str:
-        return issue_development_token(settings, subject=subject, roles=[role], tenant=tenant)
+    A province role's token names its province, as the province's identity provider's do:
+    ``ninh-binh`` unless ``province`` says otherwise.
+    """
+
+    def make(
+        role: Role,
+        *,
+        tenant: str | None = None,
+        subject: str = "someone",
+        province: str | None = None,
+    ) -> str:
+        if province is None and role in PROVINCE_ROLES:
+            province = world.PROVINCE
+        return issue_development_token(
+            settings, subject=subject, roles=[role], tenant=tenant, province=province
+        )
 
     return make

@@ -26,8 +26,10 @@ async def test_demo_plan_starts_with_yen_mo_on_and_the_rest_off(fresh):
     second = await demo.load_demo_plan(sessionmaker=maker, now=NOW)
     # then
     async with maker() as session:
-        view = await plans.get_or_raise(session=session, flag_key="handbook")
-        current = await snapshot.load(session=session)
+        view = await plans.get_or_raise(
+            session=session, province_id="ninh-binh", flag_key="handbook"
+        )
+        current = (await snapshot.load(session=session))["ninh-binh"]
     await engine.dispose()
     assert first == "demo rollout plan: handbook on in yen-mo; 11 tenants staged"
     assert second == "demo rollout plan present; left as it is"

@@ -93,9 +93,16 @@ async def test_bulk_304_until_the_configuration_changes(gateway, member):
     # when
     unchanged = await member.post(BULK, json={"context": {}}, headers={"If-None-Match": etag})
     async with gateway.sessionmaker() as session:
-        await flags.update(session=session, key=FlagKey.NOTICES.value, expected_version=1,
-                           actor="ops", reason="incident", now=world.NOW,
-                           state=FlagState.KILLED)  # fmt: skip
+        await flags.update(
+            session=session,
+            province_id="ninh-binh",
+            key=FlagKey.NOTICES.value,
+            expected_version=1,
+            actor="ops",
+            reason="incident",
+            now=world.NOW,
+            state=FlagState.KILLED,
+        )
         await session.commit()
     await gateway.flags.reload(gateway.sessionmaker)
     changed = await member.post(BULK, json={"context": {}}, headers={"If-None-Match": etag})
