@@ -119,8 +119,13 @@ def status_command(flag: Flag, province: Province = None) -> None:
 
     async def work(session: AsyncSession) -> None:
         province_id = await _province(session, province)
-        report = await status.report(session=session, province_id=province_id, flag_key=flag,
-                                     kpis=gates.kpi_source(), now=_now())  # fmt: skip
+        report = await status.report(
+            session=session,
+            province_id=province_id,
+            flag_key=flag,
+            kpis=gates.kpi_source(),
+            now=_now(),
+        )
         if report is None:
             typer.secho(f"PLAN_NOT_FOUND: The flag {flag!r} has no rollout plan.", err=True,
                         fg="red")  # fmt: skip

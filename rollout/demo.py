@@ -59,9 +59,14 @@ async def load_demo_plan(
         )  # fmt: skip
         # wave 0 has no gate, so no adoption data is needed to start the pilot
         await waves.step_forward(
-            session=session, province_id=province_id, flag_key=key, action=waves.Action.START,
-            actor=ACTOR, now=now, kpis=NoAdoptionData(),
-        )  # fmt: skip
+            session=session,
+            province_id=province_id,
+            flag_key=key,
+            action=waves.Action.START,
+            actor=ACTOR,
+            now=now,
+            kpis=NoAdoptionData(),
+        )
         await session.commit()
         await notify(session, CHANNEL, key)
     return f"demo rollout plan: handbook on in {', '.join(PILOT)}; {3 + len(rest)} tenants staged"

@@ -126,8 +126,15 @@ async def check(
     await session.commit()  # each plan's transaction begins with its lock
     checks: list[WaveCheck] = []
     for province_id, flag_key in running:
-        checks += await check_plan(session=session, province_id=province_id, flag_key=flag_key,
-                                   kpis=kpis, policy=policy, now=now, dry_run=dry_run)  # fmt: skip
+        checks += await check_plan(
+            session=session,
+            province_id=province_id,
+            flag_key=flag_key,
+            kpis=kpis,
+            policy=policy,
+            now=now,
+            dry_run=dry_run,
+        )
         if dry_run:
             await session.rollback()
         else:

@@ -41,8 +41,14 @@ async def set_tenant_ramp(
             await session.delete(row)
         row = None
     elif row is None:
-        row = TenantRollout(province_id=province_id, tenant_id=tenant_id, flag_key=flag_key,
-                            basis_points=basis_points, wave=wave, since=now)  # fmt: skip
+        row = TenantRollout(
+            province_id=province_id,
+            tenant_id=tenant_id,
+            flag_key=flag_key,
+            basis_points=basis_points,
+            wave=wave,
+            since=now,
+        )
         session.add(row)
     else:
         row.basis_points, row.since = basis_points, now

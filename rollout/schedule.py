@@ -156,8 +156,14 @@ async def _carry_out(
                                      reason=step.reason, now=now)  # fmt: skip
             else:
                 change = waves.pause if action is Action.PAUSE else waves.resume
-                await change(session=session, province_id=province_id, flag_key=flag_key,
-                             actor=actor, reason=step.reason, now=now)  # fmt: skip
+                await change(
+                    session=session,
+                    province_id=province_id,
+                    flag_key=flag_key,
+                    actor=actor,
+                    reason=step.reason,
+                    now=now,
+                )
             return "applied"
     except RolloutError as exc:
         return f"failed: {exc.code}: {exc.message}"

@@ -54,9 +54,12 @@ class RolloutQuery:
         ctx = info.context
         province_id = rollout_province(ctx)
         report = await ctx.run_province(
-            status.report, province_id=province_id, flag_key=flag,
-            kpis=ctx.kpis or gates.kpi_source(), now=ctx.now,
-        )  # fmt: skip
+            status.report,
+            province_id=province_id,
+            flag_key=flag,
+            kpis=ctx.kpis or gates.kpi_source(),
+            now=ctx.now,
+        )
         if report is None:
             raise PilotGraphError("PLAN_NOT_FOUND", f"The flag {flag!r} has no rollout plan.")
         view = report.view
