@@ -203,9 +203,15 @@ async def set_rules(
     for position, (conditions, variant) in enumerate(rules):
         _check_variant(flag, variant)
         plain = {attr: sorted(values) for attr, values in conditions.items()}
-        rule = FlagRule(province_id=province_id, flag_key=key, position=position)
-        rule.conditions, rule.variant = plain, variant
-        session.add(rule)
+        session.add(
+            FlagRule(
+                province_id=province_id,
+                flag_key=key,
+                position=position,
+                conditions=plain,
+                variant=variant,
+            )
+        )
         after.append({"conditions": plain, "variant": variant})
     bump(flag, now)
     audit.record(

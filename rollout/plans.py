@@ -155,9 +155,11 @@ async def create(
     await session.flush()
     for position, spec in enumerate(waves):
         for tenant_id in spec.tenant_ids:
-            member = RolloutWaveTenant(tenant_id=tenant_id, plan_id=plan.id, position=position)
-            member.province_id = province_id
-            session.add(member)
+            session.add(
+                RolloutWaveTenant(
+                    tenant_id=tenant_id, plan_id=plan.id, province_id=province_id, position=position
+                )
+            )
     await session.flush()
     audit.record(
         session, actor=actor, action="plan.create", at=now, before=None,
