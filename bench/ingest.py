@@ -36,6 +36,7 @@ from gateway.roles import create_app_role
 from rollout.adoption import rollups, service
 from rollout.adoption.calendar import zone
 from rollout.adoption.dialect import insert as upsert
+from rollout.adoption.install_tokens import InstallTokenKey
 from rollout.adoption.models import AdoptionEvent, AdoptionEventId
 from tenants.db import make_engine, make_sessionmaker, scope_session
 from tenants.handbook.models import Member
@@ -44,6 +45,8 @@ from tenants.models import Branch, Organisation, Province, Tenant
 TENANT = "bench"
 TZ = "Asia/Ho_Chi_Minh"
 NOW = dt.datetime.now(dt.UTC)
+# Members' events carry no install token: the key is never used, but ingest needs one.
+INSTALL_KEY = InstallTokenKey(b"bench: install-token key, 32 bytes or more")
 KINDS = ("session_started", "session_started", "session_started", "screen_viewed", "login")
 
 
@@ -154,6 +157,7 @@ async def _batched(
                 member_id=member,
                 events=events,
                 now=NOW,
+                install_key=INSTALL_KEY,
             )
             await session.commit()
         stored += result.stored

@@ -94,7 +94,11 @@ async def run(changes: int) -> None:
             await wait_ready(server, "/healthz")
         settings = Settings(database_url=SecretStr(app_url))
         admin = issue_development_token(
-            settings, subject="bench-admin", roles=[Role.PROVINCE_ADMIN], tenant=None
+            settings,
+            subject="bench-admin",
+            roles=[Role.PROVINCE_ADMIN],
+            tenant=None,
+            province="ninh-binh",
         )
         member = issue_development_token(settings, subject="bench-member", roles=[Role.MEMBER],
                                          tenant="yen-mo")  # fmt: skip

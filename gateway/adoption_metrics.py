@@ -1,4 +1,4 @@
-"""Adoption KPIs as Prometheus gauges on ``/metrics``, e.g.
+"""Adoption KPIs as Prometheus gauges on the private metrics port, e.g.
 ``pilotgraph_adoption_activation_ratio{tenant="yen-mo"}``.
 
 Scrapes must not query the database, so a background task refreshes the gauges every
@@ -23,40 +23,22 @@ from tenants.db import scope_session
 INTERVAL_S = 60.0
 logger = logging.getLogger("pilotgraph.adoption")
 
+
+def _gauge(name: str, documentation: str) -> Gauge:
+    # Every worker refreshes the same figures from the database: the latest refresh wins.
+    return Gauge(name, documentation, ["tenant"], registry=REGISTRY, multiprocess_mode="mostrecent")
+
+
 GAUGES = {
-    "members": Gauge(
-        "pilotgraph_adoption_members", "Members of the tenant.", ["tenant"], registry=REGISTRY
-    ),
-    "installs": Gauge(
-        "pilotgraph_adoption_installs",
-        "Distinct devices that installed the app.",
-        ["tenant"],
-        registry=REGISTRY,
-    ),
-    "activated": Gauge(
-        "pilotgraph_adoption_activated_members",
-        "Members who ever logged in.",
-        ["tenant"],
-        registry=REGISTRY,
-    ),
-    "activation": Gauge(
-        "pilotgraph_adoption_activation_ratio",
-        "Activated members / members.",
-        ["tenant"],
-        registry=REGISTRY,
-    ),
-    "active": Gauge(
+    "members": _gauge("pilotgraph_adoption_members", "Members of the tenant."),
+    "installs": _gauge("pilotgraph_adoption_installs", "Distinct devices that installed the app."),
+    "activated": _gauge("pilotgraph_adoption_activated_members", "Members who ever logged in."),
+    "activation": _gauge("pilotgraph_adoption_activation_ratio", "Activated members / members."),
+    "active": _gauge(
         "pilotgraph_adoption_monthly_active_members",
         "Distinct members active this local calendar month.",
-        ["tenant"],
-        registry=REGISTRY,
     ),
-    "uses": Gauge(
-        "pilotgraph_adoption_monthly_uses",
-        "Sessions this local calendar month.",
-        ["tenant"],
-        registry=REGISTRY,
-    ),
+    "uses": _gauge("pilotgraph_adoption_monthly_uses", "Sessions this local calendar month."),
 }
 
 

@@ -20,6 +20,7 @@ from gateway.console import console_mount
 from gateway.edge.middleware import RateLimits, close_limiters, edge_middleware
 from gateway.events import post_events
 from gateway.health import healthz, readyz
+from gateway.install_tokens import InstallTokenEndpoint
 from gateway.observability import metrics
 from gateway.observability.access import AccessMiddleware
 from gateway.responses import error_response
@@ -45,12 +46,13 @@ def build_state(
         connect_timeout_s=settings.database_connect_timeout_s,
         statement_timeout_ms=settings.database_statement_timeout_ms,
     )
+    registry = TenantRegistry()
     return GatewayState(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker or make_sessionmaker(engine),
-        registry=TenantRegistry(),
-        verifier=TokenVerifier(settings),
+        registry=registry,
+        verifier=TokenVerifier(settings, registry),
     )
 
 
@@ -79,13 +81,14 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
             on_guardrail_pause=lambda c: metrics.GUARDRAIL_PAUSES.labels(flag=c.flag_key).inc(),
         )  # fmt: skip
         await rollout_runtime.start()
-        metrics.watch_pool(state.engine)
+        pool_gauges = metrics.PoolGauges(state.engine)
+        await pool_gauges.start()
         adoption_gauges = AdoptionGauges(state)
         await adoption_gauges.start()
         try:
             yield
         finally:
-            metrics.unwatch_pool(state.engine)
+            await pool_gauges.stop()
             await adoption_gauges.stop()
             await close_limiters()
             await rollout_runtime.stop()
@@ -96,11 +99,12 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/metrics", metrics.metrics_endpoint),
             Route("/graphql", view, methods=["GET", "POST"]),
             Route("/ofrep/v1/evaluate/flags", ofrep.evaluate_flags, methods=["POST"]),
             Route("/ofrep/v1/evaluate/flags/{key:path}", ofrep.evaluate_flag, methods=["POST"]),
             Route("/v1/events", post_events, methods=["POST"]),
+            # Any method reaches it, so a wrong one gets a coded 405 rather than plain text.
+            Route("/v1/install-tokens", InstallTokenEndpoint(state)),
             Route("/v1/adoption.csv", export_csv, methods=["GET"]),
             WebSocketRoute("/graphql", view),
             console_mount(),

@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
+from gateway.claims import ClaimError, check_scope, check_times, parse_claims
 from gateway.settings import Settings
-from tenants.registry import TenantInfo
+from tenants.registry import TenantInfo, TenantRegistry
 from tenants.types import PROVINCE_ROLES, Role
 
 ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"]
+# PyJWT checks signature, iss and aud; the types of sub and the times are gateway.claims' (one
+# message naming the claim), and the times are compared only once typed: PyJWT reads int("…").
+CLAIMS_CHECKED_HERE: jwt.types.Options = {
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_sub": False,
+}
 
 
 class AuthError(Exception):
@@ -47,14 +57,20 @@ class Principal:
         """Whether this principal may act on ``tenant``: its home, or any of its province's."""
         if self.tenant == tenant.id:
             return True
-        return self.reaches_province and self.province in (None, tenant.province_id)
+        # A province role always carries its province (gateway.claims); None is no wildcard.
+        return (
+            self.reaches_province
+            and self.province is not None
+            and self.province == tenant.province_id
+        )
 
 
 class TokenVerifier:
     """Verifies bearer tokens; the JWKS client caches keys and refetches on an unknown ``kid``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, registry: TenantRegistry) -> None:
         self._settings = settings
+        self._registry = registry
         self._secret = settings.hs256_secret
         self._jwks = (
             jwt.PyJWKClient(
@@ -68,7 +84,7 @@ class TokenVerifier:
         )
 
     async def verify(self, token: str) -> Principal:
-        """Check signature, expiry, issuer and audience; return the principal."""
+        """Check signature, issuer and audience, then the claims (``gateway.claims``)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -82,14 +98,11 @@ class TokenVerifier:
                 algorithms=algorithms,
                 audience=self._settings.jwt_audience,
                 issuer=self._settings.jwt_issuer,
-                leeway=self._settings.jwt_leeway_s,
-                options={"require": ["exp", "sub", "iss", "aud"]},
+                options={"require": ["exp", "sub", "iss", "aud"], **CLAIMS_CHECKED_HERE},
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise AuthError("The bearer token has expired.") from exc
         except jwt.PyJWTError as exc:
             raise AuthError(f"The bearer token was refused: {exc}.") from exc
-        return principal_from_claims(claims)
+        return principal_from_claims(claims, self._registry, leeway=self._settings.jwt_leeway_s)
 
     async def _key_for(self, algorithm: Any, token: str) -> tuple[Any, list[str]]:
         if algorithm == "HS256" and self._secret is not None:
@@ -104,26 +117,18 @@ class TokenVerifier:
         raise AuthError(f"Signing algorithm {algorithm!r} is not accepted.")
 
 
-def principal_from_claims(claims: dict[str, Any]) -> Principal:
-    """Map verified claims to a principal; unknown roles are refused, not ignored."""
-    raw_roles = claims.get("roles", [])
-    if not isinstance(raw_roles, list) or not raw_roles:
-        raise AuthError("The bearer token carries no roles.")
+def principal_from_claims(
+    payload: Mapping[str, Any], registry: TenantRegistry, *, leeway: float = 0
+) -> Principal:
+    """Parse verified claims strictly (``gateway.claims``), check times, then the registry."""
     try:
-        roles = frozenset(Role(str(role)) for role in raw_roles)
-    except ValueError as exc:
-        raise AuthError(f"The bearer token carries an unknown role: {exc}.") from exc
-    tenant = claims.get("tenant")
-    if tenant is not None and not isinstance(tenant, str):
-        raise AuthError("The tenant claim must be a string.")
-    if tenant is None and not roles & PROVINCE_ROLES:
-        raise AuthError("The bearer token names no tenant.")
-    province = claims.get("province")
+        claims = parse_claims(payload)
+        check_times(claims, leeway)
+        check_scope(claims, registry)
+    except ClaimError as exc:
+        raise AuthError(exc.message) from None
     return Principal(
-        subject=str(claims["sub"]),
-        roles=roles,
-        tenant=tenant,
-        province=province if isinstance(province, str) else None,
+        subject=claims.sub, roles=claims.role_set, tenant=claims.tenant, province=claims.province
     )
 
 
@@ -133,26 +138,27 @@ def issue_development_token(
     subject: str,
     roles: list[Role],
     tenant: str | None,
-    now: dt.datetime | None = None,
     province: str | None = None,
+    now: dt.datetime | None = None,
 ) -> str:
-    """Sign an HS256 token for development; refused in production."""
+    """Sign an HS256 token for development; refused in production, or if its claims are not."""
     if settings.is_production:
         raise AuthError("Development tokens are not issued in production.")
     secret = settings.hs256_secret
     if secret is None:
         raise AuthError("No HS256 secret is configured to sign development tokens.")
-    issued = now or dt.datetime.now(dt.UTC)
+    issued = int((now or dt.datetime.now(dt.UTC)).timestamp())
     claims: dict[str, Any] = {
         "sub": subject,
         "roles": [role.value for role in roles],
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "iat": issued,
-        "exp": issued + dt.timedelta(hours=settings.dev_token_ttl_h),
+        "exp": issued + settings.dev_token_ttl_h * 3600,
     }
-    if tenant is not None:
-        claims["tenant"] = tenant
-    if province is not None:
-        claims["province"] = province
+    claims |= {k: v for k, v in (("tenant", tenant), ("province", province)) if v is not None}
+    try:
+        parse_claims(claims)  # never sign what the verifier would refuse for its shape
+    except ClaimError as exc:
+        raise AuthError(exc.message) from None
     return jwt.encode(claims, secret, algorithm="HS256")

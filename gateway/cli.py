@@ -44,20 +44,27 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port.")] = None,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
-    """Run the gateway with uvicorn."""
+    """Run the gateway with uvicorn; metrics of every worker on the private metrics port."""
     import uvicorn
 
+    from gateway.observability.listener import ListenerError, metrics_listener
+
     settings = _settings()
-    uvicorn.run(
-        "gateway.app:serve_app",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_level=settings.log_level,
-        log_config=None,  # serve_app configures structured logging for every logger
-        timeout_graceful_shutdown=20,
-    )
+    try:
+        with metrics_listener(settings.metrics_host, settings.metrics_port):
+            uvicorn.run(
+                "gateway.app:serve_app",
+                factory=True,
+                host=host or settings.host,
+                port=port or settings.port,
+                workers=workers,
+                log_level=settings.log_level,
+                log_config=None,  # serve_app configures structured logging for every logger
+                timeout_graceful_shutdown=20,
+            )
+    except ListenerError as exc:
+        typer.secho(str(exc), err=True, fg="red")
+        raise typer.Exit(1) from exc
 
 
 @db_app.command("upgrade")
@@ -140,9 +147,13 @@ def token(
     role: Annotated[Role, typer.Option(help="Role carried by the token.")] = Role.MEMBER,
     tenant: Annotated[str | None, typer.Option(help="Home tenant (slug).")] = None,
     member: Annotated[str | None, typer.Option(help="Member id; default: a demo member.")] = None,
+    province: Annotated[
+        str | None, typer.Option(help="Province (province roles); default: the demo province.")
+    ] = None,
 ) -> None:
     """Print a development token (refused when the settings say production)."""
     from gateway.auth import AuthError, issue_development_token
+    from tenants.demo.province import PROVINCE_ID
 
     settings = _settings()
     if settings.is_production:
@@ -154,8 +165,13 @@ def token(
     subject = _member_subject(member) if member else None
     if subject is None:
         subject = asyncio.run(_demo_subject(tenant, role)) if tenant else f"{role.value}@province"
+    if role in PROVINCE_ROLES:
+        province = province or PROVINCE_ID  # a province role's token always names its province
     try:
-        typer.echo(issue_development_token(settings, subject=subject, roles=[role], tenant=tenant))
+        token = issue_development_token(
+            settings, subject=subject, roles=[role], tenant=tenant, province=province
+        )
+        typer.echo(token)
     except AuthError as exc:
         typer.secho(exc.message, err=True, fg="red")
         raise typer.Exit(1) from exc

@@ -1,8 +1,10 @@
 """``POST /v1/events``: the handbook app's events, as a JSON array or NDJSON.
 
 The tenant is the request's (token, or for anonymous events the host/path the deployment maps);
-the member is the verified token's subject; anonymous events must carry an install token. At most
-1,000 events or 1 MiB per request; the answer says, per index, which events were accepted.
+the member is the verified token's subject; anonymous events must carry an install token the
+gateway issued for their device on this tenant (``POST /v1/install-tokens``), and a token sent
+with any event is checked. At most 1,000 events or 1 MiB per request; the answer says, per
+index, which events were accepted.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ async def post_events(request: Request) -> Response:
                 member_id=member_id if isinstance(member_id, uuid.UUID) else None,
                 events=events,
                 now=state.clock(),
+                install_key=state.install_key,
             )
         except AdoptionError as exc:
             return error_response(413, exc.code, exc.message)

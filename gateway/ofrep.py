@@ -4,15 +4,22 @@
 and tenant come from the bearer token (tenancy middleware); a ``targetingKey`` in the context
 must be that member or absent. When a rule matches on branch, the member's branch is read from
 their tenant (cached briefly: :mod:`gateway.member_branches`). The bulk ``ETag`` covers the flag
-configuration and the context; 429 with ``Retry-After`` comes from the edge rate limits in front
-of every route.
+configuration and the context; ``If-None-Match`` is compared as RFC 9110 says (weakly, a list, or
+``*``). 429 with ``Retry-After`` comes from the edge rate limits in front of every route.
+
+Reasons are OFREP's enum (STATIC, TARGETING_MATCH, SPLIT, DISABLED, UNKNOWN). PilotGraph's DEFAULT
+(the flag has targeting, none of it applied) answers UNKNOWN, not STATIC: STATIC tells a provider
+the value is the same for every context, and providers may cache it as such.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Mapping
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 from starlette.requests import Request
@@ -20,7 +27,27 @@ from starlette.responses import JSONResponse, Response
 
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
-from rollout.evaluation import ErrorCode, Evaluation, EvaluationContext, Snapshot, evaluate
+from rollout.evaluation import (
+    ErrorCode,
+    Evaluation,
+    EvaluationContext,
+    Reason,
+    Snapshot,
+    evaluate,
+)
+
+OFREP_REASONS: Mapping[Reason, str] = MappingProxyType(
+    {
+        Reason.STATIC: "STATIC",
+        Reason.TARGETING_MATCH: "TARGETING_MATCH",
+        Reason.SPLIT: "SPLIT",
+        Reason.DISABLED: "DISABLED",
+        Reason.DEFAULT: "UNKNOWN",
+        Reason.ERROR: "UNKNOWN",  # an error answers with errorCode; never a success's reason
+    }
+)
+# An entity tag in If-None-Match, weak or strong: the quoted opaque tag is what is compared.
+ENTITY_TAG = re.compile(r'(?:W/)?("[^"]*")')
 
 
 class OfrepError(Exception):
@@ -67,7 +94,7 @@ def _success(result: Evaluation) -> dict[str, Any]:
     return {
         "key": result.key,
         "value": result.value,
-        "reason": result.reason.value,
+        "reason": OFREP_REASONS[result.reason],
         "variant": result.variant,
         "metadata": {"version": result.version},
     }
@@ -117,6 +144,18 @@ def _etag(snapshot: Snapshot, context: EvaluationContext) -> str:
     return '"' + hashlib.sha256(f"{snapshot.etag}|{who}".encode()).hexdigest()[:32] + '"'
 
 
+def not_modified(if_none_match: list[str], etag: str) -> bool:
+    """Whether ``If-None-Match`` (all its header lines) matches ``etag`` (RFC 9110, 13.1.2).
+
+    ``*`` matches any current answer; otherwise any listed tag whose opaque part equals the
+    current one matches, weak (``W/"x"``) or not: If-None-Match uses the weak comparison.
+    """
+    field = ",".join(if_none_match).strip()
+    if field == "*":
+        return True
+    return etag.removeprefix("W/") in ENTITY_TAG.findall(field)
+
+
 async def evaluate_flags(request: Request) -> Response:
     """Every flag for the signed-in member; 304 when ``If-None-Match`` has the current ETag."""
     if (refused := _refusal(request)) is not None:
@@ -127,7 +166,7 @@ async def evaluate_flags(request: Request) -> Response:
     except OfrepError as exc:
         return JSONResponse({"errorCode": exc.code, "errorDetails": exc.details}, exc.status)
     etag = _etag(snapshot, context)
-    if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
+    if not_modified(request.headers.getlist("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag})
     flags = []
     for key in sorted(snapshot.flags):

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
 from enum import StrEnum
 from functools import lru_cache
-from typing import Self
+from typing import Any, Self
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from gateway.edge.config import EdgeSettings
+from gateway.edge.config import EdgeSettings, RateLimit
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/pilotgraph.db"
 # Long enough for HS256 (RFC 7518 asks for >= 256 bits); refused in production.
 DEVELOPMENT_JWT_SECRET = "pilotgraph-development-secret-do-not-use-in-production"  # noqa: S105 - public dev default
+# HMAC-SHA256 keys shorter than the hash give less than its 256 bits of security.
+MIN_INSTALL_TOKEN_KEY_BYTES = 32
+# Labels the development install-token key derived from the JWT key: one secret, two uses.
+DEVELOPMENT_INSTALL_KEY_LABEL = b"pilotgraph/install-token-key/v1"
+# HS256 keys shorter than the hash (RFC 7518 §3.2) can be brute-forced offline from one token.
+MIN_HS256_SECRET_BYTES = 32
 
 
 class Environment(StrEnum):
@@ -23,6 +32,10 @@ class Environment(StrEnum):
 
 class SettingsError(RuntimeError):
     """The environment does not describe a runnable configuration."""
+
+
+def _development(data: dict[str, Any]) -> bool:
+    return data.get("environment") is not Environment.PRODUCTION
 
 
 class Settings(BaseSettings):
@@ -62,9 +75,14 @@ class Settings(BaseSettings):
 
     base_domain: str | None = None
     path_tenants: bool = True
-    graphiql: bool = True
+    # GraphiQL on GET /graphql: on in development, off in production unless set explicitly.
+    graphiql: bool = Field(default_factory=_development)
     host: str = "127.0.0.1"
     port: int = 8000
+    # Prometheus metrics of every worker, on a listener of their own that the ingress never
+    # routes to (`pilotgraph serve` only); 0 turns it off.
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
+    metrics_host: str = "127.0.0.1"
     log_level: str = "info"
     log_json: bool = False
     otlp_endpoint: str | None = None  # e.g. http://otel-collector:4318/v1/traces
@@ -79,6 +97,13 @@ class Settings(BaseSettings):
     # Waves with fewer active members than this in the earlier week are not judged.
     guardrail_min_active: int = Field(default=20, ge=1)
     guardrail_interval_s: float = Field(default=900.0, gt=0)
+    # HMAC-SHA256 key signing install tokens (>= 32 bytes); required in production. In
+    # development it is derived from the HS256 key (or the development one) when unset.
+    install_token_key: SecretStr | None = None
+    install_token_ttl_h: int = Field(default=7 * 24, ge=1)
+    # POST /v1/install-tokens per client address and per tenant, while rate limits are on.
+    install_token_rate: RateLimit = RateLimit(per_second=1 / 30, burst=20)
+    install_token_tenant_rate: RateLimit = RateLimit(per_second=0.1, burst=60)
 
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> Self:
@@ -91,7 +116,30 @@ class Settings(BaseSettings):
                 self.jwt_secret.get_secret_value() == DEVELOPMENT_JWT_SECRET
             ):
                 raise ValueError("PILOTGRAPH_JWT_SECRET must not be the development secret")
+            self._secret_long_enough()
         return self
+
+    @model_validator(mode="after")
+    def _install_token_key_is_strong(self) -> Self:
+        key = self.install_token_key
+        if key is None and self.environment is Environment.PRODUCTION:
+            raise ValueError(
+                "PILOTGRAPH_INSTALL_TOKEN_KEY must be set in production"
+                f" (at least {MIN_INSTALL_TOKEN_KEY_BYTES} bytes, e.g. `openssl rand -base64 48`)"
+            )
+        if key is not None and len(key.get_secret_value().encode()) < MIN_INSTALL_TOKEN_KEY_BYTES:
+            raise ValueError(
+                f"PILOTGRAPH_INSTALL_TOKEN_KEY must be at least {MIN_INSTALL_TOKEN_KEY_BYTES} bytes"
+            )
+        return self
+
+    def _secret_long_enough(self) -> None:
+        secret = self.jwt_secret
+        if secret is not None and len(secret.get_secret_value().encode()) < MIN_HS256_SECRET_BYTES:
+            raise ValueError(
+                f"PILOTGRAPH_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes"
+                " in production"
+            )
 
     @property
     def is_production(self) -> bool:
@@ -105,6 +153,25 @@ class Settings(BaseSettings):
         if self.jwks_url is None and not self.is_production:
             return DEVELOPMENT_JWT_SECRET
         return None
+
+    @property
+    def install_token_secret(self) -> bytes:
+        """The install-token HMAC key: configured, or in development derived from the HS256 key."""
+        if self.install_token_key is not None:
+            return self.install_token_key.get_secret_value().encode()
+        seed = (self.hs256_secret or DEVELOPMENT_JWT_SECRET).encode()
+        return hmac.digest(seed, DEVELOPMENT_INSTALL_KEY_LABEL, hashlib.sha256)
+
+    @property
+    def install_token_ttl(self) -> dt.timedelta:
+        """How long an install token is accepted after issue."""
+        return dt.timedelta(hours=self.install_token_ttl_h)
+
+    @property
+    def rate_limits_on(self) -> bool:
+        """Whether rate limits apply: as configured, else on in production only."""
+        enabled = self.edge.rate_limits_enabled
+        return self.is_production if enabled is None else enabled
 
     @property
     def db_url(self) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from gateway.auth import Principal, TokenVerifier
 from gateway.member_branches import MemberBranches
 from gateway.settings import Settings
+from rollout.adoption.install_tokens import InstallTokenKey
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
@@ -46,6 +47,12 @@ class GatewayState:
     def guardrail(self) -> Policy:
         """The deployment's guardrail settings."""
         return guardrail_policy(self.settings)
+
+    @property
+    def install_key(self) -> InstallTokenKey:
+        """The key that signs and checks install tokens, with their lifetime."""
+        settings = self.settings
+        return InstallTokenKey(settings.install_token_secret, settings.install_token_ttl)
 
 
 @dataclass(frozen=True, slots=True)

@@ -224,6 +224,7 @@ class GraphQLView(GraphQL[Context, None]):
             tenant=scope.tenant,
             registry=state.registry,
             now=state.clock(),
+            install_key=state.install_key,
             flags=state.flags,
             kpis=state.kpis,
             guardrail=state.guardrail,

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gateway.auth import Principal
+from rollout.adoption.install_tokens import InstallTokenKey
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
@@ -37,6 +38,7 @@ class Context:
     tenant: TenantInfo | None
     registry: TenantRegistry
     now: dt.datetime
+    install_key: InstallTokenKey  # checks the install tokens sent with events
     flags: FlagStore = field(default_factory=FlagStore)
     kpis: KpiSource | None = None
     guardrail: Policy = field(default_factory=Policy)  # the deployment's guardrail settings

@@ -1,14 +1,24 @@
-"""Opaque global IDs (``base64url("Type:uuid")``) and member-list cursors."""
+"""Opaque global IDs (``base64url("Type:uuid")``) and member-list cursors.
+
+A global ID has one spelling, the one :func:`encode_id` writes: URL-safe alphabet, no padding,
+the UUID lower-case with hyphens. Other spellings of the same bytes (padding, the standard
+alphabet, whitespace, a braced, URN or upper-case UUID) are refused, so an ID can serve as a
+cache or audit key and two spellings never name one object.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import re
 import uuid
 
 import strawberry
 
 from tenants.errors import TenantsError
+
+# What encode_id writes: the URL-safe alphabet, without padding.
+URLSAFE_UNPADDED = re.compile(r"[A-Za-z0-9_-]*")
 
 
 class InvalidId(TenantsError):
@@ -16,20 +26,30 @@ class InvalidId(TenantsError):
 
 
 def encode_id(type_name: str, value: uuid.UUID) -> strawberry.ID:
+    """The canonical global ID of the ``type_name`` object ``value``."""
     raw = f"{type_name}:{value}".encode()
     return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
 
 
 def decode_id(type_name: str, value: str, *, field: str = "id") -> uuid.UUID:
-    """The UUID inside a global ID of ``type_name``; raises :class:`InvalidId`."""
+    """The UUID inside the canonical global ID of ``type_name``; raises :class:`InvalidId`."""
+    if not URLSAFE_UNPADDED.fullmatch(value):
+        raise _respelled(type_name, value, field)
     try:
-        padded = value + "=" * (-len(value) % 4)
-        kind, _, raw = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        if kind != type_name:
+        kind, _, raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).partition(b":")
+        if kind != type_name.encode():
             raise ValueError(kind)
-        return uuid.UUID(raw)
+        parsed = uuid.UUID(raw.decode("ascii"))
     except (ValueError, binascii.Error, UnicodeError) as exc:
         raise InvalidId(f"'{value[:80]}' is not a {type_name} ID.", field=field) from exc
+    if encode_id(type_name, parsed) != value:
+        raise _respelled(type_name, value, field)
+    return parsed
+
+
+def _respelled(type_name: str, value: str, field: str) -> InvalidId:
+    message = f"'{value[:80]}' is not a {type_name} ID as the API writes it: send IDs unchanged."
+    return InvalidId(message, field=field)
 
 
 def encode_cursor(name: str, member_id: uuid.UUID) -> str:

@@ -36,6 +36,7 @@ class TenantRegistry:
 
     def __init__(self) -> None:
         self._tenants: Mapping[str, TenantInfo] = MappingProxyType({})
+        self._provinces: frozenset[str] = frozenset()
         self._lock = asyncio.Lock()
         self.loads = 0
 
@@ -57,6 +58,7 @@ class TenantRegistry:
             for t in tenants
         }
         self._tenants = MappingProxyType(snapshot)
+        self._provinces = frozenset(provinces)
         self.loads += 1
 
     def get(self, slug: str) -> TenantInfo | None:
@@ -69,6 +71,10 @@ class TenantRegistry:
         if tenant is None:
             raise TenantNotFound(slug)
         return tenant
+
+    def has_province(self, province_id: str) -> bool:
+        """Whether a province with this id exists (with or without tenants)."""
+        return province_id in self._provinces
 
     def all(self) -> list[TenantInfo]:
         """Every tenant, by slug."""

@@ -19,11 +19,14 @@ from gateway.settings import Settings
 from gateway.state import GatewayState
 from tenants.db import make_engine, make_sessionmaker
 from tenants.types import PROVINCE_ROLES, Role
-from tests import databases, world
+from tests import databases
 from tests.graphql import asgi_client
-from tests.world import NOW, load_world
+from tests.world import NOW, PROVINCE, load_world
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Gateways that tests start as processes (`pilotgraph serve`) inherit this, so two of them never
+# compete for the default metrics port; the tests of the metrics port choose free ports.
+os.environ.setdefault("PILOTGRAPH_METRICS_PORT", "0")
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -137,8 +140,7 @@ TokenFactory = Callable[..., str]
 def token(settings: Settings) -> TokenFactory:
     """``token(Role.MEMBER, tenant='yen-mo', subject=...)`` → a signed development token.
 
-    A province role's token names its province, as the province's identity provider's do:
-    ``ninh-binh`` unless ``province`` says otherwise.
+    Province roles name the world's province unless ``province`` says otherwise.
     """
 
     def make(
@@ -148,8 +150,8 @@ def token(settings: Settings) -> TokenFactory:
         subject: str = "someone",
         province: str | None = None,
     ) -> str:
-        if province is None and role in PROVINCE_ROLES:
-            province = world.PROVINCE
+        if role in PROVINCE_ROLES and province is None:
+            province = PROVINCE
         return issue_development_token(
             settings, subject=subject, roles=[role], tenant=tenant, province=province
         )

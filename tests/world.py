@@ -30,10 +30,12 @@ def uid(n: int) -> uuid.UUID:
 
 
 PROVINCE = "ninh-binh"
+# The other province: Duy Tien, one branch, one member. Its admins cover nothing of Ninh Binh.
+OTHER_PROVINCE = "ha-nam"
+PROVINCES = (PROVINCE, OTHER_PROVINCE)
 # Yen Mo: one commune committee with two branches; Kim Son: one branch.
 YEN_MO, KIM_SON = "yen-mo", "kim-son"
-# The other province: Duy Tien, one branch, one member.
-OTHER_PROVINCE, DUY_TIEN = "ha-nam", "duy-tien"
+DUY_TIEN = "duy-tien"
 DT_ORG, DT_BRANCH, DT_MEMBER = uid(300), uid(310), uid(3001)
 YM_ORG, KS_ORG = uid(100), uid(200)
 YM_BRANCH_A, YM_BRANCH_B, KS_BRANCH = uid(110), uid(120), uid(210)

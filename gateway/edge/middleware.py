@@ -1,7 +1,8 @@
 """Pure ASGI middleware at the edge: security headers, CORS, body size, rate limits.
 
-Order in the app: access log → :class:`SecurityHeaders` → CORS → :class:`BodyLimit` →
-tenancy (verifies the token) → :class:`RateLimits` (needs the verified principal) → GraphQL.
+Order in the app: access log → :class:`SecurityHeaders` → ``NoStore`` (:mod:`gateway.edge.caching`)
+→ CORS → :class:`BodyLimit` → tenancy (verifies the token) → :class:`RateLimits` (needs the
+verified principal) → GraphQL.
 """
 
 from __future__ import annotations
@@ -11,12 +12,13 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from gateway.edge.caching import NoStore
 from gateway.edge.ratelimit import Limiter, make_limiter
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 
-# Probes and scrapes: neither tenancy nor rate limits apply to them.
-OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Probes: neither tenancy nor rate limits apply to them. Metrics have a private port of their own.
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 CORS_HEADERS = [
     "Authorization",
     "Content-Type",
@@ -25,7 +27,10 @@ CORS_HEADERS = [
     "GraphQL-Require-Preflight",
     "Apollo-Require-Preflight",
     "X-Apollo-Operation-Name",
+    "If-None-Match",  # OFREP bulk evaluation from browser providers: 304 while unchanged
 ]
+# Response headers browser code may read: OFREP's ETag, which the provider sends back.
+CORS_EXPOSED = ["ETag"]
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
@@ -39,15 +44,17 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 
 def edge_middleware(state: GatewayState) -> list[Middleware]:
-    """The edge's outer middleware, before tenancy: headers, CORS, body size."""
+    """The edge's outer middleware, before tenancy: headers, caching, CORS, body size."""
     edge = state.settings.edge
     return [
         Middleware(SecurityHeaders, state=state),
+        Middleware(NoStore),
         Middleware(
             CORSMiddleware,
             allow_origins=list(edge.cors_origins),
             allow_methods=["GET", "POST"],
             allow_headers=CORS_HEADERS,
+            expose_headers=CORS_EXPOSED,
             max_age=edge.cors_max_age_s,
         ),
         Middleware(BodyLimit, state=state),

@@ -1,7 +1,9 @@
 """Validating the app's events, one by one: what was refused, at which index, and why.
 
 Pure functions: no database. Member and tenant never come from the body; a body naming them is
-refused, so a client cannot record events for someone else.
+refused, so a client cannot record events for someone else. An install token, required on
+anonymous events and checked wherever it is sent, must be one the gateway issued for the event's
+device on the request's tenant, and not expired (:mod:`.install_tokens`).
 """
 
 from __future__ import annotations
@@ -10,9 +12,11 @@ import datetime as dt
 import re
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from rollout.adoption import install_tokens
+from rollout.adoption.install_tokens import InstallTokenKey, TokenCheck
 from rollout.adoption.models import EventType
 
 MAX_EVENTS = 1_000
@@ -54,23 +58,54 @@ _CANONICAL_UUID = re.compile(
 ).fullmatch
 
 
+@dataclass(frozen=True, slots=True)
+class Verifier:
+    """Checks the install tokens of one request's batch; each (token, device) pair once."""
+
+    key: InstallTokenKey
+    tenant_id: str
+    now: dt.datetime
+    seen: dict[tuple[str, str], TokenCheck] = field(default_factory=dict)
+
+    def check(self, token: str, device: str) -> None:
+        """Raise :class:`Invalid` unless ``token`` is a fresh one issued for ``device``."""
+        verdict = self.seen.get((token, device))
+        if verdict is None:
+            verdict = install_tokens.check(
+                token, key=self.key, tenant_id=self.tenant_id, device_id=device, now=self.now
+            )
+            self.seen[(token, device)] = verdict
+        if verdict is not TokenCheck.VALID:
+            _refuse_token(verdict, self.key)
+
+
 def validate_all(
-    raw: Sequence[Any], *, now: dt.datetime, anonymous: bool
+    raw: Sequence[Any],
+    *,
+    now: dt.datetime,
+    anonymous: bool,
+    tenant_id: str,
+    install_key: InstallTokenKey,
 ) -> tuple[list[ValidEvent], list[Refusal]]:
     """Split a batch into valid events and per-index refusals."""
     valid: list[ValidEvent] = []
     refused: list[Refusal] = []
     window = (now - MAX_AGE, now + MAX_AHEAD)
+    tokens = Verifier(install_key, tenant_id, now)
     for index, item in enumerate(raw):
         try:
-            valid.append(_validate(item, index, window, anonymous))
+            valid.append(_validate(item, index, window, anonymous, tokens))
         except Invalid as exc:
             refused.append(Refusal(index=index, code=exc.code, message=exc.message))
     return valid, refused
 
 
 def _validate(
-    item: Any, index: int, window: tuple[dt.datetime, dt.datetime], anonymous: bool
+    item: Any,
+    index: int,
+    window: tuple[dt.datetime, dt.datetime],
+    anonymous: bool,
+    tokens: Verifier,
 ) -> ValidEvent:
     # Checks run in a fixed order (the first failure is the one reported); each field takes
     # an inline fast path when it is plainly well-formed, and the helpers decide otherwise.
@@ -88,6 +123,8 @@ def _validate(
     token = item.get("installToken")
     if token is not None or anonymous:
         token = _text(token, "installToken", MAX_TOKEN, required=anonymous)
+    if token is not None:
+        tokens.check(token, device or "")
     screen = item.get("screen")
     if screen is not None or event_type is EventType.SCREEN_VIEWED:
         screen = _text(screen, "screen", MAX_SCREEN, required=event_type is EventType.SCREEN_VIEWED)
@@ -115,6 +152,25 @@ def _refuse_identity(item: dict[str, Any]) -> NoReturn:
 def _refuse_type(value: Any) -> NoReturn:
     known = ", ".join(t.value for t in EventType)
     raise Invalid("UNKNOWN_EVENT_TYPE", f"Unknown event type {value!r}; use {known}.")
+
+
+def _refuse_token(verdict: TokenCheck, key: InstallTokenKey) -> NoReturn:
+    if verdict is TokenCheck.EXPIRED:
+        raise Invalid(
+            "INSTALL_TOKEN_EXPIRED",
+            f"The install token is older than {_duration(key.ttl)}; get a new one from "
+            "POST /v1/install-tokens.",
+        )
+    raise Invalid(
+        "INSTALL_TOKEN_INVALID",
+        "The install token was not issued by this gateway for this device on this tenant; "
+        "get one from POST /v1/install-tokens.",
+    )
+
+
+def _duration(span: dt.timedelta) -> str:
+    hours = int(span.total_seconds() // 3600)
+    return f"{hours // 24} days" if hours % 24 == 0 else f"{hours} hours"
 
 
 def _event_id(value: Any) -> str:

@@ -22,6 +22,7 @@ from rollout.adoption.calendar import zone
 from rollout.adoption.dialect import execute_many, insert, is_postgres
 from rollout.adoption.errors import TooManyEvents
 from rollout.adoption.events import MAX_EVENTS, Refusal, ValidEvent, validate_all
+from rollout.adoption.install_tokens import InstallTokenKey
 from rollout.adoption.models import AdoptionEvent, AdoptionEventId
 
 
@@ -67,14 +68,21 @@ async def ingest(
     member_id: uuid.UUID | None,
     events: Sequence[Any],
     now: dt.datetime,
+    install_key: InstallTokenKey,
 ) -> IngestResult:
     """Validate and store a batch for ``tenant_id`` (member from the token, None if anonymous).
 
-    The caller commits.
+    Install tokens are checked against ``install_key``. The caller commits.
     """
     if len(events) > MAX_EVENTS:
         raise TooManyEvents(len(events), MAX_EVENTS)
-    valid, refused = validate_all(events, now=now, anonymous=member_id is None)
+    valid, refused = validate_all(
+        events,
+        now=now,
+        anonymous=member_id is None,
+        tenant_id=tenant_id,
+        install_key=install_key,
+    )
     valid = _first_of_each_id(valid)
     if is_postgres(session):
         fresh = await bulk.store(

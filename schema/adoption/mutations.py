@@ -37,6 +37,7 @@ class AdoptionMutation:
                 member_id=member_id,
                 events=[e.to_body() for e in events],
                 now=context.now,
+                install_key=context.install_key,
             )
         except AdoptionError as exc:
             raise PilotGraphError(exc.code, exc.message) from exc

@@ -103,7 +103,11 @@ class EventInput:
     )
     timestamp: str = strawberry.field(description="ISO 8601 with a UTC offset.")
     device_id: str
-    install_token: str | None = None
+    install_token: str | None = strawberry.field(
+        default=None,
+        description="From POST /v1/install-tokens for this device on this tenant; checked when "
+        "sent (INSTALL_TOKEN_INVALID, INSTALL_TOKEN_EXPIRED).",
+    )
     screen: str | None = None
 
     def to_body(self) -> dict[str, str]:

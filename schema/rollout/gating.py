@@ -1,7 +1,8 @@
 """``gated(FlagKey.X)``: a field extension that answers FEATURE_DISABLED when the flag is off.
 
 Use it next to the permission: ``extensions=requires(Permission.X) + gated(FlagKey.X)``; the
-permission runs first, so the gate sees the verified principal and tenant.
+permission runs first (``schema.fields`` orders them), so the gate sees the verified principal
+and tenant, and an anonymous caller learns nothing of the rollout.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from gateway.state import GatewayState
-from rollout.adoption import service
+from rollout.adoption import install_tokens, service
+from rollout.adoption.install_tokens import InstallTokenKey
 from rollout.adoption.models import (
     AdoptionDaily,
     AdoptionEvent,
@@ -27,6 +28,10 @@ from tests.world import KIM_SON, KS_MEMBER, NOW, YEN_MO, YM_MEMBER_A, YM_MEMBER_
 
 Sessions = Callable[[str | None], AsyncSession]
 _ids = itertools.count(1)
+# Service calls check install tokens with this key. Tokens from install_token() are issued on
+# ISSUED and last ten years, so they are fresh at every test's clock (expiry has its own tests).
+INSTALL_KEY = InstallTokenKey(b"tests: an install-token key of 32+ bytes", dt.timedelta(days=3650))
+ISSUED = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
 
 
 def event_id() -> str:
@@ -42,6 +47,11 @@ def ev(
         body.setdefault("screen", "meetings")
     body.update(extra)
     return body
+
+
+def install_token(device: str = "phone-1", tenant: str = YEN_MO) -> str:
+    """A token :data:`INSTALL_KEY` issued for ``device`` on ``tenant``."""
+    return install_tokens.issue(key=INSTALL_KEY, tenant_id=tenant, device_id=device, now=ISSUED)
 
 
 def utc(text: str) -> dt.datetime:
@@ -106,5 +116,6 @@ async def activity(gateway: GatewayState) -> None:
                 member_id=member,
                 events=events,
                 now=NOW,
+                install_key=INSTALL_KEY,
             )
             await session.commit()

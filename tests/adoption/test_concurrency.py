@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from rollout.adoption import service
 from rollout.adoption.models import AdoptionDaily, AdoptionMonthly
 from tenants.db import make_sessionmaker, scope_session
-from tests.adoption.conftest import ev, remove_committed
+from tests.adoption.conftest import INSTALL_KEY, ev, remove_committed
 from tests.world import YEN_MO, YM_MEMBER_A
 
 # A month no other test writes in; committed rows are removed afterwards.
@@ -46,6 +46,7 @@ async def test_concurrent_retries_store_and_count_each_event_once(committed: Asy
                 member_id=YM_MEMBER_A,
                 events=batch,
                 now=NOW,
+                install_key=INSTALL_KEY,
             )
             await session.commit()
         return result.stored

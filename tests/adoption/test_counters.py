@@ -29,7 +29,7 @@ from rollout.adoption.models import (
 from tenants.db import make_engine
 from tenants.handbook.models import Member, MemberStatus
 from tests import databases
-from tests.adoption.conftest import Sessions, ev, utc
+from tests.adoption.conftest import INSTALL_KEY, Sessions, ev, install_token, utc
 from tests.conftest import IN_CI
 from tests.world import YEN_MO, YM_BRANCH_A, YM_MEMBER_A, YM_MEMBER_B
 
@@ -41,7 +41,7 @@ async def _ingest(sessions: Sessions, member: uuid.UUID, events: list[dict[str, 
     async with sessions(YEN_MO) as session:
         await service.ingest(
             session=session, tenant_id=YEN_MO, timezone=TZ, member_id=member, events=events,
-            now=NOW,
+            now=NOW, install_key=INSTALL_KEY,
         )  # fmt: skip
         await session.commit()
 
@@ -84,8 +84,8 @@ async def test_first_logins_and_installs_are_counted_on_their_local_day(sessions
     # given: A installs on two devices and logs in late on 31 January (1 February local);
     # B logs in on 14 February, then a late event shows an earlier login on 20 January
     await _ingest(sessions, YM_MEMBER_A, [
-        ev("app_installed", "2026-01-31T23:30:00Z", device="a1", installToken="t"),
-        ev("app_installed", "2026-02-03T02:00:00Z", device="a2", installToken="t"),
+        ev("app_installed", "2026-01-31T23:30:00Z", device="a1", installToken=install_token("a1")),
+        ev("app_installed", "2026-02-03T02:00:00Z", device="a2", installToken=install_token("a2")),
         ev("login", "2026-01-31T23:31:00Z", device="a1"),
         ev("login", "2026-02-10T02:00:00Z", device="a2"),
     ])  # fmt: skip
@@ -106,11 +106,11 @@ async def test_first_logins_and_installs_are_counted_on_their_local_day(sessions
 async def test_rebuild_from_a_date_keeps_the_counters_equal(sessions: Sessions) -> None:
     # given
     await _ingest(sessions, YM_MEMBER_A, [
-        ev("app_installed", "2026-01-05T02:00:00Z", installToken="t"),
+        ev("app_installed", "2026-01-05T02:00:00Z", installToken=install_token()),
         ev("login", "2026-01-05T02:01:00Z"),
     ])  # fmt: skip
     await _ingest(sessions, YM_MEMBER_B, [
-        ev("app_installed", "2026-03-02T02:00:00Z", device="b1", installToken="t"),
+        ev("app_installed", "2026-03-02T02:00:00Z", device="b1", installToken=install_token("b1")),
         ev("login", "2026-03-02T02:01:00Z", device="b1"),
     ])  # fmt: skip
     async with sessions(YEN_MO) as session:

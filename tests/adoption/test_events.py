@@ -7,8 +7,10 @@ from typing import Any
 
 import pytest
 
-from rollout.adoption.events import validate_all
+from rollout.adoption.events import Refusal, ValidEvent, validate_all
 from rollout.adoption.models import EventType
+from tests.adoption.conftest import INSTALL_KEY, install_token
+from tests.world import YEN_MO
 
 NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
 ID = "0e000000-0000-4000-8000-00000000abcd"
@@ -21,8 +23,16 @@ def _event(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in body.items() if v is not None}
 
 
+def _validate(
+    items: list[Any], *, anonymous: bool = False
+) -> tuple[list[ValidEvent], list[Refusal]]:
+    return validate_all(
+        items, now=NOW, anonymous=anonymous, tenant_id=YEN_MO, install_key=INSTALL_KEY
+    )
+
+
 def _refusal(item: Any, *, anonymous: bool = False) -> tuple[str, str]:
-    valid, refused = validate_all([item], now=NOW, anonymous=anonymous)
+    valid, refused = _validate([item], anonymous=anonymous)
     assert valid == []
     return refused[0].code, refused[0].message
 
@@ -101,7 +111,7 @@ def test_any_spelling_of_a_uuid_is_read_as_its_canonical_form() -> None:
     spellings = [ID.upper(), "{" + ID + "}", "urn:uuid:" + ID, ID.replace("-", "")]
 
     # when
-    valid, refused = validate_all([_event(id=s) for s in spellings], now=NOW, anonymous=False)
+    valid, refused = _validate([_event(id=s) for s in spellings])
 
     # then
     assert refused == []
@@ -113,12 +123,12 @@ def test_a_valid_event_is_read_in_utc_with_its_optional_fields() -> None:
     item = _event(
         type="screen_viewed",
         timestamp="2026-11-24T09:00:00+07:00",
-        installToken="tok",
+        installToken=install_token("phone"),
         screen="meetings",
     )
 
     # when
-    valid, refused = validate_all([_event(), item], now=NOW, anonymous=False)
+    valid, refused = _validate([_event(), item])
 
     # then
     assert refused == []
@@ -137,4 +147,4 @@ def test_a_valid_event_is_read_in_utc_with_its_optional_fields() -> None:
     )
     assert screen.occurred_at == dt.datetime(2026, 11, 24, 2, 0, tzinfo=dt.UTC)
     assert screen.occurred_at.utcoffset() == dt.timedelta(0)
-    assert (screen.install_token, screen.screen) == ("tok", "meetings")
+    assert (screen.install_token, screen.screen) == (install_token("phone"), "meetings")

@@ -8,6 +8,7 @@ from gateway.adoption_metrics import refresh
 from gateway.state import GatewayState
 from tenants.types import Role
 from tests.conftest import Client, TokenFactory
+from tests.metrics import scrape
 from tests.world import KIM_SON, YEN_MO
 
 CSV = "/v1/adoption.csv?from=2026-11-01&to=2026-11-30"
@@ -33,6 +34,19 @@ async def test_province_csv_has_a_row_per_tenant(client_for: Client, token: Toke
         "kim-son,2026-11-01,2026-11-30,2,0,1,0.5000,0,1,1,0,0.0333",
         "yen-mo,2026-11-01,2026-11-30,5,0,1,0.2000,0,1,2,3,0.0333",
     ]
+
+
+@pytest.mark.usefixtures("activity")
+async def test_the_csv_is_never_stored_by_a_cache(client_for: Client, token: TokenFactory) -> None:
+    # given
+    auditor = client_for(token=token(Role.AUDITOR))
+
+    # when
+    response = await auditor.get(CSV)
+
+    # then: one caller's tenant data, kept by no browser or proxy
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
 
 
 @pytest.mark.usefixtures("activity")
@@ -95,12 +109,12 @@ async def test_csv_refusals(client_for: Client, token: TokenFactory) -> None:
 
 
 @pytest.mark.usefixtures("activity")
-async def test_metrics_show_adoption_gauges(gateway: GatewayState, client_for: Client) -> None:
+async def test_metrics_show_adoption_gauges(gateway: GatewayState) -> None:
     # given
     assert await refresh(gateway) == 3  # every tenant, Ha Nam's Duy Tien too
 
     # when
-    text = (await client_for().get("/metrics")).text
+    text = scrape().text
 
     # then (November to date: 24 November's activity)
     assert 'pilotgraph_adoption_activation_ratio{tenant="yen-mo"} 0.2' in text

@@ -30,7 +30,14 @@ from rollout.adoption.models import (
 )
 from tenants.db import make_sessionmaker, scope_session
 from tests import databases
-from tests.adoption.conftest import Sessions, ev, remove_committed, utc
+from tests.adoption.conftest import (
+    INSTALL_KEY,
+    Sessions,
+    ev,
+    install_token,
+    remove_committed,
+    utc,
+)
 from tests.world import YEN_MO, YM_MEMBER_A
 
 TZ = "Asia/Ho_Chi_Minh"  # UTC+7
@@ -44,7 +51,7 @@ async def _ingest(
     async with sessions(YEN_MO) as session:
         result = await service.ingest(
             session=session, tenant_id=YEN_MO, timezone=TZ, member_id=member, events=events,
-            now=NOW,
+            now=NOW, install_key=INSTALL_KEY,
         )  # fmt: skip
         await session.commit()
     return result
@@ -235,11 +242,12 @@ async def test_anonymous_events_count_uses_and_installs_but_no_member(
     sessions: Sessions,
 ) -> None:
     # given an anonymous device: installed, two sessions, a login (no member to activate)
+    kiosk = install_token("kiosk")
     events = [
-        ev("app_installed", "2026-02-03T01:00:00Z", device="kiosk", installToken="t"),
-        ev("session_started", "2026-02-03T02:00:00Z", device="kiosk", installToken="t"),
-        ev("session_started", "2026-02-04T02:00:00Z", device="kiosk", installToken="t"),
-        ev("login", "2026-02-04T02:00:00Z", device="kiosk", installToken="t"),
+        ev("app_installed", "2026-02-03T01:00:00Z", device="kiosk", installToken=kiosk),
+        ev("session_started", "2026-02-03T02:00:00Z", device="kiosk", installToken=kiosk),
+        ev("session_started", "2026-02-04T02:00:00Z", device="kiosk", installToken=kiosk),
+        ev("login", "2026-02-04T02:00:00Z", device="kiosk", installToken=kiosk),
     ]
 
     # when
@@ -303,7 +311,7 @@ async def test_overlapping_batches_sent_at_once_store_and_count_each_event_once(
         async with scope_session(sessions(), YEN_MO) as session:
             result = await service.ingest(
                 session=session, tenant_id=YEN_MO, timezone=TZ, member_id=YM_MEMBER_A,
-                events=batch, now=IN_MAY,
+                events=batch, now=IN_MAY, install_key=INSTALL_KEY,
             )  # fmt: skip
             await session.commit()
         return result.stored

@@ -94,14 +94,16 @@ async def test_ndjson_and_retries_count_once(client_for: Client, token: TokenFac
 
 
 async def test_anonymous_events_need_an_install_token_and_a_tenant(client_for: Client) -> None:
-    # given no token
+    # given no bearer token, and an install token the gateway issued for phone-1
     anonymous = client_for()
+    issued = await anonymous.post(f"/t/{YEN_MO}/v1/install-tokens", json={"deviceId": "phone-1"})
+    install_token = issued.json()["installToken"]
 
     # when
     no_tenant = await anonymous.post("/v1/events", json=[ev("app_installed", RECENT)])
     answer = await anonymous.post(
         f"/t/{YEN_MO}/v1/events",
-        json=[ev("app_installed", RECENT), ev("app_installed", RECENT, installToken="tok")],
+        json=[ev("app_installed", RECENT), ev("app_installed", RECENT, installToken=install_token)],
     )
 
     # then

@@ -9,7 +9,7 @@ from typing import Any
 from rollout.adoption import service
 from rollout.adoption.kpis import Granularity, series
 from rollout.adoption.retention import cohorts
-from tests.adoption.conftest import Sessions, ev, utc
+from tests.adoption.conftest import INSTALL_KEY, Sessions, ev, install_token, utc
 from tests.world import KIM_SON, KS_MEMBER, YEN_MO, YM_MEMBER_A, YM_MEMBER_A2, YM_MEMBER_B
 
 TZ = "Asia/Ho_Chi_Minh"
@@ -26,7 +26,13 @@ async def _ingest(
 ) -> service.IngestResult:
     async with sessions(tenant) as session:
         result = await service.ingest(
-            session=session, tenant_id=tenant, timezone=TZ, member_id=member, events=events, now=now
+            session=session,
+            tenant_id=tenant,
+            timezone=TZ,
+            member_id=member,
+            events=events,
+            now=now,
+            install_key=INSTALL_KEY,
         )
         await session.commit()
     return result
@@ -100,8 +106,8 @@ async def test_activation_installs_and_anonymous_then_logged_in_device(sessions:
         sessions,
         None,
         [
-            ev("app_installed", "2026-01-03T01:00:00Z", installToken="t-1"),
-            ev("session_started", "2026-01-03T01:01:00Z", installToken="t-1"),
+            ev("app_installed", "2026-01-03T01:00:00Z", installToken=install_token()),
+            ev("session_started", "2026-01-03T01:01:00Z", installToken=install_token()),
         ],
     )
     await _ingest(

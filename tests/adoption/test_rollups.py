@@ -14,7 +14,7 @@ from rollout.adoption.calendar import zone
 from rollout.adoption.kpis import AdoptionKpis
 from rollout.adoption.models import ROLLUP_TABLES
 from rollout.kpi import Criterion, Metric, WeeklyActive
-from tests.adoption.conftest import Sessions, ev, utc
+from tests.adoption.conftest import INSTALL_KEY, Sessions, ev, install_token, utc
 from tests.world import (
     KIM_SON,
     KS_MEMBER,
@@ -47,7 +47,7 @@ async def _history(sessions: Sessions) -> None:
         (
             YM_MEMBER_A,
             [
-                ev("app_installed", "2026-01-02T01:00:00Z", installToken="t"),
+                ev("app_installed", "2026-01-02T01:00:00Z", installToken=install_token()),
                 ev("login", "2026-01-02T01:01:00Z"),
                 ev("session_started", "2026-01-31T23:30:00Z"),
             ],
@@ -73,6 +73,7 @@ async def _history(sessions: Sessions) -> None:
                     member_id=member,
                     events=events,
                     now=NOW,
+                    install_key=INSTALL_KEY,
                 )
                 await session.commit()
 
@@ -141,6 +142,7 @@ async def test_gate_and_weekly_change_from_rollups(sessions: Sessions, reader: s
                 member_id=member,
                 events=[ev("login", "2026-03-10T03:00:00Z")],
                 now=NOW,
+                install_key=INSTALL_KEY,
             )
             if member in (YM_MEMBER_A, YM_MEMBER_B):
                 await service.ingest(
@@ -150,6 +152,7 @@ async def test_gate_and_weekly_change_from_rollups(sessions: Sessions, reader: s
                     member_id=member,
                     events=[ev("session_started", "2026-03-18T03:00:00Z")],
                     now=NOW,
+                    install_key=INSTALL_KEY,
                 )
             await session.commit()
     kpis = AdoptionKpis()
@@ -196,7 +199,7 @@ async def test_gate_judges_each_tenant_of_a_wave_on_its_own(sessions: Sessions) 
         async with sessions(tenant) as session:
             await service.ingest(
                 session=session, tenant_id=tenant, timezone=TZ, member_id=member,
-                events=[ev("login", at)], now=NOW,
+                events=[ev("login", at)], now=NOW, install_key=INSTALL_KEY,
             )  # fmt: skip
             await session.commit()
 

@@ -14,7 +14,7 @@ from rollout.adoption.partitions import ensure_partitions
 from rollout.adoption.scope import enter_province
 from tenants.handbook.models import Member
 from tests import databases
-from tests.adoption.conftest import Sessions, ev, utc
+from tests.adoption.conftest import INSTALL_KEY, Sessions, ev, utc
 from tests.world import KIM_SON, KS_MEMBER, YEN_MO
 
 NOW = utc("2026-02-10T00:00:00+00:00")
@@ -29,6 +29,7 @@ async def _kim_son_session(sessions: Sessions) -> None:
             member_id=KS_MEMBER,
             events=[ev("session_started", "2026-01-05T02:00:00Z")],
             now=NOW,
+            install_key=INSTALL_KEY,
         )
         await session.commit()
 

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from gateway.auth import issue_development_token
 from gateway.settings import Settings
+from tenants.demo.province import PROVINCE_ID
 from tenants.types import Role
 
 SUBJECT = "oidc-admin@province"
@@ -62,7 +63,11 @@ def make_issuer(base: str) -> Starlette:
         ):
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
         access = issue_development_token(
-            Settings(), subject=SUBJECT, roles=[Role.PROVINCE_ADMIN], tenant=None
+            Settings(),
+            subject=SUBJECT,
+            roles=[Role.PROVINCE_ADMIN],
+            tenant=None,
+            province=PROVINCE_ID,
         )
         return JSONResponse({"access_token": access, "token_type": "Bearer"})
 

@@ -66,7 +66,11 @@ async def test_other_fields_need_no_router_token(client_for, token):
 
 def test_production_without_a_router_token_refuses_the_router_fields():
     # given
-    production = Settings(environment=Environment.PRODUCTION, jwt_secret=SecretStr("x" * 40))
+    production = Settings(
+        environment=Environment.PRODUCTION,
+        jwt_secret=SecretStr("x" * 40),
+        install_token_key=SecretStr("i" * 32),
+    )
     development = Settings()
     # when / then
     assert router_allowed(production, None) is False

@@ -19,7 +19,7 @@ import pytest
 from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from schema.root import sdl
-from tenants.types import Role
+from tenants.types import PROVINCE_ROLES, Role
 from tests.federation import tools
 
 pytestmark = pytest.mark.slow
@@ -131,7 +131,10 @@ def federation(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Federation]
 
 
 def _token(role: Role, tenant: str | None = None) -> str:
-    return issue_development_token(Settings(), subject="someone", roles=[role], tenant=tenant)
+    province = "ninh-binh" if role in PROVINCE_ROLES else None  # province roles name theirs
+    return issue_development_token(
+        Settings(), subject="someone", roles=[role], tenant=tenant, province=province
+    )
 
 
 def _post(url: str, query: str, token: str | None = None, **headers: str) -> dict[str, Any]:

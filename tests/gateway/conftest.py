@@ -37,7 +37,9 @@ async def edge_client(gateway: GatewayState) -> AsyncIterator[EdgeClient]:
         token: str | None = None, headers: dict[str, str] | None = None, **overrides: Any
     ) -> httpx.AsyncClient:
         settings = with_edge(gateway.settings, **overrides)
-        state = dataclasses.replace(gateway, settings=settings, verifier=TokenVerifier(settings))
+        state = dataclasses.replace(
+            gateway, settings=settings, verifier=TokenVerifier(settings, gateway.registry)
+        )
         client = asgi_client(create_app(settings, state=state), token, headers)
         clients.append(client)
         return client

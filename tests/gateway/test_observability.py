@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import os
+import platform
 
 import httpx
 import pytest
@@ -14,6 +17,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from gateway.app import create_app
+from gateway.observability import metrics
+from gateway.observability.listener import ListenerError, metrics_listener
 from gateway.observability.logs import configure_logging
 from gateway.observability.tracing import instrument_engine
 from tenants.db import make_engine
@@ -21,6 +26,7 @@ from tenants.types import Role
 from tests import world
 from tests.conftest import make_settings
 from tests.graphql import gql
+from tests.metrics import scrape
 
 HOME = "query Home { me { fullName } tenant { slug } }"
 
@@ -52,11 +58,11 @@ async def test_request_id_is_echoed_or_generated(member):
     assert len(made.headers["X-Request-ID"]) == 32
 
 
-async def test_metrics_count_requests_by_route_operation_and_tenant(member, client_for):
+async def test_metrics_count_requests_by_route_operation_and_tenant(member):
     # given
     await gql(member, HOME)
     # when
-    response = await client_for().get("/metrics")
+    response = scrape()
     # then
     assert response.status_code == 200
     text = response.text
@@ -68,6 +74,90 @@ async def test_metrics_count_requests_by_route_operation_and_tenant(member, clie
         'pilotgraph_graphql_operations_total{operation="Home",outcome="ok",tenant="yen-mo"}' in text
     )
     assert "pilotgraph_graphql_operation_duration_seconds_bucket" in text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/metrics",
+        "/metrics/",
+        "/metrics?name[]=pilotgraph_build_info",
+        "/t/yen-mo/metrics",
+        "/t/yen-mo/metrics/",
+        "//metrics",
+    ],
+)
+async def test_the_public_port_has_no_metrics(member, client_for, path):
+    # given: an anonymous caller and a signed-in member, after some traffic
+    await gql(member, HOME)
+    anonymous = client_for(headers={"X-Tenant": world.YEN_MO})
+    # when
+    answers = [await anonymous.get(path), await member.get(path)]
+    # then: a coded 404, and not one figure
+    for response in answers:
+        assert response.status_code == 404
+        assert response.json() == {
+            "errors": [{"message": "Not found.", "extensions": {"code": "NOT_FOUND"}}]
+        }
+        assert "pilotgraph_" not in response.text
+
+
+async def test_a_tenant_host_has_no_metrics_either(edge_client):
+    # given: tenants served at {tenant}.{base domain}
+    client = edge_client(settings__base_domain="pilot.example.org")
+    # when
+    response = await client.get("/metrics", headers={"Host": "yen-mo.pilot.example.org"})
+    # then
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_the_metrics_listener_serves_only_metrics():
+    # when
+    other = scrape("/")
+    prefixed = scrape("/t/yen-mo/metrics")
+    # then
+    for response in (other, prefixed):
+        assert response.status_code == 404
+        assert response.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_the_listener_refuses_values_already_kept_in_process():
+    # given: this process imported prometheus_client before any multiprocess directory was set
+    # when / then: starting the listener would serve the workers' files without this process's
+    # values, so it refuses
+    with (
+        pytest.raises(ListenerError, match="imported before PROMETHEUS_MULTIPROC_DIR"),
+        metrics_listener("127.0.0.1", 1),
+    ):
+        pass
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+
+
+def test_metrics_port_zero_serves_nothing():
+    # when
+    with metrics_listener("127.0.0.1", 0):
+        directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    # then
+    assert directory is None
+
+
+def test_build_info_names_version_and_python():
+    # when
+    text = scrape().text
+    # then
+    assert f'pilotgraph_build_info{{python="{platform.python_version()}",version="' in text
+
+
+async def test_pool_gauges_are_sampled_by_the_worker(app_engine):
+    # given
+    gauges = metrics.PoolGauges(app_engine, interval_s=60)
+    # when
+    await gauges.start()
+    await asyncio.sleep(0)
+    await gauges.stop()
+    # then
+    assert 'pilotgraph_db_pool_connections{state="size"}' in scrape().text
 
 
 async def test_access_line_is_json_with_request_fields(member, capsys):

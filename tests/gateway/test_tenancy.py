@@ -74,14 +74,15 @@ async def test_unknown_tenant_is_404(client_for, token):
     assert body["errors"][0]["message"] == "Tenant 'atlantis' does not exist."
 
 
-async def test_token_for_unknown_tenant_is_404(client_for, token):
-    # given
+async def test_token_for_unknown_tenant_is_401(client_for, token):
+    # given: a signed token whose tenant claim names no tenant (fails closed, like any bad claim)
     client = client_for(token(Role.MEMBER, tenant="atlantis"))
     # when
     status, body = await gql(client, TENANT)
     # then
-    assert status == 404
-    assert error_codes(body) == ["TENANT_NOT_FOUND"]
+    assert status == 401
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert body["errors"][0]["message"] == "The tenant claim names no known tenant."
 
 
 async def test_bare_header_grants_nothing(client_for):
@@ -139,4 +140,4 @@ async def test_health_needs_no_tenant(client_for):
     assert live.status_code == 200
     assert live.json() == {"status": "ok"}
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "tenants": 2}
+    assert ready.json() == {"status": "ready", "tenants": 3}  # both provinces' tenants

@@ -113,6 +113,20 @@ def gateway_container(manifests: list[Manifest]) -> Manifest:
     return container
 
 
+def named(manifests: list[Manifest], kind: str, name: str) -> Manifest:
+    found = [m for m in of_kind(manifests, kind) if m["metadata"]["name"] == name]
+    assert len(found) == 1, f"expected one {kind} {name}, found {len(found)}"
+    return found[0]
+
+
+def api_service(manifests: list[Manifest]) -> Manifest:
+    return named(manifests, "Service", f"{RELEASE}-pilotgraph")
+
+
+def metrics_service(manifests: list[Manifest]) -> Manifest:
+    return named(manifests, "Service", f"{RELEASE}-pilotgraph-metrics")
+
+
 def job_container(manifests: list[Manifest]) -> Manifest:
     container: Manifest = only(manifests, "Job")["spec"]["template"]["spec"]["containers"][0]
     return container
@@ -198,7 +212,10 @@ def test_gateway_probes_use_health_endpoints(render: Render) -> None:
     assert startup["path"] == "/healthz"
     assert readiness["path"] == "/readyz"
     assert {liveness["port"], readiness["port"], startup["port"]} == {"http"}
-    assert container["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+    assert container["ports"] == [
+        {"name": "http", "containerPort": 8000, "protocol": "TCP"},
+        {"name": "metrics", "containerPort": 9464, "protocol": "TCP"},
+    ]
 
 
 def test_gateway_serves_with_configured_workers(render: Render) -> None:
@@ -336,7 +353,8 @@ def test_migration_pods_are_outside_gateway_selectors(render: Render) -> None:
 
     # then the Service, PDB and Deployment never pick up a migrations pod
     assert not selector.items() <= job_labels.items()
-    assert only(manifests, "Service")["spec"]["selector"] == selector
+    assert api_service(manifests)["spec"]["selector"] == selector
+    assert metrics_service(manifests)["spec"]["selector"] == selector
     assert only(manifests, "PodDisruptionBudget")["spec"]["selector"]["matchLabels"] == selector
 
 
@@ -405,14 +423,126 @@ def test_service_monitor_only_when_enabled(render: Render) -> None:
     # when the ServiceMonitor is looked up
     monitor = only(enabled, "ServiceMonitor")
 
-    # then it scrapes /metrics on the gateway's http port, and is gone when disabled
+    # then it scrapes /metrics on the metrics Service's port only, and is gone when disabled
     assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
-    assert monitor["spec"]["endpoints"][0]["port"] == "http"
+    assert monitor["spec"]["endpoints"][0]["port"] == "metrics"
     assert monitor["spec"]["endpoints"][0]["path"] == "/metrics"
-    service_selector = only(enabled, "Service")["spec"]["selector"]
-    assert monitor["spec"]["selector"]["matchLabels"] == service_selector
+    selected = [
+        service["metadata"]["name"]
+        for service in of_kind(enabled, "Service")
+        if monitor["spec"]["selector"]["matchLabels"].items()
+        <= service["metadata"]["labels"].items()
+    ]
+    assert selected == [metrics_service(enabled)["metadata"]["name"]]
     assert monitor["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     assert of_kind(disabled, "ServiceMonitor") == []
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda p: p.stem)
+def test_metrics_port_is_published_only_by_its_own_cluster_ip_service(
+    render: Render, scenario: Path
+) -> None:
+    # given the rendered scenario
+    manifests = render(scenario.name)
+
+    # when the Services and the Ingress backends are read
+    api, private = api_service(manifests), metrics_service(manifests)
+    backends = [
+        path["backend"]["service"]
+        for ingress in of_kind(manifests, "Ingress")
+        for rule in ingress["spec"]["rules"]
+        for path in rule["http"]["paths"]
+    ]
+
+    # then the API Service carries http only, the metrics Service metrics only (ClusterIP), and
+    # every Ingress backend is the API Service's http port
+    assert [port["targetPort"] for port in api["spec"]["ports"]] == ["http"]
+    assert private["spec"]["type"] == "ClusterIP"
+    assert [(p["name"], p["port"], p["targetPort"]) for p in private["spec"]["ports"]] == [
+        ("metrics", 9464, "metrics")
+    ]
+    assert all(b == {"name": api["metadata"]["name"], "port": {"name": "http"}} for b in backends)
+
+
+def test_gateway_binds_metrics_on_the_pod_network_at_the_chart_port(
+    render: Render, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the default scenario with another metrics port
+    manifests = render("default-values.yaml", "metrics.port=9100")
+
+    # when the gateway's settings are loaded from the rendered ConfigMap
+    data = only(manifests, "ConfigMap")["data"]
+    for name in ("PILOTGRAPH_METRICS_PORT", "PILOTGRAPH_METRICS_HOST"):
+        monkeypatch.setenv(name, data[name])
+    settings = Settings()
+
+    # then the listener binds where the container port and the Service point
+    assert (settings.metrics_host, settings.metrics_port) == ("0.0.0.0", 9100)  # noqa: S104 - reads the chart
+    ports = {p["name"]: p["containerPort"] for p in gateway_container(manifests)["ports"]}
+    assert ports["metrics"] == 9100
+    assert metrics_service(manifests)["spec"]["ports"][0]["port"] == 9100
+
+
+def test_metrics_can_be_turned_off(render: Render, helm: Helm) -> None:
+    # given the default scenario with metrics off, and production (which scrapes them) the same
+    manifests = render("default-values.yaml", "metrics.enabled=false")
+    scraped = helm.template("production-values.yaml", "metrics.enabled=false")
+
+    # when the ConfigMap, ports and Services are read
+    data = only(manifests, "ConfigMap")["data"]
+    ports = [p["name"] for p in gateway_container(manifests)["ports"]]
+
+    # then no listener, no port, no Service; a ServiceMonitor without metrics is refused
+    assert data["PILOTGRAPH_METRICS_PORT"] == "0"
+    assert "PILOTGRAPH_METRICS_HOST" not in data
+    assert ports == ["http"]
+    assert [s["metadata"]["name"] for s in of_kind(manifests, "Service")] == [
+        f"{RELEASE}-pilotgraph"
+    ]
+    assert scraped.returncode != 0
+    assert "serviceMonitor.enabled needs metrics.enabled" in scraped.stderr
+
+
+def metrics_rules(policy: Manifest) -> list[Manifest]:
+    return [
+        rule
+        for rule in policy["spec"]["ingress"]
+        if any(port["port"] == "metrics" for port in rule.get("ports", []))
+    ]
+
+
+def test_network_policy_opens_metrics_only_to_monitoring(render: Render) -> None:
+    # given the production scenario, and the same without monitoring peers
+    policy = only(render("production-values.yaml"), "NetworkPolicy")
+    closed = only(
+        render("production-values.yaml", "networkPolicy.metricsFrom=null"), "NetworkPolicy"
+    )
+
+    # when the ingress rules are read
+    rules = policy["spec"]["ingress"]
+    to_metrics = metrics_rules(policy)
+
+    # then one rule opens the metrics port, to the monitoring namespace's Prometheus only; the
+    # API rule (ingress controller) does not include it and names its peers; without peers the
+    # metrics port is closed rather than open to all
+    assert to_metrics == [
+        {
+            "ports": [{"port": "metrics", "protocol": "TCP"}],
+            "from": [
+                {
+                    "namespaceSelector": {
+                        "matchLabels": {"kubernetes.io/metadata.name": "monitoring"}
+                    },
+                    "podSelector": {"matchLabels": {"app.kubernetes.io/name": "prometheus"}},
+                }
+            ],
+        }
+    ]
+    assert all(rule.get("ports") and rule.get("from") for rule in rules)
+    api_peers = next(r["from"] for r in rules if r["ports"][0]["port"] == "http")
+    assert "monitoring" not in json.dumps(api_peers)
+    assert metrics_rules(closed) == []
+    assert all(rule.get("from") for rule in closed["spec"]["ingress"])
 
 
 def test_wildcard_ingress_serves_every_tenant(render: Render) -> None:
@@ -508,6 +638,9 @@ def test_guardrail_values_are_rendered_as_the_gateway_reads_them(
         ("config.guardrailDrop=1", "/config/guardrailDrop"),
         ("config.guardrailMinActive=0", "/config/guardrailMinActive"),
         ("config.guardrailIntervalSeconds=0", "/config/guardrailIntervalSeconds"),
+        ("secrets.installTokenKey=too-short", "/secrets/installTokenKey"),
+        ("metrics.port=8000", "/metrics/port"),
+        ("metrics.prot=9464", "additional properties 'prot' not allowed"),
     ],
     ids=[
         "unknown-top-level-key",
@@ -517,6 +650,9 @@ def test_guardrail_values_are_rendered_as_the_gateway_reads_them(
         "guardrail-drop-of-100-percent",
         "guardrail-judging-empty-waves",
         "guardrail-never-waiting",
+        "install-token-key-under-32-bytes",
+        "metrics-on-the-api-port",
+        "misspelt-metrics-key",
     ],
 )
 def test_schema_rejects_bad_values(helm: Helm, override: str, message: str) -> None:
@@ -538,6 +674,16 @@ def test_missing_database_url_is_named(helm: Helm) -> None:
     # then helm fails and says which value is missing
     assert result.returncode != 0
     assert "secrets.databaseUrl is required" in result.stderr
+
+
+def test_production_without_an_install_token_key_is_named(helm: Helm) -> None:
+    # given the default (production) scenario without the install-token key
+    # when the chart is rendered
+    result = helm.template("default-values.yaml", "secrets.installTokenKey=")
+
+    # then helm fails and says which value is missing
+    assert result.returncode != 0
+    assert "secrets.installTokenKey is required in production" in result.stderr
 
 
 def test_dockerfile_has_no_hadolint_findings() -> None:

@@ -25,6 +25,7 @@ from rollout.snapshot import CHANNEL, FlagStore
 from rollout.waves import Action
 from tenants.broadcast import Listener
 from tenants.db import make_engine, make_sessionmaker, scope_session, switch_tenant
+from tests.adoption.conftest import INSTALL_KEY
 from tests.rollout.fakes import FakeKpiSource
 from tests.rollout.guardrail_world import KIM_SON_FELL, CountingKpis, running_in_wave_1
 from tests.rollout.plan_world import ADMIN, KEY, make_plan
@@ -396,7 +397,7 @@ async def ingest_week(session, tenant: str, members: list[uuid.UUID], first_day:
             session=session, tenant_id=tenant, timezone="Asia/Ho_Chi_Minh", member_id=member,
             events=[{"id": str(uuid.uuid4()), "type": "session_started", "timestamp": at,
                      "deviceId": f"phone-{member}"}],
-            now=NOW,
+            now=NOW, install_key=INSTALL_KEY,
         )  # fmt: skip
         assert result.accepted == 1
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from gateway.ofrep import OFREP_REASONS
 from rollout import flags
+from rollout.evaluation import Reason
 from rollout.models import FlagState
 from rollout.registry import FlagKey
 from tenants.types import Role
@@ -122,3 +124,84 @@ async def test_the_etag_covers_the_context(member, token, client_for):
     # then
     assert response.status_code == 200
     assert response.headers["ETag"] != etag
+
+
+# OFREP's reason enum (open-feature/protocol service/openapi.yaml, evaluationSuccess.reason).
+SPEC_REASONS = {"STATIC", "TARGETING_MATCH", "SPLIT", "DISABLED", "UNKNOWN"}
+NOTICES = FlagKey.NOTICES.value
+
+
+@pytest.mark.parametrize("reason", list(Reason))
+def test_every_reason_maps_into_ofreps_enum(reason):
+    # when
+    answered = OFREP_REASONS[reason]
+    # then
+    assert answered in SPEC_REASONS
+
+
+async def test_a_default_answer_says_unknown_not_static(gateway, member):
+    # given: the flag targets another tenant, so a Yen Mo member falls through to the default
+    async with gateway.sessionmaker() as session:
+        await flags.set_override(
+            session=session,
+            province_id="ninh-binh",
+            key=NOTICES,
+            tenant_id=world.KIM_SON,
+            variant="off",
+            actor="ops",
+            reason="district asked",
+            now=world.NOW,
+        )
+        await session.commit()
+    await gateway.flags.reload(gateway.sessionmaker)
+    # when
+    one = await member.post(ONE.format(key=NOTICES), json={"context": {}})
+    bulk = await member.post(BULK, json={"context": {}})
+    # then
+    assert (one.json()["value"], one.json()["reason"]) == (True, "UNKNOWN")
+    assert {f["reason"] for f in bulk.json()["flags"]} <= SPEC_REASONS
+    notices = next(f for f in bulk.json()["flags"] if f["key"] == NOTICES)
+    assert notices["reason"] == "UNKNOWN"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["W/{etag}", '"other", {etag}', '"other",W/{etag}', "*", " * "],
+    ids=["weak", "in-a-list", "weak-in-a-list", "any", "any-with-spaces"],
+)
+async def test_bulk_304_for_a_weak_listed_or_any_tag(member, header):
+    # given
+    etag = (await member.post(BULK, json={"context": {}})).headers["ETag"]
+    # when
+    response = await member.post(
+        BULK, json={"context": {}}, headers={"If-None-Match": header.format(etag=etag)}
+    )
+    # then
+    assert (response.status_code, response.headers["ETag"]) == (304, etag)
+    assert response.content == b""
+    assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ['"other"', 'W/"other"', "{bare}", '"*"'],
+    ids=["other", "weak-other", "unquoted", "quoted-star"],
+)
+async def test_bulk_200_when_no_tag_matches(member, header):
+    # given
+    etag = (await member.post(BULK, json={"context": {}})).headers["ETag"]
+    # when
+    response = await member.post(
+        BULK, json={"context": {}}, headers={"If-None-Match": header.format(bare=etag.strip('"'))}
+    )
+    # then
+    assert response.status_code == 200
+    assert response.headers["ETag"] == etag
+
+
+async def test_evaluations_are_never_stored_by_a_cache(member):
+    # when
+    one = await member.post(ONE.format(key="handbook"), json={"context": {}})
+    bulk = await member.post(BULK, json={"context": {}})
+    # then
+    assert one.headers["cache-control"] == bulk.headers["cache-control"] == "no-store"

@@ -42,11 +42,20 @@ async def _kill(gateway, key: FlagKey, *, version: int = 1) -> None:
 
 
 def _context(gateway, session, role=Role.MEMBER) -> Context:
-    principal = Principal(subject=str(world.YM_MEMBER_A), roles=frozenset({role}),
-                          tenant=world.YEN_MO)  # fmt: skip
-    return Context(request=None, response=None, session=session, principal=principal,
-                   tenant=gateway.registry.get(world.YEN_MO), registry=gateway.registry,
-                   now=world.NOW, flags=gateway.flags)  # fmt: skip
+    principal = Principal(
+        subject=str(world.YM_MEMBER_A), roles=frozenset({role}), tenant=world.YEN_MO
+    )
+    return Context(
+        request=None,
+        response=None,
+        session=session,
+        principal=principal,
+        tenant=gateway.registry.get(world.YEN_MO),
+        registry=gateway.registry,
+        now=world.NOW,
+        install_key=gateway.install_key,
+        flags=gateway.flags,
+    )
 
 
 async def test_pushes_now_and_after_a_change(gateway):

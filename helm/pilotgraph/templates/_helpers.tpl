@@ -59,6 +59,14 @@ app.kubernetes.io/component: gateway
 {{- end }}
 
 {{/*
+Labels of the metrics Service: the ServiceMonitor selects it, and never the API Service.
+*/}}
+{{- define "pilotgraph.metricsServiceLabels" -}}
+{{ include "pilotgraph.selectorLabels" . }}
+app.kubernetes.io/component: metrics
+{{- end }}
+
+{{/*
 Name of the ServiceAccount the gateway uses.
 */}}
 {{- define "pilotgraph.serviceAccountName" -}}
@@ -108,6 +116,12 @@ PILOTGRAPH_LOG_JSON: {{ $c.logJson | toString | quote }}
 PILOTGRAPH_GUARDRAIL_DROP: {{ $c.guardrailDrop | toString | quote }}
 PILOTGRAPH_GUARDRAIL_MIN_ACTIVE: {{ $c.guardrailMinActive | int | toString | quote }}
 PILOTGRAPH_GUARDRAIL_INTERVAL_S: {{ $c.guardrailIntervalSeconds | toString | quote }}
+{{- if .Values.metrics.enabled }}
+PILOTGRAPH_METRICS_PORT: {{ .Values.metrics.port | int | toString | quote }}
+PILOTGRAPH_METRICS_HOST: "0.0.0.0"
+{{- else }}
+PILOTGRAPH_METRICS_PORT: "0"
+{{- end }}
 {{- with $c.baseDomain }}
 PILOTGRAPH_BASE_DOMAIN: {{ . | quote }}
 {{- end }}
@@ -138,6 +152,13 @@ PILOTGRAPH_DATABASE_ADMIN_URL: {{ required "secrets.databaseAdminUrl is required
 {{- with $s.jwtSecret }}
 PILOTGRAPH_JWT_SECRET: {{ . | b64enc | quote }}
 {{- end }}
+{{- if eq .root.Values.config.environment "production" }}
+PILOTGRAPH_INSTALL_TOKEN_KEY: {{ required "secrets.installTokenKey is required in production (or set secrets.existingSecret)" $s.installTokenKey | b64enc | quote }}
+{{- else }}
+{{- with $s.installTokenKey }}
+PILOTGRAPH_INSTALL_TOKEN_KEY: {{ . | b64enc | quote }}
+{{- end }}
+{{- end }}
 {{- with $s.redisUrl }}
 PILOTGRAPH_REDIS_URL: {{ . | b64enc | quote }}
 {{- end }}
@@ -167,7 +188,7 @@ given only to the migrations Job (admin true): the gateway connects as the RLS-b
       name: {{ .secret }}
       key: PILOTGRAPH_DATABASE_ADMIN_URL
 {{- end }}
-{{- range list "PILOTGRAPH_JWT_SECRET" "PILOTGRAPH_REDIS_URL" "PILOTGRAPH_ROUTER_TOKEN" }}
+{{- range list "PILOTGRAPH_JWT_SECRET" "PILOTGRAPH_INSTALL_TOKEN_KEY" "PILOTGRAPH_REDIS_URL" "PILOTGRAPH_ROUTER_TOKEN" }}
 - name: {{ . }}
   valueFrom:
     secretKeyRef:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,10 +32,15 @@ class Principal:
         """Its home tenant, or any tenant of its province for province roles."""
         if self.tenant == tenant_id:
             return True
-        return bool(self.roles & PROVINCE_ROLES) and self.province in (None, province_id)
+        return self.covers_province(province_id)
 
     def covers_province(self, province_id: str) -> bool:
-        return bool(self.roles & PROVINCE_ROLES) and self.province in (None, province_id)
+        """Province roles, of this province: no province claim is no wildcard."""
+        return (
+            bool(self.roles & PROVINCE_ROLES)
+            and self.province is not None
+            and (self.province == province_id)
+        )
 
     @property
     def reads_candidates(self) -> bool:
@@ -64,18 +70,34 @@ def verify(settings: Settings, authorization: str | None) -> Principal | None:
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
+    """PilotGraph's claim rules (gateway/claims.py): exact types, and each role's scope named."""
     roles = claims.get("roles")
-    if not isinstance(roles, list) or not roles or not set(map(str, roles)) <= ROLES:
-        raise AuthError("The bearer token carries no roles or an unknown role.")
+    if not isinstance(roles, list) or not roles or not all(_name(r) and r in ROLES for r in roles):
+        raise AuthError("The roles claim must be a non-empty list of known roles.")
+    for claim in ("sub", "tenant", "province"):
+        if (claim in claims or claim == "sub") and not _name(claims.get(claim)):
+            raise AuthError(f"The {claim} claim must be a non-empty string.")
+    for claim in ("exp", "nbf", "iat"):
+        if claim in claims and not _seconds(claims[claim]):
+            raise AuthError(f"The {claim} claim must be a number of seconds since the epoch.")
     tenant, province = claims.get("tenant"), claims.get("province")
+    if province is None and set(roles) & PROVINCE_ROLES:
+        raise AuthError("The province claim is required for province roles.")
     if tenant is None and not set(roles) & PROVINCE_ROLES:
-        raise AuthError("The bearer token names no tenant.")
+        raise AuthError("The tenant claim is required for tenant roles.")
     return Principal(
-        subject=str(claims["sub"]),
-        roles=frozenset(map(str, roles)),
-        tenant=tenant if isinstance(tenant, str) else None,
-        province=province if isinstance(province, str) else None,
+        subject=claims["sub"], roles=frozenset(roles), tenant=tenant, province=province
     )
+
+
+def _name(value: Any) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _seconds(value: Any) -> bool:
+    # PyJWT compares int(value): it takes "9999999999" and True for times.
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    return number and math.isfinite(value)
 
 
 def router_allowed(settings: Settings, header: str | None) -> bool:

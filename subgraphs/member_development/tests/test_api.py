@@ -89,6 +89,29 @@ async def test_a_province_admin_of_another_province_is_refused(client_for):
     assert error_codes(body) == ["FORBIDDEN_TENANT"]
 
 
+@pytest.mark.parametrize(
+    ("claims", "message"),
+    [
+        ({"province": ["ninh-binh"]}, "The province claim must be a non-empty string."),
+        ({"province": ""}, "The province claim must be a non-empty string."),
+        ({}, "The province claim is required for province roles."),
+        (
+            {"province": "ninh-binh", "exp": "9999999999"},
+            "The exp claim must be a number of seconds since the epoch.",
+        ),
+    ],
+)
+async def test_a_malformed_province_claim_reads_nothing(client_for, claims, message):
+    # given: claims that used to make a province admin of every province
+    client = client_for(token("province_admin", **claims))
+    # when
+    status, body = await gql(client, ENTITY, tenant_ref("kim-son"))
+    # then
+    assert status == 401
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert body["errors"][0]["message"] == message
+
+
 async def test_without_a_token_the_figures_are_unauthenticated(client_for):
     # given
     client = client_for()
@@ -120,7 +143,7 @@ async def test_a_bad_token_is_refused_with_401(client_for, bad):
 
 async def test_the_province_figures_need_a_province_role(client_for):
     # given
-    admin = client_for(token("province_admin"))
+    admin = client_for(token("province_admin", province="ninh-binh"))
     member = client_for(token("tenant_admin", tenant="nho-quan"))
     # when
     _, as_admin = await gql(admin, PROVINCE)
