@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from schema.adoption.access import province_for
 from schema.errors import PilotGraphError, tenant_required, unauthenticated
 
 
@@ -23,7 +22,9 @@ def rollout_province(context: Any) -> str:
         if context.tenant is None:
             raise tenant_required()
         return str(context.tenant.province_id)
-    return province_for(principal, context.registry, context.tenant)
+    if principal.province is None:  # the claims refuse this; fail closed all the same
+        raise PilotGraphError("PROVINCE_REQUIRED", "Your token names no province.")
+    return str(principal.province)
 
 
 def covered_tenant_id(context: Any, slug: str) -> str:
