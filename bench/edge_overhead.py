@@ -42,6 +42,8 @@ from strawberry.asgi import GraphQL
 from gateway.app import build_state, create_app
 from gateway.auth import issue_development_token
 from gateway.edge.config import EdgeSettings, PersistedMode
+from gateway.edge.documents import Edge
+from gateway.edge.ratelimit import RateGate
 from gateway.observability.access import AccessMiddleware
 from gateway.observability.logs import configure_logging
 from gateway.settings import Settings
@@ -69,7 +71,8 @@ class StockView(GraphQLView):
 
 
 def protections_off(state: GatewayState) -> Starlette:
-    view = StockView(schema, graphql_ide=None)
+    edge = Edge(schema, state.settings, RateGate(state.settings))  # built, never called
+    view = StockView(schema, edge, graphql_ide=None)
     app = Starlette(
         routes=[Route("/graphql", view, methods=["GET", "POST"])],
         middleware=[

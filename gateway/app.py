@@ -17,7 +17,9 @@ from gateway.adoption_export import export_csv
 from gateway.adoption_metrics import AdoptionGauges
 from gateway.auth import TokenVerifier
 from gateway.console import console_mount
+from gateway.edge.documents import Edge
 from gateway.edge.middleware import RateLimits, close_limiters, edge_middleware
+from gateway.edge.ratelimit import RateGate
 from gateway.events import post_events
 from gateway.health import healthz, readyz
 from gateway.install_tokens import InstallTokenEndpoint
@@ -65,7 +67,9 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
     settings = settings or get_settings()
     state = state or build_state(settings)
     served = build_schema(tracing=True) if settings.otlp_endpoint else schema
-    view = GraphQLView(served, graphql_ide="graphiql" if settings.graphiql else None)
+    rates = RateGate(settings)  # one set of buckets for the app: GraphQL and other endpoints
+    edge = Edge(served, settings, rates)
+    view = GraphQLView(served, edge, graphql_ide="graphiql" if settings.graphiql else None)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -113,7 +117,7 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
             Middleware(AccessMiddleware),
             *edge_middleware(state),
             Middleware(TenancyMiddleware, state=state),
-            Middleware(RateLimits, state=state),
+            Middleware(RateLimits, gate=rates),
             Middleware(SessionCloser),
         ],
         exception_handlers={404: _not_found},

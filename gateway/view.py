@@ -1,30 +1,27 @@
-"""The GraphQL endpoint: GraphQL over HTTP at the edge, strawberry underneath.
+"""The GraphQL endpoint: GraphQL over HTTP and over WebSocket, strawberry underneath.
 
-HTTP requests go through :mod:`gateway.edge`: media-type negotiation, parameter checks,
-persisted operations, query limits and introspection policy, then strawberry executes.
-WebSockets and GraphiQL stay strawberry's.
+HTTP requests are read here (media types, parameters, CSRF); every operation, from HTTP or
+from :mod:`gateway.websocket`, then runs through the one edge, :mod:`gateway.edge.documents`.
+Each request (each WebSocket operation) gets a :class:`Context` of its own, closed once it ends:
+closing waits for every resolver's database work, so no connection is left behind.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSchema, OperationType, get_operation_ast
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.extensions.parser_cache import _get_parse_cache
 from strawberry.http import process_result
 from strawberry.schema import Schema as StrawberrySchema
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
-from strawberry.types.graphql import OperationType as StrawberryOperation
 
-from gateway.edge import limits
 from gateway.edge.config import EdgeSettings
+from gateway.edge.documents import HTTP_GET, HTTP_POST, RETRY_AFTER_S, UNAVAILABLE, Call, Edge
 from gateway.edge.http_spec import (
     GRAPHQL_RESPONSE,
     EdgeRefusal,
@@ -37,23 +34,24 @@ from gateway.edge.http_spec import (
     params_from_json,
     params_from_query_string,
 )
-from gateway.edge.persisted import PersistedOperations
 from gateway.responses import error_response
 from gateway.settings import Settings
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
+from gateway.websocket import EdgeTransportWSHandler
 from schema.context import Context
-from schema.root import DOCUMENT_CACHE_SIZE
 from tenants.db import scope_session
 
-SESSION_KEY = "pilotgraph_session"
-# The same LRU cache strawberry's ParserCache uses: parsed once for limits and execution.
-parse_document = _get_parse_cache(DOCUMENT_CACHE_SIZE)
-UNAVAILABLE = "SERVICE_UNAVAILABLE"
-RETRY_AFTER_S = "5"
+CONTEXT_KEY = "pilotgraph_context"
 
 
 class GraphQLView(GraphQL[Context, None]):
-    _persisted: PersistedOperations | None = None
+    graphql_transport_ws_handler_class = EdgeTransportWSHandler
+
+    def __init__(self, schema: StrawberrySchema, edge: Edge, graphql_ide: Any = None) -> None:
+        # Only graphql-transport-ws: its handler runs operations through the edge.
+        protocols = [GRAPHQL_TRANSPORT_WS_PROTOCOL]
+        super().__init__(schema, graphql_ide=graphql_ide, subscription_protocols=protocols)
+        self.edge = edge
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         """GraphQL over HTTP; request-level refusals answer JSON with a code, not plain text."""
@@ -68,26 +66,24 @@ class GraphQLView(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def http(self, request: Request) -> Response:
-        """Answer one GraphQL-over-HTTP request."""
+        """Answer one GraphQL-over-HTTP request: each of its operations through the edge."""
         settings: Settings = request.app.state.pilotgraph.settings
         if self._wants_ide(request):
             if self.graphql_ide:
                 return await self.render_graphql_ide(request)
             raise EdgeRefusal(404, "NOT_FOUND", "Not Found")
-        media_type = negotiate(request.headers.get("accept"))
-        operations, batched = await self._read(request, settings.edge)
         sub_response = await self.get_sub_response(request)
         context = await self.get_context(request, response=sub_response)
+        address = request.client.host if request.client else "unknown"
         try:
-            async with asyncio.timeout(settings.edge.request_timeout_s):
-                bodies = [
-                    await self._one(request, params, context, settings) for params in operations
-                ]
-        except TimeoutError as exc:
-            raise EdgeRefusal(
-                503, UNAVAILABLE, "The request took too long; retry shortly.",
-                {"Retry-After": RETRY_AFTER_S},
-            ) from exc  # fmt: skip
+            media_type = negotiate(request.headers.get("accept"))
+            operations, batched = await self._read(request, settings.edge)
+        except EdgeRefusal:
+            await self.edge.throttle(context, address)  # a refused request costs a token too
+            raise
+        transport = HTTP_GET if request.method == "GET" else HTTP_POST
+        calls = [Call(params, context, transport, address) for params in operations]
+        bodies = [await self._one(call) for call in calls]
         return self._respond(bodies, batched, media_type, sub_response)
 
     def _wants_ide(self, request: Request) -> bool:
@@ -120,70 +116,15 @@ class GraphQLView(GraphQL[Context, None]):
                               f"A batch holds 1 to {edge.max_batch} operations.")  # fmt: skip
         return [params_from_json(item) for item in data], True
 
-    async def _one(
-        self, request: Request, params: Params, context: Context, settings: Settings
-    ) -> dict[str, Any]:
+    async def _one(self, call: Call) -> dict[str, Any]:
         """Run one operation; a refusal of the document becomes a request error."""
         try:
-            query = self._persisted_for(settings).document(params)
-            if not query:
-                raise EdgeRefusal(400, "MISSING_QUERY", "No GraphQL query found in the request")
-            self._check(request, query, params, context, settings)
-        except limits.QueryRefused as exc:
-            return _request_error(exc.code, exc.message)
+            result = await self.edge.execute(call)
         except EdgeRefusal as exc:
             if exc.status != 400 or exc.code == "MISSING_QUERY":
                 raise
             return _request_error(exc.code, exc.message)
-        try:
-            result = await self.schema.execute(
-                query,
-                variable_values=params.variables,
-                context_value=context,
-                operation_name=params.operation_name,
-                allowed_operation_types=_allowed(request.method),
-                operation_extensions=params.extensions,
-            )
-        except (InvalidOperationTypeError, CannotGetOperationTypeError) as exc:
-            return _request_error("BAD_REQUEST", f"This operation cannot run here: {exc}.")
         return _body(result)
-
-    def _graphql_schema(self) -> GraphQLSchema:
-        schema = self.schema
-        assert isinstance(schema, StrawberrySchema)  # the federation Schema subclasses it
-        return schema._schema
-
-    def _persisted_for(self, settings: Settings) -> PersistedOperations:
-        if self._persisted is None:
-            self._persisted = PersistedOperations(settings.edge)
-        return self._persisted
-
-    def _check(
-        self, request: Request, query: str, params: Params, context: Context, settings: Settings
-    ) -> None:
-        """Refuse, before execution, what the method, limits or introspection policy forbid."""
-        roles = _roles(context)
-        role_limits = settings.edge.limits_for(roles)
-        limits.check_tokens(query, role_limits)
-        try:
-            document = parse_document(query)
-        except GraphQLError:
-            return  # strawberry answers the syntax error with its code
-        operation = get_operation_ast(document, params.operation_name)
-        if operation is None:
-            raise EdgeRefusal(400, "BAD_REQUEST", "Choose an operation with operationName.")
-        if request.method == "GET" and operation.operation is not OperationType.QUERY:
-            raise EdgeRefusal(405, "METHOD_NOT_ALLOWED", "Send mutations with POST.",
-                              {"Allow": "POST"})  # fmt: skip
-        shape = limits.measure(
-            self._graphql_schema(), document, operation, params.variables,
-            settings.edge.assumed_list_size,
-        )  # fmt: skip
-        limits.check_shape(shape, role_limits)
-        if shape.introspection and not _may_introspect(roles, settings):
-            raise limits.QueryRefused(
-                "INTROSPECTION_DISABLED", "Introspection is not allowed for your role."
-            )
 
     def _respond(
         self,
@@ -212,14 +153,23 @@ class GraphQLView(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket | None
     ) -> Context:
+        """The request's context; :class:`SessionCloser` closes it once the request ends."""
+        context = self.new_context(request, response)
+        request.scope["state"][CONTEXT_KEY] = context
+        return context
+
+    def new_context(
+        self, request: Request | WebSocket, response: Response | WebSocket | None = None
+    ) -> Context:
+        """A context with a session of its own; whoever asks for it closes it."""
         state: GatewayState = request.app.state.pilotgraph
         scope: RequestScope = request.scope["state"][SCOPE_KEY]
-        session = scope_session(state.sessionmaker(), scope.tenant.id if scope.tenant else None)
-        request.scope["state"][SESSION_KEY] = session
+        # A closed session refuses further use instead of quietly opening a new transaction.
+        session = state.sessionmaker(close_resets_only=False)
         return Context(
             request=request if isinstance(request, Request) else None,
             response=response if isinstance(response, Response) else None,
-            session=session,
+            session=scope_session(session, scope.tenant.id if scope.tenant else None),
             principal=scope.principal,
             tenant=scope.tenant,
             registry=state.registry,
@@ -229,24 +179,6 @@ class GraphQLView(GraphQL[Context, None]):
             kpis=state.kpis,
             guardrail=state.guardrail,
         )
-
-
-def _allowed(method: str) -> set[StrawberryOperation]:
-    if method == "GET":
-        return {StrawberryOperation.QUERY}
-    return {StrawberryOperation.QUERY, StrawberryOperation.MUTATION}
-
-
-def _roles(context: Context) -> frozenset[str] | None:
-    if context.principal is None:
-        return None
-    return frozenset(str(role) for role in context.principal.roles)
-
-
-def _may_introspect(roles: frozenset[str] | None, settings: Settings) -> bool:
-    if not settings.is_production:
-        return True
-    return bool(roles and roles & settings.edge.introspection_roles)
 
 
 def _request_error(code: str, message: str) -> dict[str, Any]:
@@ -269,7 +201,11 @@ def _unavailable(body: dict[str, Any]) -> bool:
 
 
 class SessionCloser:
-    """Close the request's session once the response is sent (rolls back anything uncommitted)."""
+    """Close the request's context once the response is sent (rolls back anything uncommitted).
+
+    Closing waits for every resolver still using the session, so even an operation whose
+    result was settled early never leaves a connection checked out or idle in a transaction.
+    """
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -278,9 +214,9 @@ class SessionCloser:
         try:
             await self.app(scope, receive, send)
         finally:
-            session = scope.get("state", {}).get(SESSION_KEY)
-            if session is not None:
-                await session.close()
+            context: Context | None = scope.get("state", {}).get(CONTEXT_KEY)
+            if context is not None:
+                await context.close()
 
 
 __all__ = ["GraphQLView", "SessionCloser"]

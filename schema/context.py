@@ -27,6 +27,15 @@ from tenants.handbook.access import Actor
 from tenants.registry import TenantInfo, TenantRegistry
 
 T = TypeVar("T")
+# How long a closing context waits for database work still running before cancelling it.
+CLOSE_GRACE_S = 1.0
+
+
+class RequestEnded(RuntimeError):
+    """Database work asked of a context after it was closed (an orphaned resolver)."""
+
+    def __init__(self) -> None:
+        super().__init__("The request has ended: its database session is closed.")
 
 
 @dataclass
@@ -43,6 +52,8 @@ class Context:
     kpis: KpiSource | None = None
     guardrail: Policy = field(default_factory=Policy)  # the deployment's guardrail settings
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _work: set[asyncio.Future[Any]] = field(default_factory=set)
+    _closed: bool = False
     _actors: dict[str, Actor] = field(default_factory=dict)
     _loaders: dict[str, HandbookLoaders] = field(default_factory=dict)
 
@@ -76,8 +87,9 @@ class Context:
         An AsyncSession allows one operation at a time, while GraphQL resolves sibling
         fields concurrently: the lock serialises them.
         """
-        async with self._lock:
-            return await fn(session=self.session, tenant_id=self.tenant_id, **kwargs)
+        return await self._alone(
+            lambda: fn(session=self.session, tenant_id=self.tenant_id, **kwargs)
+        )
 
     async def run_for(self, tenant_id: str, fn: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
         """As :meth:`run`, on a tenant the caller was checked to cover (a tenant read by slug).
@@ -86,29 +98,83 @@ class Context:
         """
         if self.tenant is not None and tenant_id == self.tenant.id:
             return await self.run(fn, **kwargs)
-        async with self._lock:
-            await switch_tenant(self.session, tenant_id)
-            try:
-                return await fn(session=self.session, tenant_id=tenant_id, **kwargs)
-            finally:
-                await switch_tenant(self.session, self.tenant.id if self.tenant else None)
+        return await self._alone(lambda: self._as_tenant(tenant_id, fn, **kwargs))
+
+    async def _as_tenant(self, tenant_id: str, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
+        await switch_tenant(self.session, tenant_id)
+        try:
+            return await fn(session=self.session, tenant_id=tenant_id, **kwargs)
+        finally:
+            await switch_tenant(self.session, self.tenant.id if self.tenant else None)
 
     async def run_province(self, fn: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
         """Call a province-level service function (it takes no tenant) on this request's session."""
-        async with self._lock:
-            return await fn(session=self.session, **kwargs)
+        return await self._alone(lambda: fn(session=self.session, **kwargs))
 
     async def command(self, fn: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
         """Run a writing service function.
 
         On an expected error roll back, so nothing is half-written.
         """
+        return await self._alone(lambda: self._or_roll_back(fn, **kwargs))
+
+    async def _or_roll_back(self, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
+        try:
+            return await fn(session=self.session, tenant_id=self.tenant_id, **kwargs)
+        except TenantsError:
+            await self.session.rollback()
+            raise
+
+    async def commit(self) -> None:
+        """Commit the request's transaction (a mutation's writes)."""
+        await self._alone(self.session.commit)
+
+    async def release(self) -> None:
+        """End the session's transaction and return its connection (between subscription events)."""
+        await self._alone(self.session.rollback)
+
+    async def close(self) -> None:
+        """End the request: settle database work in flight, refuse any more, close the session.
+
+        GraphQL may leave a resolver running after the result is known (a non-null sibling
+        failed): its work finishes or is refused, never meets a closed session mid-statement.
+        Work still running after :data:`CLOSE_GRACE_S` (the request timed out) is cancelled and
+        the connection discarded, since a statement cut midway leaves it unusable.
+        """
+        self._closed = True
+        if self._work:
+            _, stuck = await asyncio.wait(set(self._work), timeout=CLOSE_GRACE_S)
+            if stuck:
+                for task in stuck:
+                    task.cancel()
+                await asyncio.wait(stuck)
+                await self.session.invalidate()
+                return
+        await self.session.close()
+
+    async def _alone(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run ``work`` on the session alone, to its end even if the caller is cancelled.
+
+        Cancelling a statement midway leaves the connection busy ("another operation is in
+        progress"); the caller stops waiting instead, and :meth:`close` waits for the work.
+        """
+        if self._closed:
+            raise RequestEnded
+        task = asyncio.ensure_future(self._locked(work))
+        self._work.add(task)
+        task.add_done_callback(self._settled)
+        return await asyncio.shield(task)
+
+    async def _locked(self, work: Callable[[], Awaitable[T]]) -> T:
         async with self._lock:
-            try:
-                return await fn(session=self.session, tenant_id=self.tenant_id, **kwargs)
-            except TenantsError:
-                await self.session.rollback()
-                raise
+            if self._closed:
+                raise RequestEnded
+            return await work()
+
+    def _settled(self, task: asyncio.Future[Any]) -> None:
+        self._work.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved here: a cancelled caller no longer will
 
     async def actor(self) -> Actor:
         """The principal as the handbook sees it: roles, and the member and branch if any."""

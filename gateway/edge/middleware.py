@@ -13,12 +13,15 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.edge.caching import NoStore
-from gateway.edge.ratelimit import Limiter, make_limiter
+from gateway.edge.ratelimit import RateGate, close_limiters, refusal, shared_limiter
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 
 # Probes: neither tenancy nor rate limits apply to them. Metrics have a private port of their own.
 OPEN_PATHS = frozenset({"/healthz", "/readyz"})
+GRAPHQL_PATH = "/graphql"
+# GraphQL takes its tokens per operation, on every transport, in gateway.edge.documents.
+UNTHROTTLED = OPEN_PATHS | {GRAPHQL_PATH}
 CORS_HEADERS = [
     "Authorization",
     "Content-Type",
@@ -139,67 +142,33 @@ class _TooLarge(Exception):
 
 
 class RateLimits:
-    """429 with Retry-After when a principal's (or client address's) or tenant's bucket is empty.
+    """429 with Retry-After when the caller's or its tenant's bucket is empty (HTTP endpoints).
 
-    The principal is the one tenancy verified; without one the key is the client address
-    (set by the server from the socket, or by uvicorn's ``--forwarded-allow-ips`` proxies).
-    The tenant bucket is only taken for verified principals, so no header creates buckets.
+    GraphQL is throttled per operation by :mod:`gateway.edge.documents` instead, on every
+    transport, with the same :class:`RateGate`.
     """
 
-    def __init__(self, app: ASGIApp, state: GatewayState) -> None:
+    def __init__(self, app: ASGIApp, gate: RateGate) -> None:
         self.app = app
-        settings = state.settings
-        self.edge = settings.edge
-        enabled = self.edge.rate_limits_enabled
-        self.enabled = settings.is_production if enabled is None else enabled
-        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
-        self.limiter: Limiter = shared_limiter(redis_url)
+        self.gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self.enabled or scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or scope["path"] in UNTHROTTLED:
             await self.app(scope, receive, send)
             return
         request: RequestScope | None = scope.get("state", {}).get(SCOPE_KEY)
-        principal = request.principal if request else None
-        if principal is not None:
-            roles: frozenset[str] | None = frozenset(str(role) for role in principal.roles)
-            key = f"sub:{principal.subject}"
-        else:
-            roles = None
-            client = scope.get("client")
-            key = f"ip:{client[0] if client else 'unknown'}"
-        verdict = await self.limiter.take(key, self.edge.rate_for(roles))
-        if verdict.allowed and principal is not None and request and request.tenant:
-            verdict = await self.limiter.take(
-                f"tenant:{request.tenant.id}", self.edge.tenant_rate_limit
-            )
+        client = scope.get("client")
+        verdict = await self.gate.take(
+            request.principal if request else None,
+            request.tenant if request else None,
+            client[0] if client else "unknown",
+        )
         if not verdict.allowed:
-            response = error_response(
-                429,
-                "RATE_LIMITED",
-                f"Too many requests; retry in {verdict.retry_after_header} s.",
-                {"Retry-After": verdict.retry_after_header},
-            )
-            await response(scope, receive, send)
+            refused = refusal(verdict)
+            answer = error_response(refused.status, refused.code, refused.message, refused.headers)
+            await answer(scope, receive, send)
             return
         await self.app(scope, receive, send)
 
 
-_limiters: dict[str | None, Limiter] = {}
-
-
-def shared_limiter(redis_url: str | None) -> Limiter:
-    """One Redis connection pool per URL for the process; local buckets per app."""
-    if redis_url is None:
-        return make_limiter(None)
-    if redis_url not in _limiters:
-        _limiters[redis_url] = make_limiter(redis_url)
-    return _limiters[redis_url]
-
-
-async def close_limiters() -> None:
-    """Close the process's Redis pools (at shutdown)."""
-    limiters = list(_limiters.values())
-    _limiters.clear()
-    for limiter in limiters:
-        await limiter.close()
+__all__ = ["RateLimits", "close_limiters", "edge_middleware", "shared_limiter"]

@@ -13,11 +13,17 @@ import math
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from redis.exceptions import RedisError
 
 from gateway.edge.config import RateLimit
+from gateway.edge.http_spec import EdgeRefusal
+
+if TYPE_CHECKING:
+    from gateway.auth import Principal
+    from gateway.settings import Settings
+    from tenants.registry import TenantInfo
 
 logger = logging.getLogger("pilotgraph.ratelimit")
 MAX_LOCAL_BUCKETS = 100_000
@@ -117,3 +123,60 @@ class RedisLimiter:
 def make_limiter(redis_url: str | None) -> Limiter:
     """Redis-backed buckets when a URL is configured, else this process's own."""
     return RedisLimiter(redis_url) if redis_url else LocalLimiter()
+
+
+class RateGate:
+    """The edge's buckets: per principal (else client address), then per tenant.
+
+    The principal is the one tenancy verified; without one the key is the client address
+    (set by the server from the socket, or by uvicorn's ``--forwarded-allow-ips`` proxies).
+    The tenant bucket is only taken for verified principals, so no header creates buckets.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self.edge = settings.edge
+        enabled = self.edge.rate_limits_enabled
+        self.enabled = settings.is_production if enabled is None else enabled
+        redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
+        self.limiter: Limiter = shared_limiter(redis_url)
+
+    async def take(
+        self, principal: Principal | None, tenant: TenantInfo | None, address: str
+    ) -> Verdict:
+        """Take one token from the caller's bucket and, if signed in, its tenant's."""
+        if not self.enabled:
+            return Verdict(True)
+        if principal is None:
+            return await self.limiter.take(f"ip:{address}", self.edge.rate_for(None))
+        roles = frozenset(str(role) for role in principal.roles)
+        verdict = await self.limiter.take(f"sub:{principal.subject}", self.edge.rate_for(roles))
+        if verdict.allowed and tenant is not None:
+            verdict = await self.limiter.take(f"tenant:{tenant.id}", self.edge.tenant_rate_limit)
+        return verdict
+
+
+def refusal(verdict: Verdict) -> EdgeRefusal:
+    """429 ``RATE_LIMITED`` with ``Retry-After``, for a bucket that had no token."""
+    seconds = verdict.retry_after_header
+    message = f"Too many requests; retry in {seconds} s."
+    return EdgeRefusal(429, "RATE_LIMITED", message, {"Retry-After": seconds})
+
+
+_limiters: dict[str, Limiter] = {}
+
+
+def shared_limiter(redis_url: str | None) -> Limiter:
+    """One Redis connection pool per URL for the process; local buckets per app."""
+    if redis_url is None:
+        return make_limiter(None)
+    if redis_url not in _limiters:
+        _limiters[redis_url] = make_limiter(redis_url)
+    return _limiters[redis_url]
+
+
+async def close_limiters() -> None:
+    """Close the process's Redis pools (at shutdown)."""
+    limiters = list(_limiters.values())
+    _limiters.clear()
+    for limiter in limiters:
+        await limiter.close()

@@ -41,7 +41,7 @@ class AdoptionMutation:
             )
         except AdoptionError as exc:
             raise PilotGraphError(exc.code, exc.message) from exc
-        await context.session.commit()
+        await context.commit()
         return TrackEventsPayload.from_domain(result)
 
 

@@ -192,8 +192,8 @@ async def test_tools_full_introspection_query_fits_the_default_limits(edge_clien
 
 def test_document_caches_are_bounded():
     # given
+    from gateway.edge.documents import parse_document
     from gateway.edge.limits import count_tokens
-    from gateway.view import parse_document
     from schema.root import DOCUMENT_CACHE_SIZE
 
     # when: more distinct documents than the caches hold

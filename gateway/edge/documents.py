@@ -1,0 +1,197 @@
+"""The one edge every GraphQL operation passes, whatever its transport (HTTP, batches, WebSocket).
+
+In order: the caller's rate limits, the persisted operation (APQ or trusted documents), tokens,
+the operation the transport allows, depth, aliases, root fields and cost, and the introspection
+policy. Only :class:`Edge` calls the schema's ``execute`` and ``subscribe``, so a new transport
+that runs operations through it cannot skip a check. Refusals are :class:`EdgeRefusal` with the
+same code and message on every transport; see docs/EDGE.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+
+from graphql import (
+    DocumentNode,
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    get_operation_ast,
+)
+from strawberry.extensions.parser_cache import _get_parse_cache
+from strawberry.schema import Schema as StrawberrySchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType as StrawberryOperation
+from strawberry.utils.aio import aclosing
+
+from gateway.edge import limits
+from gateway.edge.http_spec import EdgeRefusal, Params
+from gateway.edge.persisted import PersistedOperations
+from gateway.edge.ratelimit import RateGate, refusal
+from gateway.settings import Settings
+from schema.context import Context
+from schema.root import DOCUMENT_CACHE_SIZE
+
+# The same LRU cache strawberry's ParserCache uses: parsed once for limits and execution.
+parse_document = _get_parse_cache(DOCUMENT_CACHE_SIZE)
+UNAVAILABLE = "SERVICE_UNAVAILABLE"
+RETRY_AFTER_S = "5"
+Result = ExecutionResult | PreExecutionError
+
+
+@dataclass(frozen=True, slots=True)
+class Transport:
+    """How an operation arrived, and which operation types may arrive that way."""
+
+    name: str
+    allowed: frozenset[OperationType]
+
+
+HTTP_GET = Transport("GET", frozenset({OperationType.QUERY}))
+HTTP_POST = Transport("POST", frozenset({OperationType.QUERY, OperationType.MUTATION}))
+WEBSOCKET = Transport("WebSocket", frozenset(OperationType))
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One operation to run: its parameters, the request's context, transport and address."""
+
+    params: Params
+    context: Context
+    transport: Transport
+    address: str
+
+
+class Edge:
+    """Admit an operation (or refuse it with a code), then run it on the schema."""
+
+    def __init__(self, schema: StrawberrySchema, settings: Settings, rates: RateGate) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.rates = rates
+        self.persisted = PersistedOperations(settings.edge)
+
+    async def throttle(self, context: Context, address: str) -> None:
+        """Take the caller's token for one operation; 429 ``RATE_LIMITED`` when none is left."""
+        verdict = await self.rates.take(context.principal, context.tenant, address)
+        if not verdict.allowed:
+            raise refusal(verdict)
+
+    async def execute(self, call: Call) -> ExecutionResult:
+        """Admit a query or mutation and run it within ``edge.request_timeout_s``."""
+        return await self._execute(call, await self._admit(call))
+
+    async def stream(self, call: Call) -> AsyncGenerator[Result, None]:
+        """Admit any operation the transport allows; a query or mutation yields one result."""
+        query = await self._admit(call)
+        if _operation_type(query, call.params) is not OperationType.SUBSCRIPTION:
+            yield await self._execute(call, query)
+            return
+        source = await self.schema.subscribe(
+            query,
+            variable_values=call.params.variables,
+            context_value=call.context,
+            operation_name=call.params.operation_name,
+            operation_extensions=call.params.extensions,
+        )
+        if isinstance(source, PreExecutionError):
+            yield source
+            return
+        async with aclosing(source):
+            async for result in source:
+                yield result
+
+    async def _execute(self, call: Call, query: str) -> ExecutionResult:
+        try:
+            async with asyncio.timeout(self.settings.edge.request_timeout_s):
+                return await self.schema.execute(
+                    query,
+                    variable_values=call.params.variables,
+                    context_value=call.context,
+                    operation_name=call.params.operation_name,
+                    allowed_operation_types=_strawberry(call.transport),
+                    operation_extensions=call.params.extensions,
+                )
+        except TimeoutError as exc:
+            retry = {"Retry-After": RETRY_AFTER_S}
+            message = "The request took too long; retry shortly."
+            raise EdgeRefusal(503, UNAVAILABLE, message, retry) from exc
+        except (InvalidOperationTypeError, CannotGetOperationTypeError) as exc:
+            raise limits.QueryRefused(
+                "BAD_REQUEST", f"This operation cannot run here: {exc}."
+            ) from exc
+
+    async def _admit(self, call: Call) -> str:
+        """The document to run, once the caller's bucket and every check let it pass."""
+        await self.throttle(call.context, call.address)
+        query = self.persisted.document(call.params)
+        if not query:
+            raise EdgeRefusal(400, "MISSING_QUERY", "No GraphQL query found in the request")
+        self.check(query, call)
+        return query
+
+    def check(self, query: str, call: Call) -> None:
+        """Refuse, before execution, what the transport, limits or introspection policy forbid."""
+        roles = _roles(call.context)
+        role_limits = self.settings.edge.limits_for(roles)
+        limits.check_tokens(query, role_limits)
+        try:
+            document = parse_document(query)
+        except GraphQLError:
+            return  # strawberry answers the syntax error with its code
+        operation = get_operation_ast(document, call.params.operation_name)
+        if operation is None:
+            raise EdgeRefusal(400, "BAD_REQUEST", "Choose an operation with operationName.")
+        _check_transport(operation, call.transport)
+        shape = self._measure(document, operation, call.params)
+        limits.check_shape(shape, role_limits)
+        if shape.introspection and not self._may_introspect(roles):
+            raise limits.QueryRefused(
+                "INTROSPECTION_DISABLED", "Introspection is not allowed for your role."
+            )
+
+    def _measure(
+        self, document: DocumentNode, operation: OperationDefinitionNode, params: Params
+    ) -> limits.Shape:
+        schema: GraphQLSchema = self.schema._schema
+        list_size = self.settings.edge.assumed_list_size
+        return limits.measure(schema, document, operation, params.variables, list_size)
+
+    def _may_introspect(self, roles: frozenset[str] | None) -> bool:
+        if not self.settings.is_production:
+            return True
+        return bool(roles and roles & self.settings.edge.introspection_roles)
+
+
+def _check_transport(operation: OperationDefinitionNode, transport: Transport) -> None:
+    if operation.operation in transport.allowed:
+        return
+    if transport is HTTP_GET:
+        raise EdgeRefusal(405, "METHOD_NOT_ALLOWED", "Send mutations with POST.", {"Allow": "POST"})
+    raise limits.QueryRefused(
+        "BAD_REQUEST",
+        f"A {operation.operation.value} cannot run over {transport.name}.",
+    )
+
+
+def _operation_type(query: str, params: Params) -> OperationType | None:
+    try:
+        operation = get_operation_ast(parse_document(query), params.operation_name)
+    except GraphQLError:
+        return None
+    return operation.operation if operation else None
+
+
+def _strawberry(transport: Transport) -> set[StrawberryOperation]:
+    return {StrawberryOperation(kind.value) for kind in transport.allowed}
+
+
+def _roles(context: Context) -> frozenset[str] | None:
+    if context.principal is None:
+        return None
+    return frozenset(str(role) for role in context.principal.roles)
