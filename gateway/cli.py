@@ -19,7 +19,7 @@ from tenants.types import PROVINCE_ROLES, Role
 
 app = typer.Typer(help="PilotGraph: stage a pilot across a province while watching adoption.")
 db_app = typer.Typer(help="Database migrations and roles.")
-demo_app = typer.Typer(help="The Ninh Binh demo province.")
+demo_app = typer.Typer(help="The Ninh Binh demo province, and Ha Nam beside it.")
 schema_app = typer.Typer(help="The GraphQL schema.")
 app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
@@ -90,16 +90,18 @@ def db_create_app_role(
 def demo_load(
     if_empty: Annotated[bool, typer.Option(help="Do nothing if tenants exist.")] = False,
 ) -> None:
-    """Load the Ninh Binh demo province (12 tenants, 75,180 members); loading twice adds nothing."""
-    from tenants.demo.province import TENANTS, TOTAL_MEMBERS
+    """Load the demo: Ninh Binh (12 tenants, 75,180 members) and a small second province (Ha
+    Nam); loading twice adds nothing."""
+    from tenants.demo.province import PROVINCES
 
-    asyncio.run(_demo_load(if_empty, len(TENANTS), TOTAL_MEMBERS))
+    tenants = [t for province in PROVINCES for t in province.tenants]
+    asyncio.run(_demo_load(if_empty, len(tenants), sum(t.members for t in tenants)))
 
 
 async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
     from sqlalchemy import func, select
 
-    from rollout.demo import load_demo_plan
+    from rollout.demo import load_demo_plan, load_other_province_plan
     from tenants.db import make_engine, make_sessionmaker
     from tenants.demo.load import load_demo
     from tenants.models import Tenant
@@ -125,7 +127,9 @@ async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
             )
         typer.echo(f"loaded {len(report.loaded)} tenants, skipped {len(report.skipped)} present")
         await _demo_events(sessions)
-        typer.echo(await load_demo_plan(sessionmaker=sessions, now=dt.datetime.now(dt.UTC)))
+        now = dt.datetime.now(dt.UTC)
+        typer.echo(await load_demo_plan(sessionmaker=sessions, now=now))
+        typer.echo(await load_other_province_plan(sessionmaker=sessions, now=now))
     finally:
         await engine.dispose()
 

@@ -1,7 +1,8 @@
 """``pilotgraph rollout …``: read and drive a flag's rollout plan from the shell.
 
 Every change is audited under ``--actor`` (or ``PILOTGRAPH_ACTOR``), committed, and broadcast
-so running gateways pick it up at once.
+so running gateways pick it up at once. Each command acts in one province's rollout
+(``--province``, or ``PILOTGRAPH_PROVINCE``; by default the only province when there is one).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout import gates, guardrail, status, waves
@@ -20,6 +22,7 @@ from rollout.errors import RolloutError
 from rollout.guardrail import Outcome, WaveCheck
 from rollout.snapshot import CHANNEL
 from tenants.broadcast import notify
+from tenants.models import Province as ProvinceRow
 
 rollout_app = typer.Typer(help="Drive a flag's rollout plan: waves, gates, approvals.")
 
@@ -28,6 +31,14 @@ Actor = Annotated[
 ]
 Reason = Annotated[str, typer.Option("--reason", help="Why (audited).")]
 Flag = Annotated[str, typer.Argument(help="Flag key, e.g. handbook.")]
+Province = Annotated[
+    str | None,
+    typer.Option(
+        "--province",
+        envvar="PILOTGRAPH_PROVINCE",
+        help="The province whose rollout (default: the only province, when there is one).",
+    ),
+]
 VERDICTS = {
     Outcome.PAUSED: "paused",
     Outcome.WOULD_PAUSE: "would pause",
@@ -54,11 +65,30 @@ async def _with_session(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
         await engine.dispose()
 
 
-def _change(flag: str, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
+class ProvinceRequired(RolloutError):
+    code = "PROVINCE_REQUIRED"
+
+
+async def _province(session: AsyncSession, chosen: str | None) -> str:
+    """``chosen``, or the only province there is."""
+    if chosen is not None:
+        return chosen
+    provinces = list(await session.scalars(select(ProvinceRow.id).limit(2)))
+    if len(provinces) != 1:
+        raise ProvinceRequired("Choose a province with --province: there is more than one.")
+    return provinces[0]
+
+
+def _change(
+    flag: str, province: str | None, fn: Callable[..., Awaitable[Any]], **kwargs: Any
+) -> Any:
     """Run one rollout write, commit and broadcast it; exit 1 with the error's code if refused."""
 
     async def work(session: AsyncSession) -> Any:
-        result = await fn(session=session, flag_key=flag, now=_now(), **kwargs)
+        province_id = await _province(session, province)
+        result = await fn(
+            session=session, province_id=province_id, flag_key=flag, now=_now(), **kwargs
+        )
         await session.commit()
         await notify(session, CHANNEL, flag)
         return result
@@ -84,12 +114,18 @@ def _echo_step(outcome: waves.StepOutcome) -> None:
 
 
 @rollout_app.command("status")
-def status_command(flag: Flag) -> None:
+def status_command(flag: Flag, province: Province = None) -> None:
     """Each tenant's state, each wave's gate now, and pending approvals."""
 
     async def work(session: AsyncSession) -> None:
-        report = await status.report(session=session, flag_key=flag, kpis=gates.kpi_source(),
-                                     now=_now())  # fmt: skip
+        province_id = await _province(session, province)
+        report = await status.report(
+            session=session,
+            province_id=province_id,
+            flag_key=flag,
+            kpis=gates.kpi_source(),
+            now=_now(),
+        )
         if report is None:
             typer.secho(f"PLAN_NOT_FOUND: The flag {flag!r} has no rollout plan.", err=True,
                         fg="red")  # fmt: skip
@@ -108,7 +144,10 @@ def status_command(flag: Flag) -> None:
                 f"    {tenant.tenant_id:<16} wave {tenant.wave} {percentage} "
                 f"{tenant.state:<8} since {since}"
             )
-        for approval in await waves.pending_approvals(session=session, flag_key=flag):
+        pending = await waves.pending_approvals(
+            session=session, province_id=province_id, flag_key=flag
+        )
+        for approval in pending:
             typer.echo(f"  pending approval {approval.id} requested by {approval.requested_by}")
 
     try:
@@ -119,9 +158,9 @@ def status_command(flag: Flag) -> None:
 
 
 @rollout_app.command()
-def start(flag: Flag, actor: Actor) -> None:
+def start(flag: Flag, actor: Actor, province: Province = None) -> None:
     """Start the plan: wave 0 at its first ramp step."""
-    _echo_step(_change(flag, waves.step_forward, action=waves.Action.START, actor=actor,
+    _echo_step(_change(flag, province, waves.step_forward, action=waves.Action.START, actor=actor,
                        kpis=gates.kpi_source()))  # fmt: skip
 
 
@@ -132,30 +171,31 @@ def advance(
     override_reason: Annotated[
         str | None, typer.Option(help="Advance through a failing gate, saying why.")
     ] = None,
+    province: Province = None,
 ) -> None:
     """Next ramp step or wave (the gate must pass, or give --override-reason)."""
-    _echo_step(_change(flag, waves.step_forward, action=waves.Action.ADVANCE, actor=actor,
+    _echo_step(_change(flag, province, waves.step_forward, action=waves.Action.ADVANCE, actor=actor,
                        kpis=gates.kpi_source(), override_reason=override_reason))  # fmt: skip
 
 
 @rollout_app.command()
-def pause(flag: Flag, actor: Actor, reason: Reason) -> None:
+def pause(flag: Flag, actor: Actor, reason: Reason, province: Province = None) -> None:
     """Freeze the plan."""
-    view = _change(flag, waves.pause, actor=actor, reason=reason)
+    view = _change(flag, province, waves.pause, actor=actor, reason=reason)
     typer.echo(f"{flag}: {view.plan.status}")
 
 
 @rollout_app.command()
-def resume(flag: Flag, actor: Actor, reason: Reason) -> None:
+def resume(flag: Flag, actor: Actor, reason: Reason, province: Province = None) -> None:
     """Let a paused plan advance again."""
-    view = _change(flag, waves.resume, actor=actor, reason=reason)
+    view = _change(flag, province, waves.resume, actor=actor, reason=reason)
     typer.echo(f"{flag}: {view.plan.status}")
 
 
 @rollout_app.command()
-def rollback(flag: Flag, actor: Actor, reason: Reason) -> None:
+def rollback(flag: Flag, actor: Actor, reason: Reason, province: Province = None) -> None:
     """Instantly back to the previous step's state."""
-    view = _change(flag, waves.rollback, actor=actor, reason=reason)
+    view = _change(flag, province, waves.rollback, actor=actor, reason=reason)
     typer.echo(
         f"{flag}: {view.plan.status}, wave {view.plan.current_wave} step {view.plan.current_step}"
     )
@@ -165,6 +205,7 @@ def rollback(flag: Flag, actor: Actor, reason: Reason) -> None:
 def approve(
     approval_id: Annotated[str, typer.Argument(help="The id printed by start/advance.")],
     actor: Actor,
+    province: Province = None,
 ) -> None:
     """Carry out a step another province admin requested (four eyes)."""
     try:
@@ -175,7 +216,10 @@ def approve(
         raise typer.Exit(1) from None
 
     async def work(session: AsyncSession) -> waves.StepOutcome:
-        outcome = await waves.approve(session=session, approval_id=parsed, actor=actor, now=_now())
+        province_id = await _province(session, province)
+        outcome = await waves.approve(
+            session=session, province_id=province_id, approval_id=parsed, actor=actor, now=_now()
+        )
         await session.commit()
         await notify(session, CHANNEL, outcome.view.plan.flag_key)
         return outcome

@@ -119,8 +119,10 @@ def _refusal(request: Request) -> Response | None:
 
 
 def _snapshot(request: Request) -> Snapshot:
+    """The flag configuration of the request tenant's province (the registry's for none)."""
     state: GatewayState = request.app.state.pilotgraph
-    return state.flags.snapshot
+    scope: RequestScope = request.scope["state"][SCOPE_KEY]
+    return state.flags.snapshot_for(scope.tenant.province_id if scope.tenant else None)
 
 
 async def evaluate_flag(request: Request) -> Response:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tenants.db import is_postgres, make_engine
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# SECURITY DEFINER functions the application calls; PUBLIC may not execute them (0006).
+APP_FUNCTIONS = ("adoption_ensure_partitions(date, date)",)
 
 
 async def create_app_role(admin_url: str, *, name: str, password: str | None) -> None:
@@ -44,5 +47,14 @@ async def create_app_role(admin_url: str, *, name: str, password: str | None) ->
                     f" ON TABLES TO {name}"
                 )
             )
+            await _grant_functions(conn, name)
     finally:
         await engine.dispose()
+
+
+async def _grant_functions(conn: AsyncConnection, name: str) -> None:
+    """Grant ``name`` each of :data:`APP_FUNCTIONS` the migrations have created."""
+    for function in APP_FUNCTIONS:
+        exists = await conn.scalar(text("SELECT to_regprocedure(:f)"), {"f": function})
+        if exists is not None:
+            await conn.execute(text(f"GRANT EXECUTE ON FUNCTION {function} TO {name}"))

@@ -30,6 +30,7 @@ def record(
     actor: str,
     action: str,
     at: dt.datetime,
+    province_id: str,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     reason: str = "",
@@ -40,6 +41,7 @@ def record(
     """Add one audit row to the session's transaction (committed with the change it records)."""
     entry = AuditEntry(
         id=next_id(),
+        province_id=province_id,
         at=at,
         actor=actor,
         action=action,
@@ -57,6 +59,7 @@ def record(
 async def query(
     *,
     session: AsyncSession,
+    province_ids: Sequence[str],
     flag_key: str | None = None,
     tenant_id: str | None = None,
     actor: str | None = None,
@@ -65,9 +68,9 @@ async def query(
     until: dt.datetime | None = None,
     limit: int = 100,
 ) -> Sequence[AuditEntry]:
-    """Audit rows matching every given filter, newest first."""
+    """Audit rows of ``province_ids`` matching every given filter, newest first."""
     stmt = select(AuditEntry)
-    filters: list[Any] = []
+    filters: list[Any] = [AuditEntry.province_id.in_(province_ids)]
     if flag_key is not None:
         filters.append(AuditEntry.flag_key == flag_key)
     if tenant_id is not None:

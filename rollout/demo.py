@@ -1,4 +1,5 @@
-"""The demo rollout plan for ``handbook``: Yen Mo on, the rest of the province staged in waves."""
+"""The demo rollout plans for ``handbook``: in Ninh Binh Yen Mo on, the rest of the province
+staged in waves; in Ha Nam its own plan (Duy Tien first), independent of Ninh Binh's."""
 
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ SUSTAIN_DAYS = 14
 
 
 async def _rest_of_province(session: AsyncSession, province_id: str) -> list[str]:
-    staged = set(PILOT + WAVE_1)
+    return await _rest_of(session, province_id, PILOT + WAVE_1)
+
+
+async def _rest_of(session: AsyncSession, province_id: str, staged_: tuple[str, ...]) -> list[str]:
+    staged = set(staged_)
     slugs = await session.scalars(
         select(Tenant.id).where(Tenant.province_id == province_id).order_by(Tenant.id)
     )
@@ -39,11 +44,11 @@ async def load_demo_plan(
     """Create and start the demo plan once; a second call leaves it as it is."""
     key = FlagKey.HANDBOOK.value
     async with sessionmaker() as session:
-        if await plans.get(session=session, flag_key=key) is not None:
+        if await plans.get(session=session, province_id=province_id, flag_key=key) is not None:
             return "demo rollout plan present; left as it is"
         rest = await _rest_of_province(session, province_id)
         await plans.create(
-            session=session, flag_key=key, actor=ACTOR, now=now,
+            session=session, province_id=province_id, flag_key=key, actor=ACTOR, now=now,
             waves=[
                 plans.WaveSpec("Yen Mo pilot", PILOT),
                 plans.WaveSpec("Hoa Lu, Ninh Binh city, Kim Son", WAVE_1, ramp=(25, 50, 100),
@@ -53,8 +58,44 @@ async def load_demo_plan(
             ],
         )  # fmt: skip
         # wave 0 has no gate, so no adoption data is needed to start the pilot
-        await waves.step_forward(session=session, flag_key=key, action=waves.Action.START,
-                                 actor=ACTOR, now=now, kpis=NoAdoptionData())  # fmt: skip
+        await waves.step_forward(
+            session=session,
+            province_id=province_id,
+            flag_key=key,
+            action=waves.Action.START,
+            actor=ACTOR,
+            now=now,
+            kpis=NoAdoptionData(),
+        )
         await session.commit()
         await notify(session, CHANNEL, key)
     return f"demo rollout plan: handbook on in {', '.join(PILOT)}; {3 + len(rest)} tenants staged"
+
+
+OTHER_PROVINCE = "ha-nam"
+OTHER_PILOT = ("duy-tien",)
+
+
+async def load_other_province_plan(
+    *, sessionmaker: async_sessionmaker[AsyncSession], now: dt.datetime
+) -> str:
+    """Create Ha Nam's own, not yet started plan once: Duy Tien, then the rest of Ha Nam."""
+    key = FlagKey.HANDBOOK.value
+    async with sessionmaker() as session:
+        if await plans.get(session=session, province_id=OTHER_PROVINCE, flag_key=key):
+            return "Ha Nam rollout plan present; left as it is"
+        rest = await _rest_of(session, OTHER_PROVINCE, OTHER_PILOT)
+        waves_ = [plans.WaveSpec("Duy Tien pilot", OTHER_PILOT)]
+        if rest:
+            waves_.append(plans.WaveSpec("The rest of Ha Nam", rest, gate=GATE))
+        await plans.create(
+            session=session,
+            province_id=OTHER_PROVINCE,
+            flag_key=key,
+            actor=ACTOR,
+            now=now,
+            waves=waves_,
+        )
+        await session.commit()
+        await notify(session, CHANNEL, key)
+    return f"Ha Nam rollout plan: handbook staged for {1 + len(rest)} tenants, not started"

@@ -40,6 +40,12 @@ class PlanNotFound(RolloutError):
         super().__init__(f"The flag {flag_key!r} has no rollout plan.")
 
 
+class UnknownTenant(RolloutError):
+    """A tenant that does not exist or is another province's: the two answer alike."""
+
+    code = "INVALID_INPUT"
+
+
 class InvalidPlan(RolloutError):
     code = "INVALID_INPUT"
 

@@ -14,9 +14,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout import audit
-from rollout.errors import FlagNotFound, UnknownVariant, VersionConflict
+from rollout.errors import FlagNotFound, UnknownTenant, UnknownVariant, VersionConflict
 from rollout.models import Flag, FlagOverride, FlagRule, FlagState
 from rollout.registry import BOOLEAN_VARIANTS, ON, definition
+from tenants.models import Tenant
 
 
 def flag_state(flag: Flag) -> dict[str, Any]:
@@ -29,14 +30,14 @@ def flag_state(flag: Flag) -> dict[str, Any]:
     }
 
 
-async def get(*, session: AsyncSession, key: str) -> Flag | None:
-    """The flag row, or None when the flag has no configuration yet."""
-    return await session.get(Flag, key)
+async def get(*, session: AsyncSession, province_id: str, key: str) -> Flag | None:
+    """The province's flag row, or None when the flag has no configuration there yet."""
+    return await session.get(Flag, (province_id, key))
 
 
-async def get_or_raise(*, session: AsyncSession, key: str) -> Flag:
-    """The flag row, or FlagNotFound when it has no configuration."""
-    flag = await session.get(Flag, key)
+async def get_or_raise(*, session: AsyncSession, province_id: str, key: str) -> Flag:
+    """The province's flag row, or FlagNotFound when it has no configuration there."""
+    flag = await session.get(Flag, (province_id, key))
     if flag is None:
         raise FlagNotFound(key)
     return flag
@@ -45,22 +46,25 @@ async def get_or_raise(*, session: AsyncSession, key: str) -> Flag:
 async def ensure(
     *,
     session: AsyncSession,
+    province_id: str,
     key: str,
     actor: str,
     now: dt.datetime,
     default_variant: str | None = None,
 ) -> Flag:
-    """The flag row; created from the registry if it has none, serving what it served unconfigured.
+    """The province's flag row; created from the registry if it has none, serving what it served
+    unconfigured.
 
     ``default_variant`` chooses another default for a new row (a rollout plan starts from off).
     """
-    flag = await session.get(Flag, key)
+    flag = await session.get(Flag, (province_id, key))
     if flag is not None:
         return flag
     entry = definition(key)
     if entry is None:
         raise FlagNotFound(key)
     flag = Flag(
+        province_id=province_id,
         key=key,
         description=entry.description,
         kind=entry.kind.value,
@@ -74,10 +78,24 @@ async def ensure(
     session.add(flag)
     audit.record(
         session, actor=actor, action="flag.create", at=now, before=None,
-        after=flag_state(flag), flag_key=key,
+        after=flag_state(flag), flag_key=key, province_id=province_id,
     )  # fmt: skip
     await session.flush()
     return flag
+
+
+async def check_tenants(
+    *, session: AsyncSession, province_id: str, tenant_ids: Sequence[str]
+) -> None:
+    """Refuse tenants that are not the province's exactly as tenants that do not exist."""
+    named = set(tenant_ids)
+    known = set(
+        await session.scalars(
+            select(Tenant.id).where(Tenant.province_id == province_id, Tenant.id.in_(named))
+        )
+    )
+    if unknown := sorted(named - known):
+        raise UnknownTenant(f"Unknown tenants: {', '.join(unknown)}.")
 
 
 def bump(flag: Flag, now: dt.datetime) -> None:
@@ -100,6 +118,7 @@ def _check_variant(flag: Flag, variant: str) -> None:
 async def update(
     *,
     session: AsyncSession,
+    province_id: str,
     key: str,
     expected_version: int,
     actor: str,
@@ -110,7 +129,7 @@ async def update(
     state: FlagState | None = None,
 ) -> Flag:
     """Edit a flag; refused with VERSION_CONFLICT when ``expected_version`` is stale."""
-    flag = await ensure(session=session, key=key, actor=actor, now=now)
+    flag = await ensure(session=session, province_id=province_id, key=key, actor=actor, now=now)
     check_version(flag, expected_version)
     before = flag_state(flag)
     if description is not None:
@@ -123,7 +142,7 @@ async def update(
     bump(flag, now)
     audit.record(
         session, actor=actor, action="flag.update", at=now, before=before,
-        after=flag_state(flag), reason=reason, flag_key=key,
+        after=flag_state(flag), reason=reason, flag_key=key, province_id=province_id,
     )  # fmt: skip
     return flag
 
@@ -131,6 +150,7 @@ async def update(
 async def set_override(
     *,
     session: AsyncSession,
+    province_id: str,
     key: str,
     tenant_id: str,
     variant: str | None,
@@ -138,9 +158,10 @@ async def set_override(
     reason: str,
     now: dt.datetime,
 ) -> Flag:
-    """Force a tenant to ``variant``, or clear its override with None."""
-    flag = await ensure(session=session, key=key, actor=actor, now=now)
-    row = await session.get(FlagOverride, (tenant_id, key))
+    """Force a tenant of the province to ``variant``, or clear its override with None."""
+    await check_tenants(session=session, province_id=province_id, tenant_ids=[tenant_id])
+    flag = await ensure(session=session, province_id=province_id, key=key, actor=actor, now=now)
+    row = await session.get(FlagOverride, (province_id, tenant_id, key))
     before = None if row is None else {"variant": row.variant}
     if variant is None:
         if row is not None:
@@ -148,14 +169,14 @@ async def set_override(
     else:
         _check_variant(flag, variant)
         if row is None:
-            row = FlagOverride(tenant_id=tenant_id, flag_key=key)
+            row = FlagOverride(province_id=province_id, tenant_id=tenant_id, flag_key=key)
             session.add(row)
         row.variant, row.reason, row.updated_by, row.updated_at = variant, reason, actor, now
     bump(flag, now)
     audit.record(
         session, actor=actor, action="flag.override", at=now, before=before,
         after=None if variant is None else {"variant": variant}, reason=reason,
-        flag_key=key, tenant_id=tenant_id,
+        flag_key=key, tenant_id=tenant_id, province_id=province_id,
     )  # fmt: skip
     return flag
 
@@ -163,6 +184,7 @@ async def set_override(
 async def set_rules(
     *,
     session: AsyncSession,
+    province_id: str,
     key: str,
     rules: Sequence[tuple[Mapping[str, Sequence[str]], str]],
     expected_version: int,
@@ -171,20 +193,29 @@ async def set_rules(
     now: dt.datetime,
 ) -> Flag:
     """Replace the flag's targeting rules: (attribute → accepted values, variant), in order."""
-    flag = await ensure(session=session, key=key, actor=actor, now=now)
+    flag = await ensure(session=session, province_id=province_id, key=key, actor=actor, now=now)
     check_version(flag, expected_version)
-    old = (await session.scalars(select(FlagRule).where(FlagRule.flag_key == key))).all()
+    mine = (FlagRule.province_id == province_id, FlagRule.flag_key == key)
+    old = (await session.scalars(select(FlagRule).where(*mine))).all()
     before = {"rules": [{"conditions": r.conditions, "variant": r.variant} for r in old]}
-    await session.execute(delete(FlagRule).where(FlagRule.flag_key == key))
+    await session.execute(delete(FlagRule).where(*mine))
     after: list[dict[str, Any]] = []
     for position, (conditions, variant) in enumerate(rules):
         _check_variant(flag, variant)
         plain = {attr: sorted(values) for attr, values in conditions.items()}
-        session.add(FlagRule(flag_key=key, position=position, conditions=plain, variant=variant))
+        session.add(
+            FlagRule(
+                province_id=province_id,
+                flag_key=key,
+                position=position,
+                conditions=plain,
+                variant=variant,
+            )
+        )
         after.append({"conditions": plain, "variant": variant})
     bump(flag, now)
     audit.record(
         session, actor=actor, action="flag.rules", at=now, before=before,
-        after={"rules": after}, reason=reason, flag_key=key,
+        after={"rules": after}, reason=reason, flag_key=key, province_id=province_id,
     )  # fmt: skip
     return flag

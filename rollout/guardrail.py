@@ -117,17 +117,24 @@ async def check(
 ) -> list[WaveCheck]:
     """Judge every running plan, each in its own transaction (rolled back on a dry run)."""
     running = list(
-        await session.scalars(
-            select(RolloutPlan.flag_key)
+        await session.execute(
+            select(RolloutPlan.province_id, RolloutPlan.flag_key)
             .where(RolloutPlan.status == PlanStatus.RUNNING.value)
-            .order_by(RolloutPlan.flag_key)
+            .order_by(RolloutPlan.province_id, RolloutPlan.flag_key)
         )
     )
     await session.commit()  # each plan's transaction begins with its lock
     checks: list[WaveCheck] = []
-    for flag_key in running:
-        checks += await check_plan(session=session, flag_key=flag_key, kpis=kpis,
-                                   policy=policy, now=now, dry_run=dry_run)  # fmt: skip
+    for province_id, flag_key in running:
+        checks += await check_plan(
+            session=session,
+            province_id=province_id,
+            flag_key=flag_key,
+            kpis=kpis,
+            policy=policy,
+            now=now,
+            dry_run=dry_run,
+        )
         if dry_run:
             await session.rollback()
         else:
@@ -138,6 +145,7 @@ async def check(
 async def check_plan(
     *,
     session: AsyncSession,
+    province_id: str,
     flag_key: str,
     kpis: KpiSource,
     policy: Policy,
@@ -150,7 +158,9 @@ async def check_plan(
     """
     if not dry_run:
         await lock_sqlite_for_writing(session, RolloutPlan)
-    view = await plans.get(session=session, flag_key=flag_key, for_update=not dry_run)
+    view = await plans.get(
+        session=session, province_id=province_id, flag_key=flag_key, for_update=not dry_run
+    )
     if view is None or view.plan.status != PlanStatus.RUNNING.value:
         return []
     drop = policy.drop_of(view.plan)
@@ -224,7 +234,8 @@ async def _pause_for_worst(
     if dry_run:
         return [replace(c, outcome=Outcome.WOULD_PAUSE) if c is worst else c for c in checks]
     paused = await waves.pause_wave(
-        session=session, flag_key=view.plan.flag_key, wave=worst.wave, reason=reason, now=now,
+        session=session, province_id=view.plan.province_id, flag_key=view.plan.flag_key,
+        wave=worst.wave, reason=reason, now=now,
         actor=SYSTEM,
     )  # fmt: skip
     if paused is None:  # no longer running: another check paused it first

@@ -1,7 +1,9 @@
 """Rollout rows: flags and their targeting, plans and waves, approvals, schedule, audit, notices.
 
-These are province-level configuration, not tenant-owned data: no row-level security. Rows
-that are about one tenant carry ``tenant_id`` and their keys and indexes lead with it.
+These are province-level configuration, not tenant-owned data: no row-level security. Every row
+belongs to one province (``province_id``) and its keys lead with it: ``handbook`` in one province
+and ``handbook`` in another are two flags with their own targeting, plan, audit and notices.
+Rows that are about one tenant also carry ``tenant_id`` (a tenant of that province).
 Percentages are stored in basis points (0..10000, 0.01% steps), the unit of the bucketing.
 """
 
@@ -21,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -61,9 +64,24 @@ class NoticeKind(StrEnum):
     GUARDRAIL_PAUSE = "guardrail_pause"  # the adoption guardrail paused a plan
 
 
+def _province() -> Mapped[str]:
+    return mapped_column(ForeignKey("provinces.id"), primary_key=True)
+
+
+def _province_column() -> Mapped[str]:
+    return mapped_column(ForeignKey("provinces.id"))
+
+
+def _flag_fk() -> ForeignKeyConstraint:
+    return ForeignKeyConstraint(
+        ["province_id", "flag_key"], ["flags.province_id", "flags.key"], ondelete="CASCADE"
+    )
+
+
 class Flag(Base):
     __tablename__ = "flags"
 
+    province_id: Mapped[str] = _province()
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     description: Mapped[str] = mapped_column(Text, default="")
     kind: Mapped[str] = mapped_column(String(16), default=FlagKind.BOOLEAN.value)
@@ -81,10 +99,10 @@ class FlagRule(Base):
     """A targeting rule: when every attribute matches one of its values, serve ``variant``."""
 
     __tablename__ = "flag_rules"
+    __table_args__ = (_flag_fk(),)
 
-    flag_key: Mapped[str] = mapped_column(
-        ForeignKey("flags.key", ondelete="CASCADE"), primary_key=True
-    )
+    province_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    flag_key: Mapped[str] = mapped_column(String(100), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
     # attribute (tenant, role, branch, member) → accepted values
     conditions: Mapped[dict[str, list[str]]] = mapped_column(JSON)
@@ -95,11 +113,11 @@ class FlagOverride(Base):
     """A tenant forced to one variant, whatever the rules and the rollout say."""
 
     __tablename__ = "flag_overrides"
+    __table_args__ = (_flag_fk(),)
 
+    province_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
-    flag_key: Mapped[str] = mapped_column(
-        ForeignKey("flags.key", ondelete="CASCADE"), primary_key=True
-    )
+    flag_key: Mapped[str] = mapped_column(String(100), primary_key=True)
     variant: Mapped[str] = mapped_column(String(63))
     reason: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(String(200))
@@ -110,11 +128,11 @@ class TenantRollout(Base):
     """The in-tenant percentage of a flag, as the tenant's wave has set it."""
 
     __tablename__ = "flag_tenant_rollouts"
+    __table_args__ = (_flag_fk(),)
 
+    province_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
-    flag_key: Mapped[str] = mapped_column(
-        ForeignKey("flags.key", ondelete="CASCADE"), primary_key=True
-    )
+    flag_key: Mapped[str] = mapped_column(String(100), primary_key=True)
     basis_points: Mapped[int] = mapped_column(Integer)  # 0..10000
     wave: Mapped[int | None] = mapped_column(Integer, default=None)
     since: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -122,9 +140,11 @@ class TenantRollout(Base):
 
 class RolloutPlan(Base):
     __tablename__ = "rollout_plans"
+    __table_args__ = (_flag_fk(), UniqueConstraint("province_id", "flag_key"))
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    flag_key: Mapped[str] = mapped_column(ForeignKey("flags.key", ondelete="CASCADE"), unique=True)
+    province_id: Mapped[str] = mapped_column(String(63))
+    flag_key: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(16), default=PlanStatus.DRAFT.value)
     current_wave: Mapped[int] = mapped_column(Integer, default=-1)  # -1: not started
     current_step: Mapped[int] = mapped_column(Integer, default=-1)  # index in the wave's ramp
@@ -138,6 +158,7 @@ class RolloutPlan(Base):
 class RolloutWave(Base):
     __tablename__ = "rollout_waves"
 
+    province_id: Mapped[str] = _province_column()
     plan_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("rollout_plans.id", ondelete="CASCADE"), primary_key=True
     )
@@ -165,6 +186,7 @@ class RolloutWaveTenant(Base):
 
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
     plan_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    province_id: Mapped[str] = _province_column()
     position: Mapped[int] = mapped_column(Integer)
 
 
@@ -175,6 +197,7 @@ class RolloutApproval(Base):
     __table_args__ = (Index("ix_rollout_approvals_plan_status", "plan_id", "status"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    province_id: Mapped[str] = _province_column()
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rollout_plans.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(32))
     # what was asked: the target wave/step and any gate override reason
@@ -192,6 +215,7 @@ class ScheduledStep(Base):
     __table_args__ = (Index("ix_rollout_scheduled_steps_status_run_at", "status", "run_at"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    province_id: Mapped[str] = _province_column()
     plan_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("rollout_plans.id", ondelete="CASCADE"))
     action: Mapped[str] = mapped_column(String(32))
     run_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -211,10 +235,12 @@ class AuditEntry(Base):
         Index("ix_rollout_audit_tenant_at", "tenant_id", "at"),
         Index("ix_rollout_audit_flag_at", "flag_key", "at"),
         Index("ix_rollout_audit_actor_at", "actor", "at"),
+        Index("ix_rollout_audit_province_at", "province_id", "at"),
     )
 
     # time-ordered (see ``audit.next_id``): rows of one transaction share ``at`` yet keep order
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    province_id: Mapped[str] = mapped_column(String(63))
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     actor: Mapped[str] = mapped_column(String(200))
     action: Mapped[str] = mapped_column(String(64))

@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rollout import audit
 from rollout.errors import NoticeNotFound
 from rollout.models import NoticeKind, RolloutNotice, RolloutPlan
-from tenants.models import Tenant
 
 
 async def add(
@@ -31,13 +30,9 @@ async def add(
     now: dt.datetime,
     wave: int | None = None,
 ) -> RolloutNotice:
-    """Add a notice about ``tenant_ids`` of ``plan`` to the session's transaction."""
-    province_id = await session.scalar(
-        select(Tenant.province_id).where(Tenant.id.in_(tenant_ids)).order_by(Tenant.province_id)
-    )
-    assert province_id is not None  # a plan's tenants exist (foreign keys)
+    """Add a notice about ``tenant_ids`` of ``plan`` (its province's) to the transaction."""
     notice = RolloutNotice(
-        id=uuid.uuid4(), province_id=province_id, plan_id=plan.id, flag_key=plan.flag_key,
+        id=uuid.uuid4(), province_id=plan.province_id, plan_id=plan.id, flag_key=plan.flag_key,
         kind=kind.value, wave=wave, message=message, figures=figures, created_at=now,
     )  # fmt: skip
     session.add(notice)
@@ -47,15 +42,13 @@ async def add(
 async def query(
     *,
     session: AsyncSession,
-    province_id: str | None,
+    province_id: str,
     flag_key: str | None = None,
     unacknowledged_only: bool = False,
     limit: int = 100,
 ) -> Sequence[RolloutNotice]:
-    """Notices of ``province_id`` (every province's for None) matching the filters, newest first."""
-    stmt = select(RolloutNotice)
-    if province_id is not None:
-        stmt = stmt.where(RolloutNotice.province_id == province_id)
+    """Notices of ``province_id`` matching the filters, newest first."""
+    stmt = select(RolloutNotice).where(RolloutNotice.province_id == province_id)
     if flag_key is not None:
         stmt = stmt.where(RolloutNotice.flag_key == flag_key)
     if unacknowledged_only:
@@ -68,7 +61,7 @@ async def acknowledge(
     *,
     session: AsyncSession,
     notice_id: uuid.UUID,
-    province_id: str | None,
+    province_id: str,
     actor: str,
     now: dt.datetime,
 ) -> RolloutNotice:
@@ -76,13 +69,13 @@ async def acknowledge(
     notice = await session.get(
         RolloutNotice, notice_id, with_for_update=True, populate_existing=True
     )
-    if notice is None or province_id not in (None, notice.province_id):
+    if notice is None or notice.province_id != province_id:
         raise NoticeNotFound()
     if notice.acknowledged_at is None:
         notice.acknowledged_at, notice.acknowledged_by = now, actor
         audit.record(
             session, actor=actor, action="notice.acknowledge", at=now, before=None,
             after={"notice_id": str(notice.id), "kind": notice.kind, "wave": notice.wave},
-            flag_key=notice.flag_key, plan_id=notice.plan_id,
+            flag_key=notice.flag_key, plan_id=notice.plan_id, province_id=province_id,
         )  # fmt: skip
     return notice

@@ -101,39 +101,53 @@ def _validate_guardrail(drop: float | None) -> None:
 async def create(
     *,
     session: AsyncSession,
+    province_id: str,
     flag_key: str,
     waves: Sequence[WaveSpec],
     actor: str,
     now: dt.datetime,
     guardrail_drop: float | None = None,
 ) -> PlanView:
-    """A new, not yet started plan for a registry flag (created with the default off).
+    """A new, not yet started plan for a registry flag of the province (created with the default
+    off); every wave's tenants are the province's.
 
     ``guardrail_drop``: see :func:`set_guardrail`.
     """
     _validate(flag_key, waves)
     _validate_guardrail(guardrail_drop)
-    named = {t for wave in waves for t in wave.tenant_ids}
-    known = set(await session.scalars(select(Tenant.id).where(Tenant.id.in_(named))))
-    if unknown := sorted(named - known):
-        raise InvalidPlan(f"Unknown tenants: {', '.join(unknown)}.")
+    named = [t for wave in waves for t in wave.tenant_ids]
+    await flags.check_tenants(session=session, province_id=province_id, tenant_ids=named)
     flag = await flags.ensure(
-        session=session, key=flag_key, actor=actor, now=now, default_variant=OFF
+        session=session,
+        province_id=province_id,
+        key=flag_key,
+        actor=actor,
+        now=now,
+        default_variant=OFF,
     )
     if flag.default_variant != OFF:
-        await flags.update(session=session, key=flag_key, expected_version=flag.version,
+        await flags.update(session=session, province_id=province_id, key=flag_key,
+                           expected_version=flag.version,
                            actor=actor, now=now, default_variant=OFF,
                            reason="A rollout plan stages the flag from off.")  # fmt: skip
-    if await _id_of(session, flag_key) is not None:
+    if await _id_of(session, province_id, flag_key) is not None:
         raise InvalidPlan(f"The flag {flag_key!r} already has a rollout plan.")
-    plan = RolloutPlan(id=uuid.uuid4(), flag_key=flag.key, status=PlanStatus.DRAFT.value,
-                       current_wave=-1, current_step=-1, version=1, updated_at=now,
-                       guardrail_drop=guardrail_drop)  # fmt: skip
+    plan = RolloutPlan(
+        id=uuid.uuid4(),
+        province_id=province_id,
+        flag_key=flag.key,
+        status=PlanStatus.DRAFT.value,
+        current_wave=-1,
+        current_step=-1,
+        version=1,
+        updated_at=now,
+        guardrail_drop=guardrail_drop,
+    )
     session.add(plan)
     await session.flush()
     for position, spec in enumerate(waves):
         session.add(RolloutWave(
-            plan_id=plan.id, position=position, name=spec.name,
+            province_id=province_id, plan_id=plan.id, position=position, name=spec.name,
             ramp=[round(p * 100) for p in spec.ramp], earliest_start=spec.earliest_start,
             gate_criteria=[{"metric": c.metric.value, "minimum": c.minimum} for c in spec.gate],
             gate_sustain_days=spec.sustain_days,
@@ -141,21 +155,26 @@ async def create(
     await session.flush()
     for position, spec in enumerate(waves):
         for tenant_id in spec.tenant_ids:
-            session.add(RolloutWaveTenant(tenant_id=tenant_id, plan_id=plan.id, position=position))
+            session.add(
+                RolloutWaveTenant(
+                    tenant_id=tenant_id, plan_id=plan.id, province_id=province_id, position=position
+                )
+            )
     await session.flush()
     audit.record(
         session, actor=actor, action="plan.create", at=now, before=None,
         after={"waves": [{"name": w.name, "tenants": sorted(w.tenant_ids),
                           "ramp": list(w.ramp)} for w in waves],
                "guardrail_drop": guardrail_drop},
-        flag_key=flag_key, plan_id=plan.id,
+        flag_key=flag_key, plan_id=plan.id, province_id=province_id,
     )  # fmt: skip
-    return await get_or_raise(session=session, flag_key=flag_key)
+    return await get_or_raise(session=session, province_id=province_id, flag_key=flag_key)
 
 
 async def set_guardrail(
     *,
     session: AsyncSession,
+    province_id: str,
     flag_key: str,
     drop: float | None,
     actor: str,
@@ -165,7 +184,9 @@ async def set_guardrail(
     """Set the plan's guardrail: pause when a wave's weekly active members fall by more than
     ``drop`` (0.3 = 30%); 0 turns it off for this plan; None follows the deployment's default."""
     _validate_guardrail(drop)
-    view = await get_or_raise(session=session, flag_key=flag_key, for_update=True)
+    view = await get_or_raise(
+        session=session, province_id=province_id, flag_key=flag_key, for_update=True
+    )
     before = {"guardrail_drop": view.plan.guardrail_drop}
     view.plan.guardrail_drop = drop
     view.plan.version += 1
@@ -173,16 +194,21 @@ async def set_guardrail(
     audit.record(
         session, actor=actor, action="plan.guardrail", at=now, before=before,
         after={"guardrail_drop": drop}, reason=reason, flag_key=flag_key, plan_id=view.plan.id,
+        province_id=province_id,
     )  # fmt: skip
     return view
 
 
-async def get(*, session: AsyncSession, flag_key: str, for_update: bool = False) -> PlanView | None:
-    """The flag's plan with its waves and their tenants, or None.
+async def get(
+    *, session: AsyncSession, province_id: str, flag_key: str, for_update: bool = False
+) -> PlanView | None:
+    """The province's plan for the flag with its waves and their tenants, or None.
 
     ``for_update`` locks the plan row (PostgreSQL) so concurrent actions apply one after another.
     """
-    stmt = select(RolloutPlan).where(RolloutPlan.flag_key == flag_key)
+    stmt = select(RolloutPlan).where(
+        RolloutPlan.province_id == province_id, RolloutPlan.flag_key == flag_key
+    )
     if for_update:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     plan = await session.scalar(stmt)
@@ -205,22 +231,28 @@ async def get(*, session: AsyncSession, flag_key: str, for_update: bool = False)
 
 
 async def get_or_raise(
-    *, session: AsyncSession, flag_key: str, for_update: bool = False
+    *, session: AsyncSession, province_id: str, flag_key: str, for_update: bool = False
 ) -> PlanView:
-    """The flag's plan, or PlanNotFound."""
-    view = await get(session=session, flag_key=flag_key, for_update=for_update)
+    """The province's plan for the flag, or PlanNotFound."""
+    view = await get(
+        session=session, province_id=province_id, flag_key=flag_key, for_update=for_update
+    )
     if view is None:
         raise PlanNotFound(flag_key)
     return view
 
 
-async def _id_of(session: AsyncSession, flag_key: str) -> uuid.UUID | None:
-    return await session.scalar(select(RolloutPlan.id).where(RolloutPlan.flag_key == flag_key))
+async def _id_of(session: AsyncSession, province_id: str, flag_key: str) -> uuid.UUID | None:
+    return await session.scalar(
+        select(RolloutPlan.id).where(
+            RolloutPlan.province_id == province_id, RolloutPlan.flag_key == flag_key
+        )
+    )
 
 
-async def id_or_raise(*, session: AsyncSession, flag_key: str) -> uuid.UUID:
-    """The id of the flag's plan, or PlanNotFound; one query, for reads that need no more."""
-    plan_id = await _id_of(session, flag_key)
+async def id_or_raise(*, session: AsyncSession, province_id: str, flag_key: str) -> uuid.UUID:
+    """The id of the province's plan for the flag, or PlanNotFound; one query."""
+    plan_id = await _id_of(session, province_id, flag_key)
     if plan_id is None:
         raise PlanNotFound(flag_key)
     return plan_id
@@ -228,11 +260,8 @@ async def id_or_raise(*, session: AsyncSession, flag_key: str) -> uuid.UUID:
 
 async def province_tenant_count(*, session: AsyncSession, view: PlanView) -> int:
     """How many tenants the plan's province has (the base of "more than half")."""
-    provinces = select(Tenant.province_id).where(
-        Tenant.id.in_([t for ts in view.tenants for t in ts])
-    )
     count = await session.scalar(
-        select(func.count()).select_from(Tenant).where(Tenant.province_id.in_(provinces))
+        select(func.count()).select_from(Tenant).where(Tenant.province_id == view.plan.province_id)
     )
     return int(count or 0)
 
@@ -241,10 +270,13 @@ async def apply(
     *, session: AsyncSession, view: PlanView, position: tuple[int, int], now: dt.datetime
 ) -> None:
     """Move the plan to ``position`` and set every plan tenant's rollout to match."""
+    province_id, flag_key = view.plan.province_id, view.plan.flag_key
     current = {
         r.tenant_id: r
         for r in await session.scalars(
-            select(TenantRollout).where(TenantRollout.flag_key == view.plan.flag_key)
+            select(TenantRollout).where(
+                TenantRollout.province_id == province_id, TenantRollout.flag_key == flag_key
+            )
         )
     }
     for wave, tenant_ids in enumerate(view.tenants):
@@ -255,12 +287,13 @@ async def apply(
                 if row is not None:
                     await session.execute(
                         delete(TenantRollout).where(
+                            TenantRollout.province_id == province_id,
                             TenantRollout.tenant_id == tenant_id,
-                            TenantRollout.flag_key == view.plan.flag_key,
+                            TenantRollout.flag_key == flag_key,
                         )
                     )
             elif row is None:
-                row = TenantRollout(tenant_id=tenant_id, flag_key=view.plan.flag_key)
+                row = TenantRollout(province_id=province_id, tenant_id=tenant_id, flag_key=flag_key)
                 row.basis_points, row.wave, row.since = basis_points, wave, now
                 session.add(row)
             elif row.basis_points != basis_points:
@@ -272,5 +305,5 @@ async def apply(
     view.plan.current_wave, view.plan.current_step = position
     view.plan.version += 1
     view.plan.updated_at = now
-    flag = await flags.get_or_raise(session=session, key=view.plan.flag_key)
+    flag = await flags.get_or_raise(session=session, province_id=province_id, key=flag_key)
     flags.bump(flag, now)

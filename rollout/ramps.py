@@ -14,6 +14,7 @@ from rollout.models import TenantRollout
 async def set_tenant_ramp(
     *,
     session: AsyncSession,
+    province_id: str,
     flag_key: str,
     tenant_id: str,
     percentage: float,
@@ -22,7 +23,9 @@ async def set_tenant_ramp(
     now: dt.datetime,
 ) -> TenantRollout | None:
     """Set the tenant's in-tenant percentage, between 0 and what its wave has now."""
-    view = await plans.get_or_raise(session=session, flag_key=flag_key, for_update=True)
+    view = await plans.get_or_raise(
+        session=session, province_id=province_id, flag_key=flag_key, for_update=True
+    )
     wave = view.wave_of(tenant_id)
     ceiling = 0 if wave is None else view.basis_points(wave, view.position)
     basis_points = round(percentage * 100)
@@ -31,22 +34,29 @@ async def set_tenant_ramp(
             f"The plan allows {tenant_id} between 0% and {ceiling / 100:g}% of "
             f"{flag_key!r} now; {percentage:g}% is outside that."
         )
-    row = await session.get(TenantRollout, (tenant_id, flag_key))
+    row = await session.get(TenantRollout, (province_id, tenant_id, flag_key))
     before = None if row is None else {"percentage": row.basis_points / 100}
     if basis_points == 0:
         if row is not None:
             await session.delete(row)
         row = None
     elif row is None:
-        row = TenantRollout(tenant_id=tenant_id, flag_key=flag_key, basis_points=basis_points,
-                            wave=wave, since=now)  # fmt: skip
+        row = TenantRollout(
+            province_id=province_id,
+            tenant_id=tenant_id,
+            flag_key=flag_key,
+            basis_points=basis_points,
+            wave=wave,
+            since=now,
+        )
         session.add(row)
     else:
         row.basis_points, row.since = basis_points, now
-    flags.bump(await flags.get_or_raise(session=session, key=flag_key), now)
+    flag = await flags.get_or_raise(session=session, province_id=province_id, key=flag_key)
+    flags.bump(flag, now)
     audit.record(
         session, actor=actor, action="tenant.ramp", at=now, before=before,
         after={"percentage": basis_points / 100}, reason=reason, flag_key=flag_key,
-        plan_id=view.plan.id, tenant_id=tenant_id,
+        plan_id=view.plan.id, tenant_id=tenant_id, province_id=province_id,
     )  # fmt: skip
     return row

@@ -28,6 +28,7 @@ SCHEDULABLE = (Action.START, Action.ADVANCE, Action.PAUSE, Action.RESUME, Action
 async def schedule(
     *,
     session: AsyncSession,
+    province_id: str,
     flag_key: str,
     action: Action,
     run_at: dt.datetime,
@@ -36,24 +37,34 @@ async def schedule(
     now: dt.datetime,
 ) -> ScheduledStep:
     """Record ``action`` on the flag's plan to run at ``run_at`` (in the future)."""
-    plan_id = await plans.id_or_raise(session=session, flag_key=flag_key)
+    plan_id = await plans.id_or_raise(session=session, province_id=province_id, flag_key=flag_key)
     if run_at <= now:
         raise InvalidTransition("Schedule a step in the future; run it now instead.")
-    step = ScheduledStep(id=uuid.uuid4(), plan_id=plan_id, action=action.value,
-                         run_at=run_at, requested_by=actor, reason=reason,
-                         status=StepStatus.PENDING.value, outcome="")  # fmt: skip
+    step = ScheduledStep(
+        id=uuid.uuid4(),
+        province_id=province_id,
+        plan_id=plan_id,
+        action=action.value,
+        run_at=run_at,
+        requested_by=actor,
+        reason=reason,
+        status=StepStatus.PENDING.value,
+        outcome="",
+    )
     session.add(step)
     audit.record(
         session, actor=actor, action="schedule.create", at=now, before=None,
         after={"action": action.value, "run_at": run_at.isoformat(), "id": str(step.id)},
-        reason=reason, flag_key=flag_key, plan_id=plan_id,
+        reason=reason, flag_key=flag_key, plan_id=plan_id, province_id=province_id,
     )  # fmt: skip
     return step
 
 
-async def pending(*, session: AsyncSession, flag_key: str) -> Sequence[ScheduledStep]:
-    """The plan's steps not yet run, soonest first."""
-    plan_id = await plans.id_or_raise(session=session, flag_key=flag_key)
+async def pending(
+    *, session: AsyncSession, province_id: str, flag_key: str
+) -> Sequence[ScheduledStep]:
+    """The province's plan's steps not yet run, soonest first."""
+    plan_id = await plans.id_or_raise(session=session, province_id=province_id, flag_key=flag_key)
     return (
         await session.scalars(
             select(ScheduledStep)
@@ -99,7 +110,7 @@ async def _run_one(
             return None
         plan = await session.get(RolloutPlan, step.plan_id)
         assert plan is not None  # the step's foreign key
-        outcome = await _carry_out(session, step, plan.flag_key, kpis, now)
+        outcome = await _carry_out(session, step, plan, kpis, now)
         step.status = (
             StepStatus.FAILED.value if outcome.startswith("failed") else StepStatus.DONE.value
         )
@@ -108,6 +119,7 @@ async def _run_one(
             session, actor=f"schedule:{worker}", action="schedule.run", at=now, before=None,
             after={"id": str(step.id), "action": step.action, "outcome": outcome},
             reason=step.reason, flag_key=plan.flag_key, plan_id=plan.id,
+            province_id=plan.province_id,
         )  # fmt: skip
         await session.commit()
         return step.id
@@ -125,25 +137,33 @@ def _earlier_pending_step_of_its_plan() -> Exists:
 
 
 async def _carry_out(
-    session: AsyncSession, step: ScheduledStep, flag_key: str, kpis: KpiSource, now: dt.datetime
+    session: AsyncSession, step: ScheduledStep, plan: RolloutPlan, kpis: KpiSource, now: dt.datetime
 ) -> str:
     action = Action(step.action)
-    actor = step.requested_by  # the step acts with its requester's authority
+    actor = step.requested_by  # the step acts with its requester's authority, in its province
+    province_id, flag_key = plan.province_id, plan.flag_key
     try:
         async with session.begin_nested():
             if action in (Action.START, Action.ADVANCE):
                 result = await waves.step_forward(
-                    session=session, flag_key=flag_key, action=action, actor=actor, now=now,
-                    kpis=kpis,
+                    session=session, province_id=province_id, flag_key=flag_key, action=action,
+                    actor=actor, now=now, kpis=kpis,
                 )  # fmt: skip
                 return "applied" if result.applied else "awaiting approval"
             if action is Action.ROLLBACK:
-                await waves.rollback(session=session, flag_key=flag_key, actor=actor,
+                await waves.rollback(session=session, province_id=province_id,
+                                     flag_key=flag_key, actor=actor,
                                      reason=step.reason, now=now)  # fmt: skip
             else:
                 change = waves.pause if action is Action.PAUSE else waves.resume
-                await change(session=session, flag_key=flag_key, actor=actor, reason=step.reason,
-                             now=now)  # fmt: skip
+                await change(
+                    session=session,
+                    province_id=province_id,
+                    flag_key=flag_key,
+                    actor=actor,
+                    reason=step.reason,
+                    now=now,
+                )
             return "applied"
     except RolloutError as exc:
         return f"failed: {exc.code}: {exc.message}"

@@ -37,16 +37,18 @@ class Report:
 
 
 async def report(
-    *, session: AsyncSession, flag_key: str, kpis: KpiSource, now: dt.datetime
+    *, session: AsyncSession, province_id: str, flag_key: str, kpis: KpiSource, now: dt.datetime
 ) -> Report | None:
-    """The plan's tenants and gates, or None when the flag has no plan."""
-    view = await plans.get(session=session, flag_key=flag_key)
+    """The province's plan's tenants and gates, or None when the flag has no plan there."""
+    view = await plans.get(session=session, province_id=province_id, flag_key=flag_key)
     if view is None:
         return None
     rows = {
         r.tenant_id: r
         for r in await session.scalars(
-            select(TenantRollout).where(TenantRollout.flag_key == flag_key)
+            select(TenantRollout).where(
+                TenantRollout.province_id == province_id, TenantRollout.flag_key == flag_key
+            )
         )
     }
     tenants = []
@@ -63,5 +65,5 @@ async def report(
             if has_gate
             else None
         )
-    flag = await session.get(Flag, flag_key)
+    flag = await session.get(Flag, (province_id, flag_key))
     return Report(view, flag.version if flag else 0, tenants, wave_gates)

@@ -74,6 +74,7 @@ def _record(
     audit.record(
         session, actor=actor, action=f"plan.{action}", at=now, before=before, after=after,
         reason=reason, flag_key=view.plan.flag_key, plan_id=view.plan.id,
+        province_id=view.plan.province_id,
     )  # fmt: skip
 
 
@@ -88,6 +89,7 @@ async def _needs_approval(session: AsyncSession, view: PlanView, position: tuple
 async def step_forward(
     *,
     session: AsyncSession,
+    province_id: str,
     flag_key: str,
     action: Action,
     actor: str,
@@ -96,7 +98,7 @@ async def step_forward(
     override_reason: str | None = None,
 ) -> StepOutcome:
     """Start (from draft) or advance (when running) by one ramp step or wave."""
-    view = await plans.get_or_raise(session=session, flag_key=flag_key, for_update=True)
+    view = await _locked(session, province_id, flag_key)
     expected = PlanStatus.DRAFT if action is Action.START else PlanStatus.RUNNING
     if view.plan.status != expected.value:
         raise InvalidTransition(
@@ -154,7 +156,8 @@ def _request_approval(
     now: dt.datetime, override_reason: str | None,
 ) -> RolloutApproval:  # fmt: skip
     approval = RolloutApproval(
-        id=uuid.uuid4(), plan_id=view.plan.id, action=action.value,
+        id=uuid.uuid4(), province_id=view.plan.province_id, plan_id=view.plan.id,
+        action=action.value,
         request={"from": list(view.position), "to": list(target),
                  "override_reason": override_reason},
         requested_by=actor, requested_at=now, reason=override_reason or "",
@@ -165,22 +168,35 @@ def _request_approval(
         session, actor=actor, action="approval.request", at=now, before=view.state(),
         after={"wave": target[0], "step": target[1], "approval_id": str(approval.id)},
         reason=override_reason or "", flag_key=view.plan.flag_key, plan_id=view.plan.id,
+        province_id=view.plan.province_id,
     )  # fmt: skip
     return approval
 
 
 async def approve(
-    *, session: AsyncSession, approval_id: uuid.UUID, actor: str, now: dt.datetime
+    *,
+    session: AsyncSession,
+    province_id: str,
+    approval_id: uuid.UUID,
+    actor: str,
+    now: dt.datetime,
 ) -> StepOutcome:
-    """A second province admin carries out a pending step; the requester cannot."""
+    """A second admin of the province carries out its pending step; the requester cannot.
+
+    Another province's approval answers as one that does not exist.
+    """
     approval = await session.get(RolloutApproval, approval_id)
-    if approval is None or approval.status != ApprovalStatus.PENDING.value:
+    if (
+        approval is None
+        or approval.province_id != province_id
+        or approval.status != ApprovalStatus.PENDING.value
+    ):
         raise ApprovalNotFound()
     if approval.requested_by == actor:
         raise SelfApproval()
     plan = await session.get(RolloutPlan, approval.plan_id)
     assert plan is not None  # the approval's foreign key
-    view = await plans.get_or_raise(session=session, flag_key=plan.flag_key, for_update=True)
+    view = await _locked(session, province_id, plan.flag_key)
     if list(view.position) != approval.request["from"]:
         raise InvalidTransition("The plan moved since this step was requested; request it again.")
     target = (approval.request["to"][0], approval.request["to"][1])
@@ -193,9 +209,11 @@ async def approve(
     return StepOutcome(view, applied=True, approval=approval)
 
 
-async def pending_approvals(*, session: AsyncSession, flag_key: str) -> list[RolloutApproval]:
-    """The plan's steps waiting for a second admin, oldest first."""
-    plan_id = await plans.id_or_raise(session=session, flag_key=flag_key)
+async def pending_approvals(
+    *, session: AsyncSession, province_id: str, flag_key: str
+) -> list[RolloutApproval]:
+    """The province's plan's steps waiting for a second admin, oldest first."""
+    plan_id = await plans.id_or_raise(session=session, province_id=province_id, flag_key=flag_key)
     rows = await session.scalars(
         select(RolloutApproval)
         .where(
@@ -208,10 +226,16 @@ async def pending_approvals(*, session: AsyncSession, flag_key: str) -> list[Rol
 
 
 async def rollback(
-    *, session: AsyncSession, flag_key: str, actor: str, reason: str, now: dt.datetime
+    *,
+    session: AsyncSession,
+    province_id: str,
+    flag_key: str,
+    actor: str,
+    reason: str,
+    now: dt.datetime,
 ) -> PlanView:
     """Instantly back to the previous step's state (the previous wave's, at a wave's start)."""
-    view = await plans.get_or_raise(session=session, flag_key=flag_key, for_update=True)
+    view = await _locked(session, province_id, flag_key)
     if view.position == NOT_STARTED:
         raise InvalidTransition(f"The plan of {flag_key!r} has not started: nothing to roll back.")
     paused = view.plan.status == PlanStatus.PAUSED.value
@@ -223,19 +247,31 @@ async def rollback(
 
 
 async def pause(
-    *, session: AsyncSession, flag_key: str, actor: str, reason: str, now: dt.datetime
+    *,
+    session: AsyncSession,
+    province_id: str,
+    flag_key: str,
+    actor: str,
+    reason: str,
+    now: dt.datetime,
 ) -> PlanView:
     """Freeze a running plan: no advance or scheduled step until resumed."""
-    view = await plans.get_or_raise(session=session, flag_key=flag_key, for_update=True)
+    view = await _locked(session, province_id, flag_key)
     return _set_status(session, view, PlanStatus.RUNNING, PlanStatus.PAUSED, actor=actor,
                        reason=reason, now=now, action="pause")  # fmt: skip
 
 
 async def resume(
-    *, session: AsyncSession, flag_key: str, actor: str, reason: str, now: dt.datetime
+    *,
+    session: AsyncSession,
+    province_id: str,
+    flag_key: str,
+    actor: str,
+    reason: str,
+    now: dt.datetime,
 ) -> PlanView:
     """Let a paused plan advance again."""
-    view = await plans.get_or_raise(session=session, flag_key=flag_key, for_update=True)
+    view = await _locked(session, province_id, flag_key)
     return _set_status(session, view, PlanStatus.PAUSED, PlanStatus.RUNNING, actor=actor,
                        reason=reason, now=now, action="resume")  # fmt: skip
 
@@ -243,6 +279,7 @@ async def resume(
 async def pause_wave(
     *,
     session: AsyncSession,
+    province_id: str,
     flag_key: str,
     wave: int,
     reason: str,
@@ -250,12 +287,18 @@ async def pause_wave(
     actor: str = "system",
 ) -> PlanView | None:
     """Pause the plan because of ``wave`` (e.g. the adoption guardrail); None if not running."""
-    view = await plans.get_or_raise(session=session, flag_key=flag_key, for_update=True)
+    view = await _locked(session, province_id, flag_key)
     if view.plan.status != PlanStatus.RUNNING.value or wave > view.plan.current_wave:
         return None
     return _set_status(session, view, PlanStatus.RUNNING, PlanStatus.PAUSED, actor=actor,
                        reason=reason, now=now, action="pause",
                        extra={"paused_wave": wave})  # fmt: skip
+
+
+async def _locked(session: AsyncSession, province_id: str, flag_key: str) -> PlanView:
+    return await plans.get_or_raise(
+        session=session, province_id=province_id, flag_key=flag_key, for_update=True
+    )
 
 
 def _set_status(

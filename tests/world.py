@@ -1,4 +1,7 @@
-"""A small, hand-made province with fixed ids, so tests can assert exact data."""
+"""A small, hand-made province with fixed ids, so tests can assert exact data.
+
+A second province (Ha Nam, one tenant) proves that nothing of one province reaches another.
+"""
 
 from __future__ import annotations
 
@@ -26,12 +29,14 @@ def uid(n: int) -> uuid.UUID:
     return uuid.UUID(int=n)
 
 
-# Yen Mo: one commune committee with two branches; Kim Son: one branch.
 PROVINCE = "ninh-binh"
-# A province with no tenants in this world: its admins are valid tokens that cover nothing here.
+# The other province: Duy Tien, one branch, one member. Its admins cover nothing of Ninh Binh.
 OTHER_PROVINCE = "ha-nam"
 PROVINCES = (PROVINCE, OTHER_PROVINCE)
+# Yen Mo: one commune committee with two branches; Kim Son: one branch.
 YEN_MO, KIM_SON = "yen-mo", "kim-son"
+DUY_TIEN = "duy-tien"
+DT_ORG, DT_BRANCH, DT_MEMBER = uid(300), uid(310), uid(3001)
 YM_ORG, KS_ORG = uid(100), uid(200)
 YM_BRANCH_A, YM_BRANCH_B, KS_BRANCH = uid(110), uid(120), uid(210)
 YM_SECRETARY_A = uid(1001)  # secretary of branch A
@@ -65,6 +70,7 @@ MEMBERS = {
         (KS_MEMBER, KS_BRANCH, "Bùi Văn Sơn", "Đảng viên", True),
         (KS_SECRETARY, KS_BRANCH, "Vũ Thị Lan", "Bí thư chi bộ", False),
     ],
+    DUY_TIEN: [(DT_MEMBER, DT_BRANCH, "Ngô Văn Tiến", "Đảng viên", False)],
 }
 
 
@@ -92,7 +98,7 @@ def _notice(tenant: str, id_: uuid.UUID, branch: uuid.UUID | None, kind: str, ti
 
 
 def _rows() -> dict[str, list[object]]:
-    rows: dict[str, list[object]] = {YEN_MO: [], KIM_SON: []}
+    rows: dict[str, list[object]] = {YEN_MO: [], KIM_SON: [], DUY_TIEN: []}
     rows[YEN_MO] += [
         Organisation(tenant_id=YEN_MO, id=YM_ORG, name="Đảng bộ xã Yên Phong"),
         Branch(tenant_id=YEN_MO, id=YM_BRANCH_A, organisation_id=YM_ORG, name="Chi bộ thôn 1"),
@@ -101,6 +107,10 @@ def _rows() -> dict[str, list[object]]:
     rows[KIM_SON] += [
         Organisation(tenant_id=KIM_SON, id=KS_ORG, name="Đảng bộ xã Kim Chính"),
         Branch(tenant_id=KIM_SON, id=KS_BRANCH, organisation_id=KS_ORG, name="Chi bộ xóm 5"),
+    ]
+    rows[DUY_TIEN] += [
+        Organisation(tenant_id=DUY_TIEN, id=DT_ORG, name="Đảng bộ xã Tiên Nội"),
+        Branch(tenant_id=DUY_TIEN, id=DT_BRANCH, organisation_id=DT_ORG, name="Chi bộ thôn 3"),
     ]
     for tenant, members in MEMBERS.items():
         for id_, branch, name, position, believer in members:
@@ -154,14 +164,17 @@ def _rows() -> dict[str, list[object]]:
 
 
 async def load_world(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-    """Write the province, its two tenants and their rows (each tenant in its own transaction)."""
+    """Write the two provinces, their tenants and rows (each tenant in its own transaction)."""
     async with sessionmaker() as session:
         session.add(Province(id=PROVINCE, name="Ninh Bình", timezone="Asia/Ho_Chi_Minh"))
         session.add(Province(id=OTHER_PROVINCE, name="Hà Nam", timezone="Asia/Ho_Chi_Minh"))
+        await session.flush()
         session.add_all([
-            Tenant(id=YEN_MO, province_id="ninh-binh", name="Đảng bộ huyện Yên Mô",
+            Tenant(id=YEN_MO, province_id=PROVINCE, name="Đảng bộ huyện Yên Mô",
                    kind="district"),
-            Tenant(id=KIM_SON, province_id="ninh-binh", name="Đảng bộ huyện Kim Sơn",
+            Tenant(id=KIM_SON, province_id=PROVINCE, name="Đảng bộ huyện Kim Sơn",
+                   kind="district"),
+            Tenant(id=DUY_TIEN, province_id=OTHER_PROVINCE, name="Đảng bộ thị xã Duy Tiên",
                    kind="district"),
         ])  # fmt: skip
         await session.commit()

@@ -95,7 +95,7 @@ async def wave_series(
     mine = set(await province_tenants(session=session, province_id=province_id))
     waves = [
         (wave, tuple(t for t in wave.tenant_ids if t in mine))
-        for wave in await waves_of_or_raise(session=session, flag=flag)
+        for wave in await waves_of_or_raise(session=session, province_id=province_id, flag=flag)
     ]
     by_tenant = await kpis.series_by_tenant(
         session=session,

@@ -17,9 +17,12 @@ class WaveTenants:
     tenant_ids: tuple[str, ...]
 
 
-async def waves_of_or_raise(*, session: AsyncSession, flag: str) -> list[WaveTenants]:
-    """The plan's waves in order, each with its tenants; raises :class:`FlagPlanNotFound`."""
-    view = await plans.get(session=session, flag_key=flag)
+async def waves_of_or_raise(
+    *, session: AsyncSession, province_id: str, flag: str
+) -> list[WaveTenants]:
+    """The province's plan's waves in order, each with its tenants; raises
+    :class:`FlagPlanNotFound`."""
+    view = await plans.get(session=session, province_id=province_id, flag_key=flag)
     if view is None:
         raise FlagPlanNotFound(flag)
     return [

@@ -14,7 +14,7 @@ from typing import Any
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.types import Info
 
-from rollout.evaluation import EvaluationContext, evaluate
+from rollout.evaluation import EvaluationContext, Snapshot, evaluate
 from rollout.registry import FlagKey, lineage
 from schema.errors import PilotGraphError
 
@@ -29,10 +29,24 @@ def evaluation_context(context: Any) -> EvaluationContext:
     )
 
 
+def province_of(context: Any, tenant_id: str | None) -> str | None:
+    """The province of ``tenant_id``, whose flag configuration its members are served."""
+    tenant = context.registry.get(tenant_id) if tenant_id is not None else None
+    return None if tenant is None else str(tenant.province_id)
+
+
+def snapshot_for(context: Any, tenant_id: str | None) -> Snapshot:
+    """The flag configuration of ``tenant_id``'s province (the registry's defaults for none)."""
+    snapshot: Snapshot = context.flags.snapshot_for(province_of(context, tenant_id))
+    return snapshot
+
+
 async def full_evaluation_context(context: Any) -> EvaluationContext:
     """As :func:`evaluation_context`, plus the member's branch when some rule matches on it."""
     who = evaluation_context(context)
-    if not context.flags.snapshot.uses_branch or context.principal is None or who.tenant is None:
+    if context.principal is None or who.tenant is None:
+        return who
+    if not snapshot_for(context, who.tenant).uses_branch:
         return who
     actor = await context.actor()
     return replace(who, branch=str(actor.branch_id) if actor.branch_id else None)
@@ -41,7 +55,7 @@ async def full_evaluation_context(context: Any) -> EvaluationContext:
 def check_enabled(context: Any, key: FlagKey, who: EvaluationContext | None = None) -> None:
     """Raise FEATURE_DISABLED unless the flag and every parent flag are on for the request."""
     who = who or evaluation_context(context)
-    snapshot = context.flags.snapshot
+    snapshot = snapshot_for(context, who.tenant)
     for flag in lineage(key):
         if not evaluate(snapshot, flag.value, who).enabled:
             raise PilotGraphError(

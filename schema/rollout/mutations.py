@@ -21,6 +21,7 @@ from rollout.waves import Action, StepOutcome
 from schema.context import Context
 from schema.fields import mutation
 from schema.permissions import Permission, requires
+from schema.rollout.access import rollout_province
 from schema.rollout.types import RolloutNotice
 from tenants.broadcast import notify
 
@@ -161,8 +162,9 @@ def _rules(rules: list[FlagRuleInput]) -> list[tuple[dict[str, list[str]], str]]
 
 
 async def _carry_out(ctx: Context, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
-    """Run a rollout write, commit it, refresh this replica's flags and tell the others."""
-    result = await ctx.run_province(fn, now=ctx.now, **kwargs)
+    """Run a rollout write in the request's province, commit it, refresh this replica's flags and
+    tell the others."""
+    result = await ctx.run_province(fn, province_id=rollout_province(ctx), now=ctx.now, **kwargs)
     await ctx.session.commit()
     await ctx.flags.reload_from(ctx.session)
     await notify(ctx.session, CHANNEL, kwargs.get("flag_key") or kwargs.get("key") or "")
@@ -378,7 +380,7 @@ class RolloutMutation:
         assert ctx.principal is not None  # the permission ran first
         try:
             row = await ctx.run_province(
-                notices.acknowledge, notice_id=_notice_id(id), province_id=ctx.principal.province,
+                notices.acknowledge, notice_id=_notice_id(id), province_id=rollout_province(ctx),
                 actor=_actor(ctx), now=ctx.now,
             )  # fmt: skip
             await ctx.session.commit()

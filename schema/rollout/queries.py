@@ -12,7 +12,8 @@ from schema.context import Context
 from schema.errors import PilotGraphError, bad_input
 from schema.fields import field
 from schema.permissions import Permission, requires
-from schema.rollout.gating import full_evaluation_context
+from schema.rollout.access import covered_tenant_id, rollout_province
+from schema.rollout.gating import full_evaluation_context, snapshot_for
 from schema.rollout.types import (
     AuditRecord,
     FeatureEvaluation,
@@ -42,22 +43,30 @@ class RolloutQuery:
     )
     async def features(self, info: Info[Context, None]) -> list[FeatureEvaluation]:
         who = await full_evaluation_context(info.context)
-        return evaluate_all(info.context.flags.snapshot, who)
+        return evaluate_all(snapshot_for(info.context, who.tenant), who)
 
     @field(
         extensions=requires(Permission.READ_ROLLOUT, needs_tenant=False),
-        description="A flag's rollout: each tenant's state and each wave's gate, now.",
+        description="A flag's rollout in your province: each tenant's state and each wave's "
+        "gate, now.",
     )
     async def rollout(self, info: Info[Context, None], flag: str) -> RolloutState:
         ctx = info.context
+        province_id = rollout_province(ctx)
         report = await ctx.run_province(
-            status.report, flag_key=flag, kpis=ctx.kpis or gates.kpi_source(), now=ctx.now
+            status.report,
+            province_id=province_id,
+            flag_key=flag,
+            kpis=ctx.kpis or gates.kpi_source(),
+            now=ctx.now,
         )
         if report is None:
             raise PilotGraphError("PLAN_NOT_FOUND", f"The flag {flag!r} has no rollout plan.")
         view = report.view
-        approvals = await ctx.run_province(waves.pending_approvals, flag_key=flag)
-        scheduled = await ctx.run_province(schedule.pending, flag_key=flag)
+        approvals = await ctx.run_province(
+            waves.pending_approvals, province_id=province_id, flag_key=flag
+        )
+        scheduled = await ctx.run_province(schedule.pending, province_id=province_id, flag_key=flag)
         return RolloutState(
             flag=flag, status=view.plan.status, wave=view.plan.current_wave,
             step=view.plan.current_step, version=view.plan.version,
@@ -73,7 +82,8 @@ class RolloutQuery:
 
     @field(
         extensions=requires(Permission.READ_ROLLOUT, needs_tenant=False),
-        description="Audited rollout changes matching every given filter, newest first.",
+        description="Audited rollout changes of your province matching every given filter, "
+        "newest first.",
     )
     async def rollout_audit(
         self,
@@ -87,8 +97,11 @@ class RolloutQuery:
         first: int = 100,
     ) -> list[AuditRecord]:
         _check_first(first, MAX_AUDIT)
-        rows = await info.context.run_province(
-            audit.query, flag_key=flag, tenant_id=tenant, actor=actor, action=action,
+        ctx = info.context
+        rows = await ctx.run_province(
+            audit.query, province_ids=[rollout_province(ctx)], flag_key=flag,
+            tenant_id=None if tenant is None else covered_tenant_id(ctx, tenant),
+            actor=actor, action=action,
             since=since, until=until, limit=first,
         )  # fmt: skip
         return [AuditRecord.from_entry(r) for r in rows]
@@ -107,9 +120,8 @@ class RolloutQuery:
     ) -> list[RolloutNotice]:
         _check_first(first, MAX_NOTICES)
         ctx = info.context
-        assert ctx.principal is not None  # the permission ran first
         rows = await ctx.run_province(
-            notices.query, province_id=ctx.principal.province, flag_key=flag,
+            notices.query, province_id=rollout_province(ctx), flag_key=flag,
             unacknowledged_only=unacknowledged_only, limit=first,
         )  # fmt: skip
         return [RolloutNotice.from_model(r) for r in rows]

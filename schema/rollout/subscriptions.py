@@ -7,10 +7,11 @@ from collections.abc import AsyncGenerator
 import strawberry
 from strawberry.types import Info
 
+from rollout.evaluation import EMPTY
 from schema.context import Context
 from schema.fields import subscription
 from schema.permissions import Permission, requires
-from schema.rollout.gating import full_evaluation_context
+from schema.rollout.gating import full_evaluation_context, province_of
 from schema.rollout.types import FeatureEvaluation, evaluate_all
 
 
@@ -25,11 +26,12 @@ class RolloutSubscription:
     ) -> AsyncGenerator[list[FeatureEvaluation], None]:
         store = info.context.flags
         who = await full_evaluation_context(info.context)
+        province_id = province_of(info.context, who.tenant)
         with store.subscribe() as changes:
-            snapshot, last = store.snapshot, None
+            snapshot, last = store.snapshot_for(province_id), None
             while True:
                 current = evaluate_all(snapshot, who)
-                if current != last:
+                if current != last:  # another province's change alters nothing here
                     yield current
                     last = current
-                snapshot = await changes.get()
+                snapshot = (await changes.get()).get(province_id or "", EMPTY)

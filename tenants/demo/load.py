@@ -1,4 +1,4 @@
-"""``pilotgraph demo load``: write the demo province, one transaction per tenant, idempotently."""
+"""``pilotgraph demo load``: write the demo provinces, one transaction per tenant, idempotently."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tenants.db import scope_session
 from tenants.demo.build import TenantRows, build_tenant
-from tenants.demo.province import PROVINCE_ID, PROVINCE_NAME, TENANTS, TIMEZONE, DemoTenant
+from tenants.demo.province import PROVINCES, DemoProvince, DemoTenant
 from tenants.handbook.models import (
     Attendance,
     Document,
@@ -43,23 +43,35 @@ async def load_demo(
     seed: int = DEMO_SEED,
 ) -> LoadReport:
     """Load every demo tenant not already loaded; a tenant is all or nothing."""
-    async with sessionmaker() as session:
-        if await session.get(Province, PROVINCE_ID) is None:
-            session.add(Province(id=PROVINCE_ID, name=PROVINCE_NAME, timezone=TIMEZONE))
-            await session.commit()
     loaded, skipped = [], []
-    for tenant in TENANTS:
-        if await _load_tenant(sessionmaker, tenant, seed=seed, today=today):
-            loaded.append(tenant.slug)
-        else:
-            skipped.append(tenant.slug)
-        if progress:
-            progress(tenant.slug, tenant.members)
+    for province in PROVINCES:
+        await _add_province(sessionmaker, province)
+        for tenant in province.tenants:
+            if await _load_tenant(sessionmaker, province, tenant, seed=seed, today=today):
+                loaded.append(tenant.slug)
+            else:
+                skipped.append(tenant.slug)
+            if progress:
+                progress(tenant.slug, tenant.members)
     return LoadReport(loaded=loaded, skipped=skipped)
 
 
+async def _add_province(
+    sessionmaker: async_sessionmaker[AsyncSession], province: DemoProvince
+) -> None:
+    async with sessionmaker() as session:
+        if await session.get(Province, province.id) is None:
+            session.add(Province(id=province.id, name=province.name, timezone=province.timezone))
+            await session.commit()
+
+
 async def _load_tenant(
-    sessionmaker: async_sessionmaker[AsyncSession], tenant: DemoTenant, *, seed: int, today: dt.date
+    sessionmaker: async_sessionmaker[AsyncSession],
+    province: DemoProvince,
+    tenant: DemoTenant,
+    *,
+    seed: int,
+    today: dt.date,
 ) -> bool:
     async with scope_session(sessionmaker(), tenant.slug) as session:
         registered = await session.get(Tenant, tenant.slug) is not None
@@ -69,7 +81,7 @@ async def _load_tenant(
             session.add(
                 Tenant(
                     id=tenant.slug,
-                    province_id=PROVINCE_ID,
+                    province_id=province.id,
                     name=tenant.name,
                     kind=tenant.kind.value,
                 )

@@ -1,7 +1,9 @@
-"""The demo province's tenants, with members and grassroots organisations per tenant.
+"""The demo provinces' tenants, with members and grassroots organisations per tenant.
 
-Totals follow the provincial report: 75,180 members in 663 grassroots organisations (2023).
-Yen Mo has 6,014 members, of whom 5,413 (90%) log in each month in the pilot.
+Ninh Binh's totals follow the provincial report: 75,180 members in 663 grassroots organisations
+(2023). Yen Mo has 6,014 members, of whom 5,413 (90%) log in each month in the pilot. A second,
+small province (Ha Nam) has its own ``handbook`` flag and plan: it shows the rollout's province
+wall (killing or rolling out one province's flag never touches the other's).
 """
 
 from __future__ import annotations
@@ -43,6 +45,28 @@ TENANTS: tuple[DemoTenant, ...] = (
     DemoTenant("agencies", "Đảng bộ Khối các cơ quan tỉnh", COMMITTEE, 4_700, 50),
     DemoTenant("enterprises", "Đảng bộ Khối doanh nghiệp tỉnh", COMMITTEE, 2_966, 24),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DemoProvince:
+    id: str
+    name: str
+    timezone: str
+    tenants: tuple[DemoTenant, ...]
+
+
+NINH_BINH = DemoProvince(PROVINCE_ID, PROVINCE_NAME, TIMEZONE, TENANTS)
+HA_NAM = DemoProvince(
+    "ha-nam",
+    "Hà Nam",
+    TIMEZONE,
+    (
+        DemoTenant("duy-tien", "Đảng bộ thị xã Duy Tiên", DISTRICT, 60, 3),
+        DemoTenant("kim-bang", "Đảng bộ huyện Kim Bảng", DISTRICT, 45, 2),
+        DemoTenant("thanh-liem", "Đảng bộ huyện Thanh Liêm", DISTRICT, 30, 2),
+    ),
+)
+PROVINCES = (NINH_BINH, HA_NAM)
 
 YEN_MO_COMMUNES = (
     "Yên Phong", "Yên Thắng", "Yên Thành", "Yên Hòa", "Yên Hưng", "Yên Mạc", "Yên Mỹ",

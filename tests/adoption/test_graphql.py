@@ -186,6 +186,7 @@ async def test_adoption_by_wave_reads_the_flag_plan(
     async with gateway.sessionmaker() as session:
         session.add(
             Flag(
+                province_id="ninh-binh",
                 key="handbook",
                 variants={"on": True, "off": False},
                 default_variant="off",
@@ -193,16 +194,27 @@ async def test_adoption_by_wave_reads_the_flag_plan(
                 updated_at=NOW,
             )
         )
-        session.add(RolloutPlan(id=plan_id, flag_key="handbook", updated_at=NOW))
+        session.add(
+            RolloutPlan(id=plan_id, province_id="ninh-binh", flag_key="handbook", updated_at=NOW)
+        )
         await session.flush()
         for position, (name, tenant) in enumerate([("Pilot", YEN_MO), ("Wave 1", KIM_SON)]):
             session.add(
                 RolloutWave(
-                    plan_id=plan_id, position=position, name=name, ramp=[10000], gate_criteria=[]
+                    province_id="ninh-binh",
+                    plan_id=plan_id,
+                    position=position,
+                    name=name,
+                    ramp=[10000],
+                    gate_criteria=[],
                 )
             )
             await session.flush()
-            session.add(RolloutWaveTenant(tenant_id=tenant, plan_id=plan_id, position=position))
+            session.add(
+                RolloutWaveTenant(
+                    tenant_id=tenant, plan_id=plan_id, province_id="ninh-binh", position=position
+                )
+            )
         await session.commit()
 
     # when

@@ -61,7 +61,9 @@ async def _add_notice(database_url: str, message: str) -> str:
     engine = make_engine(database_url)
     try:
         async with make_sessionmaker(engine)() as session:
-            view = await plans.get_or_raise(session=session, flag_key="handbook")
+            view = await plans.get_or_raise(
+                session=session, province_id="ninh-binh", flag_key="handbook"
+            )
             notice = await notices.add(
                 session=session, plan=view.plan, tenant_ids=["yen-mo"],
                 kind=NoticeKind.GUARDRAIL_PAUSE, message=message, figures={"note": "by hand"},

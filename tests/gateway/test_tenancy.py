@@ -140,4 +140,4 @@ async def test_health_needs_no_tenant(client_for):
     assert live.status_code == 200
     assert live.json() == {"status": "ok"}
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "tenants": 2}
+    assert ready.json() == {"status": "ready", "tenants": 3}  # both provinces' tenants

@@ -37,6 +37,13 @@ async def running_in_wave_1(session: AsyncSession, kpis: FakeKpiSource) -> None:
     """The five-tenant plan running with Yen Mo at 100% and Kim Son at 50%."""
     await make_plan(session)
     for action in (Action.START, Action.ADVANCE):
-        await waves.step_forward(session=session, flag_key=KEY, action=action, actor=ADMIN,
-                                 now=NOW, kpis=kpis)  # fmt: skip
+        await waves.step_forward(
+            session=session,
+            province_id="ninh-binh",
+            flag_key=KEY,
+            action=action,
+            actor=ADMIN,
+            now=NOW,
+            kpis=kpis,
+        )
     await session.commit()

@@ -27,6 +27,7 @@ async def make_plan(session: AsyncSession) -> plans.PlanView:
     await add_tenants(session)
     view = await plans.create(
         session=session,
+        province_id="ninh-binh",
         flag_key=KEY,
         waves=[
             plans.WaveSpec("pilot", [YEN_MO]),
@@ -42,10 +43,16 @@ async def make_plan(session: AsyncSession) -> plans.PlanView:
 
 async def notices_for_branch_a(session: AsyncSession) -> None:
     """``handbook.notices`` off by default and on for Yen Mo's branch A (a rule on branch)."""
-    await flags.ensure(session=session, key=FlagKey.NOTICES.value, actor=ADMIN, now=NOW,
-                       default_variant="off")  # fmt: skip
+    await flags.ensure(
+        session=session,
+        province_id="ninh-binh",
+        key=FlagKey.NOTICES.value,
+        actor=ADMIN,
+        now=NOW,
+        default_variant="off",
+    )
     await flags.set_rules(
-        session=session, key=FlagKey.NOTICES.value,
+        session=session, province_id="ninh-binh", key=FlagKey.NOTICES.value,
         rules=[({"branch": [str(YM_BRANCH_A)]}, "on")], expected_version=1,
         actor=ADMIN, reason="branch A pilots notices", now=NOW,
     )  # fmt: skip

@@ -20,6 +20,7 @@ runner = CliRunner()
 @pytest.fixture
 def cli_database(fresh, monkeypatch):
     monkeypatch.setenv("PILOTGRAPH_DATABASE_URL", fresh.app_url)
+    monkeypatch.setenv("PILOTGRAPH_PROVINCE", "ninh-binh")  # the world has two provinces
     get_settings.cache_clear()
     yield fresh
     get_settings.cache_clear()
@@ -70,7 +71,11 @@ def test_plan_end_to_end_from_the_cli(cli_database):
     )
     rolled_back = cli("rollback", KEY, "--actor", "bob", "--reason", "complaints")
     assert rolled_back.output == "handbook: running, wave 1 step 1\n"
-    rows = asyncio.run(_in(cli_database, lambda s: audit.query(session=s, flag_key=KEY)))
+    rows = asyncio.run(
+        _in(
+            cli_database, lambda s: audit.query(session=s, province_ids=["ninh-binh"], flag_key=KEY)
+        )
+    )
     assert [(r.action, r.actor) for r in rows][:4] == [
         ("plan.rollback", "bob"),
         ("plan.approve", "bob"),
@@ -86,4 +91,34 @@ def test_status_of_a_flag_without_plan(cli_database):
     assert (result.exit_code, result.output) == (
         1,
         "PLAN_NOT_FOUND: The flag 'handbook' has no rollout plan.\n",
+    )
+
+
+def test_another_province_has_no_plan_of_this_one(cli_database):
+    # given: Ninh Binh's plan for the flag
+    asyncio.run(_in(cli_database, make_plan))
+    # when
+    status = cli("status", KEY, "--province", "ha-nam")
+    started = cli("start", KEY, "--actor", "alice", "--province", "ha-nam")
+    # then: Ha Nam has no plan for it, and Ninh Binh's is untouched
+    assert (status.exit_code, status.output) == (
+        1,
+        "PLAN_NOT_FOUND: The flag 'handbook' has no rollout plan.\n",
+    )
+    assert (started.exit_code, started.output) == (
+        1,
+        "PLAN_NOT_FOUND: The flag 'handbook' has no rollout plan.\n",
+    )
+    assert cli("status", KEY).output.splitlines()[0] == "handbook: draft, wave -1 step -1"
+
+
+def test_several_provinces_need_a_province(cli_database, monkeypatch):
+    # given: two provinces, none chosen
+    monkeypatch.delenv("PILOTGRAPH_PROVINCE")
+    # when
+    result = cli("status", KEY)
+    # then
+    assert (result.exit_code, result.output) == (
+        1,
+        "PROVINCE_REQUIRED: Choose a province with --province: there is more than one.\n",
     )

@@ -50,7 +50,7 @@ async def check(session, kpis, *, at=NOW, policy=POLICY, dry_run=False):
 
 
 async def status_of(session) -> str:
-    view = await plans.get_or_raise(session=session, flag_key=KEY)
+    view = await plans.get_or_raise(session=session, province_id="ninh-binh", flag_key=KEY)
     await session.refresh(view.plan)
     return view.plan.status
 
@@ -69,7 +69,7 @@ async def test_a_wave_that_fell_further_than_the_threshold_pauses_the_plan(sessi
     assert outcomes == [(0, Outcome.HOLDS), (1, Outcome.PAUSED)]
     assert kpis.counted == [((YEN_MO, KIM_SON), AS_OF)]
     assert await status_of(session) == "paused"
-    [row] = await audit.query(session=session, actor="system")
+    [row] = await audit.query(session=session, province_ids=["ninh-binh"], actor="system")
     assert (row.action, row.reason, row.after) == (
         "plan.pause", FELL_42, {"status": "paused", "wave": 1, "step": 0, "paused_wave": 1},
     )  # fmt: skip
@@ -94,14 +94,16 @@ async def test_a_fall_within_the_threshold_changes_nothing(session, kpis):
     # then
     assert outcomes == [(0, Outcome.HOLDS), (1, Outcome.HOLDS)]
     assert await status_of(session) == "running"
-    assert await audit.query(session=session, actor="system") == []
+    assert await audit.query(session=session, province_ids=["ninh-binh"], actor="system") == []
     assert await all_notices(session) == []
 
 
 async def test_a_wave_combines_its_tenants(session, kpis):
     # given: the last wave, three tenants: one fell by 90%, but the wave as a whole by 20%
     await running_in_wave_1(session, kpis)
-    view = await plans.get_or_raise(session=session, flag_key=KEY, for_update=True)
+    view = await plans.get_or_raise(
+        session=session, province_id="ninh-binh", flag_key=KEY, for_update=True
+    )
     await plans.apply(session=session, view=view, position=(2, 0), now=NOW)
     await session.commit()
     kpis.weekly = {"gia-vien": WeeklyActive(10, 100), "hoa-lu": WeeklyActive(300, 300),
@@ -121,8 +123,14 @@ async def test_one_pause_names_the_wave_that_fell_furthest_and_reports_the_other
     kpis.weekly = {YEN_MO: WeeklyActive(600, 1_000), KIM_SON: WeeklyActive(696, 1_200)}
     # when: a first check, then another after an admin resumed
     first = await check(session, kpis)
-    await waves.resume(session=session, flag_key=KEY, actor=ADMIN, reason="known: harvest",
-                       now=NOW + HOUR)  # fmt: skip
+    await waves.resume(
+        session=session,
+        province_id="ninh-binh",
+        flag_key=KEY,
+        actor=ADMIN,
+        reason="known: harvest",
+        now=NOW + HOUR,
+    )
     await session.commit()
     after_resume = await check(session, kpis, at=NOW + 2 * HOUR)
     # then
@@ -132,7 +140,7 @@ async def test_one_pause_names_the_wave_that_fell_furthest_and_reports_the_other
     assert (notice.wave, notice.figures["also_fell"], notice.message) == (
         1, [0], FELL_42 + " Also fell: wave 0 'pilot' (yen-mo) fell 40.0% (1,000 → 600).",
     )  # fmt: skip
-    [row] = await audit.query(session=session, actor="system")
+    [row] = await audit.query(session=session, province_ids=["ninh-binh"], actor="system")
     assert row.reason == notice.message
 
 
@@ -161,8 +169,15 @@ async def test_the_plan_threshold_overrides_the_default(
 ):
     # given
     await running_in_wave_1(session, kpis)
-    await plans.set_guardrail(session=session, flag_key=KEY, drop=plan_drop, actor=ADMIN,
-                              reason="holiday season", now=NOW)  # fmt: skip
+    await plans.set_guardrail(
+        session=session,
+        province_id="ninh-binh",
+        flag_key=KEY,
+        drop=plan_drop,
+        actor=ADMIN,
+        reason="holiday season",
+        now=NOW,
+    )
     await session.commit()
     kpis.weekly = dict(KIM_SON_FELL)
     # when
@@ -177,16 +192,30 @@ async def test_setting_the_guardrail_is_validated_and_audited(session, kpis):
     await running_in_wave_1(session, kpis)
     # when
     with pytest.raises(InvalidPlan) as refused:
-        await plans.set_guardrail(session=session, flag_key=KEY, drop=1.0, actor=ADMIN,
-                                  reason="x", now=NOW)  # fmt: skip
-    view = await plans.set_guardrail(session=session, flag_key=KEY, drop=0.25, actor=ADMIN,
-                                     reason="smaller waves", now=NOW)  # fmt: skip
+        await plans.set_guardrail(
+            session=session,
+            province_id="ninh-binh",
+            flag_key=KEY,
+            drop=1.0,
+            actor=ADMIN,
+            reason="x",
+            now=NOW,
+        )
+    view = await plans.set_guardrail(
+        session=session,
+        province_id="ninh-binh",
+        flag_key=KEY,
+        drop=0.25,
+        actor=ADMIN,
+        reason="smaller waves",
+        now=NOW,
+    )
     # then
     assert refused.value.message == (
         "The guardrail's drop is a fraction from 0 (off) to below 1, e.g. 0.3; not 1."
     )
     assert view.plan.guardrail_drop == 0.25
-    [row] = await audit.query(session=session, action="plan.guardrail")
+    [row] = await audit.query(session=session, province_ids=["ninh-binh"], action="plan.guardrail")
     assert (row.actor, row.before, row.after, row.reason) == (
         ADMIN, {"guardrail_drop": None}, {"guardrail_drop": 0.25}, "smaller waves",
     )  # fmt: skip
@@ -194,15 +223,27 @@ async def test_setting_the_guardrail_is_validated_and_audited(session, kpis):
 
 async def test_a_new_plan_takes_its_guardrail(session):
     # when
-    view = await plans.create(session=session, flag_key=KEY, actor=ADMIN, now=NOW,
-                              waves=[plans.WaveSpec("pilot", [YEN_MO])],
-                              guardrail_drop=0.5)  # fmt: skip
+    view = await plans.create(
+        session=session,
+        province_id="ninh-binh",
+        flag_key=KEY,
+        actor=ADMIN,
+        now=NOW,
+        waves=[plans.WaveSpec("pilot", [YEN_MO])],
+        guardrail_drop=0.5,
+    )
     # then
     assert view.plan.guardrail_drop == 0.5
     with pytest.raises(InvalidPlan):
-        await plans.create(session=session, flag_key="handbook.meetings", actor=ADMIN, now=NOW,
-                           waves=[plans.WaveSpec("pilot", [YEN_MO])],
-                           guardrail_drop=-0.1)  # fmt: skip
+        await plans.create(
+            session=session,
+            province_id="ninh-binh",
+            flag_key="handbook.meetings",
+            actor=ADMIN,
+            now=NOW,
+            waves=[plans.WaveSpec("pilot", [YEN_MO])],
+            guardrail_drop=-0.1,
+        )
 
 
 async def test_plans_that_are_not_running_are_left_alone(session, kpis):
@@ -210,16 +251,25 @@ async def test_plans_that_are_not_running_are_left_alone(session, kpis):
     await make_plan(session)
     kpis.weekly = {YEN_MO: WeeklyActive(0, 5_000)}
     draft = await check(session, kpis)
-    await waves.step_forward(session=session, flag_key=KEY, action=Action.START, actor=ADMIN,
-                             now=NOW, kpis=kpis)  # fmt: skip
-    await waves.pause(session=session, flag_key=KEY, actor=ADMIN, reason="Tet", now=NOW)
+    await waves.step_forward(
+        session=session,
+        province_id="ninh-binh",
+        flag_key=KEY,
+        action=Action.START,
+        actor=ADMIN,
+        now=NOW,
+        kpis=kpis,
+    )
+    await waves.pause(
+        session=session, province_id="ninh-binh", flag_key=KEY, actor=ADMIN, reason="Tet", now=NOW
+    )
     await session.commit()
     # when
     paused = await check(session, kpis)
     # then
     assert (draft, paused) == ([], [])
     assert kpis.counted == []
-    assert await audit.query(session=session, actor="system") == []
+    assert await audit.query(session=session, province_ids=["ninh-binh"], actor="system") == []
 
 
 async def test_a_dry_run_pauses_nothing(session, kpis):
@@ -231,7 +281,7 @@ async def test_a_dry_run_pauses_nothing(session, kpis):
     # then
     assert outcomes == [(0, Outcome.HOLDS), (1, Outcome.WOULD_PAUSE)]
     assert await status_of(session) == "running"
-    assert await audit.query(session=session, actor="system") == []
+    assert await audit.query(session=session, province_ids=["ninh-binh"], actor="system") == []
     assert await all_notices(session) == []
 
 
@@ -240,8 +290,14 @@ async def test_a_resumed_plan_is_not_paused_again_for_the_same_fall(session, kpi
     await running_in_wave_1(session, kpis)
     kpis.weekly = dict(KIM_SON_FELL)
     await check(session, kpis)
-    await waves.resume(session=session, flag_key=KEY, actor=ADMIN, reason="known: harvest",
-                       now=NOW + HOUR)  # fmt: skip
+    await waves.resume(
+        session=session,
+        province_id="ninh-binh",
+        flag_key=KEY,
+        actor=ADMIN,
+        reason="known: harvest",
+        now=NOW + HOUR,
+    )
     await session.commit()
     # when: later that day, and on the sixth local day after the pause
     same_day = await check(session, kpis, at=NOW + 2 * HOUR)
@@ -257,8 +313,14 @@ async def test_a_further_fall_a_week_later_pauses_again(session, kpis):
     await running_in_wave_1(session, kpis)
     kpis.weekly = dict(KIM_SON_FELL)
     await check(session, kpis)
-    await waves.resume(session=session, flag_key=KEY, actor=ADMIN, reason="known: harvest",
-                       now=NOW + HOUR)  # fmt: skip
+    await waves.resume(
+        session=session,
+        province_id="ninh-binh",
+        flag_key=KEY,
+        actor=ADMIN,
+        reason="known: harvest",
+        now=NOW + HOUR,
+    )
     await session.commit()
     kpis.weekly[KIM_SON] = WeeklyActive(348, 696)
     # when
@@ -317,7 +379,7 @@ async def test_two_replicas_checking_at_once_pause_once(fresh):
     # then
     outcomes = sorted(c.outcome for checks in results for c in checks)
     async with setup() as session:
-        rows = await audit.query(session=session, actor="system")
+        rows = await audit.query(session=session, province_ids=["ninh-binh"], actor="system")
         notices = await all_notices(session)
         status = await status_of(session)
     for engine in engines:
@@ -359,7 +421,7 @@ async def test_real_adoption_events_drive_the_guardrail(session, recent, expecte
         (expected, {KIM_SON: WeeklyActive(recent, 40)}),
     ]
     notices = await all_notices(session)
-    rows = await audit.query(session=session, actor="system")
+    rows = await audit.query(session=session, province_ids=["ninh-binh"], actor="system")
     if expected is Outcome.PAUSED:
         reason = ("Guardrail: weekly active members of wave 1 'wave 1' (kim-son) fell 50.0% "
                   "(40 → 20) in the week to 2026-11-24; threshold 30%.")  # fmt: skip

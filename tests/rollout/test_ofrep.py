@@ -95,9 +95,16 @@ async def test_bulk_304_until_the_configuration_changes(gateway, member):
     # when
     unchanged = await member.post(BULK, json={"context": {}}, headers={"If-None-Match": etag})
     async with gateway.sessionmaker() as session:
-        await flags.update(session=session, key=FlagKey.NOTICES.value, expected_version=1,
-                           actor="ops", reason="incident", now=world.NOW,
-                           state=FlagState.KILLED)  # fmt: skip
+        await flags.update(
+            session=session,
+            province_id="ninh-binh",
+            key=FlagKey.NOTICES.value,
+            expected_version=1,
+            actor="ops",
+            reason="incident",
+            now=world.NOW,
+            state=FlagState.KILLED,
+        )
         await session.commit()
     await gateway.flags.reload(gateway.sessionmaker)
     changed = await member.post(BULK, json={"context": {}}, headers={"If-None-Match": etag})
@@ -137,6 +144,7 @@ async def test_a_default_answer_says_unknown_not_static(gateway, member):
     async with gateway.sessionmaker() as session:
         await flags.set_override(
             session=session,
+            province_id="ninh-binh",
             key=NOTICES,
             tenant_id=world.KIM_SON,
             variant="off",

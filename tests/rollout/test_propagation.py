@@ -27,9 +27,19 @@ FEATURES = "{ features { key enabled reason } }"
 
 async def kill(maker, key=KEY):
     async with maker() as session:
-        flag = await flags.ensure(session=session, key=key, actor="ops", now=NOW)
-        await flags.update(session=session, key=key, expected_version=flag.version, actor="ops",
-                           reason="incident", now=NOW, state=FlagState.KILLED)  # fmt: skip
+        flag = await flags.ensure(
+            session=session, province_id="ninh-binh", key=key, actor="ops", now=NOW
+        )
+        await flags.update(
+            session=session,
+            province_id="ninh-binh",
+            key=key,
+            expected_version=flag.version,
+            actor="ops",
+            reason="incident",
+            now=NOW,
+            state=FlagState.KILLED,
+        )
         await session.commit()
         await notify(session, CHANNEL, key)
 
@@ -40,12 +50,12 @@ async def test_a_change_reaches_another_replica_store(fresh):
     store = FlagStore()
     runtime = RolloutRuntime(replica_engine, make_sessionmaker(replica_engine), store)
     await runtime.start()
-    before = store.snapshot.flags[KEY].state
+    before = store.snapshot_for("ninh-binh").flags[KEY].state
     # when
     await kill(make_sessionmaker(writer_engine))
 
     async def arrived():
-        return store.snapshot.flags[KEY].state == "killed"
+        return store.snapshot_for("ninh-binh").flags[KEY].state == "killed"
 
     seen = await wait_for(arrived)
     await runtime.stop()

@@ -22,8 +22,16 @@ LATER = NOW + dt.timedelta(days=1)
 async def test_a_due_step_runs_once_and_is_audited(connection, session, kpis):
     # given
     await make_plan(session)
-    await schedule.schedule(session=session, flag_key=KEY, action=Action.START, run_at=LATER,
-                            actor=ADMIN, reason="Monday", now=NOW)  # fmt: skip
+    await schedule.schedule(
+        session=session,
+        province_id="ninh-binh",
+        flag_key=KEY,
+        action=Action.START,
+        run_at=LATER,
+        actor=ADMIN,
+        reason="Monday",
+        now=NOW,
+    )
     await session.commit()
     maker = make_sessionmaker(connection, join_transaction_mode="create_savepoint")
     # when
@@ -32,20 +40,28 @@ async def test_a_due_step_runs_once_and_is_audited(connection, session, kpis):
     again = await schedule.run_due(sessionmaker=maker, kpis=kpis, worker="w1", now=LATER)
     # then
     assert (early, len(due), again) == ([], 1, [])
-    view = await plans.get_or_raise(session=session, flag_key=KEY)
+    view = await plans.get_or_raise(session=session, province_id="ninh-binh", flag_key=KEY)
     await session.refresh(view.plan)
     assert view.plan.status == "running"
-    [row] = await audit.query(session=session, action="schedule.run")
+    [row] = await audit.query(session=session, province_ids=["ninh-binh"], action="schedule.run")
     assert (row.actor, row.after["outcome"], row.reason) == ("schedule:w1", "applied", "Monday")
-    [started] = await audit.query(session=session, action="plan.start")
+    [started] = await audit.query(session=session, province_ids=["ninh-binh"], action="plan.start")
     assert started.actor == ADMIN
 
 
 async def test_a_failing_step_is_recorded_not_retried(connection, session, kpis):
     # given: resuming a plan that is not paused fails
     await make_plan(session)
-    await schedule.schedule(session=session, flag_key=KEY, action=Action.RESUME, run_at=LATER,
-                            actor=ADMIN, reason="", now=NOW)  # fmt: skip
+    await schedule.schedule(
+        session=session,
+        province_id="ninh-binh",
+        flag_key=KEY,
+        action=Action.RESUME,
+        run_at=LATER,
+        actor=ADMIN,
+        reason="",
+        now=NOW,
+    )
     await session.commit()
     maker = make_sessionmaker(connection, join_transaction_mode="create_savepoint")
     # when
@@ -67,9 +83,15 @@ async def test_two_workers_run_each_step_exactly_once(fresh):
         await make_plan(session)
         for minutes, action in ((1, Action.START), (2, Action.ADVANCE), (3, Action.ADVANCE)):
             await schedule.schedule(
-                session=session, flag_key=KEY, action=action, actor=ADMIN, reason="",
-                run_at=NOW + dt.timedelta(minutes=minutes), now=NOW,
-            )  # fmt: skip
+                session=session,
+                province_id="ninh-binh",
+                flag_key=KEY,
+                action=action,
+                actor=ADMIN,
+                reason="",
+                run_at=NOW + dt.timedelta(minutes=minutes),
+                now=NOW,
+            )
         await session.commit()
     # when
     results = await asyncio.gather(
@@ -80,8 +102,8 @@ async def test_two_workers_run_each_step_exactly_once(fresh):
     )
     # then
     async with setup() as session:
-        runs = await audit.query(session=session, action="schedule.run")
-        view = await plans.get_or_raise(session=session, flag_key=KEY)
+        runs = await audit.query(session=session, province_ids=["ninh-binh"], action="schedule.run")
+        view = await plans.get_or_raise(session=session, province_id="ninh-binh", flag_key=KEY)
     for engine in engines:
         await engine.dispose()
     ran = [step for result in results for step in result]
@@ -100,9 +122,15 @@ async def test_a_later_step_waits_while_an_earlier_step_of_its_plan_runs(fresh):
         await make_plan(session)
         for minutes, action in ((1, Action.START), (2, Action.ADVANCE)):
             await schedule.schedule(
-                session=session, flag_key=KEY, action=action, actor=ADMIN, reason="",
-                run_at=NOW + dt.timedelta(minutes=minutes), now=NOW,
-            )  # fmt: skip
+                session=session,
+                province_id="ninh-binh",
+                flag_key=KEY,
+                action=action,
+                actor=ADMIN,
+                reason="",
+                run_at=NOW + dt.timedelta(minutes=minutes),
+                now=NOW,
+            )
         await session.commit()
     async with holder() as claimed:
         await claimed.scalar(
@@ -114,7 +142,7 @@ async def test_a_later_step_waits_while_an_earlier_step_of_its_plan_runs(fresh):
         )
     # then: the advance is left for after the start, not run (and failed) before it
     async with holder() as session:
-        steps = await schedule.pending(session=session, flag_key=KEY)
+        steps = await schedule.pending(session=session, province_id="ninh-binh", flag_key=KEY)
     for engine in engines:
         await engine.dispose()
     assert ran == []

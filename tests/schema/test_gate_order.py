@@ -88,6 +88,7 @@ async def flag_off_in_yen_mo(gateway: Any, key: FlagKey) -> None:
     async with gateway.sessionmaker() as session:
         await flags.set_override(
             session=session,
+            province_id="ninh-binh",
             key=key.value,
             tenant_id=world.YEN_MO,
             variant="off",

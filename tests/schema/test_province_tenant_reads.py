@@ -136,9 +136,15 @@ async def test_handbook_off_in_the_tenant_read_is_feature_disabled(gateway, clie
     # given: the handbook off in Kim Son only
     async with gateway.sessionmaker() as session:
         await flags.set_override(
-            session=session, key=FlagKey.HANDBOOK.value, tenant_id=world.KIM_SON, variant="off",
-            actor="province-admin-1", reason="not yet", now=world.NOW,
-        )  # fmt: skip
+            session=session,
+            province_id="ninh-binh",
+            key=FlagKey.HANDBOOK.value,
+            tenant_id=world.KIM_SON,
+            variant="off",
+            actor="province-admin-1",
+            reason="not yet",
+            now=world.NOW,
+        )
         await session.commit()
     await gateway.flags.reload(gateway.sessionmaker)
     client = province_client(client_for, token)

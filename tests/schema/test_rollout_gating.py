@@ -51,9 +51,15 @@ async def configure(gateway, write):
 
 async def handbook_off_in_kim_son(session):
     await flags.set_override(
-        session=session, key=FlagKey.HANDBOOK.value, tenant_id=world.KIM_SON, variant="off",
-        actor=ADMIN, reason="not yet", now=world.NOW,
-    )  # fmt: skip
+        session=session,
+        province_id="ninh-binh",
+        key=FlagKey.HANDBOOK.value,
+        tenant_id=world.KIM_SON,
+        variant="off",
+        actor=ADMIN,
+        reason="not yet",
+        now=world.NOW,
+    )
 
 
 async def test_unconfigured_flags_are_on_in_the_test_world(yen_mo_member):
@@ -104,9 +110,15 @@ async def test_killed_child_flag_disables_only_its_fields(
     # given
     async def kill_notices(session):
         await flags.update(
-            session=session, key=FlagKey.NOTICES.value, expected_version=1, actor=ADMIN,
-            reason="incident", now=world.NOW, state=FlagState.KILLED,
-        )  # fmt: skip
+            session=session,
+            province_id="ninh-binh",
+            key=FlagKey.NOTICES.value,
+            expected_version=1,
+            actor=ADMIN,
+            reason="incident",
+            now=world.NOW,
+            state=FlagState.KILLED,
+        )
 
     await configure(gateway, kill_notices)
     secretary = client_for(

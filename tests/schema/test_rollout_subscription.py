@@ -27,8 +27,16 @@ FEATURES_CHANGED = "subscription { featuresChanged { key enabled reason } }"
 
 async def _kill(gateway, key: FlagKey, *, version: int = 1) -> None:
     async with gateway.sessionmaker() as session:
-        await flags.update(session=session, key=key.value, expected_version=version, actor="ops",
-                           reason="incident", now=world.NOW, state=FlagState.KILLED)  # fmt: skip
+        await flags.update(
+            session=session,
+            province_id="ninh-binh",
+            key=key.value,
+            expected_version=version,
+            actor="ops",
+            reason="incident",
+            now=world.NOW,
+            state=FlagState.KILLED,
+        )
         await session.commit()
     await gateway.flags.reload(gateway.sessionmaker)
 

@@ -65,9 +65,9 @@ async def test_demo_load_totals_and_loading_twice_adds_nothing(empty_database):
         tenants = await session.scalar(select(func.count()).select_from(Tenant))
     await engine.dispose()
     # then
-    assert len(first.loaded) == 12
+    assert len(first.loaded) == 15  # Ninh Binh's 12 and Ha Nam's 3
     assert second.loaded == []
-    assert tenants == 12
+    assert tenants == 15
     assert members == 75_180
     assert organisations == 663
     assert per_tenant["yen-mo"] == 6_014
