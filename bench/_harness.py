@@ -162,9 +162,13 @@ async def run_cli(args: Sequence[str], env: Mapping[str, str], timeout_s: float)
 
     Killed if it outlives ``timeout_s`` or if the bench is interrupted meanwhile."""
     process = await asyncio.create_subprocess_exec(
-        str(BIN / "pilotgraph"), *args, cwd=REPO_ROOT, env=dict(env),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        str(BIN / "pilotgraph"),
+        *args,
+        cwd=REPO_ROOT,
+        env=dict(env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         async with asyncio.timeout(timeout_s):
             out, err = await process.communicate()
@@ -289,15 +293,19 @@ class CpuSnapshot:
 
     def __add__(self, other: CpuSnapshot) -> CpuSnapshot:
         return CpuSnapshot(
-            self.server_s + other.server_s, self.database_s + other.database_s,
-            self.client_s + other.client_s, self.machine_s + other.machine_s,
-        )  # fmt: skip
+            self.server_s + other.server_s,
+            self.database_s + other.database_s,
+            self.client_s + other.client_s,
+            self.machine_s + other.machine_s,
+        )
 
     def __sub__(self, other: CpuSnapshot) -> CpuSnapshot:
         return CpuSnapshot(
-            self.server_s - other.server_s, self.database_s - other.database_s,
-            self.client_s - other.client_s, self.machine_s - other.machine_s,
-        )  # fmt: skip
+            self.server_s - other.server_s,
+            self.database_s - other.database_s,
+            self.client_s - other.client_s,
+            self.machine_s - other.machine_s,
+        )
 
     @property
     def other_s(self) -> float:
@@ -575,10 +583,22 @@ def bare_app() -> Starlette:
 def bare_server_argv(port: int) -> list[str]:
     """uvicorn serving :func:`bare_app`, one worker, same loop and HTTP parser as the gateway."""
     return [
-        sys.executable, "-m", "uvicorn", "bench._harness:bare_app", "--factory",
-        "--app-dir", str(REPO_ROOT), "--host", HOST, "--port", str(port),
-        "--workers", "1", "--log-level", "warning",
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "bench._harness:bare_app",
+        "--factory",
+        "--app-dir",
+        str(REPO_ROOT),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
+    ]
 
 
 # --- reporting ------------------------------------------------------------------------------
@@ -588,7 +608,9 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
     lines = [header, ["-" * w for w in widths], *rows]
     return "\n".join(
-        "  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in
-                  enumerate(zip(line, widths, strict=True)))
+        "  ".join(
+            cell.rjust(w) if i else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(line, widths, strict=True))
+        )
         for line in lines
-    )  # fmt: skip
+    )

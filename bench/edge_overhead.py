@@ -165,12 +165,16 @@ def report(
     for name in ("off", "on"):
         mean = 1000 * statistics.fmean(samples[name])
         cpu_ms = 1000 * statistics.median(cpu[name])
-        print(f"{name:<12} {ms(samples[name], 0.5):>10.3f} {ms(samples[name], 0.9):>8.3f} "
-              f"{mean:>8.3f} {cpu_ms:>11.3f}")  # fmt: skip
+        print(
+            f"{name:<12} {ms(samples[name], 0.5):>10.3f} {ms(samples[name], 0.9):>8.3f} "
+            f"{mean:>8.3f} {cpu_ms:>11.3f}"
+        )
     wall = ms(samples["on"], 0.5) / ms(samples["off"], 0.5) - 1
     cpu_overhead = statistics.median(cpu["on"]) / statistics.median(cpu["off"]) - 1
-    print(f"overhead, median latency: {wall * 100:+.1f}%; CPU per request: "
-          f"{cpu_overhead * 100:+.1f}% (target <= 10%)")  # fmt: skip
+    print(
+        f"overhead, median latency: {wall * 100:+.1f}%; CPU per request: "
+        f"{cpu_overhead * 100:+.1f}% (target <= 10%)"
+    )
 
 
 def main() -> None:

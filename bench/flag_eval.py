@@ -55,8 +55,13 @@ def pilotgraph_snapshot(config: dict[str, dict[str, Any]]):
     return make_snapshot(
         {
             key: FlagConfig(
-                key=key, kind="boolean", variants=variants, default_variant="off",
-                rollout_variant="on", state="killed" if spec["killed"] else "active", version=1,
+                key=key,
+                kind="boolean",
+                variants=variants,
+                default_variant="off",
+                rollout_variant="on",
+                state="killed" if spec["killed"] else "active",
+                version=1,
                 rules=tuple(
                     Rule(tuple((a, frozenset(v)) for a, v in sorted(r.items())), "on")
                     for r in spec["rules"]
@@ -66,7 +71,7 @@ def pilotgraph_snapshot(config: dict[str, dict[str, Any]]):
             )
             for key, spec in config.items()
         }
-    )  # fmt: skip
+    )
 
 
 def unleash_state(config: dict[str, dict[str, Any]]) -> str:
@@ -118,7 +123,7 @@ def unleash_state(config: dict[str, dict[str, Any]]) -> str:
                 "project": "default",
             }
         )
-    return json.dumps({"version": 2, "features": features})  # fmt: skip
+    return json.dumps({"version": 2, "features": features})
 
 
 def questions(config, rng: random.Random, count: int):
@@ -131,12 +136,18 @@ def questions(config, rng: random.Random, count: int):
     asked = []
     for _ in range(count):
         member, tenant, role, branch = rng.choice(members)
-        asked.append((
-            rng.choice(keys),
-            EvaluationContext(tenant=tenant, member=member, roles=frozenset({role}),
-                              branch=branch),
-            {"userId": member, "properties": {"tenant": tenant, "role": role, "branch": branch}},
-        ))  # fmt: skip
+        asked.append(
+            (
+                rng.choice(keys),
+                EvaluationContext(
+                    tenant=tenant, member=member, roles=frozenset({role}), branch=branch
+                ),
+                {
+                    "userId": member,
+                    "properties": {"tenant": tenant, "role": role, "branch": branch},
+                },
+            )
+        )
     return asked
 
 
@@ -175,27 +186,34 @@ def main() -> None:
         for name, run in (("pilotgraph", ours), ("yggdrasil", theirs), ("dict lookup", floor)):
             elapsed, answers[name] = timed(run)
             times[name].append(elapsed)
-    print(f"configuration: {len(TENANTS)} tenants, {FLAGS} flags (rules, overrides, ramps, "
-          f"1 killed); {args.evaluations:,} evaluations x {args.rounds} rounds")  # fmt: skip
+    print(
+        f"configuration: {len(TENANTS)} tenants, {FLAGS} flags (rules, overrides, ramps, "
+        f"1 killed); {args.evaluations:,} evaluations x {args.rounds} rounds"
+    )
     for name, samples in times.items():
         best, median = min(samples), statistics.median(samples)
         per_s, best_per_s = args.evaluations / median, args.evaluations / best
         micros = median / args.evaluations * 1e6
-        print(f"{name:<12} {per_s:>12,.0f} evaluations/s (median round), "
-              f"{best_per_s:>12,.0f}/s best, {micros:.2f} µs each")  # fmt: skip
+        print(
+            f"{name:<12} {per_s:>12,.0f} evaluations/s (median round), "
+            f"{best_per_s:>12,.0f}/s best, {micros:.2f} µs each"
+        )
     ratio = statistics.median(times["yggdrasil"]) / statistics.median(times["pilotgraph"])
     # Partial ramps bucket differently (ours: murmur3 % 10000; Unleash: % 100 + 1): compare the
     # answers no partial ramp decided, which must match exactly.
     decided = [
-        i for i, (key, ctx, _) in enumerate(asked)
+        i
+        for i, (key, ctx, _) in enumerate(asked)
         if snapshot.flags[key].rollouts.get(ctx.tenant or "", 0) in (0, 10_000)
         or evaluate(snapshot, key, ctx).reason.value != "SPLIT"
-    ]  # fmt: skip
+    ]
     agree = sum(answers["pilotgraph"][i] == answers["yggdrasil"][i] for i in decided)
     on = sum(answers["pilotgraph"])
-    print(f"pilotgraph is {ratio:.2f}x yggdrasil's throughput; {on / len(asked):.1%} on; "
-          f"answers not decided by a partial ramp ({len(decided):,}) agree on "
-          f"{agree / len(decided):.2%}")  # fmt: skip
+    print(
+        f"pilotgraph is {ratio:.2f}x yggdrasil's throughput; {on / len(asked):.1%} on; "
+        f"answers not decided by a partial ramp ({len(decided):,}) agree on "
+        f"{agree / len(decided):.2%}"
+    )
 
 
 if __name__ == "__main__":

@@ -238,11 +238,19 @@ def sides(
     body, sent = p.query.body(), headers(p.token)
     gateway_url, bare_url = f"{gateway.base_url}/graphql", f"{bare.base_url}/{route(p.query)}"
     return [
-        Side("gateway", Scenario(p.query.name, gateway_url, body, sent, graphql_problem),
-             CpuProbe(gateway.process.pid, database), clients[0]),
-        Side("bare", Scenario(p.query.name, bare_url, body, sent, bare_check(p.body)),
-             CpuProbe(bare.process.pid), clients[1]),
-    ]  # fmt: skip
+        Side(
+            "gateway",
+            Scenario(p.query.name, gateway_url, body, sent, graphql_problem),
+            CpuProbe(gateway.process.pid, database),
+            clients[0],
+        ),
+        Side(
+            "bare",
+            Scenario(p.query.name, bare_url, body, sent, bare_check(p.body)),
+            CpuProbe(bare.process.pid),
+            clients[1],
+        ),
+    ]
 
 
 def show_attempt(results: list[Result]) -> None:
@@ -278,23 +286,54 @@ async def run_queries(
 
 def report(probed: list[Probed], results: list[list[Result]]) -> str:
     """Throughput and latency side by side, then where the CPU went."""
-    header = ["query", "bytes", "gateway req/s", "p50 ms", "p99 ms",
-              "bare req/s", "p50 ms", "p99 ms", "req/s gateway/bare"]  # fmt: skip
+    header = [
+        "query",
+        "bytes",
+        "gateway req/s",
+        "p50 ms",
+        "p99 ms",
+        "bare req/s",
+        "p50 ms",
+        "p99 ms",
+        "req/s gateway/bare",
+    ]
     rows = [
-        [p.query.name, str(p.size), f"{g.rps:.0f}", f"{g.p50_ms:.1f}", f"{g.p99_ms:.1f}",
-         f"{b.rps:.0f}", f"{b.p50_ms:.2f}", f"{b.p99_ms:.2f}", f"{g.rps / b.rps:.3f}"]
+        [
+            p.query.name,
+            str(p.size),
+            f"{g.rps:.0f}",
+            f"{g.p50_ms:.1f}",
+            f"{g.p99_ms:.1f}",
+            f"{b.rps:.0f}",
+            f"{b.p50_ms:.2f}",
+            f"{b.p99_ms:.2f}",
+            f"{g.rps / b.rps:.3f}",
+        ]
         for p, (g, b) in zip(probed, results, strict=True)
-    ]  # fmt: skip
-    cpu_header = ["query (CPU ms per request)", "gateway", "bare", "server ratio",
-                  "PostgreSQL", "client (to gateway)", "client (to bare)",
-                  "other load % (gateway/bare blocks)"]  # fmt: skip
+    ]
+    cpu_header = [
+        "query (CPU ms per request)",
+        "gateway",
+        "bare",
+        "server ratio",
+        "PostgreSQL",
+        "client (to gateway)",
+        "client (to bare)",
+        "other load % (gateway/bare blocks)",
+    ]
     cpu_rows = [
-        [g.name, f"{g.server_cpu_ms:.2f}", f"{b.server_cpu_ms:.2f}",
-         f"{g.server_cpu_ms / b.server_cpu_ms:.0f}x" if b.server_cpu_ms else "n/a",
-         f"{g.database_cpu_ms:.2f}", f"{g.client_cpu_ms:.2f}", f"{b.client_cpu_ms:.2f}",
-         f"{g.other_cpu_pct:.0f} / {b.other_cpu_pct:.0f}"]
+        [
+            g.name,
+            f"{g.server_cpu_ms:.2f}",
+            f"{b.server_cpu_ms:.2f}",
+            f"{g.server_cpu_ms / b.server_cpu_ms:.0f}x" if b.server_cpu_ms else "n/a",
+            f"{g.database_cpu_ms:.2f}",
+            f"{g.client_cpu_ms:.2f}",
+            f"{b.client_cpu_ms:.2f}",
+            f"{g.other_cpu_pct:.0f} / {b.other_cpu_pct:.0f}",
+        ]
         for g, b in results
-    ]  # fmt: skip
+    ]
     return "\n\n".join([format_table(header, rows), format_table(cpu_header, cpu_rows)])
 
 
@@ -392,15 +431,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds")
     parser.add_argument(
-        "--block", type=float, default=2.0,
+        "--block",
+        type=float,
+        default=2.0,
         help="seconds driven on one server before switching to the other",
-    )  # fmt: skip
+    )
     parser.add_argument("--concurrency", type=int, default=10, help="concurrent clients")
     parser.add_argument("--tenant", default="yen-mo", help="demo tenant (slug)")
     parser.add_argument(
-        "--attempts", type=int, default=3,
+        "--attempts",
+        type=int,
+        default=3,
         help="measure a scenario up to this many times while other processes load the CPUs",
-    )  # fmt: skip
+    )
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 600 or not 0 <= args.warmup <= 60:

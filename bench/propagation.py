@@ -100,8 +100,9 @@ async def run(changes: int) -> None:
             tenant=None,
             province="ninh-binh",
         )
-        member = issue_development_token(settings, subject="bench-member", roles=[Role.MEMBER],
-                                         tenant="yen-mo")  # fmt: skip
+        member = issue_development_token(
+            settings, subject="bench-member", roles=[Role.MEMBER], tenant="yen-mo"
+        )
         await _measure(servers[0].base_url, servers[1].base_url, admin, member, changes)
     finally:
         for server in servers:
@@ -123,8 +124,10 @@ async def _measure(a_url: str, b_url: str, admin: str, member: str, changes: int
         delays, version = [], 0
         for n in range(changes):
             state = "KILLED" if n % 2 == 0 else "ACTIVE"
-            response = await a.post("/graphql", json={"query": KILL, "variables": {
-                "state": state, "version": version or 1}})  # fmt: skip
+            response = await a.post(
+                "/graphql",
+                json={"query": KILL, "variables": {"state": state, "version": version or 1}},
+            )
             payload = response.json()["data"]["setFlagState"]
             if payload["errors"]:
                 raise RuntimeError(payload["errors"])
@@ -136,11 +139,15 @@ async def _measure(a_url: str, b_url: str, admin: str, member: str, changes: int
     rtts.sort()
     ms = 1000
     print(f"{changes} changes through gateway A, visible on gateway B (PostgreSQL LISTEN/NOTIFY)")
-    print(f"  delay until visible: p50 {percentile(delays, 0.5) * ms:.1f} ms, "
-          f"p99 {percentile(delays, 0.99) * ms:.1f} ms, max {delays[-1] * ms:.1f} ms, "
-          f"mean {statistics.mean(delays) * ms:.1f} ms")  # fmt: skip
-    print(f"  baseline, one OFREP poll round trip to B: p50 {percentile(rtts, 0.5) * ms:.1f} ms, "
-          f"p99 {percentile(rtts, 0.99) * ms:.1f} ms")  # fmt: skip
+    print(
+        f"  delay until visible: p50 {percentile(delays, 0.5) * ms:.1f} ms, "
+        f"p99 {percentile(delays, 0.99) * ms:.1f} ms, max {delays[-1] * ms:.1f} ms, "
+        f"mean {statistics.mean(delays) * ms:.1f} ms"
+    )
+    print(
+        f"  baseline, one OFREP poll round trip to B: p50 {percentile(rtts, 0.5) * ms:.1f} ms, "
+        f"p99 {percentile(rtts, 0.99) * ms:.1f} ms"
+    )
 
 
 def main() -> None:

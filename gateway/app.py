@@ -81,11 +81,15 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
         )
         await tenants_changed.start()
         rollout_runtime = RolloutRuntime(
-            state.engine, state.sessionmaker, state.flags, kpis=state.kpis, clock=state.clock,
+            state.engine,
+            state.sessionmaker,
+            state.flags,
+            kpis=state.kpis,
+            clock=state.clock,
             guardrail_s=settings.guardrail_interval_s,
             guardrail_policy=state.guardrail,
             on_guardrail_pause=lambda c: metrics.GUARDRAIL_PAUSES.labels(flag=c.flag_key).inc(),
-        )  # fmt: skip
+        )
         await rollout_runtime.start()
         pool_gauges = metrics.PoolGauges(state.engine)
         await pool_gauges.start()

@@ -114,8 +114,12 @@ async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
         if if_empty and existing:
             typer.echo(f"{existing} tenants present; demo load skipped")
             return
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())  # fmt: skip
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns) as bar:
             task = bar.add_task(f"loading {tenant_count} tenants", total=total)
             report = await load_demo(

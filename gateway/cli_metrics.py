@@ -50,8 +50,12 @@ async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
             tenants = [(t, z) for t, z in await all_tenants(session=session) if only in (None, t)]
             await ensure_ahead(session, now=dt.datetime.now(dt.UTC))
             await session.commit()
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn())  # fmt: skip
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
         with Progress(*columns) as bar:
             for tenant_id, timezone in tenants:
                 tz = zone(timezone)
@@ -61,8 +65,13 @@ async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
                         session=session, tenant_id=tenant_id, since=start
                     )
                     task = bar.add_task(f"rebuilding {tenant_id}", total=total)
-                    await rollups.rebuild(session, tenant_id=tenant_id, tz=tz, since=since,
-                                          progress=_advance(bar, task))  # fmt: skip
+                    await rollups.rebuild(
+                        session,
+                        tenant_id=tenant_id,
+                        tz=tz,
+                        since=since,
+                        progress=_advance(bar, task),
+                    )
                     await session.commit()
         typer.echo(f"rebuilt rollups of {len(tenants)} tenants")
     finally:

@@ -127,8 +127,9 @@ def status_command(flag: Flag, province: Province = None) -> None:
             now=_now(),
         )
         if report is None:
-            typer.secho(f"PLAN_NOT_FOUND: The flag {flag!r} has no rollout plan.", err=True,
-                        fg="red")  # fmt: skip
+            typer.secho(
+                f"PLAN_NOT_FOUND: The flag {flag!r} has no rollout plan.", err=True, fg="red"
+            )
             raise typer.Exit(1)
         plan = report.view.plan
         typer.echo(f"{flag}: {plan.status}, wave {plan.current_wave} step {plan.current_step}")
@@ -160,8 +161,16 @@ def status_command(flag: Flag, province: Province = None) -> None:
 @rollout_app.command()
 def start(flag: Flag, actor: Actor, province: Province = None) -> None:
     """Start the plan: wave 0 at its first ramp step."""
-    _echo_step(_change(flag, province, waves.step_forward, action=waves.Action.START, actor=actor,
-                       kpis=gates.kpi_source()))  # fmt: skip
+    _echo_step(
+        _change(
+            flag,
+            province,
+            waves.step_forward,
+            action=waves.Action.START,
+            actor=actor,
+            kpis=gates.kpi_source(),
+        )
+    )
 
 
 @rollout_app.command()
@@ -174,8 +183,17 @@ def advance(
     province: Province = None,
 ) -> None:
     """Next ramp step or wave (the gate must pass, or give --override-reason)."""
-    _echo_step(_change(flag, province, waves.step_forward, action=waves.Action.ADVANCE, actor=actor,
-                       kpis=gates.kpi_source(), override_reason=override_reason))  # fmt: skip
+    _echo_step(
+        _change(
+            flag,
+            province,
+            waves.step_forward,
+            action=waves.Action.ADVANCE,
+            actor=actor,
+            kpis=gates.kpi_source(),
+            override_reason=override_reason,
+        )
+    )
 
 
 @rollout_app.command()
@@ -211,8 +229,9 @@ def approve(
     try:
         parsed = uuid.UUID(approval_id)
     except ValueError:
-        typer.secho("APPROVAL_NOT_FOUND: There is no pending approval with this id.", err=True,
-                    fg="red")  # fmt: skip
+        typer.secho(
+            "APPROVAL_NOT_FOUND: There is no pending approval with this id.", err=True, fg="red"
+        )
         raise typer.Exit(1) from None
 
     async def work(session: AsyncSession) -> waves.StepOutcome:
@@ -257,8 +276,9 @@ def guardrail_command(
     policy = guardrail_policy(_settings())
 
     async def work(session: AsyncSession) -> list[WaveCheck]:
-        return await guardrail.check(session=session, kpis=gates.kpi_source(), policy=policy,
-                                     now=_now(), dry_run=dry_run)  # fmt: skip
+        return await guardrail.check(
+            session=session, kpis=gates.kpi_source(), policy=policy, now=_now(), dry_run=dry_run
+        )
 
     checks = asyncio.run(_with_session(work))
     if not checks:

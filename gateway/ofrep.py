@@ -80,8 +80,9 @@ async def _context(request: Request, snapshot: Snapshot) -> EvaluationContext:
         raise OfrepError(400, "INVALID_CONTEXT", "context must be a JSON object.")
     targeting_key = context.get("targetingKey")
     if targeting_key not in (None, principal.subject):
-        raise OfrepError(400, "INVALID_CONTEXT",
-                         "targetingKey must be the signed-in member or absent.")  # fmt: skip
+        raise OfrepError(
+            400, "INVALID_CONTEXT", "targetingKey must be the signed-in member or absent."
+        )
     who = EvaluationContext(
         tenant=scope.tenant.id if scope.tenant else None,
         member=principal.subject,
@@ -113,8 +114,12 @@ def _failure(key: str, code: str, details: str) -> dict[str, Any]:
 def _refusal(request: Request) -> Response | None:
     scope: RequestScope = request.scope["state"][SCOPE_KEY]
     if scope.principal is None:
-        return error_response(401, "UNAUTHENTICATED", "Sign in: OFREP needs a bearer token.",
-                              {"WWW-Authenticate": "Bearer"})  # fmt: skip
+        return error_response(
+            401,
+            "UNAUTHENTICATED",
+            "Sign in: OFREP needs a bearer token.",
+            {"WWW-Authenticate": "Bearer"},
+        )
     return None
 
 

@@ -112,8 +112,9 @@ class GraphQLView(GraphQL[Context, None]):
         check_content_type(request.headers.get("content-type"))
         body = await request.body()
         if len(body) > edge.max_body_bytes:
-            raise EdgeRefusal(413, "PAYLOAD_TOO_LARGE",
-                              f"The request body is over {edge.max_body_bytes} bytes.")  # fmt: skip
+            raise EdgeRefusal(
+                413, "PAYLOAD_TOO_LARGE", f"The request body is over {edge.max_body_bytes} bytes."
+            )
         if not body:
             raise EdgeRefusal(400, "MISSING_QUERY", "No GraphQL query found in the request")
         data = decode_json(body)
@@ -122,8 +123,9 @@ class GraphQLView(GraphQL[Context, None]):
         if edge.max_batch == 0:
             raise EdgeRefusal(400, "BATCHING_DISABLED", "Operation batching is turned off.")
         if not data or len(data) > edge.max_batch:
-            raise EdgeRefusal(400, "BATCH_TOO_LARGE",
-                              f"A batch holds 1 to {edge.max_batch} operations.")  # fmt: skip
+            raise EdgeRefusal(
+                400, "BATCH_TOO_LARGE", f"A batch holds 1 to {edge.max_batch} operations."
+            )
         return [params_from_json(item) for item in data], True
 
     async def _one(self, call: Call) -> dict[str, Any]:

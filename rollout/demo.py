@@ -48,15 +48,29 @@ async def load_demo_plan(
             return "demo rollout plan present; left as it is"
         rest = await _rest_of_province(session, province_id)
         await plans.create(
-            session=session, province_id=province_id, flag_key=key, actor=ACTOR, now=now,
+            session=session,
+            province_id=province_id,
+            flag_key=key,
+            actor=ACTOR,
+            now=now,
             waves=[
                 plans.WaveSpec("Yen Mo pilot", PILOT),
-                plans.WaveSpec("Hoa Lu, Ninh Binh city, Kim Son", WAVE_1, ramp=(25, 50, 100),
-                               gate=GATE, sustain_days=SUSTAIN_DAYS),
-                plans.WaveSpec("The rest of the province", rest, ramp=(50, 100), gate=GATE,
-                               sustain_days=SUSTAIN_DAYS),
+                plans.WaveSpec(
+                    "Hoa Lu, Ninh Binh city, Kim Son",
+                    WAVE_1,
+                    ramp=(25, 50, 100),
+                    gate=GATE,
+                    sustain_days=SUSTAIN_DAYS,
+                ),
+                plans.WaveSpec(
+                    "The rest of the province",
+                    rest,
+                    ramp=(50, 100),
+                    gate=GATE,
+                    sustain_days=SUSTAIN_DAYS,
+                ),
             ],
-        )  # fmt: skip
+        )
         # wave 0 has no gate, so no adoption data is needed to start the pilot
         await waves.step_forward(
             session=session,

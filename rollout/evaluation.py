@@ -174,9 +174,11 @@ def make_snapshot(configs: Mapping[str, FlagConfig]) -> Snapshot:
     for key in sorted(flags):
         digest.update(f"{key}:{flags[key].version};".encode())
     uses_branch = any(
-        attr == "branch" for config in flags.values() for rule in config.rules
+        attr == "branch"
+        for config in flags.values()
+        for rule in config.rules
         for attr, _ in rule.conditions
-    )  # fmt: skip
+    )
     return Snapshot(MappingProxyType(flags), digest.hexdigest()[:32], uses_branch)
 
 

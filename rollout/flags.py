@@ -77,9 +77,15 @@ async def ensure(
     )
     session.add(flag)
     audit.record(
-        session, actor=actor, action="flag.create", at=now, before=None,
-        after=flag_state(flag), flag_key=key, province_id=province_id,
-    )  # fmt: skip
+        session,
+        actor=actor,
+        action="flag.create",
+        at=now,
+        before=None,
+        after=flag_state(flag),
+        flag_key=key,
+        province_id=province_id,
+    )
     await session.flush()
     return flag
 
@@ -141,9 +147,16 @@ async def update(
         flag.state = state.value
     bump(flag, now)
     audit.record(
-        session, actor=actor, action="flag.update", at=now, before=before,
-        after=flag_state(flag), reason=reason, flag_key=key, province_id=province_id,
-    )  # fmt: skip
+        session,
+        actor=actor,
+        action="flag.update",
+        at=now,
+        before=before,
+        after=flag_state(flag),
+        reason=reason,
+        flag_key=key,
+        province_id=province_id,
+    )
     return flag
 
 
@@ -174,10 +187,17 @@ async def set_override(
         row.variant, row.reason, row.updated_by, row.updated_at = variant, reason, actor, now
     bump(flag, now)
     audit.record(
-        session, actor=actor, action="flag.override", at=now, before=before,
-        after=None if variant is None else {"variant": variant}, reason=reason,
-        flag_key=key, tenant_id=tenant_id, province_id=province_id,
-    )  # fmt: skip
+        session,
+        actor=actor,
+        action="flag.override",
+        at=now,
+        before=before,
+        after=None if variant is None else {"variant": variant},
+        reason=reason,
+        flag_key=key,
+        tenant_id=tenant_id,
+        province_id=province_id,
+    )
     return flag
 
 
@@ -215,7 +235,14 @@ async def set_rules(
         after.append({"conditions": plain, "variant": variant})
     bump(flag, now)
     audit.record(
-        session, actor=actor, action="flag.rules", at=now, before=before,
-        after={"rules": after}, reason=reason, flag_key=key, province_id=province_id,
-    )  # fmt: skip
+        session,
+        actor=actor,
+        action="flag.rules",
+        at=now,
+        before=before,
+        after={"rules": after},
+        reason=reason,
+        flag_key=key,
+        province_id=province_id,
+    )
     return flag

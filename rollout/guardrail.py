@@ -88,12 +88,15 @@ class WaveCheck:
     def figures(self) -> dict[str, Any]:
         total = self.total
         return {
-            "as_of": self.as_of.isoformat(), "threshold": self.drop,
-            "recent": total.recent, "earlier": total.earlier,
+            "as_of": self.as_of.isoformat(),
+            "threshold": self.drop,
+            "recent": total.recent,
+            "earlier": total.earlier,
             "change": None if total.change is None else round(total.change, 4),
-            "tenants": {t: {"recent": c.recent, "earlier": c.earlier}
-                        for t, c in self.tenants.items()},
-        }  # fmt: skip
+            "tenants": {
+                t: {"recent": c.recent, "earlier": c.earlier} for t, c in self.tenants.items()
+            },
+        }
 
 
 def pause_reason(worst: WaveCheck, others: Sequence[WaveCheck]) -> str:
@@ -177,17 +180,25 @@ async def check_plan(
 
 
 def _judged(
-    view: PlanView, wave: int, as_of: dt.date, drop: float, tenants: dict[str, WeeklyActive],
+    view: PlanView,
+    wave: int,
+    as_of: dt.date,
+    drop: float,
+    tenants: dict[str, WeeklyActive],
     outcome: Outcome,
-) -> WaveCheck:  # fmt: skip
-    return WaveCheck(view.plan.flag_key, wave, view.waves[wave].name, as_of, drop, tenants,
-                     outcome)  # fmt: skip
+) -> WaveCheck:
+    return WaveCheck(view.plan.flag_key, wave, view.waves[wave].name, as_of, drop, tenants, outcome)
 
 
 def _judge(
-    view: PlanView, wave: int, as_of: dt.date, drop: float, counts: dict[str, WeeklyActive],
-    recently_paused: set[int], min_active: int,
-) -> WaveCheck:  # fmt: skip
+    view: PlanView,
+    wave: int,
+    as_of: dt.date,
+    drop: float,
+    counts: dict[str, WeeklyActive],
+    recently_paused: set[int],
+    min_active: int,
+) -> WaveCheck:
     tenants = {t: counts.get(t, NOBODY) for t in view.tenants[wave]}
     total = sum(tenants.values(), NOBODY)
     if wave in recently_paused:
@@ -222,9 +233,12 @@ async def _recently_paused(session: AsyncSession, plan: RolloutPlan, now: dt.dat
 
 
 async def _pause_for_worst(
-    session: AsyncSession, view: PlanView, checks: Sequence[WaveCheck], now: dt.datetime,
+    session: AsyncSession,
+    view: PlanView,
+    checks: Sequence[WaveCheck],
+    now: dt.datetime,
     dry_run: bool,
-) -> list[WaveCheck]:  # fmt: skip
+) -> list[WaveCheck]:
     fell = [c for c in checks if c.outcome is Outcome.FELL]
     if not fell:
         return list(checks)
@@ -234,16 +248,26 @@ async def _pause_for_worst(
     if dry_run:
         return [replace(c, outcome=Outcome.WOULD_PAUSE) if c is worst else c for c in checks]
     paused = await waves.pause_wave(
-        session=session, province_id=view.plan.province_id, flag_key=view.plan.flag_key,
-        wave=worst.wave, reason=reason, now=now,
+        session=session,
+        province_id=view.plan.province_id,
+        flag_key=view.plan.flag_key,
+        wave=worst.wave,
+        reason=reason,
+        now=now,
         actor=SYSTEM,
-    )  # fmt: skip
+    )
     if paused is None:  # no longer running: another check paused it first
         return list(checks)
     figures = {**worst.figures(), "also_fell": [c.wave for c in others]}
     await notices.add(
-        session=session, plan=view.plan, tenant_ids=list(worst.tenants),
-        kind=NoticeKind.GUARDRAIL_PAUSE, message=reason, figures=figures, now=now, wave=worst.wave,
-    )  # fmt: skip
+        session=session,
+        plan=view.plan,
+        tenant_ids=list(worst.tenants),
+        kind=NoticeKind.GUARDRAIL_PAUSE,
+        message=reason,
+        figures=figures,
+        now=now,
+        wave=worst.wave,
+    )
     logger.warning("rollout of %s paused: %s", view.plan.flag_key, reason)
     return [replace(c, outcome=Outcome.PAUSED) if c is worst else c for c in checks]

@@ -32,9 +32,16 @@ async def add(
 ) -> RolloutNotice:
     """Add a notice about ``tenant_ids`` of ``plan`` (its province's) to the transaction."""
     notice = RolloutNotice(
-        id=uuid.uuid4(), province_id=plan.province_id, plan_id=plan.id, flag_key=plan.flag_key,
-        kind=kind.value, wave=wave, message=message, figures=figures, created_at=now,
-    )  # fmt: skip
+        id=uuid.uuid4(),
+        province_id=plan.province_id,
+        plan_id=plan.id,
+        flag_key=plan.flag_key,
+        kind=kind.value,
+        wave=wave,
+        message=message,
+        figures=figures,
+        created_at=now,
+    )
     session.add(notice)
     return notice
 
@@ -74,8 +81,14 @@ async def acknowledge(
     if notice.acknowledged_at is None:
         notice.acknowledged_at, notice.acknowledged_by = now, actor
         audit.record(
-            session, actor=actor, action="notice.acknowledge", at=now, before=None,
+            session,
+            actor=actor,
+            action="notice.acknowledge",
+            at=now,
+            before=None,
             after={"notice_id": str(notice.id), "kind": notice.kind, "wave": notice.wave},
-            flag_key=notice.flag_key, plan_id=notice.plan_id, province_id=province_id,
-        )  # fmt: skip
+            flag_key=notice.flag_key,
+            plan_id=notice.plan_id,
+            province_id=province_id,
+        )
     return notice

@@ -126,10 +126,16 @@ async def create(
         default_variant=OFF,
     )
     if flag.default_variant != OFF:
-        await flags.update(session=session, province_id=province_id, key=flag_key,
-                           expected_version=flag.version,
-                           actor=actor, now=now, default_variant=OFF,
-                           reason="A rollout plan stages the flag from off.")  # fmt: skip
+        await flags.update(
+            session=session,
+            province_id=province_id,
+            key=flag_key,
+            expected_version=flag.version,
+            actor=actor,
+            now=now,
+            default_variant=OFF,
+            reason="A rollout plan stages the flag from off.",
+        )
     if await _id_of(session, province_id, flag_key) is not None:
         raise InvalidPlan(f"The flag {flag_key!r} already has a rollout plan.")
     plan = RolloutPlan(
@@ -146,12 +152,18 @@ async def create(
     session.add(plan)
     await session.flush()
     for position, spec in enumerate(waves):
-        session.add(RolloutWave(
-            province_id=province_id, plan_id=plan.id, position=position, name=spec.name,
-            ramp=[round(p * 100) for p in spec.ramp], earliest_start=spec.earliest_start,
-            gate_criteria=[{"metric": c.metric.value, "minimum": c.minimum} for c in spec.gate],
-            gate_sustain_days=spec.sustain_days,
-        ))  # fmt: skip
+        session.add(
+            RolloutWave(
+                province_id=province_id,
+                plan_id=plan.id,
+                position=position,
+                name=spec.name,
+                ramp=[round(p * 100) for p in spec.ramp],
+                earliest_start=spec.earliest_start,
+                gate_criteria=[{"metric": c.metric.value, "minimum": c.minimum} for c in spec.gate],
+                gate_sustain_days=spec.sustain_days,
+            )
+        )
     await session.flush()
     for position, spec in enumerate(waves):
         for tenant_id in spec.tenant_ids:
@@ -162,12 +174,22 @@ async def create(
             )
     await session.flush()
     audit.record(
-        session, actor=actor, action="plan.create", at=now, before=None,
-        after={"waves": [{"name": w.name, "tenants": sorted(w.tenant_ids),
-                          "ramp": list(w.ramp)} for w in waves],
-               "guardrail_drop": guardrail_drop},
-        flag_key=flag_key, plan_id=plan.id, province_id=province_id,
-    )  # fmt: skip
+        session,
+        actor=actor,
+        action="plan.create",
+        at=now,
+        before=None,
+        after={
+            "waves": [
+                {"name": w.name, "tenants": sorted(w.tenant_ids), "ramp": list(w.ramp)}
+                for w in waves
+            ],
+            "guardrail_drop": guardrail_drop,
+        },
+        flag_key=flag_key,
+        plan_id=plan.id,
+        province_id=province_id,
+    )
     return await get_or_raise(session=session, province_id=province_id, flag_key=flag_key)
 
 
@@ -192,10 +214,17 @@ async def set_guardrail(
     view.plan.version += 1
     view.plan.updated_at = now
     audit.record(
-        session, actor=actor, action="plan.guardrail", at=now, before=before,
-        after={"guardrail_drop": drop}, reason=reason, flag_key=flag_key, plan_id=view.plan.id,
+        session,
+        actor=actor,
+        action="plan.guardrail",
+        at=now,
+        before=before,
+        after={"guardrail_drop": drop},
+        reason=reason,
+        flag_key=flag_key,
+        plan_id=view.plan.id,
         province_id=province_id,
-    )  # fmt: skip
+    )
     return view
 
 

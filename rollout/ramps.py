@@ -55,8 +55,16 @@ async def set_tenant_ramp(
     flag = await flags.get_or_raise(session=session, province_id=province_id, key=flag_key)
     flags.bump(flag, now)
     audit.record(
-        session, actor=actor, action="tenant.ramp", at=now, before=before,
-        after={"percentage": basis_points / 100}, reason=reason, flag_key=flag_key,
-        plan_id=view.plan.id, tenant_id=tenant_id, province_id=province_id,
-    )  # fmt: skip
+        session,
+        actor=actor,
+        action="tenant.ramp",
+        at=now,
+        before=before,
+        after={"percentage": basis_points / 100},
+        reason=reason,
+        flag_key=flag_key,
+        plan_id=view.plan.id,
+        tenant_id=tenant_id,
+        province_id=province_id,
+    )
     return row

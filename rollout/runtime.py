@@ -80,8 +80,9 @@ class RolloutRuntime:
     async def run_due_steps(self) -> None:
         """Run the scheduled steps that are due, then tell every replica."""
         kpis = self.kpis or gates.kpi_source()
-        ran = await schedule.run_due(sessionmaker=self.sessionmaker, kpis=kpis,
-                                     worker=self.worker, now=self.clock())  # fmt: skip
+        ran = await schedule.run_due(
+            sessionmaker=self.sessionmaker, kpis=kpis, worker=self.worker, now=self.clock()
+        )
         if ran:
             async with self.sessionmaker() as session:
                 await notify(session, CHANNEL, "scheduled")

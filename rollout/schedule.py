@@ -53,10 +53,17 @@ async def schedule(
     )
     session.add(step)
     audit.record(
-        session, actor=actor, action="schedule.create", at=now, before=None,
+        session,
+        actor=actor,
+        action="schedule.create",
+        at=now,
+        before=None,
         after={"action": action.value, "run_at": run_at.isoformat(), "id": str(step.id)},
-        reason=reason, flag_key=flag_key, plan_id=plan_id, province_id=province_id,
-    )  # fmt: skip
+        reason=reason,
+        flag_key=flag_key,
+        plan_id=plan_id,
+        province_id=province_id,
+    )
     return step
 
 
@@ -68,11 +75,12 @@ async def pending(
     return (
         await session.scalars(
             select(ScheduledStep)
-            .where(ScheduledStep.plan_id == plan_id,
-                   ScheduledStep.status == StepStatus.PENDING.value)
+            .where(
+                ScheduledStep.plan_id == plan_id, ScheduledStep.status == StepStatus.PENDING.value
+            )
             .order_by(ScheduledStep.run_at)
         )
-    ).all()  # fmt: skip
+    ).all()
 
 
 async def run_due(
@@ -90,9 +98,11 @@ async def run_due(
 
 
 async def _run_one(
-    sessionmaker: async_sessionmaker[AsyncSession], kpis: KpiSource, worker: str,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    kpis: KpiSource,
+    worker: str,
     now: dt.datetime,
-) -> uuid.UUID | None:  # fmt: skip
+) -> uuid.UUID | None:
     async with sessionmaker() as session:
         await lock_sqlite_for_writing(session, ScheduledStep)
         step = await session.scalar(
@@ -116,11 +126,17 @@ async def _run_one(
         )
         step.ran_at, step.ran_by, step.outcome = now, worker, outcome
         audit.record(
-            session, actor=f"schedule:{worker}", action="schedule.run", at=now, before=None,
+            session,
+            actor=f"schedule:{worker}",
+            action="schedule.run",
+            at=now,
+            before=None,
             after={"id": str(step.id), "action": step.action, "outcome": outcome},
-            reason=step.reason, flag_key=plan.flag_key, plan_id=plan.id,
+            reason=step.reason,
+            flag_key=plan.flag_key,
+            plan_id=plan.id,
             province_id=plan.province_id,
-        )  # fmt: skip
+        )
         await session.commit()
         return step.id
 
@@ -146,14 +162,24 @@ async def _carry_out(
         async with session.begin_nested():
             if action in (Action.START, Action.ADVANCE):
                 result = await waves.step_forward(
-                    session=session, province_id=province_id, flag_key=flag_key, action=action,
-                    actor=actor, now=now, kpis=kpis,
-                )  # fmt: skip
+                    session=session,
+                    province_id=province_id,
+                    flag_key=flag_key,
+                    action=action,
+                    actor=actor,
+                    now=now,
+                    kpis=kpis,
+                )
                 return "applied" if result.applied else "awaiting approval"
             if action is Action.ROLLBACK:
-                await waves.rollback(session=session, province_id=province_id,
-                                     flag_key=flag_key, actor=actor,
-                                     reason=step.reason, now=now)  # fmt: skip
+                await waves.rollback(
+                    session=session,
+                    province_id=province_id,
+                    flag_key=flag_key,
+                    actor=actor,
+                    reason=step.reason,
+                    now=now,
+                )
             else:
                 change = waves.pause if action is Action.PAUSE else waves.resume
                 await change(

@@ -55,8 +55,11 @@ async def report(
     for wave, tenant_ids in enumerate(view.tenants):
         for tenant_id in tenant_ids:
             row = rows.get(tenant_id)
-            tenants.append(TenantState(tenant_id, wave, row.basis_points if row else 0,
-                                       row.since if row else None))  # fmt: skip
+            tenants.append(
+                TenantState(
+                    tenant_id, wave, row.basis_points if row else 0, row.since if row else None
+                )
+            )
     wave_gates: list[GateEvaluation | None] = []
     for wave, spec in enumerate(view.waves):
         has_gate = wave > 0 and bool(spec.gate_criteria)

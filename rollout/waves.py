@@ -67,15 +67,29 @@ def _status_after(view: PlanView, position: tuple[int, int]) -> PlanStatus:
 
 
 def _record(
-    session: AsyncSession, view: PlanView, *, actor: str, action: str, now: dt.datetime,
-    before: dict[str, Any], reason: str = "", extra: dict[str, Any] | None = None,
-) -> None:  # fmt: skip
+    session: AsyncSession,
+    view: PlanView,
+    *,
+    actor: str,
+    action: str,
+    now: dt.datetime,
+    before: dict[str, Any],
+    reason: str = "",
+    extra: dict[str, Any] | None = None,
+) -> None:
     after = {**view.state(), **(extra or {})}
     audit.record(
-        session, actor=actor, action=f"plan.{action}", at=now, before=before, after=after,
-        reason=reason, flag_key=view.plan.flag_key, plan_id=view.plan.id,
+        session,
+        actor=actor,
+        action=f"plan.{action}",
+        at=now,
+        before=before,
+        after=after,
+        reason=reason,
+        flag_key=view.plan.flag_key,
+        plan_id=view.plan.id,
         province_id=view.plan.province_id,
-    )  # fmt: skip
+    )
 
 
 async def _needs_approval(session: AsyncSession, view: PlanView, position: tuple[int, int]) -> bool:
@@ -113,15 +127,27 @@ async def step_forward(
     if await _needs_approval(session, view, target):
         approval = _request_approval(session, view, action, target, actor, now, override_reason)
         return StepOutcome(view, applied=False, approval=approval, gate=gate)
-    await _move(session, view, target, actor=actor, action=action.value, now=now,
-                reason=override_reason or "", gate=gate)  # fmt: skip
+    await _move(
+        session,
+        view,
+        target,
+        actor=actor,
+        action=action.value,
+        now=now,
+        reason=override_reason or "",
+        gate=gate,
+    )
     return StepOutcome(view, applied=True, gate=gate)
 
 
 async def _check_gate(
-    session: AsyncSession, view: PlanView, wave: int, kpis: KpiSource, now: dt.datetime,
+    session: AsyncSession,
+    view: PlanView,
+    wave: int,
+    kpis: KpiSource,
+    now: dt.datetime,
     override_reason: str | None,
-) -> GateEvaluation:  # fmt: skip
+) -> GateEvaluation:
     earliest = view.waves[wave].earliest_start
     if earliest is not None and now < earliest:
         raise TooEarly(
@@ -137,39 +163,72 @@ async def _check_gate(
 
 
 async def _move(
-    session: AsyncSession, view: PlanView, target: tuple[int, int], *, actor: str, action: str,
-    now: dt.datetime, reason: str, gate: GateEvaluation | None = None,
+    session: AsyncSession,
+    view: PlanView,
+    target: tuple[int, int],
+    *,
+    actor: str,
+    action: str,
+    now: dt.datetime,
+    reason: str,
+    gate: GateEvaluation | None = None,
     extra: dict[str, Any] | None = None,
-) -> None:  # fmt: skip
+) -> None:
     before = view.state()
     await plans.apply(session=session, view=view, position=target, now=now)
     view.plan.status = _status_after(view, target).value
     details = dict(extra or {})
     if gate is not None and not gate.passed:
         details["gate_overridden"] = True
-    _record(session, view, actor=actor, action=action, now=now, before=before, reason=reason,
-            extra=details)  # fmt: skip
+    _record(
+        session,
+        view,
+        actor=actor,
+        action=action,
+        now=now,
+        before=before,
+        reason=reason,
+        extra=details,
+    )
 
 
 def _request_approval(
-    session: AsyncSession, view: PlanView, action: Action, target: tuple[int, int], actor: str,
-    now: dt.datetime, override_reason: str | None,
-) -> RolloutApproval:  # fmt: skip
+    session: AsyncSession,
+    view: PlanView,
+    action: Action,
+    target: tuple[int, int],
+    actor: str,
+    now: dt.datetime,
+    override_reason: str | None,
+) -> RolloutApproval:
     approval = RolloutApproval(
-        id=uuid.uuid4(), province_id=view.plan.province_id, plan_id=view.plan.id,
+        id=uuid.uuid4(),
+        province_id=view.plan.province_id,
+        plan_id=view.plan.id,
         action=action.value,
-        request={"from": list(view.position), "to": list(target),
-                 "override_reason": override_reason},
-        requested_by=actor, requested_at=now, reason=override_reason or "",
+        request={
+            "from": list(view.position),
+            "to": list(target),
+            "override_reason": override_reason,
+        },
+        requested_by=actor,
+        requested_at=now,
+        reason=override_reason or "",
         status=ApprovalStatus.PENDING.value,
-    )  # fmt: skip
+    )
     session.add(approval)
     audit.record(
-        session, actor=actor, action="approval.request", at=now, before=view.state(),
+        session,
+        actor=actor,
+        action="approval.request",
+        at=now,
+        before=view.state(),
         after={"wave": target[0], "step": target[1], "approval_id": str(approval.id)},
-        reason=override_reason or "", flag_key=view.plan.flag_key, plan_id=view.plan.id,
+        reason=override_reason or "",
+        flag_key=view.plan.flag_key,
+        plan_id=view.plan.id,
         province_id=view.plan.province_id,
-    )  # fmt: skip
+    )
     return approval
 
 
@@ -201,11 +260,21 @@ async def approve(
         raise InvalidTransition("The plan moved since this step was requested; request it again.")
     target = (approval.request["to"][0], approval.request["to"][1])
     approval.status, approval.approved_by, approval.approved_at = (
-        ApprovalStatus.APPROVED.value, actor, now,
-    )  # fmt: skip
+        ApprovalStatus.APPROVED.value,
+        actor,
+        now,
+    )
     extra = {"approval_id": str(approval.id), "requested_by": approval.requested_by}
-    await _move(session, view, target, actor=actor, action="approve", now=now,
-                reason=approval.reason, extra=extra)  # fmt: skip
+    await _move(
+        session,
+        view,
+        target,
+        actor=actor,
+        action="approve",
+        now=now,
+        reason=approval.reason,
+        extra=extra,
+    )
     return StepOutcome(view, applied=True, approval=approval)
 
 
@@ -239,8 +308,9 @@ async def rollback(
     if view.position == NOT_STARTED:
         raise InvalidTransition(f"The plan of {flag_key!r} has not started: nothing to roll back.")
     paused = view.plan.status == PlanStatus.PAUSED.value
-    await _move(session, view, _previous(view), actor=actor, action="rollback", now=now,
-                reason=reason)  # fmt: skip
+    await _move(
+        session, view, _previous(view), actor=actor, action="rollback", now=now, reason=reason
+    )
     if paused and view.position != NOT_STARTED:
         view.plan.status = PlanStatus.PAUSED.value
     return view
@@ -257,8 +327,16 @@ async def pause(
 ) -> PlanView:
     """Freeze a running plan: no advance or scheduled step until resumed."""
     view = await _locked(session, province_id, flag_key)
-    return _set_status(session, view, PlanStatus.RUNNING, PlanStatus.PAUSED, actor=actor,
-                       reason=reason, now=now, action="pause")  # fmt: skip
+    return _set_status(
+        session,
+        view,
+        PlanStatus.RUNNING,
+        PlanStatus.PAUSED,
+        actor=actor,
+        reason=reason,
+        now=now,
+        action="pause",
+    )
 
 
 async def resume(
@@ -272,8 +350,16 @@ async def resume(
 ) -> PlanView:
     """Let a paused plan advance again."""
     view = await _locked(session, province_id, flag_key)
-    return _set_status(session, view, PlanStatus.PAUSED, PlanStatus.RUNNING, actor=actor,
-                       reason=reason, now=now, action="resume")  # fmt: skip
+    return _set_status(
+        session,
+        view,
+        PlanStatus.PAUSED,
+        PlanStatus.RUNNING,
+        actor=actor,
+        reason=reason,
+        now=now,
+        action="resume",
+    )
 
 
 async def pause_wave(
@@ -290,9 +376,17 @@ async def pause_wave(
     view = await _locked(session, province_id, flag_key)
     if view.plan.status != PlanStatus.RUNNING.value or wave > view.plan.current_wave:
         return None
-    return _set_status(session, view, PlanStatus.RUNNING, PlanStatus.PAUSED, actor=actor,
-                       reason=reason, now=now, action="pause",
-                       extra={"paused_wave": wave})  # fmt: skip
+    return _set_status(
+        session,
+        view,
+        PlanStatus.RUNNING,
+        PlanStatus.PAUSED,
+        actor=actor,
+        reason=reason,
+        now=now,
+        action="pause",
+        extra={"paused_wave": wave},
+    )
 
 
 async def _locked(session: AsyncSession, province_id: str, flag_key: str) -> PlanView:
@@ -302,9 +396,17 @@ async def _locked(session: AsyncSession, province_id: str, flag_key: str) -> Pla
 
 
 def _set_status(
-    session: AsyncSession, view: PlanView, expected: PlanStatus, new: PlanStatus, *, actor: str,
-    reason: str, now: dt.datetime, action: str, extra: dict[str, Any] | None = None,
-) -> PlanView:  # fmt: skip
+    session: AsyncSession,
+    view: PlanView,
+    expected: PlanStatus,
+    new: PlanStatus,
+    *,
+    actor: str,
+    reason: str,
+    now: dt.datetime,
+    action: str,
+    extra: dict[str, Any] | None = None,
+) -> PlanView:
     if view.plan.status != expected.value:
         raise InvalidTransition(
             f"Cannot {action} the plan of {view.plan.flag_key!r}: it is {view.plan.status}."
@@ -313,6 +415,14 @@ def _set_status(
     view.plan.status = new.value
     view.plan.version += 1
     view.plan.updated_at = now
-    _record(session, view, actor=actor, action=action, now=now, before=before, reason=reason,
-            extra=extra)  # fmt: skip
+    _record(
+        session,
+        view,
+        actor=actor,
+        action=action,
+        now=now,
+        before=before,
+        reason=reason,
+        extra=extra,
+    )
     return view

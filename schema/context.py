@@ -129,6 +129,10 @@ class Context:
         """Commit the request's transaction (a mutation's writes)."""
         await self._alone(self.session.commit)
 
+    async def rollback(self) -> None:
+        """Roll back the request's transaction (an expected error: nothing half-written)."""
+        await self._alone(self.session.rollback)
+
     async def release(self) -> None:
         """End the session's transaction and return its connection (between subscription events)."""
         await self._alone(self.session.rollback)

@@ -46,8 +46,9 @@ async def create_postgres(revision: str = "head") -> TestDatabase:
     admin = f"{PG_ADMIN}/{name}"
     await asyncio.to_thread(migrate.upgrade, admin, revision)
     await create_app_role(admin, name=APP_ROLE, password=None)
-    return TestDatabase("postgresql", f"postgresql+asyncpg://{APP_ROLE}@{PG_HOST}:5432/{name}",
-                        admin, name)  # fmt: skip
+    return TestDatabase(
+        "postgresql", f"postgresql+asyncpg://{APP_ROLE}@{PG_HOST}:5432/{name}", admin, name
+    )
 
 
 async def drop_postgres(db: TestDatabase) -> None:

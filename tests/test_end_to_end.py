@@ -41,8 +41,10 @@ def demo_server(tmp_path_factory):
     log = (directory / "serve.log").open("wb")
     server = subprocess.Popen(
         [str(BIN / "pilotgraph"), "serve", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -84,10 +86,13 @@ def test_province_admin_reads_every_tenant(demo_server):
     headers = {"Authorization": f"Bearer {token}"}
     # when
     counts = {
-        slug: httpx.post(f"{base}/t/{slug}/graphql", headers=headers,
-                         json={"query": "{ tenant { memberCount } }"}).json()
+        slug: httpx.post(
+            f"{base}/t/{slug}/graphql",
+            headers=headers,
+            json={"query": "{ tenant { memberCount } }"},
+        ).json()
         for slug in ("yen-mo", "kim-son", "police")
-    }  # fmt: skip
+    }
     # then
     assert {slug: c["data"]["tenant"]["memberCount"] for slug, c in counts.items()} == {
         "yen-mo": 6_014,

@@ -77,24 +77,56 @@ MEMBERS = {
 def _meeting(tenant: str, id_: uuid.UUID, branch: uuid.UUID, days: int, title: str) -> Meeting:
     starts = NOW + dt.timedelta(days=days)
     status = "held" if days < 0 else "scheduled"
-    return Meeting(tenant_id=tenant, id=id_, branch_id=branch, title=title, starts_at=starts,
-                   ends_at=starts + dt.timedelta(hours=2), place="Nhà văn hóa thôn",
-                   agenda="Nội dung sinh hoạt", status=status, version=1)  # fmt: skip
+    return Meeting(
+        tenant_id=tenant,
+        id=id_,
+        branch_id=branch,
+        title=title,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        place="Nhà văn hóa thôn",
+        agenda="Nội dung sinh hoạt",
+        status=status,
+        version=1,
+    )
 
 
 def _draft(
     tenant: str, id_: uuid.UUID, branch: uuid.UUID, days: int, title: str
 ) -> DraftResolution:
     """A draft resolution closing ``days`` after NOW: still open, or closed when negative."""
-    return DraftResolution(tenant_id=tenant, id=id_, branch_id=branch, title=title, body="Nội dung",
-                           status="open" if days > 0 else "closed",
-                           closes_at=NOW + dt.timedelta(days=days))  # fmt: skip
+    return DraftResolution(
+        tenant_id=tenant,
+        id=id_,
+        branch_id=branch,
+        title=title,
+        body="Nội dung",
+        status="open" if days > 0 else "closed",
+        closes_at=NOW + dt.timedelta(days=days),
+    )
 
 
-def _notice(tenant: str, id_: uuid.UUID, branch: uuid.UUID | None, kind: str, title: str,
-            body: str, *, by: str, days_ago: int) -> Notice:  # fmt: skip
-    return Notice(tenant_id=tenant, id=id_, branch_id=branch, kind=kind, title=title, body=body,
-                  published_by=by, published_at=NOW - dt.timedelta(days=days_ago))  # fmt: skip
+def _notice(
+    tenant: str,
+    id_: uuid.UUID,
+    branch: uuid.UUID | None,
+    kind: str,
+    title: str,
+    body: str,
+    *,
+    by: str,
+    days_ago: int,
+) -> Notice:
+    return Notice(
+        tenant_id=tenant,
+        id=id_,
+        branch_id=branch,
+        kind=kind,
+        title=title,
+        body=body,
+        published_by=by,
+        published_at=NOW - dt.timedelta(days=days_ago),
+    )
 
 
 def _rows() -> dict[str, list[object]]:
@@ -114,10 +146,19 @@ def _rows() -> dict[str, list[object]]:
     ]
     for tenant, members in MEMBERS.items():
         for id_, branch, name, position, believer in members:
-            rows[tenant].append(Member(
-                tenant_id=tenant, id=id_, branch_id=branch, full_name=name, birth_year=1980,
-                joined_on=dt.date(2010, 5, 19), position=position, status="official",
-                is_religious_believer=believer))  # fmt: skip
+            rows[tenant].append(
+                Member(
+                    tenant_id=tenant,
+                    id=id_,
+                    branch_id=branch,
+                    full_name=name,
+                    birth_year=1980,
+                    joined_on=dt.date(2010, 5, 19),
+                    position=position,
+                    status="official",
+                    is_religious_believer=believer,
+                )
+            )
     rows[YEN_MO] += [
         _meeting(YEN_MO, YM_UPCOMING_A, YM_BRANCH_A, 5, "Sinh hoạt chi bộ tháng 12"),
         _meeting(YEN_MO, YM_PAST_A, YM_BRANCH_A, -25, "Sinh hoạt chi bộ tháng 11"),
@@ -141,11 +182,27 @@ def _rows() -> dict[str, list[object]]:
         ),
     ]
     rows[YEN_MO] += [
-        _notice(YEN_MO, YM_NOTICE_TENANT, None, "party_task", "Cài đặt sổ tay đảng viên",
-                "Toàn huyện", by="admin", days_ago=1),
-        _notice(YEN_MO, YM_NOTICE_B, YM_BRANCH_B, "government_task", "Thủy lợi thôn 2",
-                "Chỉ chi bộ thôn 2", by="secretary", days_ago=2),
-    ]  # fmt: skip
+        _notice(
+            YEN_MO,
+            YM_NOTICE_TENANT,
+            None,
+            "party_task",
+            "Cài đặt sổ tay đảng viên",
+            "Toàn huyện",
+            by="admin",
+            days_ago=1,
+        ),
+        _notice(
+            YEN_MO,
+            YM_NOTICE_B,
+            YM_BRANCH_B,
+            "government_task",
+            "Thủy lợi thôn 2",
+            "Chỉ chi bộ thôn 2",
+            by="secretary",
+            days_ago=2,
+        ),
+    ]
     rows[KIM_SON] += [
         _meeting(KIM_SON, KS_UPCOMING, KS_BRANCH, 4, "Sinh hoạt chi bộ xóm 5"),
         _draft(KIM_SON, KS_DRAFT, KS_BRANCH, 5, "Dự thảo Kim Sơn"),
@@ -157,9 +214,17 @@ def _rows() -> dict[str, list[object]]:
             body="Ý kiến Kim Sơn",
             created_at=NOW,
         ),
-        _notice(KIM_SON, KS_NOTICE, None, "general", "Thông báo Kim Sơn", "Kim Sơn",
-                by="admin", days_ago=1),
-    ]  # fmt: skip
+        _notice(
+            KIM_SON,
+            KS_NOTICE,
+            None,
+            "general",
+            "Thông báo Kim Sơn",
+            "Kim Sơn",
+            by="admin",
+            days_ago=1,
+        ),
+    ]
     return rows
 
 
@@ -169,14 +234,22 @@ async def load_world(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         session.add(Province(id=PROVINCE, name="Ninh Bình", timezone="Asia/Ho_Chi_Minh"))
         session.add(Province(id=OTHER_PROVINCE, name="Hà Nam", timezone="Asia/Ho_Chi_Minh"))
         await session.flush()
-        session.add_all([
-            Tenant(id=YEN_MO, province_id=PROVINCE, name="Đảng bộ huyện Yên Mô",
-                   kind="district"),
-            Tenant(id=KIM_SON, province_id=PROVINCE, name="Đảng bộ huyện Kim Sơn",
-                   kind="district"),
-            Tenant(id=DUY_TIEN, province_id=OTHER_PROVINCE, name="Đảng bộ thị xã Duy Tiên",
-                   kind="district"),
-        ])  # fmt: skip
+        session.add_all(
+            [
+                Tenant(
+                    id=YEN_MO, province_id=PROVINCE, name="Đảng bộ huyện Yên Mô", kind="district"
+                ),
+                Tenant(
+                    id=KIM_SON, province_id=PROVINCE, name="Đảng bộ huyện Kim Sơn", kind="district"
+                ),
+                Tenant(
+                    id=DUY_TIEN,
+                    province_id=OTHER_PROVINCE,
+                    name="Đảng bộ thị xã Duy Tiên",
+                    kind="district",
+                ),
+            ]
+        )
         await session.commit()
     for tenant, rows in _rows().items():
         async with scope_session(sessionmaker(), tenant) as session:

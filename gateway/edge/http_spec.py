@@ -77,8 +77,11 @@ def _quality(params: str) -> float:
     return 1.0
 
 
-PREFLIGHT_HEADERS = ("graphql-require-preflight", "apollo-require-preflight",
-                     "x-apollo-operation-name")  # fmt: skip
+PREFLIGHT_HEADERS = (
+    "graphql-require-preflight",
+    "apollo-require-preflight",
+    "x-apollo-operation-name",
+)
 SIMPLE_CONTENT_TYPES = frozenset(
     {"", "application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
 )
@@ -147,8 +150,9 @@ def params_from_json(data: Any) -> Params:
     """Validate one operation's parameters from a JSON body."""
     if not isinstance(data, dict):
         raise EdgeRefusal(400, "BAD_REQUEST", "The request body must be a JSON object.")
-    return _params(data.get("query"), data.get("variables"), data.get("operationName"),
-                   data.get("extensions"))  # fmt: skip
+    return _params(
+        data.get("query"), data.get("variables"), data.get("operationName"), data.get("extensions")
+    )
 
 
 def params_from_query_string(items: dict[str, str]) -> Params:

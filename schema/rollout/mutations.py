@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from rollout import flags, gates, notices, plans, ramps, schedule, waves
@@ -16,7 +17,7 @@ from rollout.errors import NoticeNotFound, RolloutError
 from rollout.kpi import Criterion, Metric
 from rollout.models import Flag, FlagState
 from rollout.plans import PlanView
-from rollout.snapshot import CHANNEL
+from rollout.snapshot import CHANNEL, FlagStore
 from rollout.waves import Action, StepOutcome
 from schema.context import Context
 from schema.fields import mutation
@@ -165,10 +166,16 @@ async def _carry_out(ctx: Context, fn: Callable[..., Awaitable[T]], **kwargs: An
     """Run a rollout write in the request's province, commit it, refresh this replica's flags and
     tell the others."""
     result = await ctx.run_province(fn, province_id=rollout_province(ctx), now=ctx.now, **kwargs)
-    await ctx.session.commit()
-    await ctx.flags.reload_from(ctx.session)
-    await notify(ctx.session, CHANNEL, kwargs.get("flag_key") or kwargs.get("key") or "")
+    await ctx.commit()
+    key = kwargs.get("flag_key") or kwargs.get("key") or ""
+    await ctx.run_province(_publish, flags=ctx.flags, key=key)
     return result
+
+
+async def _publish(*, session: AsyncSession, flags: FlagStore, key: str) -> None:
+    """Refresh this replica's flags and tell the others that ``key`` changed."""
+    await flags.reload_from(session)
+    await notify(session, CHANNEL, key)
 
 
 def _error(exc: RolloutError) -> RolloutUserError:
@@ -180,9 +187,11 @@ def _step_payload(result: StepOutcome | PlanView) -> RolloutStepPayload:
     approval = result.approval if isinstance(result, StepOutcome) else None
     return RolloutStepPayload(
         applied=result.applied if isinstance(result, StepOutcome) else True,
-        status=view.plan.status, wave=view.plan.current_wave, step=view.plan.current_step,
+        status=view.plan.status,
+        wave=view.plan.current_wave,
+        step=view.plan.current_step,
         approval_id=strawberry.ID(str(approval.id)) if approval and not result.applied else None,  # type: ignore[union-attr]
-    )  # fmt: skip
+    )
 
 
 async def _attempt(
@@ -192,7 +201,7 @@ async def _attempt(
     try:
         return await _carry_out(ctx, fn, actor=_actor(ctx), **kwargs), []
     except RolloutError as exc:
-        await ctx.session.rollback()
+        await ctx.rollback()
         return None, [_error(exc)]
 
 
@@ -231,8 +240,13 @@ def _kpis(ctx: Context) -> Any:
 class RolloutMutation:
     @mutation(extensions=ADMIN, description="Start a flag's plan: wave 0 at its first step.")
     async def start_rollout(self, info: Info[Context, None], flag: str) -> RolloutStepPayload:
-        return await _step(info.context, waves.step_forward, flag_key=flag, action=Action.START,
-                           kpis=_kpis(info.context))  # fmt: skip
+        return await _step(
+            info.context,
+            waves.step_forward,
+            flag_key=flag,
+            action=Action.START,
+            kpis=_kpis(info.context),
+        )
 
     @mutation(
         extensions=ADMIN,
@@ -241,8 +255,14 @@ class RolloutMutation:
     async def advance_rollout(
         self, info: Info[Context, None], flag: str, override_reason: str | None = None
     ) -> RolloutStepPayload:
-        return await _step(info.context, waves.step_forward, flag_key=flag, action=Action.ADVANCE,
-                           kpis=_kpis(info.context), override_reason=override_reason)  # fmt: skip
+        return await _step(
+            info.context,
+            waves.step_forward,
+            flag_key=flag,
+            action=Action.ADVANCE,
+            kpis=_kpis(info.context),
+            override_reason=override_reason,
+        )
 
     @mutation(extensions=ADMIN, description="Freeze the plan: no step until resumed.")
     async def pause_rollout(
@@ -269,19 +289,34 @@ class RolloutMutation:
         try:
             parsed = uuid.UUID(str(approval_id))
         except ValueError:
-            return RolloutStepPayload(applied=False, errors=[RolloutUserError(
-                code=RolloutErrorCode.APPROVAL_NOT_FOUND,
-                message="There is no pending approval with this id.")])  # fmt: skip
+            return RolloutStepPayload(
+                applied=False,
+                errors=[
+                    RolloutUserError(
+                        code=RolloutErrorCode.APPROVAL_NOT_FOUND,
+                        message="There is no pending approval with this id.",
+                    )
+                ],
+            )
         return await _step(info.context, waves.approve, approval_id=parsed)
 
     @mutation(extensions=ADMIN, description="Kill, archive or reactivate a flag (versioned).")
     async def set_flag_state(
-        self, info: Info[Context, None], flag: str, state: FlagStateInput, expected_version: int,
+        self,
+        info: Info[Context, None],
+        flag: str,
+        state: FlagStateInput,
+        expected_version: int,
         reason: str,
-    ) -> FlagPayload:  # fmt: skip
-        row, errors = await _attempt(info.context, flags.update, key=flag, reason=reason,
-                                     expected_version=expected_version,
-                                     state=FlagState(state.value))  # fmt: skip
+    ) -> FlagPayload:
+        row, errors = await _attempt(
+            info.context,
+            flags.update,
+            key=flag,
+            reason=reason,
+            expected_version=expected_version,
+            state=FlagState(state.value),
+        )
         return _flag_payload(row, errors)
 
     @mutation(
@@ -292,21 +327,35 @@ class RolloutMutation:
         self, info: Info[Context, None], flag: str, percentage: float, reason: str
     ) -> TenantRampPayload:
         ctx = info.context
-        _, errors = await _attempt(ctx, ramps.set_tenant_ramp, flag_key=flag,
-                                   tenant_id=ctx.tenant_id, percentage=percentage,
-                                   reason=reason)  # fmt: skip
+        _, errors = await _attempt(
+            ctx,
+            ramps.set_tenant_ramp,
+            flag_key=flag,
+            tenant_id=ctx.tenant_id,
+            percentage=percentage,
+            reason=reason,
+        )
         if errors:
             return TenantRampPayload(errors=errors)
         return TenantRampPayload(percentage=percentage)
 
     @mutation(extensions=ADMIN, description="Run an action on the plan at a later time, once.")
     async def schedule_rollout_step(
-        self, info: Info[Context, None], flag: str, action: RolloutAction, run_at: dt.datetime,
+        self,
+        info: Info[Context, None],
+        flag: str,
+        action: RolloutAction,
+        run_at: dt.datetime,
         reason: str,
-    ) -> ScheduledStepPayload:  # fmt: skip
-        step, errors = await _attempt(info.context, schedule.schedule, flag_key=flag,
-                                      action=Action(action.value), run_at=run_at,
-                                      reason=reason)  # fmt: skip
+    ) -> ScheduledStepPayload:
+        step, errors = await _attempt(
+            info.context,
+            schedule.schedule,
+            flag_key=flag,
+            action=Action(action.value),
+            run_at=run_at,
+            reason=reason,
+        )
         if step is None:
             return ScheduledStepPayload(errors=errors)
         return ScheduledStepPayload(id=strawberry.ID(str(step.id)), run_at=step.run_at)
@@ -321,17 +370,27 @@ class RolloutMutation:
         reason: str,
     ) -> FlagPayload:
         row, errors = await _attempt(
-            info.context, flags.set_rules, key=flag, rules=_rules(rules),
-            expected_version=expected_version, reason=reason,
-        )  # fmt: skip
+            info.context,
+            flags.set_rules,
+            key=flag,
+            rules=_rules(rules),
+            expected_version=expected_version,
+            reason=reason,
+        )
         return _flag_payload(row, errors)
 
     @mutation(extensions=ADMIN, description="Force a tenant to a variant, or clear with null.")
     async def set_flag_override(
         self, info: Info[Context, None], flag: str, tenant: str, variant: str | None, reason: str
     ) -> FlagPayload:
-        row, errors = await _attempt(info.context, flags.set_override, key=flag, tenant_id=tenant,
-                                     variant=variant, reason=reason)  # fmt: skip
+        row, errors = await _attempt(
+            info.context,
+            flags.set_override,
+            key=flag,
+            tenant_id=tenant,
+            variant=variant,
+            reason=reason,
+        )
         return _flag_payload(row, errors)
 
     @mutation(
@@ -348,14 +407,18 @@ class RolloutMutation:
     ) -> RolloutStepPayload:
         specs = [
             plans.WaveSpec(
-                name=w.name, tenant_ids=w.tenants, ramp=tuple(w.ramp),
-                earliest_start=w.earliest_start, sustain_days=w.sustain_days,
+                name=w.name,
+                tenant_ids=w.tenants,
+                ramp=tuple(w.ramp),
+                earliest_start=w.earliest_start,
+                sustain_days=w.sustain_days,
                 gate=tuple(Criterion(Metric(c.metric.value), c.minimum) for c in w.gate),
             )
             for w in waves
-        ]  # fmt: skip
-        return await _step(info.context, plans.create, flag_key=flag, waves=specs,
-                           guardrail_drop=guardrail_drop)  # fmt: skip
+        ]
+        return await _step(
+            info.context, plans.create, flag_key=flag, waves=specs, guardrail_drop=guardrail_drop
+        )
 
     @mutation(
         extensions=ADMIN,
@@ -366,8 +429,9 @@ class RolloutMutation:
     async def set_rollout_guardrail(
         self, info: Info[Context, None], flag: str, reason: str, drop: float | None = None
     ) -> RolloutGuardrailPayload:
-        view, errors = await _attempt(info.context, plans.set_guardrail, flag_key=flag, drop=drop,
-                                      reason=reason)  # fmt: skip
+        view, errors = await _attempt(
+            info.context, plans.set_guardrail, flag_key=flag, drop=drop, reason=reason
+        )
         if view is None:
             return RolloutGuardrailPayload(errors=errors)
         return RolloutGuardrailPayload(guardrail_drop=view.plan.guardrail_drop)
@@ -380,12 +444,15 @@ class RolloutMutation:
         assert ctx.principal is not None  # the permission ran first
         try:
             row = await ctx.run_province(
-                notices.acknowledge, notice_id=_notice_id(id), province_id=rollout_province(ctx),
-                actor=_actor(ctx), now=ctx.now,
-            )  # fmt: skip
-            await ctx.session.commit()
+                notices.acknowledge,
+                notice_id=_notice_id(id),
+                province_id=rollout_province(ctx),
+                actor=_actor(ctx),
+                now=ctx.now,
+            )
+            await ctx.commit()
         except RolloutError as exc:
-            await ctx.session.rollback()
+            await ctx.rollback()
             return RolloutNoticePayload(errors=[_error(exc)])
-        await notify(ctx.session, CHANNEL, row.flag_key)  # open consoles refresh
+        await ctx.run_province(notify, channel=CHANNEL, payload=row.flag_key)  # consoles refresh
         return RolloutNoticePayload(notice=RolloutNotice.from_model(row))

@@ -68,17 +68,28 @@ class RolloutQuery:
         )
         scheduled = await ctx.run_province(schedule.pending, province_id=province_id, flag_key=flag)
         return RolloutState(
-            flag=flag, status=view.plan.status, wave=view.plan.current_wave,
-            step=view.plan.current_step, version=view.plan.version,
-            flag_version=report.flag_version, guardrail_drop=view.plan.guardrail_drop,
+            flag=flag,
+            status=view.plan.status,
+            wave=view.plan.current_wave,
+            step=view.plan.current_step,
+            version=view.plan.version,
+            flag_version=report.flag_version,
+            guardrail_drop=view.plan.guardrail_drop,
             guardrail_effective_drop=ctx.guardrail.drop_of(view.plan),
-            tenants=[TenantRolloutState(tenant=t.tenant_id, wave=t.wave,
-                                        percentage=t.basis_points / 100, since=t.since,
-                                        state=t.state) for t in report.tenants],
+            tenants=[
+                TenantRolloutState(
+                    tenant=t.tenant_id,
+                    wave=t.wave,
+                    percentage=t.basis_points / 100,
+                    since=t.since,
+                    state=t.state,
+                )
+                for t in report.tenants
+            ],
             waves=[wave_state(view, i, report.gates[i]) for i in range(len(view.waves))],
             pending_approvals=[PendingApproval.from_model(a) for a in approvals],
             scheduled_steps=[ScheduledRolloutStep.from_model(s) for s in scheduled],
-        )  # fmt: skip
+        )
 
     @field(
         extensions=requires(Permission.READ_ROLLOUT, needs_tenant=False),
@@ -99,11 +110,16 @@ class RolloutQuery:
         _check_first(first, MAX_AUDIT)
         ctx = info.context
         rows = await ctx.run_province(
-            audit.query, province_ids=[rollout_province(ctx)], flag_key=flag,
+            audit.query,
+            province_ids=[rollout_province(ctx)],
+            flag_key=flag,
             tenant_id=None if tenant is None else covered_tenant_id(ctx, tenant),
-            actor=actor, action=action,
-            since=since, until=until, limit=first,
-        )  # fmt: skip
+            actor=actor,
+            action=action,
+            since=since,
+            until=until,
+            limit=first,
+        )
         return [AuditRecord.from_entry(r) for r in rows]
 
     @field(
@@ -121,7 +137,10 @@ class RolloutQuery:
         _check_first(first, MAX_NOTICES)
         ctx = info.context
         rows = await ctx.run_province(
-            notices.query, province_id=rollout_province(ctx), flag_key=flag,
-            unacknowledged_only=unacknowledged_only, limit=first,
-        )  # fmt: skip
+            notices.query,
+            province_id=rollout_province(ctx),
+            flag_key=flag,
+            unacknowledged_only=unacknowledged_only,
+            limit=first,
+        )
         return [RolloutNotice.from_model(r) for r in rows]

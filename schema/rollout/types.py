@@ -61,8 +61,14 @@ class GateCriterionResult:
 
     @classmethod
     def from_result(cls, r: CriterionResult) -> GateCriterionResult:
-        return cls(tenant=r.tenant_id, metric=r.metric.value, minimum=r.minimum,
-                   current=r.current, days_held=r.days_held, passed=r.passed)  # fmt: skip
+        return cls(
+            tenant=r.tenant_id,
+            metric=r.metric.value,
+            minimum=r.minimum,
+            current=r.current,
+            days_held=r.days_held,
+            passed=r.passed,
+        )
 
 
 @strawberry.type(description="A wave's gate: criteria the earlier waves must hold, and now.")
@@ -131,9 +137,14 @@ class PendingApproval:
 
     @classmethod
     def from_model(cls, a: RolloutApproval) -> PendingApproval:
-        return cls(id=strawberry.ID(str(a.id)), action=a.action, requested_by=a.requested_by,
-                   requested_at=a.requested_at, reason=a.reason,
-                   request=cast(strawberry.scalars.JSON, a.request))  # fmt: skip
+        return cls(
+            id=strawberry.ID(str(a.id)),
+            action=a.action,
+            requested_by=a.requested_by,
+            requested_at=a.requested_at,
+            reason=a.reason,
+            request=cast(strawberry.scalars.JSON, a.request),
+        )
 
 
 @strawberry.type(description="A rollout step scheduled to run once at a given time.")
@@ -146,21 +157,32 @@ class ScheduledRolloutStep:
 
     @classmethod
     def from_model(cls, s: ScheduledStep) -> ScheduledRolloutStep:
-        return cls(id=strawberry.ID(str(s.id)), action=s.action, run_at=s.run_at,
-                   requested_by=s.requested_by, reason=s.reason)  # fmt: skip
+        return cls(
+            id=strawberry.ID(str(s.id)),
+            action=s.action,
+            run_at=s.run_at,
+            requested_by=s.requested_by,
+            reason=s.reason,
+        )
 
 
 def wave_state(view: PlanView, position: int, gate: GateEvaluation | None) -> WaveState:
     wave = view.waves[position]
     return WaveState(
-        position=position, name=wave.name, tenants=view.tenants[position],
-        ramp=[bp / 100 for bp in wave.ramp], earliest_start=wave.earliest_start,
+        position=position,
+        name=wave.name,
+        tenants=view.tenants[position],
+        ramp=[bp / 100 for bp in wave.ramp],
+        earliest_start=wave.earliest_start,
         started_at=wave.started_at,
-        gate=None if gate is None else GateState(
-            passed=gate.passed, sustain_days=wave.gate_sustain_days,
+        gate=None
+        if gate is None
+        else GateState(
+            passed=gate.passed,
+            sustain_days=wave.gate_sustain_days,
             results=[GateCriterionResult.from_result(r) for r in gate.results],
         ),
-    )  # fmt: skip
+    )
 
 
 @strawberry.type(description="One audited rollout change: who, when, what (before, after), why.")
@@ -177,10 +199,15 @@ class AuditRecord:
     @classmethod
     def from_entry(cls, r: AuditEntry) -> AuditRecord:
         return cls(
-            at=r.at, actor=r.actor, action=r.action, flag=r.flag_key, tenant=r.tenant_id,
+            at=r.at,
+            actor=r.actor,
+            action=r.action,
+            flag=r.flag_key,
+            tenant=r.tenant_id,
             before=cast(strawberry.scalars.JSON, r.before),
-            after=cast(strawberry.scalars.JSON, r.after), reason=r.reason,
-        )  # fmt: skip
+            after=cast(strawberry.scalars.JSON, r.after),
+            reason=r.reason,
+        )
 
 
 @strawberry.enum(description="What a rollout notice is about.")
@@ -206,8 +233,14 @@ class RolloutNotice:
     @classmethod
     def from_model(cls, n: NoticeRow) -> RolloutNotice:
         return cls(
-            id=strawberry.ID(str(n.id)), kind=RolloutNoticeKind(n.kind), flag=n.flag_key,
-            province=n.province_id, wave=n.wave, message=n.message,
-            figures=cast(strawberry.scalars.JSON, n.figures), created_at=n.created_at,
-            acknowledged_at=n.acknowledged_at, acknowledged_by=n.acknowledged_by,
-        )  # fmt: skip
+            id=strawberry.ID(str(n.id)),
+            kind=RolloutNoticeKind(n.kind),
+            flag=n.flag_key,
+            province=n.province_id,
+            wave=n.wave,
+            message=n.message,
+            figures=cast(strawberry.scalars.JSON, n.figures),
+            created_at=n.created_at,
+            acknowledged_at=n.acknowledged_at,
+            acknowledged_by=n.acknowledged_by,
+        )

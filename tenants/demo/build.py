@@ -65,8 +65,13 @@ def _organisation_names(rng: random.Random, tenant: DemoTenant) -> list[str]:
         communes = list(YEN_MO_COMMUNES)
     else:
         communes = names.place_names(rng, min(tenant.organisations, 40))
-    kinds = ("Đảng bộ xã {}", "Chi bộ Trường THCS {}", "Chi bộ Trường Tiểu học {}",
-             "Chi bộ Trạm Y tế {}", "Chi bộ Hợp tác xã {}")  # fmt: skip
+    kinds = (
+        "Đảng bộ xã {}",
+        "Chi bộ Trường THCS {}",
+        "Chi bộ Trường Tiểu học {}",
+        "Chi bộ Trạm Y tế {}",
+        "Chi bộ Hợp tác xã {}",
+    )
     all_names = [kind.format(c) for kind in kinds for c in communes]
     return [names.nfc(n) for n in all_names[: tenant.organisations]]
 
@@ -138,73 +143,122 @@ def _add_meetings(rng: random.Random, rows: TenantRows, t: str, today: dt.date) 
             meeting_id = _uuid(rng)
             held = starts + dt.timedelta(hours=3) < now
             label = f"{day.month:02d}/{day.year}"
-            rows.meetings.append({
-                "tenant_id": t, "id": meeting_id, "branch_id": branch["id"],
-                "title": f"Sinh hoạt chi bộ định kỳ tháng {label}",
-                "starts_at": starts, "ends_at": starts + dt.timedelta(hours=3),
-                "place": f"Nhà văn hóa {branch['name'].removeprefix('Chi bộ ')}",
-                "agenda": "1. Đánh giá kết quả tháng trước\n2. Nhiệm vụ tháng tới\n"
-                          "3. Sinh hoạt chuyên đề: học tập và làm theo tư tưởng Hồ Chí Minh",
-                "status": (MeetingStatus.HELD if held else MeetingStatus.SCHEDULED).value,
-                "cancel_reason": None, "version": 1,
-            })  # fmt: skip
+            rows.meetings.append(
+                {
+                    "tenant_id": t,
+                    "id": meeting_id,
+                    "branch_id": branch["id"],
+                    "title": f"Sinh hoạt chi bộ định kỳ tháng {label}",
+                    "starts_at": starts,
+                    "ends_at": starts + dt.timedelta(hours=3),
+                    "place": f"Nhà văn hóa {branch['name'].removeprefix('Chi bộ ')}",
+                    "agenda": "1. Đánh giá kết quả tháng trước\n2. Nhiệm vụ tháng tới\n"
+                    "3. Sinh hoạt chuyên đề: học tập và làm theo tư tưởng Hồ Chí Minh",
+                    "status": (MeetingStatus.HELD if held else MeetingStatus.SCHEDULED).value,
+                    "cancel_reason": None,
+                    "version": 1,
+                }
+            )
             if held:
                 last_held = meeting_id
         if last_held is not None:
             for member_id in members_by_branch.get(branch["id"], []):
                 roll = rng.random()
-                status = (AttendanceStatus.PRESENT if roll < 0.86 else
-                          AttendanceStatus.EXCUSED if roll < 0.96 else
-                          AttendanceStatus.ABSENT)  # fmt: skip
-                rows.attendance.append({
-                    "tenant_id": t, "meeting_id": last_held, "member_id": member_id,
-                    "status": status.value, "recorded_at": now,
-                })  # fmt: skip
+                status = (
+                    AttendanceStatus.PRESENT
+                    if roll < 0.86
+                    else AttendanceStatus.EXCUSED
+                    if roll < 0.96
+                    else AttendanceStatus.ABSENT
+                )
+                rows.attendance.append(
+                    {
+                        "tenant_id": t,
+                        "meeting_id": last_held,
+                        "member_id": member_id,
+                        "status": status.value,
+                        "recorded_at": now,
+                    }
+                )
 
 
 NOTICES = (
-    (NoticeKind.PARTY_TASK, "Triển khai sổ tay đảng viên điện tử",
-     "Đề nghị các chi bộ hướng dẫn đảng viên cài đặt và đăng nhập sổ tay đảng viên điện tử."),
-    (NoticeKind.PARTY_TASK, "Kiểm điểm, đánh giá chất lượng đảng viên cuối năm",
-     "Các chi bộ tổ chức kiểm điểm, đánh giá, xếp loại đảng viên theo Hướng dẫn 12-HD/BTCTW."),
-    (NoticeKind.GOVERNMENT_TASK, "Ra quân làm thủy lợi nội đồng vụ Đông Xuân",
-     "Đảng viên gương mẫu tham gia và vận động nhân dân ra quân làm thủy lợi."),
+    (
+        NoticeKind.PARTY_TASK,
+        "Triển khai sổ tay đảng viên điện tử",
+        "Đề nghị các chi bộ hướng dẫn đảng viên cài đặt và đăng nhập sổ tay đảng viên điện tử.",
+    ),
+    (
+        NoticeKind.PARTY_TASK,
+        "Kiểm điểm, đánh giá chất lượng đảng viên cuối năm",
+        "Các chi bộ tổ chức kiểm điểm, đánh giá, xếp loại đảng viên theo Hướng dẫn 12-HD/BTCTW.",
+    ),
+    (
+        NoticeKind.GOVERNMENT_TASK,
+        "Ra quân làm thủy lợi nội đồng vụ Đông Xuân",
+        "Đảng viên gương mẫu tham gia và vận động nhân dân ra quân làm thủy lợi.",
+    ),
     (NoticeKind.GOVERNMENT_TASK, "Phòng, chống bão lũ", "Chủ động phương án bảo vệ đê điều."),
-    (NoticeKind.GENERAL, "Học tập Nghị quyết 21-NQ/TW",
-     "Mỗi năm kết nạp đảng viên mới đạt từ 3% trở lên so với tổng số đảng viên."),
-)  # fmt: skip
+    (
+        NoticeKind.GENERAL,
+        "Học tập Nghị quyết 21-NQ/TW",
+        "Mỗi năm kết nạp đảng viên mới đạt từ 3% trở lên so với tổng số đảng viên.",
+    ),
+)
 
 
 def _add_notices_documents_drafts(
     rng: random.Random, rows: TenantRows, t: str, today: dt.date
 ) -> None:
     for days_ago, (kind, title, body) in enumerate(NOTICES):
-        rows.notices.append({
-            "tenant_id": t, "id": _uuid(rng), "branch_id": None, "kind": kind.value,
-            "title": names.nfc(title), "body": names.nfc(body),
-            "published_at": _local(today - dt.timedelta(days=7 * days_ago + 1), 9),
-            "published_by": f"{t}-organisation-department",
-        })  # fmt: skip
+        rows.notices.append(
+            {
+                "tenant_id": t,
+                "id": _uuid(rng),
+                "branch_id": None,
+                "kind": kind.value,
+                "title": names.nfc(title),
+                "body": names.nfc(body),
+                "published_at": _local(today - dt.timedelta(days=7 * days_ago + 1), 9),
+                "published_by": f"{t}-organisation-department",
+            }
+        )
     for number, issued, title, summary in DOCUMENTS:
-        rows.documents.append({
-            "tenant_id": t, "id": _uuid(rng), "number": number, "title": names.nfc(title),
-            "issued_on": dt.date.fromisoformat(issued), "summary": names.nfc(summary),
-        })  # fmt: skip
+        rows.documents.append(
+            {
+                "tenant_id": t,
+                "id": _uuid(rng),
+                "number": number,
+                "title": names.nfc(title),
+                "issued_on": dt.date.fromisoformat(issued),
+                "summary": names.nfc(summary),
+            }
+        )
     authors: dict[uuid.UUID, list[uuid.UUID]] = {}
     for member in rows.members:
         authors.setdefault(member["branch_id"], []).append(member["id"])
     for branch in rows.branches:
         month = _month_day(today, 1, 1)
         draft_id = _uuid(rng)
-        rows.drafts.append({
-            "tenant_id": t, "id": draft_id, "branch_id": branch["id"],
-            "title": f"Dự thảo nghị quyết chi bộ tháng {month.month:02d}/{month.year}",
-            "body": "Chi bộ quyết nghị: lãnh đạo hoàn thành nhiệm vụ chính trị tháng tới.",
-            "status": ResolutionStatus.OPEN.value, "closes_at": _local(month, 0),
-        })  # fmt: skip
+        rows.drafts.append(
+            {
+                "tenant_id": t,
+                "id": draft_id,
+                "branch_id": branch["id"],
+                "title": f"Dự thảo nghị quyết chi bộ tháng {month.month:02d}/{month.year}",
+                "body": "Chi bộ quyết nghị: lãnh đạo hoàn thành nhiệm vụ chính trị tháng tới.",
+                "status": ResolutionStatus.OPEN.value,
+                "closes_at": _local(month, 0),
+            }
+        )
         for author in rng.sample(authors[branch["id"]], k=min(2, len(authors[branch["id"]]))):
-            rows.comments.append({
-                "tenant_id": t, "id": _uuid(rng), "resolution_id": draft_id, "author_id": author,
-                "body": "Đề nghị bổ sung nhiệm vụ vận động nhân dân cài đặt ứng dụng.",
-                "created_at": _local(today - dt.timedelta(days=1), 20),
-            })  # fmt: skip
+            rows.comments.append(
+                {
+                    "tenant_id": t,
+                    "id": _uuid(rng),
+                    "resolution_id": draft_id,
+                    "author_id": author,
+                    "body": "Đề nghị bổ sung nhiệm vụ vận động nhân dân cài đặt ứng dụng.",
+                    "created_at": _local(today - dt.timedelta(days=1), 20),
+                }
+            )

@@ -6,20 +6,77 @@ import random
 import unicodedata
 
 FAMILY = (
-    ("Nguyễn", 38), ("Trần", 11), ("Lê", 9), ("Phạm", 7), ("Hoàng", 5), ("Vũ", 4), ("Đặng", 3),
-    ("Bùi", 3), ("Đỗ", 3), ("Hồ", 2), ("Ngô", 2), ("Dương", 2), ("Đinh", 2), ("Trịnh", 2),
-    ("Phan", 2), ("Lương", 1), ("Mai", 1), ("Tạ", 1),
-)  # fmt: skip
+    ("Nguyễn", 38),
+    ("Trần", 11),
+    ("Lê", 9),
+    ("Phạm", 7),
+    ("Hoàng", 5),
+    ("Vũ", 4),
+    ("Đặng", 3),
+    ("Bùi", 3),
+    ("Đỗ", 3),
+    ("Hồ", 2),
+    ("Ngô", 2),
+    ("Dương", 2),
+    ("Đinh", 2),
+    ("Trịnh", 2),
+    ("Phan", 2),
+    ("Lương", 1),
+    ("Mai", 1),
+    ("Tạ", 1),
+)
 MIDDLE_MALE = ("Văn", "Đức", "Minh", "Hữu", "Quang", "Xuân", "Thanh", "Công", "Đình", "Ngọc")
 MIDDLE_FEMALE = ("Thị", "Thu", "Thanh", "Ngọc", "Minh", "Hồng", "Phương", "Kim", "Thúy")
 GIVEN_MALE = (
-    "An", "Bình", "Cường", "Dũng", "Đạt", "Hải", "Hiếu", "Hùng", "Huy", "Khánh", "Long", "Mạnh",
-    "Nam", "Phúc", "Quân", "Sơn", "Thắng", "Thành", "Toàn", "Trung", "Tuấn", "Việt", "Vinh",
-)  # fmt: skip
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Đạt",
+    "Hải",
+    "Hiếu",
+    "Hùng",
+    "Huy",
+    "Khánh",
+    "Long",
+    "Mạnh",
+    "Nam",
+    "Phúc",
+    "Quân",
+    "Sơn",
+    "Thắng",
+    "Thành",
+    "Toàn",
+    "Trung",
+    "Tuấn",
+    "Việt",
+    "Vinh",
+)
 GIVEN_FEMALE = (
-    "Anh", "Chi", "Dung", "Giang", "Hà", "Hạnh", "Hằng", "Hoa", "Hương", "Lan", "Liên", "Linh",
-    "Loan", "Mai", "Nga", "Ngân", "Nhung", "Oanh", "Phượng", "Thảo", "Trang", "Vân", "Yến",
-)  # fmt: skip
+    "Anh",
+    "Chi",
+    "Dung",
+    "Giang",
+    "Hà",
+    "Hạnh",
+    "Hằng",
+    "Hoa",
+    "Hương",
+    "Lan",
+    "Liên",
+    "Linh",
+    "Loan",
+    "Mai",
+    "Nga",
+    "Ngân",
+    "Nhung",
+    "Oanh",
+    "Phượng",
+    "Thảo",
+    "Trang",
+    "Vân",
+    "Yến",
+)
 PLACE_FIRST = ("Gia", "Khánh", "Ninh", "Đông", "Quang", "Trường", "Phú", "Văn", "Thượng", "Lạc")
 PLACE_SECOND = ("Hòa", "Thịnh", "Phong", "Tân", "Hưng", "Lộc", "Sơn", "Phú", "Thành", "Mỹ", "Lâm")
 

@@ -69,27 +69,64 @@ HA_NAM = DemoProvince(
 PROVINCES = (NINH_BINH, HA_NAM)
 
 YEN_MO_COMMUNES = (
-    "Yên Phong", "Yên Thắng", "Yên Thành", "Yên Hòa", "Yên Hưng", "Yên Mạc", "Yên Mỹ",
-    "Yên Nhân", "Yên Từ", "Yên Lâm", "Khánh Thịnh", "Khánh Thượng", "Khánh Dương",
-    "Mai Sơn", "Yên Đồng", "Yên Thái",
-)  # fmt: skip
+    "Yên Phong",
+    "Yên Thắng",
+    "Yên Thành",
+    "Yên Hòa",
+    "Yên Hưng",
+    "Yên Mạc",
+    "Yên Mỹ",
+    "Yên Nhân",
+    "Yên Từ",
+    "Yên Lâm",
+    "Khánh Thịnh",
+    "Khánh Thượng",
+    "Khánh Dương",
+    "Mai Sơn",
+    "Yên Đồng",
+    "Yên Thái",
+)
 
 # Religious believers are a larger share in Kim Son (the report: 20+ of ~200 admitted a year).
 BELIEVER_SHARE = {"kim-son": 0.10}
 DEFAULT_BELIEVER_SHARE = 0.03
 
 DOCUMENTS = (
-    ("21-NQ/TW", "2022-06-16", "Nghị quyết Hội nghị Trung ương 5 khóa XIII về tăng cường củng cố, "
-     "xây dựng tổ chức cơ sở đảng và nâng cao chất lượng đội ngũ đảng viên trong giai đoạn mới",
-     "Mỗi năm kết nạp đảng viên mới đạt từ 3% trở lên so với tổng số đảng viên."),
-    ("24-QĐ/TW", "2021-07-30", "Quy định thi hành Điều lệ Đảng",
-     "Hướng dẫn thủ tục kết nạp, chuyển sinh hoạt và quản lý đảng viên."),
-    ("12-HD/BTCTW", "2022-06-06", "Hướng dẫn một số vấn đề cụ thể thi hành Điều lệ Đảng",
-     "Hồ sơ đảng viên, sinh hoạt chi bộ, đánh giá chất lượng đảng viên."),
-    ("08-QĐi/TW", "2018-10-25", "Quy định về trách nhiệm nêu gương của cán bộ, đảng viên",
-     "Cán bộ, đảng viên nêu gương trong công tác và sinh hoạt."),
-    ("05-CT/TW", "2016-05-15", "Chỉ thị về đẩy mạnh học tập và làm theo tư tưởng, đạo đức, "
-     "phong cách Hồ Chí Minh", "Học tập và làm theo gương Bác trong từng chi bộ."),
-    ("06-NQ/TU", "2023-03-10", "Nghị quyết về chuyển đổi số tỉnh Ninh Bình",
-     "Ứng dụng sổ tay đảng viên điện tử trong sinh hoạt chi bộ."),
-)  # fmt: skip
+    (
+        "21-NQ/TW",
+        "2022-06-16",
+        "Nghị quyết Hội nghị Trung ương 5 khóa XIII về tăng cường củng cố, "
+        "xây dựng tổ chức cơ sở đảng và nâng cao chất lượng đội ngũ đảng viên trong giai đoạn mới",
+        "Mỗi năm kết nạp đảng viên mới đạt từ 3% trở lên so với tổng số đảng viên.",
+    ),
+    (
+        "24-QĐ/TW",
+        "2021-07-30",
+        "Quy định thi hành Điều lệ Đảng",
+        "Hướng dẫn thủ tục kết nạp, chuyển sinh hoạt và quản lý đảng viên.",
+    ),
+    (
+        "12-HD/BTCTW",
+        "2022-06-06",
+        "Hướng dẫn một số vấn đề cụ thể thi hành Điều lệ Đảng",
+        "Hồ sơ đảng viên, sinh hoạt chi bộ, đánh giá chất lượng đảng viên.",
+    ),
+    (
+        "08-QĐi/TW",
+        "2018-10-25",
+        "Quy định về trách nhiệm nêu gương của cán bộ, đảng viên",
+        "Cán bộ, đảng viên nêu gương trong công tác và sinh hoạt.",
+    ),
+    (
+        "05-CT/TW",
+        "2016-05-15",
+        "Chỉ thị về đẩy mạnh học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh",
+        "Học tập và làm theo gương Bác trong từng chi bộ.",
+    ),
+    (
+        "06-NQ/TU",
+        "2023-03-10",
+        "Nghị quyết về chuyển đổi số tỉnh Ninh Bình",
+        "Ứng dụng sổ tay đảng viên điện tử trong sinh hoạt chi bộ.",
+    ),
+)

@@ -40,9 +40,14 @@ NOW = utc("2026-03-20T00:00:00+00:00")
 async def _ingest(sessions: Sessions, member: uuid.UUID, events: list[dict[str, str]]) -> None:
     async with sessions(YEN_MO) as session:
         await service.ingest(
-            session=session, tenant_id=YEN_MO, timezone=TZ, member_id=member, events=events,
-            now=NOW, install_key=INSTALL_KEY,
-        )  # fmt: skip
+            session=session,
+            tenant_id=YEN_MO,
+            timezone=TZ,
+            member_id=member,
+            events=events,
+            now=NOW,
+            install_key=INSTALL_KEY,
+        )
         await session.commit()
 
 
@@ -83,12 +88,26 @@ async def _member_counts(session: AsyncSession) -> tuple[dict[dt.date, int], dic
 async def test_first_logins_and_installs_are_counted_on_their_local_day(sessions: Sessions) -> None:
     # given: A installs on two devices and logs in late on 31 January (1 February local);
     # B logs in on 14 February, then a late event shows an earlier login on 20 January
-    await _ingest(sessions, YM_MEMBER_A, [
-        ev("app_installed", "2026-01-31T23:30:00Z", device="a1", installToken=install_token("a1")),
-        ev("app_installed", "2026-02-03T02:00:00Z", device="a2", installToken=install_token("a2")),
-        ev("login", "2026-01-31T23:31:00Z", device="a1"),
-        ev("login", "2026-02-10T02:00:00Z", device="a2"),
-    ])  # fmt: skip
+    await _ingest(
+        sessions,
+        YM_MEMBER_A,
+        [
+            ev(
+                "app_installed",
+                "2026-01-31T23:30:00Z",
+                device="a1",
+                installToken=install_token("a1"),
+            ),
+            ev(
+                "app_installed",
+                "2026-02-03T02:00:00Z",
+                device="a2",
+                installToken=install_token("a2"),
+            ),
+            ev("login", "2026-01-31T23:31:00Z", device="a1"),
+            ev("login", "2026-02-10T02:00:00Z", device="a2"),
+        ],
+    )
     await _ingest(sessions, YM_MEMBER_B, [ev("login", "2026-02-14T10:00:00Z")])
     await _ingest(sessions, YM_MEMBER_B, [ev("login", "2026-01-20T10:00:00Z")])
 
@@ -105,14 +124,27 @@ async def test_first_logins_and_installs_are_counted_on_their_local_day(sessions
 
 async def test_rebuild_from_a_date_keeps_the_counters_equal(sessions: Sessions) -> None:
     # given
-    await _ingest(sessions, YM_MEMBER_A, [
-        ev("app_installed", "2026-01-05T02:00:00Z", installToken=install_token()),
-        ev("login", "2026-01-05T02:01:00Z"),
-    ])  # fmt: skip
-    await _ingest(sessions, YM_MEMBER_B, [
-        ev("app_installed", "2026-03-02T02:00:00Z", device="b1", installToken=install_token("b1")),
-        ev("login", "2026-03-02T02:01:00Z", device="b1"),
-    ])  # fmt: skip
+    await _ingest(
+        sessions,
+        YM_MEMBER_A,
+        [
+            ev("app_installed", "2026-01-05T02:00:00Z", installToken=install_token()),
+            ev("login", "2026-01-05T02:01:00Z"),
+        ],
+    )
+    await _ingest(
+        sessions,
+        YM_MEMBER_B,
+        [
+            ev(
+                "app_installed",
+                "2026-03-02T02:00:00Z",
+                device="b1",
+                installToken=install_token("b1"),
+            ),
+            ev("login", "2026-03-02T02:01:00Z", device="b1"),
+        ],
+    )
     async with sessions(YEN_MO) as session:
         before = await _counted(session, "new_activations"), await _counted(session, "new_installs")
         # when: rebuilt from February, then from the start
@@ -144,11 +176,16 @@ async def test_member_counts_follow_inserts_transfers_moves_and_deletes(sessions
         # when: a member joins; then transfers away; then comes back with another join date
         session.add(
             Member(
-                tenant_id=YEN_MO, id=newcomer, branch_id=YM_BRANCH_A, full_name="Nguyễn Văn Mới",
-                birth_year=1990, joined_on=joined, position="Đảng viên",
+                tenant_id=YEN_MO,
+                id=newcomer,
+                branch_id=YM_BRANCH_A,
+                full_name="Nguyễn Văn Mới",
+                birth_year=1990,
+                joined_on=joined,
+                position="Đảng viên",
                 status=MemberStatus.PROBATIONARY.value,
             )
-        )  # fmt: skip
+        )
         await session.flush()
         after_join = (await _member_counts(session))[0].get(joined, 0)
         member = Member.tenant_id == YEN_MO, Member.id == newcomer
@@ -230,9 +267,11 @@ async def test_the_migration_counts_rows_that_existed_before_it(
         await asyncio.to_thread(migrate.upgrade, db.admin_url)
         async with engine.connect() as conn:
             daily = await conn.execute(
-                text("SELECT day, active_members, sessions, new_activations, new_installs "
-                     "FROM adoption_daily ORDER BY day")
-            )  # fmt: skip
+                text(
+                    "SELECT day, active_members, sessions, new_activations, new_installs "
+                    "FROM adoption_daily ORDER BY day"
+                )
+            )
             members = await conn.execute(
                 text("SELECT joined_on, members FROM adoption_member_counts ORDER BY joined_on")
             )

@@ -41,37 +41,67 @@ def _refusal(item: Any, *, anonymous: bool = False) -> tuple[str, str]:
     ("item", "code", "message"),
     [
         (["login"], "INVALID_EVENT", "An event must be a JSON object."),
-        (_event(memberId="x"), "IDENTITY_IN_BODY",
-         "'memberId' comes from the bearer token, never from the event."),
+        (
+            _event(memberId="x"),
+            "IDENTITY_IN_BODY",
+            "'memberId' comes from the bearer token, never from the event.",
+        ),
         (_event(type="dance"), "UNKNOWN_EVENT_TYPE", f"Unknown event type 'dance'; use {KNOWN}."),
-        (_event(type=["login"]), "UNKNOWN_EVENT_TYPE",
-         f"Unknown event type ['login']; use {KNOWN}."),
+        (
+            _event(type=["login"]),
+            "UNKNOWN_EVENT_TYPE",
+            f"Unknown event type ['login']; use {KNOWN}.",
+        ),
         (_event(type="LOGIN"), "UNKNOWN_EVENT_TYPE", f"Unknown event type 'LOGIN'; use {KNOWN}."),
         (_event(deviceId=""), "MISSING_FIELD", "'deviceId' is required for this event."),
-        (_event(deviceId="d" * 129), "INVALID_FIELD",
-         "'deviceId' must be a string of at most 128 characters."),
-        (_event(deviceId=7), "INVALID_FIELD",
-         "'deviceId' must be a string of at most 128 characters."),
-        (_event(installToken=["t"]), "INVALID_FIELD",
-         "'installToken' must be a string of at most 256 characters."),
+        (
+            _event(deviceId="d" * 129),
+            "INVALID_FIELD",
+            "'deviceId' must be a string of at most 128 characters.",
+        ),
+        (
+            _event(deviceId=7),
+            "INVALID_FIELD",
+            "'deviceId' must be a string of at most 128 characters.",
+        ),
+        (
+            _event(installToken=["t"]),
+            "INVALID_FIELD",
+            "'installToken' must be a string of at most 256 characters.",
+        ),
         (_event(type="screen_viewed"), "MISSING_FIELD", "'screen' is required for this event."),
-        (_event(screen="s" * 65), "INVALID_FIELD",
-         "'screen' must be a string of at most 64 characters."),
+        (
+            _event(screen="s" * 65),
+            "INVALID_FIELD",
+            "'screen' must be a string of at most 64 characters.",
+        ),
         (_event(id=None), "INVALID_EVENT_ID", "The event id must be a UUID string."),
         (_event(id=12), "INVALID_EVENT_ID", "The event id must be a UUID string."),
         (_event(id=ID[:-1]), "INVALID_EVENT_ID", f"The event id '{ID[:-1]}' is not a UUID."),
         (_event(id=ID + "\n"), "INVALID_EVENT_ID", f"The event id '{ID}\\n' is not a UUID."),
         (_event(timestamp=None), "INVALID_TIMESTAMP", "The timestamp must be an ISO 8601 string."),
-        (_event(timestamp="yesterday"), "INVALID_TIMESTAMP",
-         "The timestamp 'yesterday' is not ISO 8601."),
-        (_event(timestamp="2026-11-24T02:00:00"), "INVALID_TIMESTAMP",
-         "The timestamp needs a UTC offset (e.g. 'Z')."),
-        (_event(timestamp="2026-11-26T03:00:01Z"), "TIMESTAMP_IN_FUTURE",
-         "The timestamp is more than 24 hours ahead."),
-        (_event(timestamp="2026-08-27T02:59:59Z"), "TIMESTAMP_TOO_OLD",
-         "The timestamp is older than 90 days."),
+        (
+            _event(timestamp="yesterday"),
+            "INVALID_TIMESTAMP",
+            "The timestamp 'yesterday' is not ISO 8601.",
+        ),
+        (
+            _event(timestamp="2026-11-24T02:00:00"),
+            "INVALID_TIMESTAMP",
+            "The timestamp needs a UTC offset (e.g. 'Z').",
+        ),
+        (
+            _event(timestamp="2026-11-26T03:00:01Z"),
+            "TIMESTAMP_IN_FUTURE",
+            "The timestamp is more than 24 hours ahead.",
+        ),
+        (
+            _event(timestamp="2026-08-27T02:59:59Z"),
+            "TIMESTAMP_TOO_OLD",
+            "The timestamp is older than 90 days.",
+        ),
     ],
-)  # fmt: skip
+)
 def test_each_refusal_has_its_code_and_message(item: Any, code: str, message: str) -> None:
     # when / then
     assert _refusal(item) == (code, message)

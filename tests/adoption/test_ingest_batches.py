@@ -50,9 +50,14 @@ async def _ingest(
 ) -> service.IngestResult:
     async with sessions(YEN_MO) as session:
         result = await service.ingest(
-            session=session, tenant_id=YEN_MO, timezone=TZ, member_id=member, events=events,
-            now=NOW, install_key=INSTALL_KEY,
-        )  # fmt: skip
+            session=session,
+            tenant_id=YEN_MO,
+            timezone=TZ,
+            member_id=member,
+            events=events,
+            now=NOW,
+            install_key=INSTALL_KEY,
+        )
         await session.commit()
     return result
 
@@ -213,7 +218,9 @@ async def test_a_mixed_batch_stores_the_valid_events_and_refuses_the_others_by_i
     assert result.outcomes == (
         service.EventOutcome(0, True),
         service.EventOutcome(
-            1, False, code="UNKNOWN_EVENT_TYPE",
+            1,
+            False,
+            code="UNKNOWN_EVENT_TYPE",
             message="Unknown event type 'dance'; use app_installed, login, session_started, "
             "screen_viewed.",
         ),
@@ -223,14 +230,18 @@ async def test_a_mixed_batch_stores_the_valid_events_and_refuses_the_others_by_i
         ),
         service.EventOutcome(4, True, duplicate=True),
         service.EventOutcome(
-            5, False, code="IDENTITY_IN_BODY",
+            5,
+            False,
+            code="IDENTITY_IN_BODY",
             message="'tenantId' comes from the bearer token, never from the event.",
         ),
         service.EventOutcome(
-            6, False, code="TIMESTAMP_IN_FUTURE",
+            6,
+            False,
+            code="TIMESTAMP_IN_FUTURE",
             message="The timestamp is more than 24 hours ahead.",
         ),
-    )  # fmt: skip
+    )
     assert (result.accepted, result.refused, result.stored) == (3, 4, 2)
     async with sessions(YEN_MO) as session:
         counted = await _rollups(session)
@@ -310,9 +321,14 @@ async def test_overlapping_batches_sent_at_once_store_and_count_each_event_once(
     async def send(batch: list[dict[str, Any]]) -> int:
         async with scope_session(sessions(), YEN_MO) as session:
             result = await service.ingest(
-                session=session, tenant_id=YEN_MO, timezone=TZ, member_id=YM_MEMBER_A,
-                events=batch, now=IN_MAY, install_key=INSTALL_KEY,
-            )  # fmt: skip
+                session=session,
+                tenant_id=YEN_MO,
+                timezone=TZ,
+                member_id=YM_MEMBER_A,
+                events=batch,
+                now=IN_MAY,
+                install_key=INSTALL_KEY,
+            )
             await session.commit()
         return result.stored
 

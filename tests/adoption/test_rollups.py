@@ -198,9 +198,14 @@ async def test_gate_judges_each_tenant_of_a_wave_on_its_own(sessions: Sessions) 
     for tenant, member, at in logins:
         async with sessions(tenant) as session:
             await service.ingest(
-                session=session, tenant_id=tenant, timezone=TZ, member_id=member,
-                events=[ev("login", at)], now=NOW, install_key=INSTALL_KEY,
-            )  # fmt: skip
+                session=session,
+                tenant_id=tenant,
+                timezone=TZ,
+                member_id=member,
+                events=[ev("login", at)],
+                now=NOW,
+                install_key=INSTALL_KEY,
+            )
             await session.commit()
 
     # when both tenants are judged together, from a province-level session

@@ -50,16 +50,22 @@ class LiveGateway:
     def token(self, *args: str) -> str:
         """A development token from ``pilotgraph token ARGS`` against this gateway's database."""
         out = subprocess.run(
-            [str(CLI), "token", *args], env=self.env, cwd=ROOT, check=True,
-            capture_output=True, text=True,
-        )  # fmt: skip
+            [str(CLI), "token", *args],
+            env=self.env,
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return out.stdout.strip()
 
     def graphql(self, token: str, query: str, variables: dict[str, Any] | None = None) -> Any:
         response = httpx.post(
-            f"{self.url}/graphql", json={"query": query, "variables": variables or {}},
-            headers={"Authorization": f"Bearer {token}"}, timeout=60,
-        )  # fmt: skip
+            f"{self.url}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
         body = response.json()
         assert "errors" not in body, body
         return body["data"]
@@ -92,8 +98,11 @@ def serve(env: dict[str, str], log_path: Path) -> Iterator[str]:
     with log_path.open("wb") as log:
         server = subprocess.Popen(
             [str(CLI), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+            env=env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_ready(url, server)

@@ -38,16 +38,24 @@ def make_issuer(base: str) -> Starlette:
     codes: dict[str, dict[str, str]] = {}
 
     async def discovery(_request: Request) -> Response:
-        return JSONResponse({"issuer": base, "authorization_endpoint": f"{base}/authorize",
-                             "token_endpoint": f"{base}/token"})  # fmt: skip
+        return JSONResponse(
+            {
+                "issuer": base,
+                "authorization_endpoint": f"{base}/authorize",
+                "token_endpoint": f"{base}/token",
+            }
+        )
 
     async def authorize(request: Request) -> Response:
         q = request.query_params
         if q.get("response_type") != "code" or q.get("code_challenge_method") != "S256":
             return JSONResponse({"error": "invalid_request"}, status_code=400)
         code = secrets.token_urlsafe(16)
-        codes[code] = {"challenge": q["code_challenge"], "redirect_uri": q["redirect_uri"],
-                       "client_id": q["client_id"]}  # fmt: skip
+        codes[code] = {
+            "challenge": q["code_challenge"],
+            "redirect_uri": q["redirect_uri"],
+            "client_id": q["client_id"],
+        }
         back = urlencode({"code": code, "state": q["state"]})
         return RedirectResponse(f"{q['redirect_uri']}?{back}")
 
@@ -71,19 +79,22 @@ def make_issuer(base: str) -> Starlette:
         )
         return JSONResponse({"access_token": access, "token_type": "Bearer"})
 
-    return Starlette(routes=[
-        Route("/.well-known/openid-configuration", discovery),
-        Route("/authorize", authorize),
-        Route("/token", token, methods=["POST"]),
-    ])  # fmt: skip
+    return Starlette(
+        routes=[
+            Route("/.well-known/openid-configuration", discovery),
+            Route("/authorize", authorize),
+            Route("/token", token, methods=["POST"]),
+        ]
+    )
 
 
 @contextmanager
 def running_issuer(port: int) -> Iterator[str]:
     """The fake issuer on a loopback port, in a thread; yields its URL."""
     base = f"http://127.0.0.1:{port}"
-    config: Any = uvicorn.Config(make_issuer(base), host="127.0.0.1", port=port,
-                                 log_level="warning", lifespan="off")  # fmt: skip
+    config: Any = uvicorn.Config(
+        make_issuer(base), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -48,9 +48,11 @@ async def _run_guardrail(database_url: str) -> list[tuple[int, Outcome]]:
     try:
         async with make_sessionmaker(engine)() as session:
             checks = await guardrail.check(
-                session=session, kpis=CountingKpis(weekly=dict(YEN_MO_HALVED)), policy=Policy(),
+                session=session,
+                kpis=CountingKpis(weekly=dict(YEN_MO_HALVED)),
+                policy=Policy(),
                 now=dt.datetime.now(dt.UTC),
-            )  # fmt: skip
+            )
     finally:
         await engine.dispose()
     return [(c.wave, c.outcome) for c in checks]
@@ -65,10 +67,14 @@ async def _add_notice(database_url: str, message: str) -> str:
                 session=session, province_id="ninh-binh", flag_key="handbook"
             )
             notice = await notices.add(
-                session=session, plan=view.plan, tenant_ids=["yen-mo"],
-                kind=NoticeKind.GUARDRAIL_PAUSE, message=message, figures={"note": "by hand"},
+                session=session,
+                plan=view.plan,
+                tenant_ids=["yen-mo"],
+                kind=NoticeKind.GUARDRAIL_PAUSE,
+                message=message,
+                figures={"note": "by hand"},
                 now=dt.datetime.now(dt.UTC),
-            )  # fmt: skip
+            )
             await session.commit()
             return str(notice.id)
     finally:
@@ -80,8 +86,11 @@ async def guardrail_notice(live_gateway, admin_token):
     """The notice of a guardrail pause of the demo plan (running, Yen Mo's pilot started)."""
     outcomes = await _run_guardrail(_database_url(live_gateway))
     assert (0, Outcome.PAUSED) in outcomes
-    [notice] = [n for n in live_gateway.graphql(admin_token, NOTICES)["rolloutNotices"]
-                if FELL in n["message"]]  # fmt: skip
+    [notice] = [
+        n
+        for n in live_gateway.graphql(admin_token, NOTICES)["rolloutNotices"]
+        if FELL in n["message"]
+    ]
     yield notice
     assert live_gateway.graphql(admin_token, RESUME)["result"]["errors"] == []
     assert live_gateway.graphql(admin_token, DEFAULT_GUARDRAIL)["result"]["errors"] == []
@@ -114,8 +123,11 @@ async def test_the_province_admin_acknowledges_a_guardrail_notice(
     await expect(row).not_to_have_class("unacknowledged")
     assert (await row.locator(".state").inner_text()).startswith(f"Acknowledged by {ADMIN} at ")
     assert await row.get_by_role("button", name="Acknowledge").count() == 0
-    [stored] = [n for n in live_gateway.graphql(admin_token, NOTICES)["rolloutNotices"]
-                if n["id"] == guardrail_notice["id"]]  # fmt: skip
+    [stored] = [
+        n
+        for n in live_gateway.graphql(admin_token, NOTICES)["rolloutNotices"]
+        if n["id"] == guardrail_notice["id"]
+    ]
     assert stored["acknowledgedBy"] == ADMIN
     assert stored["acknowledgedAt"] is not None
     await screenshot(page, "17-notice-acknowledged")

@@ -24,8 +24,11 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 def require_toolchain() -> None:
     """Skip locally, fail in CI, when ``make federation-deps`` has not run."""
-    missing = [str(p.relative_to(ROOT)) for p in (SUBGRAPH_PYTHON, HIVE_GATEWAY, COMPOSITION)
-               if not p.exists()]  # fmt: skip
+    missing = [
+        str(p.relative_to(ROOT))
+        for p in (SUBGRAPH_PYTHON, HIVE_GATEWAY, COMPOSITION)
+        if not p.exists()
+    ]
     if missing:
         reason = f"federation toolchain missing ({', '.join(missing)}): run `make federation-deps`"
         if IN_CI:
@@ -37,8 +40,12 @@ def member_development_sdl() -> str:
     """The subgraph's SDL, printed by its own virtualenv (graphql-core 3.2)."""
     return subprocess.run(
         [str(SUBGRAPH_PYTHON), "-m", "member_development", "sdl"],
-        cwd=SUBGRAPH, check=True, capture_output=True, text=True, timeout=60,
-    ).stdout  # fmt: skip
+        cwd=SUBGRAPH,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,11 @@ def compose(out: Path, subgraphs: dict[str, tuple[str, Path]]) -> Composition:
     args = [f"{name}={url}={path}" for name, (url, path) in subgraphs.items()]
     done = subprocess.run(
         ["node", "compose.mjs", "--out", str(out), *args],
-        cwd=FEDERATION, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=FEDERATION,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     report = json.loads(done.stdout)
     return Composition(done.returncode, report["errors"], report["hints"])
 

@@ -21,11 +21,15 @@ EdgeClient = Callable[..., httpx.AsyncClient]
 
 def with_edge(settings: Settings, **overrides: Any) -> Settings:
     """``settings`` with some edge settings replaced (and top-level ones via ``settings__``)."""
-    top = {key.removeprefix("settings__"): overrides.pop(key)
-           for key in list(overrides) if key.startswith("settings__")}  # fmt: skip
+    top = {
+        key.removeprefix("settings__"): overrides.pop(key)
+        for key in list(overrides)
+        if key.startswith("settings__")
+    }
     edge = settings.edge.model_copy(update=overrides)
-    return settings.model_copy(update={"edge": EdgeSettings.model_validate(edge.model_dump()),
-                                       **top})  # fmt: skip
+    return settings.model_copy(
+        update={"edge": EdgeSettings.model_validate(edge.model_dump()), **top}
+    )
 
 
 @pytest.fixture

@@ -23,8 +23,14 @@ VALID_FOR_S = 86_400
 
 
 def claims(**overrides):
-    base = {"sub": "m1", "roles": ["member"], "tenant": "yen-mo", "iss": "pilotgraph-dev",
-            "aud": "pilotgraph", "exp": NOW + VALID_FOR_S}  # fmt: skip
+    base = {
+        "sub": "m1",
+        "roles": ["member"],
+        "tenant": "yen-mo",
+        "iss": "pilotgraph-dev",
+        "aud": "pilotgraph",
+        "exp": NOW + VALID_FOR_S,
+    }
     return {k: v for k, v in (base | overrides).items() if v is not None}
 
 
@@ -36,8 +42,10 @@ def hs(payload, secret=DEVELOPMENT_JWT_SECRET):
     ("token", "message"),
     [
         (hs(claims(exp=NOW - 3600)), "The bearer token has expired."),
-        (hs(claims(), secret="another-secret-that-is-long-enough-for-hs256!!"),
-         "The bearer token was refused: Signature verification failed."),
+        (
+            hs(claims(), secret="another-secret-that-is-long-enough-for-hs256!!"),
+            "The bearer token was refused: Signature verification failed.",
+        ),
         (hs(claims(iss="someone-else")), "The bearer token was refused: Invalid issuer."),
         (hs(claims(aud="other")), "The bearer token was refused: Audience doesn't match."),
         (jwt.encode(claims(), None, algorithm="none"), "Signing algorithm 'none' is not accepted."),
@@ -45,7 +53,7 @@ def hs(payload, secret=DEVELOPMENT_JWT_SECRET):
         (hs(claims(tenant=None)), "The tenant claim is required for tenant roles."),
         ("not.a.jwt", "The bearer token is malformed."),
     ],
-)  # fmt: skip
+)
 async def test_bad_tokens_are_401(client_for, token, message):
     # given
     client = client_for(token)

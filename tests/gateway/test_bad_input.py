@@ -21,14 +21,26 @@ def admin(client_for, token):
 @pytest.mark.parametrize(
     ("kwargs", "status", "code", "message"),
     [
-        ({"content": b"{bad", "headers": {"content-type": "application/json"}}, 400,
-         "MALFORMED_JSON", "Unable to parse request body as JSON"),
-        ({"content": b"query", "headers": {"content-type": "text/plain"}}, 400,
-         "UNSUPPORTED_CONTENT_TYPE", "Unsupported content type"),
-        ({"json": {"variables": {}}}, 400, "MISSING_QUERY",
-         "No GraphQL query found in the request"),
+        (
+            {"content": b"{bad", "headers": {"content-type": "application/json"}},
+            400,
+            "MALFORMED_JSON",
+            "Unable to parse request body as JSON",
+        ),
+        (
+            {"content": b"query", "headers": {"content-type": "text/plain"}},
+            400,
+            "UNSUPPORTED_CONTENT_TYPE",
+            "Unsupported content type",
+        ),
+        (
+            {"json": {"variables": {}}},
+            400,
+            "MISSING_QUERY",
+            "No GraphQL query found in the request",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_malformed_requests_answer_json_with_code(admin, kwargs, status, code, message):
     # when
     response = await admin.post("/graphql", **kwargs)
@@ -41,8 +53,9 @@ async def test_syntax_and_validation_errors_carry_codes(admin):
     # when
     _, syntax = await gql(admin, "{ members(first: ")
     _, unknown = await gql(admin, "{ nosuch }")
-    _, coercion = await gql(admin, "query($f: Int!) { members(first: $f) { totalCount } }",
-                            {"f": "many"})  # fmt: skip
+    _, coercion = await gql(
+        admin, "query($f: Int!) { members(first: $f) { totalCount } }", {"f": "many"}
+    )
     # then
     assert error_codes(syntax) == ["GRAPHQL_PARSE_FAILED"]
     assert error_codes(unknown) == ["GRAPHQL_VALIDATION_FAILED"]
@@ -83,8 +96,11 @@ async def test_graphiql_served_in_development_and_off_when_configured(database, 
     from gateway.app import create_app
 
     def client(app):
-        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t",
-                                 headers={"Accept": "text/html"})  # fmt: skip
+        return httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app),
+            base_url="http://t",
+            headers={"Accept": "text/html"},
+        )
 
     on_app = create_app(gateway.settings, state=gateway)
     off_app = create_app(make_settings(database, graphiql=False), state=gateway)

@@ -39,8 +39,18 @@ def _claims(token: str) -> dict:
 
 def test_token_for_a_given_member():
     # when
-    result = runner.invoke(app, ["token", "--tenant", "yen-mo", "--role", "member", "--member",
-                                 "00000000-0000-0000-0000-000000000007"])  # fmt: skip
+    result = runner.invoke(
+        app,
+        [
+            "token",
+            "--tenant",
+            "yen-mo",
+            "--role",
+            "member",
+            "--member",
+            "00000000-0000-0000-0000-000000000007",
+        ],
+    )
     # then
     assert result.exit_code == 0, result.output
     claims = _claims(result.output.strip())

@@ -90,8 +90,9 @@ async def test_fuzzed_requests_never_5xx_nor_leak_another_tenant(
     client = client_for(token(Role.MEMBER, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_A)))
     accept = "application/graphql-response+json" if strict else "application/json"
     # when
-    response = await client.post("/graphql", json={"query": document, "variables": variables},
-                                 headers={"Accept": accept})  # fmt: skip
+    response = await client.post(
+        "/graphql", json={"query": document, "variables": variables}, headers={"Accept": accept}
+    )
     # then
     assert response.status_code < 500, response.text
     body = response.json()

@@ -49,8 +49,10 @@ def test_sigterm_lets_the_request_in_flight_finish(database, tmp_path):
     try:
         _wait_live(port, process, log)
         client = socket.create_connection(("127.0.0.1", port), timeout=10)
-        head = (f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(TYPENAME)}\r\n\r\n").encode()  # fmt: skip
+        head = (
+            f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(TYPENAME)}\r\n\r\n"
+        ).encode()
         client.sendall(head + TYPENAME[:5])
         time.sleep(0.5)
         # when: the pod is told to stop, then the client finishes

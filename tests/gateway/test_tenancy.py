@@ -33,8 +33,14 @@ async def test_yen_mo_member_is_refused_kim_son(client_for, token, path, headers
     status, body = await gql(client, TENANT, path=path, headers=headers)
     # then
     assert status == 403
-    assert body == {"errors": [{"message": "Your role does not cover tenant 'kim-son'.",
-                                "extensions": {"code": "FORBIDDEN_TENANT"}}]}  # fmt: skip
+    assert body == {
+        "errors": [
+            {
+                "message": "Your role does not cover tenant 'kim-son'.",
+                "extensions": {"code": "FORBIDDEN_TENANT"},
+            }
+        ]
+    }
 
 
 @pytest.mark.parametrize(
@@ -56,8 +62,9 @@ async def test_auditor_selects_tenant_read_only(client_for, token):
     client = client_for(token(Role.AUDITOR), headers={"X-Tenant": "kim-son"})
     # when
     _, read = await gql(client, "{ members(first: 5) { totalCount } }")
-    _, write = await gql(client, 'mutation { cancelMeeting(input: {id: "x", reason: "y"}) '
-                                 "{ errors { code } } }")  # fmt: skip
+    _, write = await gql(
+        client, 'mutation { cancelMeeting(input: {id: "x", reason: "y"}) { errors { code } } }'
+    )
     # then
     assert read == {"data": {"members": {"totalCount": 2}}}
     assert error_codes(write) == ["FORBIDDEN"]
@@ -119,9 +126,14 @@ async def test_province_admin_of_other_province_is_refused(client_for, settings)
 
     from gateway.settings import DEVELOPMENT_JWT_SECRET
 
-    claims = {"sub": "admin", "roles": ["province_admin"], "province": "ha-nam",
-              "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
-              "exp": 4_000_000_000}  # fmt: skip
+    claims = {
+        "sub": "admin",
+        "roles": ["province_admin"],
+        "province": "ha-nam",
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "exp": 4_000_000_000,
+    }
     client = client_for(jwt.encode(claims, DEVELOPMENT_JWT_SECRET, algorithm="HS256"))
     # when
     status, body = await gql(client, TENANT, path="/t/yen-mo/graphql")

@@ -52,7 +52,12 @@ async def notices_for_branch_a(session: AsyncSession) -> None:
         default_variant="off",
     )
     await flags.set_rules(
-        session=session, province_id="ninh-binh", key=FlagKey.NOTICES.value,
-        rules=[({"branch": [str(YM_BRANCH_A)]}, "on")], expected_version=1,
-        actor=ADMIN, reason="branch A pilots notices", now=NOW,
-    )  # fmt: skip
+        session=session,
+        province_id="ninh-binh",
+        key=FlagKey.NOTICES.value,
+        rules=[({"branch": [str(YM_BRANCH_A)]}, "on")],
+        expected_version=1,
+        actor=ADMIN,
+        reason="branch A pilots notices",
+        now=NOW,
+    )

@@ -36,9 +36,14 @@ async def running_gateway(database_url: str) -> AsyncIterator[str]:
     port = _free_port()
     env = {**os.environ, "PILOTGRAPH_DATABASE_URL": database_url}
     server = await asyncio.create_subprocess_exec(
-        str(Path(sys.executable).parent / "pilotgraph"), "serve", "--port", str(port),
-        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+        str(Path(sys.executable).parent / "pilotgraph"),
+        "serve",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     base_url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base_url) as client:

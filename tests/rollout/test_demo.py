@@ -18,8 +18,14 @@ async def test_demo_plan_starts_with_yen_mo_on_and_the_rest_off(fresh):
     async with maker() as session:
         for tenant in TENANTS:
             if await session.get(Tenant, tenant.slug) is None:
-                session.add(Tenant(id=tenant.slug, province_id="ninh-binh", name=tenant.name,
-                                   kind=tenant.kind.value))  # fmt: skip
+                session.add(
+                    Tenant(
+                        id=tenant.slug,
+                        province_id="ninh-binh",
+                        name=tenant.name,
+                        kind=tenant.kind.value,
+                    )
+                )
         await session.commit()
     # when
     first = await demo.load_demo_plan(sessionmaker=maker, now=NOW)

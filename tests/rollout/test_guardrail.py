@@ -44,8 +44,9 @@ def kpis() -> CountingKpis:
 
 
 async def check(session, kpis, *, at=NOW, policy=POLICY, dry_run=False):
-    checks = await guardrail.check(session=session, kpis=kpis, policy=policy, now=at,
-                                   dry_run=dry_run)  # fmt: skip
+    checks = await guardrail.check(
+        session=session, kpis=kpis, policy=policy, now=at, dry_run=dry_run
+    )
     return [(c.wave, c.outcome) for c in checks]
 
 
@@ -71,17 +72,27 @@ async def test_a_wave_that_fell_further_than_the_threshold_pauses_the_plan(sessi
     assert await status_of(session) == "paused"
     [row] = await audit.query(session=session, province_ids=["ninh-binh"], actor="system")
     assert (row.action, row.reason, row.after) == (
-        "plan.pause", FELL_42, {"status": "paused", "wave": 1, "step": 0, "paused_wave": 1},
-    )  # fmt: skip
+        "plan.pause",
+        FELL_42,
+        {"status": "paused", "wave": 1, "step": 0, "paused_wave": 1},
+    )
     [notice] = await all_notices(session)
     assert (notice.kind, notice.province_id, notice.flag_key, notice.wave, notice.message) == (
-        "guardrail_pause", "ninh-binh", KEY, 1, FELL_42,
-    )  # fmt: skip
+        "guardrail_pause",
+        "ninh-binh",
+        KEY,
+        1,
+        FELL_42,
+    )
     assert notice.figures == {
-        "as_of": "2026-11-24", "threshold": 0.3, "recent": 696, "earlier": 1200,
-        "change": -0.42, "tenants": {KIM_SON: {"recent": 696, "earlier": 1200}},
+        "as_of": "2026-11-24",
+        "threshold": 0.3,
+        "recent": 696,
+        "earlier": 1200,
+        "change": -0.42,
+        "tenants": {KIM_SON: {"recent": 696, "earlier": 1200}},
         "also_fell": [],
-    }  # fmt: skip
+    }
     assert (notice.created_at, notice.acknowledged_at) == (NOW, None)
 
 
@@ -106,15 +117,20 @@ async def test_a_wave_combines_its_tenants(session, kpis):
     )
     await plans.apply(session=session, view=view, position=(2, 0), now=NOW)
     await session.commit()
-    kpis.weekly = {"gia-vien": WeeklyActive(10, 100), "hoa-lu": WeeklyActive(300, 300),
-                   "nho-quan": WeeklyActive(250, 250)}  # fmt: skip
+    kpis.weekly = {
+        "gia-vien": WeeklyActive(10, 100),
+        "hoa-lu": WeeklyActive(300, 300),
+        "nho-quan": WeeklyActive(250, 250),
+    }
     # when
     checks = await guardrail.check(session=session, kpis=kpis, policy=POLICY, now=NOW)
     # then
     last = checks[2]
     assert (last.outcome, last.total, last.total.change) == (
-        Outcome.HOLDS, WeeklyActive(560, 650), 560 / 650 - 1,
-    )  # fmt: skip
+        Outcome.HOLDS,
+        WeeklyActive(560, 650),
+        560 / 650 - 1,
+    )
 
 
 async def test_one_pause_names_the_wave_that_fell_furthest_and_reports_the_others(session, kpis):
@@ -138,8 +154,10 @@ async def test_one_pause_names_the_wave_that_fell_furthest_and_reports_the_other
     assert after_resume == [(0, Outcome.RECENTLY_PAUSED), (1, Outcome.RECENTLY_PAUSED)]
     [notice] = await all_notices(session)
     assert (notice.wave, notice.figures["also_fell"], notice.message) == (
-        1, [0], FELL_42 + " Also fell: wave 0 'pilot' (yen-mo) fell 40.0% (1,000 → 600).",
-    )  # fmt: skip
+        1,
+        [0],
+        FELL_42 + " Also fell: wave 0 'pilot' (yen-mo) fell 40.0% (1,000 → 600).",
+    )
     [row] = await audit.query(session=session, province_ids=["ninh-binh"], actor="system")
     assert row.reason == notice.message
 
@@ -217,8 +235,11 @@ async def test_setting_the_guardrail_is_validated_and_audited(session, kpis):
     assert view.plan.guardrail_drop == 0.25
     [row] = await audit.query(session=session, province_ids=["ninh-binh"], action="plan.guardrail")
     assert (row.actor, row.before, row.after, row.reason) == (
-        ADMIN, {"guardrail_drop": None}, {"guardrail_drop": 0.25}, "smaller waves",
-    )  # fmt: skip
+        ADMIN,
+        {"guardrail_drop": None},
+        {"guardrail_drop": 0.25},
+        "smaller waves",
+    )
 
 
 async def test_a_new_plan_takes_its_guardrail(session):
@@ -337,10 +358,14 @@ async def test_the_runtime_reports_each_pause(session, kpis, app_engine, connect
     kpis.weekly = dict(KIM_SON_FELL)
     paused = []
     runtime = RolloutRuntime(
-        app_engine, make_sessionmaker(connection, join_transaction_mode="create_savepoint"),
-        FlagStore(), kpis=kpis, guardrail_policy=POLICY, on_guardrail_pause=paused.append,
+        app_engine,
+        make_sessionmaker(connection, join_transaction_mode="create_savepoint"),
+        FlagStore(),
+        kpis=kpis,
+        guardrail_policy=POLICY,
+        on_guardrail_pause=paused.append,
         clock=lambda: NOW,
-    )  # fmt: skip
+    )
     heard: list[str] = []
 
     async def hear(payload: str) -> None:
@@ -394,11 +419,21 @@ async def ingest_week(session, tenant: str, members: list[uuid.UUID], first_day:
         day = first_day + dt.timedelta(days=n % 7)
         at = f"{day.isoformat()}T09:00:00+07:00"
         result = await service.ingest(
-            session=session, tenant_id=tenant, timezone="Asia/Ho_Chi_Minh", member_id=member,
-            events=[{"id": str(uuid.uuid4()), "type": "session_started", "timestamp": at,
-                     "deviceId": f"phone-{member}"}],
-            now=NOW, install_key=INSTALL_KEY,
-        )  # fmt: skip
+            session=session,
+            tenant_id=tenant,
+            timezone="Asia/Ho_Chi_Minh",
+            member_id=member,
+            events=[
+                {
+                    "id": str(uuid.uuid4()),
+                    "type": "session_started",
+                    "timestamp": at,
+                    "deviceId": f"phone-{member}",
+                }
+            ],
+            now=NOW,
+            install_key=INSTALL_KEY,
+        )
         assert result.accepted == 1
 
 
@@ -423,8 +458,10 @@ async def test_real_adoption_events_drive_the_guardrail(session, recent, expecte
     notices = await all_notices(session)
     rows = await audit.query(session=session, province_ids=["ninh-binh"], actor="system")
     if expected is Outcome.PAUSED:
-        reason = ("Guardrail: weekly active members of wave 1 'wave 1' (kim-son) fell 50.0% "
-                  "(40 → 20) in the week to 2026-11-24; threshold 30%.")  # fmt: skip
+        reason = (
+            "Guardrail: weekly active members of wave 1 'wave 1' (kim-son) fell 50.0% "
+            "(40 → 20) in the week to 2026-11-24; threshold 30%."
+        )
         assert [(r.action, r.reason) for r in rows] == [("plan.pause", reason)]
         assert [n.message for n in notices] == [reason]
         assert await status_of(session) == "paused"
@@ -456,10 +493,14 @@ def test_the_cli_checks_once_and_says_what_it_did(fresh, monkeypatch):
     again = CliRunner().invoke(cli_app, ["rollout", "guardrail"])
     get_settings.cache_clear()
     # then
-    pilot = ("handbook wave 0 'pilot' (yen-mo): 0 → 0 (n/a) in the week to 2026-11-24, "
-             "threshold 30%: too few active members to judge\n")  # fmt: skip
-    wave_1 = ("handbook wave 1 'wave 1' (kim-son): 40 → 20 (-50.0%) in the week to 2026-11-24, "
-              "threshold 30%: ")  # fmt: skip
+    pilot = (
+        "handbook wave 0 'pilot' (yen-mo): 0 → 0 (n/a) in the week to 2026-11-24, "
+        "threshold 30%: too few active members to judge\n"
+    )
+    wave_1 = (
+        "handbook wave 1 'wave 1' (kim-son): 40 → 20 (-50.0%) in the week to 2026-11-24, "
+        "threshold 30%: "
+    )
     assert (dry_run.exit_code, dry_run.output) == (0, pilot + wave_1 + "would pause\n")
     assert (run.exit_code, run.output) == (0, pilot + wave_1 + "paused\n")
     assert (again.exit_code, again.output) == (0, "No running rollout plan.\n")

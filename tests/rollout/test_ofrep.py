@@ -28,9 +28,12 @@ async def test_a_flag_for_the_signed_in_member(member):
     # then
     assert response.status_code == 200
     assert response.json() == {
-        "key": "handbook.notices", "value": True, "reason": "STATIC", "variant": "on",
+        "key": "handbook.notices",
+        "value": True,
+        "reason": "STATIC",
+        "variant": "on",
         "metadata": {"version": 0},
-    }  # fmt: skip
+    }
 
 
 async def test_a_matching_targeting_key_is_accepted(member):
@@ -48,9 +51,10 @@ async def test_unknown_flag_is_404(member):
     # then
     assert response.status_code == 404
     assert response.json() == {
-        "key": "handbook.chat", "errorCode": "FLAG_NOT_FOUND",
+        "key": "handbook.chat",
+        "errorCode": "FLAG_NOT_FOUND",
         "errorDetails": "There is no flag 'handbook.chat'.",
-    }  # fmt: skip
+    }
 
 
 @pytest.mark.parametrize(
@@ -58,10 +62,13 @@ async def test_unknown_flag_is_404(member):
     [
         (b"{nope", "PARSE_ERROR", "The body is not JSON."),
         (b'{"context": [1]}', "INVALID_CONTEXT", "context must be a JSON object."),
-        (b'{"context": {"targetingKey": "someone-else"}}', "INVALID_CONTEXT",
-         "targetingKey must be the signed-in member or absent."),
+        (
+            b'{"context": {"targetingKey": "someone-else"}}',
+            "INVALID_CONTEXT",
+            "targetingKey must be the signed-in member or absent.",
+        ),
     ],
-)  # fmt: skip
+)
 async def test_bad_requests_are_400(member, body, code, details):
     # when
     response = await member.post(

@@ -40,14 +40,18 @@ async def test_the_ofrep_provider_reads_flags(fresh):
         # when: the SDK's calls are blocking (requests): keep them off the event loop
         on = await asyncio.to_thread(client.get_boolean_details, FlagKey.HANDBOOK.value, False)
         targeted = await asyncio.to_thread(
-            client.get_boolean_details, FlagKey.NOTICES.value, False,
+            client.get_boolean_details,
+            FlagKey.NOTICES.value,
+            False,
             EvaluationContext(targeting_key=MEMBER),
-        )  # fmt: skip
+        )
         missing = await asyncio.to_thread(client.get_boolean_details, "handbook.chat", False)
         impostor = await asyncio.to_thread(
-            client.get_boolean_details, FlagKey.HANDBOOK.value, False,
+            client.get_boolean_details,
+            FlagKey.HANDBOOK.value,
+            False,
             EvaluationContext(targeting_key="someone-else"),
-        )  # fmt: skip
+        )
     # then
     assert (on.value, on.reason, on.variant) == (True, Reason.STATIC, "on")
     assert (targeted.value, targeted.reason) == (True, Reason.STATIC)

@@ -20,8 +20,9 @@ def member(token, client_for):
 @pytest.fixture
 def settings(database):
     """Rate limits on, one request per member before the bucket is empty."""
-    edge = EdgeSettings(rate_limits_enabled=True,
-                        rate_limits={"default": RateLimit(per_second=0.1, burst=1)})  # fmt: skip
+    edge = EdgeSettings(
+        rate_limits_enabled=True, rate_limits={"default": RateLimit(per_second=0.1, burst=1)}
+    )
     return make_settings(database, edge=edge)
 
 

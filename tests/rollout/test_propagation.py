@@ -70,8 +70,9 @@ async def test_a_change_reaches_another_gateway_process(fresh):
         pytest.skip("between processes the broadcast is PostgreSQL's LISTEN/NOTIFY")
     # given: a second gateway process on the same database
     settings = Settings(database_url=SecretStr(fresh.app_url))
-    member = issue_development_token(settings, subject=str(YM_MEMBER_A), roles=[Role.MEMBER],
-                                     tenant=YEN_MO)  # fmt: skip
+    member = issue_development_token(
+        settings, subject=str(YM_MEMBER_A), roles=[Role.MEMBER], tenant=YEN_MO
+    )
     writer_engine = make_engine(fresh.app_url)
     headers = {"Authorization": f"Bearer {member}"}
     async with (

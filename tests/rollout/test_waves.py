@@ -167,9 +167,13 @@ async def test_more_than_half_the_tenants_needs_approval(session, kpis):
     # given: wave 0 holds three of five tenants
     await add_tenants(session)
     await plans.create(
-        session=session, province_id="ninh-binh", flag_key=KEY, actor=ADMIN, now=NOW,
+        session=session,
+        province_id="ninh-binh",
+        flag_key=KEY,
+        actor=ADMIN,
+        now=NOW,
         waves=[plans.WaveSpec("big", [YEN_MO, KIM_SON, HOA_LU]), plans.WaveSpec("x", ["gia-vien"])],
-    )  # fmt: skip
+    )
     # when
     outcome = await start(session, kpis)
     # then
@@ -254,10 +258,16 @@ async def test_guardrail_pauses_a_wave_as_system(session, kpis):
 async def test_earliest_start_is_respected(session, kpis):
     # given
     await plans.create(
-        session=session, province_id="ninh-binh", flag_key=KEY, actor=ADMIN, now=NOW,
-        waves=[plans.WaveSpec("pilot", [YEN_MO]),
-               plans.WaveSpec("later", [KIM_SON], earliest_start=NOW + dt.timedelta(days=3))],
-    )  # fmt: skip
+        session=session,
+        province_id="ninh-binh",
+        flag_key=KEY,
+        actor=ADMIN,
+        now=NOW,
+        waves=[
+            plans.WaveSpec("pilot", [YEN_MO]),
+            plans.WaveSpec("later", [KIM_SON], earliest_start=NOW + dt.timedelta(days=3)),
+        ],
+    )
     await start(session, kpis)
     # when / then
     with pytest.raises(TooEarly) as raised:
@@ -270,7 +280,11 @@ async def test_earliest_start_is_respected(session, kpis):
 async def test_a_plan_may_not_repeat_a_tenant(session):
     with pytest.raises(InvalidPlan) as raised:
         await plans.create(
-            session=session, province_id="ninh-binh", flag_key=KEY, actor=ADMIN, now=NOW,
+            session=session,
+            province_id="ninh-binh",
+            flag_key=KEY,
+            actor=ADMIN,
+            now=NOW,
             waves=[plans.WaveSpec("a", [YEN_MO]), plans.WaveSpec("b", [YEN_MO])],
-        )  # fmt: skip
+        )
     assert raised.value.message == "The wave 'b' repeats a tenant of an earlier wave."

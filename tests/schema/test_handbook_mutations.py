@@ -81,11 +81,15 @@ async def test_secretary_schedules_meeting_for_own_branch(client_for, token):
     # then
     assert status == 200
     assert body["data"]["scheduleMeeting"] == {
-        "meeting": {"title": "Sinh hoạt chuyên đề", "place": "Hội trường xã",
-                    "startsAt": "2026-12-20T01:00:00+00:00", "status": "SCHEDULED",
-                    "branch": {"name": "Chi bộ thôn 1"}},
+        "meeting": {
+            "title": "Sinh hoạt chuyên đề",
+            "place": "Hội trường xã",
+            "startsAt": "2026-12-20T01:00:00+00:00",
+            "status": "SCHEDULED",
+            "branch": {"name": "Chi bộ thôn 1"},
+        },
         "errors": [],
-    }  # fmt: skip
+    }
     assert {"title": "Sinh hoạt chuyên đề"} in listed["data"]["meetings"]
 
 
@@ -97,9 +101,14 @@ async def test_secretary_cannot_schedule_for_another_branch(client_for, token):
     # then
     assert body["data"]["scheduleMeeting"] == {
         "meeting": None,
-        "errors": [{"field": "branchId", "code": "FORBIDDEN",
-                    "message": "You may only manage your own branch."}],
-    }  # fmt: skip
+        "errors": [
+            {
+                "field": "branchId",
+                "code": "FORBIDDEN",
+                "message": "You may only manage your own branch.",
+            }
+        ],
+    }
 
 
 async def test_schedule_rejects_bad_times_and_long_text(client_for, token):
@@ -114,10 +123,13 @@ async def test_schedule_rejects_bad_times_and_long_text(client_for, token):
     errors = [body["data"]["scheduleMeeting"]["errors"][0] for _, body in results]
     assert errors == [
         {"field": "endsAt", "code": "INVALID_INPUT", "message": "endsAt must be after startsAt."},
-        {"field": "title", "code": "INVALID_INPUT",
-         "message": "title is 201 characters long; at most 200 are allowed."},
+        {
+            "field": "title",
+            "code": "INVALID_INPUT",
+            "message": "title is 201 characters long; at most 200 are allowed.",
+        },
         {"field": "startsAt", "code": "INVALID_INPUT", "message": "Times must carry a UTC offset."},
-    ]  # fmt: skip
+    ]
 
 
 async def test_schedule_with_foreign_branch_id_is_not_found(client_for, token):
@@ -174,10 +186,13 @@ async def test_update_meeting_changes_fields(client_for, token):
     _, body = await gql(client, UPDATE, {"input": {"id": UPCOMING_A, "place": "Nhà văn hóa mới"}})
     # then
     assert body["data"]["updateMeeting"] == {
-        "meeting": {"title": "Sinh hoạt chi bộ tháng 12", "place": "Nhà văn hóa mới",
-                    "status": "SCHEDULED"},
+        "meeting": {
+            "title": "Sinh hoạt chi bộ tháng 12",
+            "place": "Nhà văn hóa mới",
+            "status": "SCHEDULED",
+        },
         "errors": [],
-    }  # fmt: skip
+    }
 
 
 async def test_update_held_meeting_is_conflict(client_for, token):
@@ -237,9 +252,12 @@ async def test_attendance_with_member_of_other_branch_writes_nothing(client_for,
     _, after = await gql(client, "{ meetings(when: PAST) { attendance { member { fullName } } } }")
     # then
     assert body["data"]["recordAttendance"]["errors"] == [
-        {"field": "marks", "code": "INVALID_INPUT",
-         "message": "1 of the marked members are not in this meeting's branch."}
-    ]  # fmt: skip
+        {
+            "field": "marks",
+            "code": "INVALID_INPUT",
+            "message": "1 of the marked members are not in this meeting's branch.",
+        }
+    ]
     assert after["data"]["meetings"][0]["attendance"] == [{"member": {"fullName": "Trần Thị Bình"}}]
 
 
@@ -251,9 +269,12 @@ async def test_attendance_before_meeting_starts_is_conflict(client_for, token):
     _, body = await gql(client, ATTEND, {"input": {"meetingId": UPCOMING_A, "marks": marks}})
     # then
     assert body["data"]["recordAttendance"]["errors"] == [
-        {"field": "meetingId", "code": "CONFLICT",
-         "message": "Attendance can be recorded once the meeting has started."}
-    ]  # fmt: skip
+        {
+            "field": "meetingId",
+            "code": "CONFLICT",
+            "message": "Attendance can be recorded once the meeting has started.",
+        }
+    ]
 
 
 async def test_publish_notice_to_own_branch_and_tenant_wide_needs_admin(client_for, token):
@@ -273,9 +294,12 @@ async def test_publish_notice_to_own_branch_and_tenant_wide_needs_admin(client_f
         "errors": [],
     }
     assert tenant_wide["data"]["publishNotice"]["errors"] == [
-        {"field": "branchId", "code": "FORBIDDEN",
-         "message": "Only tenant admins publish to the whole tenant."}
-    ]  # fmt: skip
+        {
+            "field": "branchId",
+            "code": "FORBIDDEN",
+            "message": "Only tenant admins publish to the whole tenant.",
+        }
+    ]
 
 
 async def test_tenant_admin_publishes_tenant_wide(client_for, token):

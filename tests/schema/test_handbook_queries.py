@@ -58,9 +58,13 @@ async def test_member_home_shows_own_tenant_branch_and_meetings(client_for, toke
         "organisationCount": 1,
     }
     assert data["meetings"] == [
-        {"title": "Sinh hoạt chi bộ tháng 12", "place": "Nhà văn hóa thôn",
-         "status": "SCHEDULED", "branch": {"name": "Chi bộ thôn 1"}},
-    ]  # fmt: skip
+        {
+            "title": "Sinh hoạt chi bộ tháng 12",
+            "place": "Nhà văn hóa thôn",
+            "status": "SCHEDULED",
+            "branch": {"name": "Chi bộ thôn 1"},
+        },
+    ]
     assert data["notices"] == [
         {"title": "Cài đặt sổ tay đảng viên", "kind": "PARTY_TASK", "branch": None}
     ]
@@ -77,9 +81,12 @@ async def test_member_sees_only_own_branch(client_for, token):
     # then
     assert status == 200
     assert body["data"]["branches"] == [
-        {"name": "Chi bộ thôn 1", "memberCount": 3,
-         "organisation": {"name": "Đảng bộ xã Yên Phong"}},
-    ]  # fmt: skip
+        {
+            "name": "Chi bộ thôn 1",
+            "memberCount": 3,
+            "organisation": {"name": "Đảng bộ xã Yên Phong"},
+        },
+    ]
 
 
 async def test_tenant_admin_sees_every_branch_and_notice(client_for, token):
@@ -215,8 +222,10 @@ async def test_religious_believer_flag_needs_member_details_permission(client_fo
     _, allowed = await gql(secretary, BELIEVER)
     _, refused = await gql(member, BELIEVER)
     # then
-    assert {e["node"]["fullName"]: e["node"]["isReligiousBeliever"]
-            for e in allowed["data"]["members"]["edges"]}["Nguyễn Văn An"] is True  # fmt: skip
+    assert {
+        e["node"]["fullName"]: e["node"]["isReligiousBeliever"]
+        for e in allowed["data"]["members"]["edges"]
+    }["Nguyễn Văn An"] is True
     assert "FORBIDDEN" in error_codes(refused)
     assert refused["data"] is None
 
@@ -228,9 +237,11 @@ async def test_past_meetings_with_attendance(client_for, token):
     _, body = await gql(client, PAST_MEETINGS)
     # then
     assert body["data"]["meetings"] == [
-        {"title": "Sinh hoạt chi bộ tháng 11",
-         "attendance": [{"status": "PRESENT", "member": {"fullName": "Trần Thị Bình"}}]},
-    ]  # fmt: skip
+        {
+            "title": "Sinh hoạt chi bộ tháng 11",
+            "attendance": [{"status": "PRESENT", "member": {"fullName": "Trần Thị Bình"}}],
+        },
+    ]
 
 
 async def test_draft_resolutions_with_comments(client_for, token):
@@ -240,11 +251,16 @@ async def test_draft_resolutions_with_comments(client_for, token):
     _, body = await gql(client, DRAFTS)
     # then
     assert body["data"]["branches"] == [
-        {"draftResolutions": [
-            {"title": "Dự thảo Kim Sơn", "status": "OPEN",
-             "comments": [{"body": "Ý kiến Kim Sơn", "author": {"fullName": "Bùi Văn Sơn"}}]},
-        ]}
-    ]  # fmt: skip
+        {
+            "draftResolutions": [
+                {
+                    "title": "Dự thảo Kim Sơn",
+                    "status": "OPEN",
+                    "comments": [{"body": "Ý kiến Kim Sơn", "author": {"fullName": "Bùi Văn Sơn"}}],
+                },
+            ]
+        }
+    ]
 
 
 async def test_documents_search(client_for, token):
@@ -260,9 +276,16 @@ async def test_documents_search(client_for, token):
 
 @pytest.mark.parametrize(
     "query",
-    [HOME, BRANCHES, BELIEVER, PAST_MEETINGS, DRAFTS, "{ notices { title } }",
-     "{ documents { number } }"],
-)  # fmt: skip
+    [
+        HOME,
+        BRANCHES,
+        BELIEVER,
+        PAST_MEETINGS,
+        DRAFTS,
+        "{ notices { title } }",
+        "{ documents { number } }",
+    ],
+)
 async def test_province_admin_on_kim_son_sees_no_yen_mo_data(client_for, token, query):
     # given
     client = client_for(token(Role.PROVINCE_ADMIN), headers={"X-Tenant": world.KIM_SON})

@@ -13,8 +13,13 @@ A = encode_id("Branch", world.YM_BRANCH_A)
 MUTATIONS = {
     "scheduleMeeting": (
         "mutation($i: ScheduleMeetingInput!) { scheduleMeeting(input: $i) { errors { code } } }",
-        {"branchId": A, "title": "Họp", "startsAt": "2026-12-20T01:00:00Z",
-         "endsAt": "2026-12-20T02:00:00Z", "place": "Hội trường"},
+        {
+            "branchId": A,
+            "title": "Họp",
+            "startsAt": "2026-12-20T01:00:00Z",
+            "endsAt": "2026-12-20T02:00:00Z",
+            "place": "Hội trường",
+        },
     ),
     "updateMeeting": (
         "mutation($i: UpdateMeetingInput!) { updateMeeting(input: $i) { errors { code } } }",
@@ -26,8 +31,10 @@ MUTATIONS = {
     ),
     "recordAttendance": (
         "mutation($i: RecordAttendanceInput!) { recordAttendance(input: $i) { errors { code } } }",
-        {"meetingId": encode_id("Meeting", world.YM_PAST_A),
-         "marks": [{"memberId": encode_id("Member", world.YM_MEMBER_A2), "status": "PRESENT"}]},
+        {
+            "meetingId": encode_id("Meeting", world.YM_PAST_A),
+            "marks": [{"memberId": encode_id("Member", world.YM_MEMBER_A2), "status": "PRESENT"}],
+        },
     ),
     "publishNotice": (
         "mutation($i: PublishNoticeInput!) { publishNotice(input: $i) { errors { code } } }",
@@ -38,7 +45,7 @@ MUTATIONS = {
         "{ commentOnDraftResolution(input: $i) { errors { code } } }",
         {"resolutionId": encode_id("DraftResolution", world.YM_DRAFT_A), "body": "Ý kiến"},
     ),
-}  # fmt: skip
+}
 
 OK, DENIED = "ok", "FORBIDDEN"
 # role → outcome per mutation, in MUTATIONS order, acting on Yen Mo's branch A.

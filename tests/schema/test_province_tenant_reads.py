@@ -85,17 +85,30 @@ async def test_two_tenants_in_one_query_each_get_their_own_data(client_for, toke
     # then
     assert status == 200, body
     assert body["data"] == {
-        "ym": {"branches": [
-            {"name": "Chi bộ thôn 1", "members": {"totalCount": 3},
-             "meetings": [{"title": "Sinh hoạt chi bộ tháng 12"}]},
-            {"name": "Chi bộ thôn 2", "members": {"totalCount": 2},
-             "meetings": [{"title": "Sinh hoạt chi bộ thôn 2"}]},
-        ]},
-        "ks": {"branches": [
-            {"name": "Chi bộ xóm 5", "members": {"totalCount": 2},
-             "meetings": [{"title": "Sinh hoạt chi bộ xóm 5"}]},
-        ]},
-    }  # fmt: skip
+        "ym": {
+            "branches": [
+                {
+                    "name": "Chi bộ thôn 1",
+                    "members": {"totalCount": 3},
+                    "meetings": [{"title": "Sinh hoạt chi bộ tháng 12"}],
+                },
+                {
+                    "name": "Chi bộ thôn 2",
+                    "members": {"totalCount": 2},
+                    "meetings": [{"title": "Sinh hoạt chi bộ thôn 2"}],
+                },
+            ]
+        },
+        "ks": {
+            "branches": [
+                {
+                    "name": "Chi bộ xóm 5",
+                    "members": {"totalCount": 2},
+                    "meetings": [{"title": "Sinh hoạt chi bộ xóm 5"}],
+                },
+            ]
+        },
+    }
 
 
 @pytest.mark.parametrize("role", [Role.TENANT_ADMIN, Role.BRANCH_SECRETARY, Role.MEMBER])

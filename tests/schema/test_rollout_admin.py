@@ -116,8 +116,14 @@ async def test_start_turns_yen_mo_on_for_its_members(plan, admin, token, client_
         "enabled": False,
         "reason": "STATIC",
     }
-    assert started == {"applied": True, "status": "running", "wave": 0, "step": 0,
-                       "approvalId": None, "errors": []}  # fmt: skip
+    assert started == {
+        "applied": True,
+        "status": "running",
+        "wave": 0,
+        "step": 0,
+        "approvalId": None,
+        "errors": [],
+    }
     assert after["data"]["features"][0] == {"key": "handbook", "enabled": True, "reason": "SPLIT"}
     assert error_codes(elsewhere) == ["FEATURE_DISABLED"]
 
@@ -133,11 +139,21 @@ async def test_rollout_shows_tenants_waves_and_gates(plan, admin):
     rollout = body["data"]["rollout"]
     assert (rollout["status"], rollout["wave"], rollout["step"]) == ("running", 1, 0)
     assert rollout["tenants"][:2] == [
-        {"tenant": world.YEN_MO, "wave": 0, "percentage": 100.0,
-         "since": "2026-11-25T03:00:00+00:00", "state": "on"},
-        {"tenant": world.KIM_SON, "wave": 1, "percentage": 50.0,
-         "since": "2026-11-25T03:00:00+00:00", "state": "partial"},
-    ]  # fmt: skip
+        {
+            "tenant": world.YEN_MO,
+            "wave": 0,
+            "percentage": 100.0,
+            "since": "2026-11-25T03:00:00+00:00",
+            "state": "on",
+        },
+        {
+            "tenant": world.KIM_SON,
+            "wave": 1,
+            "percentage": 50.0,
+            "since": "2026-11-25T03:00:00+00:00",
+            "state": "partial",
+        },
+    ]
     assert rollout["tenants"][2]["state"] == "off"
     wave_1 = rollout["waves"][1]
     assert (wave_1["name"], wave_1["ramp"], wave_1["gate"]["passed"]) == (
@@ -146,9 +162,13 @@ async def test_rollout_shows_tenants_waves_and_gates(plan, admin):
         True,
     )
     assert wave_1["gate"]["results"][0] == {
-        "tenant": world.YEN_MO, "metric": "activation_rate", "minimum": 0.9,
-        "current": 0.95, "daysHeld": 14, "passed": True,
-    }  # fmt: skip
+        "tenant": world.YEN_MO,
+        "metric": "activation_rate",
+        "minimum": 0.9,
+        "current": 0.95,
+        "daysHeld": 14,
+        "passed": True,
+    }
     assert rollout["waves"][0]["gate"] is None
 
 
@@ -161,19 +181,26 @@ async def test_failing_gate_is_a_payload_error_until_overridden(plan, admin):
     overridden = await step(admin, ADVANCE, reason="Kim Son asked")
     # then
     assert refused["applied"] is False
-    assert refused["errors"] == [{
-        "code": "GATE_FAILED",
-        "message": "The gate of wave 'wave 1' fails (yen-mo activation_rate 50% < 90%; "
-        "yen-mo monthly_active_rate 50% < 80%); override it with a written reason.",
-    }]  # fmt: skip
+    assert refused["errors"] == [
+        {
+            "code": "GATE_FAILED",
+            "message": "The gate of wave 'wave 1' fails (yen-mo activation_rate 50% < 90%; "
+            "yen-mo monthly_active_rate 50% < 80%); override it with a written reason.",
+        }
+    ]
     assert (overridden["applied"], overridden["wave"]) == (True, 1)
     _, audit = await gql(admin, AUDIT, {"flag": KEY, "action": "plan.advance"})
-    assert audit["data"]["rolloutAudit"] == [{
-        "actor": ADMIN, "action": "plan.advance", "flag": KEY, "tenant": None,
-        "before": {"status": "running", "wave": 0, "step": 0},
-        "after": {"status": "running", "wave": 1, "step": 0, "gate_overridden": True},
-        "reason": "Kim Son asked",
-    }]  # fmt: skip
+    assert audit["data"]["rolloutAudit"] == [
+        {
+            "actor": ADMIN,
+            "action": "plan.advance",
+            "flag": KEY,
+            "tenant": None,
+            "before": {"status": "running", "wave": 0, "step": 0},
+            "after": {"status": "running", "wave": 1, "step": 0, "gate_overridden": True},
+            "reason": "Kim Son asked",
+        }
+    ]
 
 
 async def test_last_wave_needs_a_second_admin(plan, admin, second_admin):
@@ -186,12 +213,20 @@ async def test_last_wave_needs_a_second_admin(plan, admin, second_admin):
     approved = await step(second_admin, APPROVE, id=requested["approvalId"])
     # then
     assert (requested["applied"], requested["wave"]) == (False, 1)
-    assert self_approved["errors"] == [{
-        "code": "SELF_APPROVAL",
-        "message": "A second province admin must approve: the requester cannot.",
-    }]  # fmt: skip
-    assert approved == {"applied": True, "status": "completed", "wave": 2, "step": 0,
-                        "approvalId": None, "errors": []}  # fmt: skip
+    assert self_approved["errors"] == [
+        {
+            "code": "SELF_APPROVAL",
+            "message": "A second province admin must approve: the requester cannot.",
+        }
+    ]
+    assert approved == {
+        "applied": True,
+        "status": "completed",
+        "wave": 2,
+        "step": 0,
+        "approvalId": None,
+        "errors": [],
+    }
     _, audit = await gql(second_admin, AUDIT, {"flag": KEY, "actor": SECOND_ADMIN})
     assert [r["action"] for r in audit["data"]["rolloutAudit"]] == ["plan.approve"]
 
@@ -206,10 +241,12 @@ async def test_pause_resume_rollback_are_audited(plan, admin):
     rolled_back = await step(admin, ROLLBACK)
     # then
     assert paused["status"] == "paused"
-    assert refused["errors"] == [{
-        "code": "INVALID_TRANSITION",
-        "message": "Cannot advance the plan of 'handbook': it is paused.",
-    }]  # fmt: skip
+    assert refused["errors"] == [
+        {
+            "code": "INVALID_TRANSITION",
+            "message": "Cannot advance the plan of 'handbook': it is paused.",
+        }
+    ]
     assert resumed["status"] == "running"
     assert (rolled_back["status"], rolled_back["wave"]) == ("draft", -1)
     _, audit = await gql(admin, AUDIT, {"flag": KEY})
@@ -239,8 +276,13 @@ async def test_pause_resume_rollback_are_audited(plan, admin):
 async def test_only_province_admins_act(plan, token, client_for, document, role):
     # given
     client = client_for(token(role, tenant=world.YEN_MO, subject="someone"))
-    variables = {"flag": KEY, "at": "2026-12-01T00:00:00Z", "id": "x", "waves": [],
-                 "tenant": world.YEN_MO}  # fmt: skip
+    variables = {
+        "flag": KEY,
+        "at": "2026-12-01T00:00:00Z",
+        "id": "x",
+        "waves": [],
+        "tenant": world.YEN_MO,
+    }
     # when
     _, body = await gql(client, document, variables)
     # then
@@ -248,8 +290,9 @@ async def test_only_province_admins_act(plan, token, client_for, document, role)
     assert body["errors"][0]["message"] == "Your role does not allow manage rollout."
 
 
-@pytest.mark.parametrize("document", [pytest.param(ROLLOUT, id="rollout"),
-                                      pytest.param(AUDIT, id="audit")])  # fmt: skip
+@pytest.mark.parametrize(
+    "document", [pytest.param(ROLLOUT, id="rollout"), pytest.param(AUDIT, id="audit")]
+)
 @pytest.mark.parametrize("role", [Role.MEMBER, Role.TENANT_ADMIN])
 async def test_only_province_roles_read_the_rollout(plan, token, client_for, document, role):
     # given
@@ -286,11 +329,13 @@ async def test_tenant_admin_ramps_own_tenant_within_the_plan(plan, admin, token,
     too_high = await step(kim_son_admin, RAMP, percentage=75.0)
     # then
     assert lowered == {"percentage": 25.0, "errors": []}
-    assert too_high["errors"] == [{
-        "code": "OUT_OF_BOUNDS",
-        "message": "The plan allows kim-son between 0% and 50% of 'handbook' now; "
-        "75% is outside that.",
-    }]  # fmt: skip
+    assert too_high["errors"] == [
+        {
+            "code": "OUT_OF_BOUNDS",
+            "message": "The plan allows kim-son between 0% and 50% of 'handbook' now; "
+            "75% is outside that.",
+        }
+    ]
     _, body = await gql(admin, ROLLOUT, {"flag": KEY})
     assert body["data"]["rollout"]["tenants"][1]["percentage"] == 25.0
     _, audit = await gql(admin, AUDIT, {"flag": KEY, "action": "tenant.ramp"})
@@ -303,10 +348,12 @@ async def test_schedule_is_refused_in_the_past(plan, admin):
     body = await step(admin, SCHEDULE, at="2026-11-24T00:00:00Z")
     ok = await step(admin, SCHEDULE, at="2026-11-30T00:00:00Z")
     # then
-    assert body["errors"] == [{
-        "code": "INVALID_TRANSITION",
-        "message": "Schedule a step in the future; run it now instead.",
-    }]  # fmt: skip
+    assert body["errors"] == [
+        {
+            "code": "INVALID_TRANSITION",
+            "message": "Schedule a step in the future; run it now instead.",
+        }
+    ]
     assert ok == {"runAt": "2026-11-30T00:00:00+00:00", "errors": []}
 
 
@@ -324,14 +371,20 @@ async def test_create_a_plan_through_graphql(admin):
     # given
     waves = [
         {"name": "pilot", "tenants": [world.YEN_MO]},
-        {"name": "next", "tenants": [world.KIM_SON], "ramp": [50, 100], "sustainDays": 14,
-         "gate": [{"metric": "ACTIVATION_RATE", "minimum": 0.9}]},
-    ]  # fmt: skip
+        {
+            "name": "next",
+            "tenants": [world.KIM_SON],
+            "ramp": [50, 100],
+            "sustainDays": 14,
+            "gate": [{"metric": "ACTIVATION_RATE", "minimum": 0.9}],
+        },
+    ]
     # when
     created = await step(admin, CREATE, waves=waves)
     again = await step(admin, CREATE, waves=waves)
-    unknown = await step(admin, CREATE, flag="handbook.notices",
-                         waves=[{"name": "x", "tenants": ["atlantis"]}])  # fmt: skip
+    unknown = await step(
+        admin, CREATE, flag="handbook.notices", waves=[{"name": "x", "tenants": ["atlantis"]}]
+    )
     # then
     assert created == {"applied": True, "status": "draft", "wave": -1, "errors": []}
     assert again["errors"] == [
@@ -350,8 +403,10 @@ async def test_override_through_graphql_is_audited(admin, token, client_for):
     _, again = await gql(member, "{ notices { title } }")
     # then
     assert body["data"]["setFlagOverride"] == {
-        "key": "handbook.notices", "version": 2, "errors": [],
-    }  # fmt: skip
+        "key": "handbook.notices",
+        "version": 2,
+        "errors": [],
+    }
     assert error_codes(notices) == ["FEATURE_DISABLED"]
     assert cleared["data"]["setFlagOverride"]["version"] == 3
     assert "errors" not in again
@@ -370,9 +425,15 @@ mutation($rules: [FlagRuleInput!]!, $version: Int!) {
   }
 }
 """
-MEMBERS_OFF = [{"conditions": [{"attribute": "ROLE", "values": ["member"]},
-                               {"attribute": "TENANT", "values": [world.KIM_SON]}],
-                "variant": "off"}]  # fmt: skip
+MEMBERS_OFF = [
+    {
+        "conditions": [
+            {"attribute": "ROLE", "values": ["member"]},
+            {"attribute": "TENANT", "values": [world.KIM_SON]},
+        ],
+        "variant": "off",
+    }
+]
 
 
 async def test_rules_through_graphql_target_by_attribute_and_are_audited(admin, token, client_for):
@@ -390,9 +451,14 @@ async def test_rules_through_graphql_target_by_attribute_and_are_audited(admin, 
     assert "errors" not in admin_notices
     assert stale["data"]["setFlagRules"]["errors"][0]["code"] == "VERSION_CONFLICT"
     _, audit = await gql(admin, AUDIT, {"flag": "handbook.notices", "action": "flag.rules"})
-    assert audit["data"]["rolloutAudit"][0]["after"] == {"rules": [{
-        "conditions": {"role": ["member"], "tenant": [world.KIM_SON]}, "variant": "off",
-    }]}  # fmt: skip
+    assert audit["data"]["rolloutAudit"][0]["after"] == {
+        "rules": [
+            {
+                "conditions": {"role": ["member"], "tenant": [world.KIM_SON]},
+                "variant": "off",
+            }
+        ]
+    }
     assert audit["data"]["rolloutAudit"][0]["reason"] == "members read notices on paper this month"
 
 
@@ -402,10 +468,12 @@ async def test_rule_with_unknown_variant_is_refused(admin):
     # when
     _, body = await gql(admin, RULES, {"rules": rules, "version": 1})
     # then
-    assert body["data"]["setFlagRules"]["errors"] == [{
-        "code": "INVALID_INPUT",
-        "message": "The flag 'handbook.notices' has no variant 'maybe' (it has off, on).",
-    }]  # fmt: skip
+    assert body["data"]["setFlagRules"]["errors"] == [
+        {
+            "code": "INVALID_INPUT",
+            "message": "The flag 'handbook.notices' has no variant 'maybe' (it has off, on).",
+        }
+    ]
 
 
 PENDING = """
@@ -429,13 +497,22 @@ async def test_rollout_lists_pending_approvals_and_scheduled_steps(plan, admin, 
     await step(second_admin, APPROVE, id=requested["approvalId"])
     after = await step(second_admin, PENDING)
     # then
-    assert waiting["pendingApprovals"] == [{
-        "id": requested["approvalId"], "action": "advance", "requestedBy": ADMIN, "reason": "",
-        "request": {"from": [1, 1], "to": [2, 0], "override_reason": None},
-    }]  # fmt: skip
-    assert waiting["scheduledSteps"] == [{
-        "action": "advance", "runAt": "2026-11-30T00:00:00+00:00", "requestedBy": ADMIN,
-        "reason": "Monday",
-    }]  # fmt: skip
+    assert waiting["pendingApprovals"] == [
+        {
+            "id": requested["approvalId"],
+            "action": "advance",
+            "requestedBy": ADMIN,
+            "reason": "",
+            "request": {"from": [1, 1], "to": [2, 0], "override_reason": None},
+        }
+    ]
+    assert waiting["scheduledSteps"] == [
+        {
+            "action": "advance",
+            "runAt": "2026-11-30T00:00:00+00:00",
+            "requestedBy": ADMIN,
+            "reason": "Monday",
+        }
+    ]
     assert after["pendingApprovals"] == []
     assert after["scheduledSteps"] == waiting["scheduledSteps"]

@@ -148,8 +148,11 @@ async def test_a_kill_through_graphql_takes_effect_at_once(token, client_for, ye
     # then
     assert status == 200
     assert body["data"]["setFlagState"] == {
-        "key": "handbook.meetings", "state": "killed", "version": 2, "errors": [],
-    }  # fmt: skip
+        "key": "handbook.meetings",
+        "state": "killed",
+        "version": 2,
+        "errors": [],
+    }
     assert error_codes(meetings) == ["FEATURE_DISABLED"]
 
 
@@ -161,13 +164,17 @@ async def test_a_stale_version_is_a_version_conflict(token, client_for):
     _, body = await gql(admin, KILL, {"flag": FlagKey.MEETINGS.value, "version": 1})
     # then
     assert body["data"]["setFlagState"] == {
-        "key": None, "state": None, "version": None,
-        "errors": [{
-            "code": "VERSION_CONFLICT",
-            "message": "The flag 'handbook.meetings' changed meanwhile: "
-            "you edited version 1, it is now at 2.",
-        }],
-    }  # fmt: skip
+        "key": None,
+        "state": None,
+        "version": None,
+        "errors": [
+            {
+                "code": "VERSION_CONFLICT",
+                "message": "The flag 'handbook.meetings' changed meanwhile: "
+                "you edited version 1, it is now at 2.",
+            }
+        ],
+    }
 
 
 async def test_members_cannot_change_flags(yen_mo_member):
@@ -190,5 +197,8 @@ async def test_a_branch_rule_reaches_only_that_branch(gateway, yen_mo_member, to
     assert "errors" not in in_a
     assert error_codes(in_b) == ["FEATURE_DISABLED"]
     assert features["data"]["features"][2] == {
-        "key": "handbook.notices", "enabled": False, "variant": "off", "reason": "DEFAULT",
-    }  # fmt: skip
+        "key": "handbook.notices",
+        "enabled": False,
+        "variant": "off",
+        "reason": "DEFAULT",
+    }

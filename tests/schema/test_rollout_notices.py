@@ -61,8 +61,7 @@ async def paused(gateway):
     gateway.kpis = kpis
     async with gateway.sessionmaker() as session:
         await running_in_wave_1(session, kpis)
-        await guardrail.check(session=session, kpis=kpis, policy=guardrail.Policy(),
-                              now=world.NOW)  # fmt: skip
+        await guardrail.check(session=session, kpis=kpis, policy=guardrail.Policy(), now=world.NOW)
     return gateway
 
 
@@ -89,13 +88,24 @@ async def test_province_admin_reads_the_guardrail_notice(paused, admin):
     # then
     assert uuid.UUID(notice.pop("id"))
     assert notice == {
-        "kind": "GUARDRAIL_PAUSE", "flag": KEY, "province": "ninh-binh", "wave": 1,
+        "kind": "GUARDRAIL_PAUSE",
+        "flag": KEY,
+        "province": "ninh-binh",
+        "wave": 1,
         "message": MESSAGE,
-        "figures": {"as_of": "2026-11-24", "threshold": 0.3, "recent": 696, "earlier": 1200,
-                    "change": -0.42, "tenants": {"kim-son": {"recent": 696, "earlier": 1200}},
-                    "also_fell": []},
-        "createdAt": "2026-11-25T03:00:00+00:00", "acknowledgedAt": None, "acknowledgedBy": None,
-    }  # fmt: skip
+        "figures": {
+            "as_of": "2026-11-24",
+            "threshold": 0.3,
+            "recent": 696,
+            "earlier": 1200,
+            "change": -0.42,
+            "tenants": {"kim-son": {"recent": 696, "earlier": 1200}},
+            "also_fell": [],
+        },
+        "createdAt": "2026-11-25T03:00:00+00:00",
+        "acknowledgedAt": None,
+        "acknowledgedBy": None,
+    }
     assert await notices(admin, flag="handbook.meetings") == []
 
 
@@ -109,16 +119,23 @@ async def test_acknowledging_marks_the_notice_read_once_and_is_audited(
     first = await acknowledge(admin, notice["id"])
     again = await acknowledge(second, notice["id"])
     # then
-    read = {"id": notice["id"], "acknowledgedAt": "2026-11-25T03:00:00+00:00",
-            "acknowledgedBy": ADMIN}  # fmt: skip
+    read = {
+        "id": notice["id"],
+        "acknowledgedAt": "2026-11-25T03:00:00+00:00",
+        "acknowledgedBy": ADMIN,
+    }
     assert first == again == {"notice": read, "errors": []}
     assert await notices(admin, unacknowledgedOnly=True) == []
     assert [n["acknowledgedBy"] for n in await notices(admin)] == [ADMIN]
     _, audit = await gql(admin, AUDIT, {"action": "notice.acknowledge"})
-    assert audit["data"]["rolloutAudit"] == [{
-        "actor": ADMIN, "action": "notice.acknowledge", "flag": KEY,
-        "after": {"notice_id": notice["id"], "kind": "guardrail_pause", "wave": 1},
-    }]  # fmt: skip
+    assert audit["data"]["rolloutAudit"] == [
+        {
+            "actor": ADMIN,
+            "action": "notice.acknowledge",
+            "flag": KEY,
+            "after": {"notice_id": notice["id"], "kind": "guardrail_pause", "wave": 1},
+        }
+    ]
 
 
 @pytest.mark.parametrize("notice_id", [str(uuid.UUID(int=404)), "not-an-id"])
@@ -128,9 +145,10 @@ async def test_acknowledging_an_unknown_notice_is_a_payload_error(paused, admin,
     # then
     assert refused == {
         "notice": None,
-        "errors": [{"code": "NOTICE_NOT_FOUND",
-                    "message": "There is no rollout notice with this id."}],
-    }  # fmt: skip
+        "errors": [
+            {"code": "NOTICE_NOT_FOUND", "message": "There is no rollout notice with this id."}
+        ],
+    }
 
 
 async def test_auditor_reads_notices_but_cannot_acknowledge(paused, token, client_for):
@@ -158,9 +176,14 @@ async def test_tenant_roles_are_refused(paused, token, client_for, role, documen
 
 async def test_another_province_neither_sees_nor_acknowledges(paused, admin, settings, client_for):
     # given: a province admin of Ha Nam
-    claims = {"sub": "ha-nam-admin", "roles": ["province_admin"], "province": "ha-nam",
-              "iss": settings.jwt_issuer, "aud": settings.jwt_audience,
-              "exp": 4_000_000_000}  # fmt: skip
+    claims = {
+        "sub": "ha-nam-admin",
+        "roles": ["province_admin"],
+        "province": "ha-nam",
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "exp": 4_000_000_000,
+    }
     ha_nam = client_for(jwt.encode(claims, DEVELOPMENT_JWT_SECRET, algorithm="HS256"))
     [notice] = await notices(admin)
     # when
@@ -183,14 +206,22 @@ async def test_the_guardrail_is_set_per_plan(paused, admin):
     # then
     assert set_ == (200, {"data": {"setRolloutGuardrail": {"guardrailDrop": 0.5, "errors": []}}})
     assert shown["data"]["rollout"] == {"guardrailDrop": 0.5}
-    assert too_big["data"]["setRolloutGuardrail"] == {"guardrailDrop": None, "errors": [{
-        "code": "INVALID_INPUT",
-        "message": "The guardrail's drop is a fraction from 0 (off) to below 1, e.g. 0.3; "
-        "not 1.5.",
-    }]}  # fmt: skip
-    assert unknown["data"]["setRolloutGuardrail"]["errors"] == [{
-        "code": "PLAN_NOT_FOUND", "message": "The flag 'handbook.meetings' has no rollout plan.",
-    }]  # fmt: skip
+    assert too_big["data"]["setRolloutGuardrail"] == {
+        "guardrailDrop": None,
+        "errors": [
+            {
+                "code": "INVALID_INPUT",
+                "message": "The guardrail's drop is a fraction from 0 (off) to below 1, e.g. 0.3; "
+                "not 1.5.",
+            }
+        ],
+    }
+    assert unknown["data"]["setRolloutGuardrail"]["errors"] == [
+        {
+            "code": "PLAN_NOT_FOUND",
+            "message": "The flag 'handbook.meetings' has no rollout plan.",
+        }
+    ]
     assert default["data"]["setRolloutGuardrail"] == {"guardrailDrop": None, "errors": []}
     assert in_force["data"]["rollout"] == {"guardrailDrop": None, "guardrailEffectiveDrop": 0.3}
 
@@ -199,8 +230,9 @@ async def test_a_plan_is_created_with_its_guardrail(gateway, admin):
     # given
     waves = [{"name": "pilot", "tenants": [world.YEN_MO]}]
     # when
-    _, created = await gql(admin, CREATE, {"flag": "handbook.meetings", "waves": waves,
-                                           "drop": 0.2})  # fmt: skip
+    _, created = await gql(
+        admin, CREATE, {"flag": "handbook.meetings", "waves": waves, "drop": 0.2}
+    )
     _, shown = await gql(admin, IN_FORCE, {"flag": "handbook.meetings"})
     # then
     assert created["data"]["createRolloutPlan"] == {"status": "draft", "errors": []}

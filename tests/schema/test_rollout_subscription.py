@@ -97,20 +97,27 @@ async def test_over_graphql_transport_ws_between_processes(database):
     db = await databases.create_postgres()
     engine = make_engine(db.app_url)
     await load_world(make_sessionmaker(engine))
-    token = issue_development_token(Settings(database_url=SecretStr(db.app_url)),
-                                    subject=str(world.YM_MEMBER_A), roles=[Role.MEMBER],
-                                    tenant=world.YEN_MO)  # fmt: skip
+    token = issue_development_token(
+        Settings(database_url=SecretStr(db.app_url)),
+        subject=str(world.YM_MEMBER_A),
+        roles=[Role.MEMBER],
+        tenant=world.YEN_MO,
+    )
     try:
         async with running_gateway(db.app_url) as base_url:
             url = base_url.replace("http", "ws") + "/graphql"
             async with websockets.connect(
-                url, subprotocols=["graphql-transport-ws"],
+                url,
+                subprotocols=["graphql-transport-ws"],
                 additional_headers={"Authorization": f"Bearer {token}"},
-            ) as ws:  # fmt: skip
+            ) as ws:
                 await ws.send(json.dumps({"type": "connection_init"}))
                 assert json.loads(await ws.recv())["type"] == "connection_ack"
-                await ws.send(json.dumps({"id": "1", "type": "subscribe",
-                                          "payload": {"query": FEATURES_CHANGED}}))  # fmt: skip
+                await ws.send(
+                    json.dumps(
+                        {"id": "1", "type": "subscribe", "payload": {"query": FEATURES_CHANGED}}
+                    )
+                )
                 first = json.loads(await asyncio.wait_for(ws.recv(), 5))
                 # when
                 await kill(make_sessionmaker(engine), FlagKey.MEETINGS.value)
@@ -122,5 +129,7 @@ async def test_over_graphql_transport_ws_between_processes(database):
     assert first["type"] == "next"
     assert first["payload"]["data"]["featuresChanged"][1]["enabled"] is True
     assert second["payload"]["data"]["featuresChanged"][1] == {
-        "key": "handbook.meetings", "enabled": False, "reason": "DISABLED",
-    }  # fmt: skip
+        "key": "handbook.meetings",
+        "enabled": False,
+        "reason": "DISABLED",
+    }

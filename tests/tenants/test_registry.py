@@ -50,9 +50,12 @@ async def test_new_tenant_reaches_another_process_registry(database):
     # when: another "replica" registers a tenant
     async with make_sessionmaker(writer_engine)() as session:
         await service.register_tenant(
-            session=session, tenant_id=slug, province_id="ninh-binh",
-            name="Đảng bộ huyện Hoa Lư", kind="district",
-        )  # fmt: skip
+            session=session,
+            tenant_id=slug,
+            province_id="ninh-binh",
+            name="Đảng bộ huyện Hoa Lư",
+            kind="district",
+        )
     arrived = await _wait_for(lambda: registry.get(slug) is not None)
     async with writer_engine.begin() as conn:  # leave the shared database as it was
         await conn.execute(delete(Tenant).where(Tenant.id == slug))

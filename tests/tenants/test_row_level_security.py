@@ -8,8 +8,17 @@ from sqlalchemy import text
 from tenants.db import make_engine, make_sessionmaker, scope_session
 from tests import world
 
-RAW_TABLES = ["organisations", "branches", "members", "meetings", "notices",
-              "draft_resolutions", "resolution_comments", "documents", "attendance"]  # fmt: skip
+RAW_TABLES = [
+    "organisations",
+    "branches",
+    "members",
+    "meetings",
+    "notices",
+    "draft_resolutions",
+    "resolution_comments",
+    "documents",
+    "attendance",
+]
 
 
 @pytest.fixture
@@ -24,9 +33,11 @@ async def test_app_role_is_not_superuser_and_cannot_bypass_rls(postgres):
     engine = make_engine(postgres.app_url)
     # when
     async with engine.connect() as conn:
-        row = (await conn.execute(text(
-            "SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user"
-        ))).one()  # fmt: skip
+        row = (
+            await conn.execute(
+                text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+            )
+        ).one()
     await engine.dispose()
     # then
     assert tuple(row) == (False, False)
@@ -64,10 +75,12 @@ async def test_insert_for_another_tenant_is_refused(postgres):
     # when / then
     async with session:
         with pytest.raises(Exception, match="row-level security"):
-            await session.execute(text(
-                "INSERT INTO organisations (tenant_id, id, name) "
-                "VALUES ('kim-son', '00000000-0000-0000-0000-00000000abcd', 'x')"
-            ))  # fmt: skip
+            await session.execute(
+                text(
+                    "INSERT INTO organisations (tenant_id, id, name) "
+                    "VALUES ('kim-son', '00000000-0000-0000-0000-00000000abcd', 'x')"
+                )
+            )
     await engine.dispose()
 
 

@@ -132,8 +132,10 @@ class MemberDevelopment(graphene.ObjectType):
         classes = await _context(info).run(
             service.supplementary_classes, tenant_id=parent.tenant_id, year=parent.year
         )
-        return [SupplementaryClass(name=c.name, enrolled=c.enrolled, completed=c.completed)
-                for c in classes]  # fmt: skip
+        return [
+            SupplementaryClass(name=c.name, enrolled=c.enrolled, completed=c.completed)
+            for c in classes
+        ]
 
 
 @key("slug")
