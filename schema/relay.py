@@ -52,6 +52,18 @@ def _respelled(type_name: str, value: str, field: str) -> InvalidId:
     return InvalidId(message, field=field)
 
 
+def canonical_uuid(value: str) -> uuid.UUID | None:
+    """``value`` as a UUID when spelled as the API writes UUIDs (lower-case, hyphens), else None.
+
+    Braced, URN, upper-case or hyphen-less spellings name no object: an ID has one spelling.
+    """
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        return None
+    return parsed if str(parsed) == value else None
+
+
 def encode_cursor(name: str, member_id: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(f"{member_id}:{name}".encode()).decode()
 
@@ -61,6 +73,9 @@ def decode_cursor(cursor: str) -> tuple[str, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor.encode()).decode()
         member_id, _, name = raw.partition(":")
-        return name, uuid.UUID(member_id)
     except (ValueError, binascii.Error, UnicodeError) as exc:
         raise InvalidId("The 'after' cursor is malformed.", field="after") from exc
+    parsed = canonical_uuid(member_id)
+    if parsed is None or encode_cursor(name, parsed) != cursor:
+        raise InvalidId("The 'after' cursor is malformed.", field="after")
+    return name, parsed

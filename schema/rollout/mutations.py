@@ -22,6 +22,7 @@ from rollout.waves import Action, StepOutcome
 from schema.context import Context
 from schema.fields import mutation
 from schema.permissions import Permission, requires
+from schema.relay import canonical_uuid
 from schema.rollout.access import rollout_province
 from schema.rollout.types import RolloutNotice
 from tenants.broadcast import notify
@@ -226,10 +227,10 @@ def _actor(ctx: Context) -> str:
 
 
 def _notice_id(value: strawberry.ID) -> uuid.UUID:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        raise NoticeNotFound() from None
+    parsed = canonical_uuid(str(value))
+    if parsed is None:
+        raise NoticeNotFound()
+    return parsed
 
 
 def _kpis(ctx: Context) -> Any:
@@ -286,9 +287,8 @@ class RolloutMutation:
     async def approve_rollout_step(
         self, info: Info[Context, None], approval_id: strawberry.ID
     ) -> RolloutStepPayload:
-        try:
-            parsed = uuid.UUID(str(approval_id))
-        except ValueError:
+        parsed = canonical_uuid(str(approval_id))
+        if parsed is None:
             return RolloutStepPayload(
                 applied=False,
                 errors=[

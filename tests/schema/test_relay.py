@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import base64
+import uuid
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schema.relay import InvalidId, decode_id, encode_id
+from schema.relay import (
+    InvalidId,
+    canonical_uuid,
+    decode_cursor,
+    decode_id,
+    encode_cursor,
+    encode_id,
+)
 from tenants.types import Role
 from tests import world
 from tests.graphql import error_codes, gql
@@ -142,3 +150,38 @@ async def test_non_canonical_ids_over_graphql_are_invalid_id_never_5xx(client_fo
     assert status == 200, body
     codes = error_codes(body)
     assert codes == ([] if canonical else ["INVALID_ID"]), (value, body)
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        pytest.param(lambda u: str(u).upper(), id="upper-case"),
+        pytest.param(lambda u: "{" + str(u) + "}", id="braced"),
+        pytest.param(lambda u: u.urn, id="urn"),
+        pytest.param(lambda u: u.hex, id="no-hyphens"),
+        pytest.param(lambda u: f" {u}", id="whitespace"),
+    ],
+)
+def test_a_raw_uuid_has_one_spelling(spelling):
+    # given
+    value = uuid.UUID("8d7f0c1e-6a3b-4c2d-9e8f-0a1b2c3d4e5f")
+    # when / then
+    assert canonical_uuid(str(value)) == value
+    assert canonical_uuid(spelling(value)) is None
+
+
+def test_a_cursor_has_one_spelling():
+    # given
+    member_id = uuid.UUID("8d7f0c1e-6a3b-4c2d-9e8f-0a1b2c3d4e5f")
+    cursor = encode_cursor("Nguyễn Văn An", member_id)
+    respelled = base64.urlsafe_b64encode(
+        f"{str(member_id).upper()}:Nguyễn Văn An".encode()
+    ).decode()
+    # when / then
+    assert decode_cursor(cursor) == ("Nguyễn Văn An", member_id)
+    with pytest.raises(InvalidId) as refused:
+        decode_cursor(respelled)
+    assert (refused.value.code, refused.value.message) == (
+        "INVALID_ID",
+        "The 'after' cursor is malformed.",
+    )

@@ -203,6 +203,29 @@ async def test_failing_gate_is_a_payload_error_until_overridden(plan, admin):
     ]
 
 
+@pytest.mark.parametrize(
+    "respell",
+    [
+        pytest.param(lambda i: "{" + i + "}", id="braced"),
+        pytest.param(lambda i: i.upper(), id="upper-case"),
+        pytest.param(lambda i: "urn:uuid:" + i, id="urn"),
+    ],
+)
+async def test_an_approval_id_has_one_spelling(plan, admin, second_admin, respell):
+    # given: a pending last-wave step
+    for document in (START, ADVANCE, ADVANCE):
+        await step(admin, document)
+    requested = await step(admin, ADVANCE)
+    # when: the second admin sends another spelling of its id
+    approved = await step(second_admin, APPROVE, id=respell(requested["approvalId"]))
+    # then: it names no approval, and the step stays pending
+    assert (approved["applied"], approved["wave"], approved["errors"]) == (
+        False,
+        None,
+        [{"code": "APPROVAL_NOT_FOUND", "message": "There is no pending approval with this id."}],
+    )
+
+
 async def test_last_wave_needs_a_second_admin(plan, admin, second_admin):
     # given: Kim Son at 100%
     for document in (START, ADVANCE, ADVANCE):
