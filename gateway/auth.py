@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hmac
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
 
 from gateway.claims import ClaimError, check_scope, check_times, parse_claims
 from gateway.settings import Settings
-from tenants.registry import TenantInfo, TenantRegistry
-from tenants.types import PROVINCE_ROLES, Role
+from tenants.identity import Principal
+from tenants.registry import TenantRegistry
+from tenants.types import Role
 
 ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"]
 # PyJWT checks signature, iss and aud; the types of sub and the times are gateway.claims' (one
@@ -36,33 +37,17 @@ class AuthError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """A verified caller: subject (member id or account), home tenant, roles."""
+ROUTER_HEADER = "x-router-token"
 
-    subject: str
-    roles: frozenset[Role]
-    tenant: str | None = None
-    province: str | None = None
 
-    def has(self, role: Role) -> bool:
-        return role in self.roles
-
-    @property
-    def reaches_province(self) -> bool:
-        """Province admins and auditors may act on any tenant of their province."""
-        return bool(self.roles & PROVINCE_ROLES)
-
-    def covers(self, tenant: TenantInfo) -> bool:
-        """Whether this principal may act on ``tenant``: its home, or any of its province's."""
-        if self.tenant == tenant.id:
-            return True
-        # A province role always carries its province (gateway.claims); None is no wildcard.
-        return (
-            self.reaches_province
-            and self.province is not None
-            and self.province == tenant.province_id
-        )
+def router_allowed(settings: Settings | None, header: str | None) -> bool:
+    """Whether a request carrying ``header`` may use the router-only fields."""
+    if settings is None:
+        return False
+    if settings.router_token is None:
+        return not settings.is_production
+    expected = settings.router_token.get_secret_value().encode()
+    return header is not None and hmac.compare_digest(header.encode(), expected)
 
 
 class TokenVerifier:

@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from gateway.auth import Principal, TokenVerifier
+from gateway.auth import TokenVerifier
 from gateway.member_branches import MemberBranches
 from gateway.settings import Settings
 from rollout.adoption.install_tokens import InstallTokenKey
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
+from tenants.identity import Principal
 from tenants.registry import TenantInfo, TenantRegistry
 
 Clock = Callable[[], dt.datetime]

@@ -12,13 +12,14 @@ import re
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gateway.auth import AuthError, Principal
+from gateway.auth import AuthError
 from gateway.console import is_console_path
 from gateway.edge.http_spec import EdgeRefusal
 from gateway.edge.middleware import OPEN_PATHS
 from gateway.responses import send_error
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from tenants.errors import TenantNotFound
+from tenants.identity import Principal
 from tenants.registry import TenantInfo
 
 TENANT_PATH = re.compile(r"^/t/(?P<tenant>[^/]+)(?P<rest>/.*)$")

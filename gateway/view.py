@@ -20,6 +20,7 @@ from strawberry.schema import Schema as StrawberrySchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
+from gateway.auth import ROUTER_HEADER, router_allowed
 from gateway.edge.config import EdgeSettings
 from gateway.edge.documents import HTTP_GET, HTTP_POST, RETRY_AFTER_S, UNAVAILABLE, Call, Edge
 from gateway.edge.http_spec import (
@@ -190,6 +191,8 @@ class GraphQLView(GraphQL[Context, None]):
             flags=state.flags,
             kpis=state.kpis,
             guardrail=state.guardrail,
+            router=isinstance(request, Request)
+            and router_allowed(state.settings, request.headers.get(ROUTER_HEADER)),
         )
 
 

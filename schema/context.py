@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from gateway.auth import Principal
 from rollout.adoption.install_tokens import InstallTokenKey
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
@@ -24,6 +23,7 @@ from schema.handbook.loaders import HandbookLoaders, build_loaders
 from tenants.db import switch_tenant
 from tenants.errors import TenantsError
 from tenants.handbook.access import Actor
+from tenants.identity import Principal
 from tenants.registry import TenantInfo, TenantRegistry
 
 T = TypeVar("T")
@@ -51,6 +51,7 @@ class Context:
     flags: FlagStore = field(default_factory=FlagStore)
     kpis: KpiSource | None = None
     guardrail: Policy = field(default_factory=Policy)  # the deployment's guardrail settings
+    router: bool = False  # the gateway verified the federation router's credential
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _work: set[asyncio.Future[Any]] = field(default_factory=set)
     _closed: bool = False

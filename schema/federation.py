@@ -8,27 +8,13 @@ what an entity reference may read: the router's credential opens the door, not t
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Iterator
 from typing import Any
 
 from graphql import FieldNode, GraphQLError, ValidationRule
 from strawberry.extensions import SchemaExtension
 
-from gateway.settings import Settings
-
 ROUTER_FIELDS = frozenset({"_service", "_entities"})
-ROUTER_HEADER = "x-router-token"
-
-
-def router_allowed(settings: Settings | None, header: str | None) -> bool:
-    """Whether a request carrying ``header`` may use the router-only fields."""
-    if settings is None:
-        return False
-    if settings.router_token is None:
-        return not settings.is_production
-    expected = settings.router_token.get_secret_value().encode()
-    return header is not None and hmac.compare_digest(header.encode(), expected)
 
 
 class RouterFieldsRule(ValidationRule):
@@ -48,17 +34,14 @@ class RouterFieldsRule(ValidationRule):
 
 
 class RouterOnlyFields(SchemaExtension):
-    """Adds :class:`RouterFieldsRule` to validation unless the request is the router's."""
+    """Adds :class:`RouterFieldsRule` to validation unless the gateway let the router in.
+
+    The gateway checks the router's credential and hands its verdict to the context
+    (``Context.router``); the schema never reads settings or headers itself.
+    """
 
     def on_validate(self) -> Iterator[None]:
-        context = self.execution_context.context
-        request = getattr(context, "request", None)
-        settings: Settings | None = None
-        header = None
-        if request is not None:
-            settings = request.app.state.pilotgraph.settings
-            header = request.headers.get(ROUTER_HEADER)
-        if not router_allowed(settings, header):
+        if not getattr(self.execution_context.context, "router", False):
             rules = self.execution_context.validation_rules
             self.execution_context.validation_rules = (*rules, RouterFieldsRule)
         yield

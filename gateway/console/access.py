@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.auth import Principal
+from tenants.identity import Principal
 from tenants.types import Role
 
 CONSOLE_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.TENANT_ADMIN, Role.AUDITOR})

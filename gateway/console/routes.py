@@ -9,12 +9,13 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from gateway.auth import AuthError, Principal
+from gateway.auth import AuthError
 from gateway.console.access import ConsoleAccess, console_access
 from gateway.console.live import RolloutEvents
 from gateway.console.oidc import config, redeem
 from gateway.responses import error_response
 from gateway.state import GatewayState
+from tenants.identity import Principal
 
 PREFIX = "/admin"
 # `npm run build --prefix console` writes the page, its modules and the chart library here.

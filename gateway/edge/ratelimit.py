@@ -21,8 +21,8 @@ from gateway.edge.config import RateLimit
 from gateway.edge.http_spec import EdgeRefusal
 
 if TYPE_CHECKING:
-    from gateway.auth import Principal
     from gateway.settings import Settings
+    from tenants.identity import Principal
     from tenants.registry import TenantInfo
 
 logger = logging.getLogger("pilotgraph.ratelimit")

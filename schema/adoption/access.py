@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.auth import Principal
 from rollout.adoption.reads import Target
 from schema.errors import PilotGraphError, unauthenticated
 from schema.permissions import Permission, check_permission
 from schema.tenants.access import covered_tenant_or_raise
+from tenants.identity import Principal
 from tenants.registry import TenantInfo, TenantRegistry
 
 STATUS = {

@@ -11,11 +11,11 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from gateway.auth import Principal
 from rollout.registry import FlagKey
 from schema.errors import PilotGraphError, tenant_required
 from schema.permissions import Permission, Requires
 from schema.rollout.gating import check_enabled, evaluation_context, full_evaluation_context
+from tenants.identity import Principal
 from tenants.registry import TenantInfo, TenantRegistry
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
+from gateway.auth import router_allowed
 from gateway.settings import Environment, Settings
-from schema.federation import router_allowed
 from tests.conftest import make_settings
 from tests.graphql import error_codes, gql
 

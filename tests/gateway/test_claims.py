@@ -13,9 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gateway.app import create_app
-from gateway.auth import Principal
 from gateway.claims import ROLE_NAMES
 from gateway.settings import DEVELOPMENT_JWT_SECRET
+from tenants.identity import Principal
 from tenants.registry import TenantInfo
 from tenants.types import Role
 from tests import world

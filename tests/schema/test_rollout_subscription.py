@@ -9,7 +9,7 @@ import pytest
 import websockets
 from pydantic import SecretStr
 
-from gateway.auth import Principal, issue_development_token
+from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from rollout import flags
 from rollout.models import FlagState
@@ -17,6 +17,7 @@ from rollout.registry import FlagKey
 from schema.context import Context
 from schema.root import schema
 from tenants.db import make_engine, make_sessionmaker
+from tenants.identity import Principal
 from tenants.types import Role
 from tests import world
 from tests.rollout.server import running_gateway

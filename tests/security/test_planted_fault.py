@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gateway.auth import Principal
+from tenants.identity import Principal
 from tests.security import principals
 from tests.security.operations import operations
 from tests.security.probes import attempt, authorised, foreign

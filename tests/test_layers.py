@@ -1,0 +1,41 @@
+"""Dependencies point down: no lower layer imports a higher one (STYLE.md, DESIGN.md)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# package → the packages above it, which it must never import
+ABOVE = {
+    "schema": {"gateway"},
+    "rollout": {"gateway", "schema"},
+    "tenants": {"gateway", "schema", "rollout"},
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(ABOVE))
+def test_a_layer_imports_nothing_above_it(package):
+    # given: every module of the package, found on disk (a new module is checked too)
+    modules = sorted((ROOT / package).rglob("*.py"))
+    # when
+    upward = {
+        str(m.relative_to(ROOT)): sorted(_imports(m) & ABOVE[package])
+        for m in modules
+        if _imports(m) & ABOVE[package]
+    }
+    # then
+    assert upward == {}
