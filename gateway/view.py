@@ -111,11 +111,7 @@ class GraphQLView(GraphQL[Context, None]):
                 check_preflighted(request.headers)
             return [params_from_query_string(dict(request.query_params))], False
         check_content_type(request.headers.get("content-type"))
-        body = await request.body()
-        if len(body) > edge.max_body_bytes:
-            raise EdgeRefusal(
-                413, "PAYLOAD_TOO_LARGE", f"The request body is over {edge.max_body_bytes} bytes."
-            )
+        body = await request.body()  # the BodyLimit middleware has bounded it (413)
         if not body:
             raise EdgeRefusal(400, "MISSING_QUERY", "No GraphQL query found in the request")
         data = decode_json(body)

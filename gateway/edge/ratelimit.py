@@ -135,8 +135,7 @@ class RateGate:
 
     def __init__(self, settings: Settings) -> None:
         self.edge = settings.edge
-        enabled = self.edge.rate_limits_enabled
-        self.enabled = settings.is_production if enabled is None else enabled
+        self.enabled = settings.rate_limits_on
         redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
         self.limiter: Limiter = shared_limiter(redis_url)
 
