@@ -7,6 +7,9 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from gateway.edge.documents import RETRY_AFTER_S
+from schema.errors import Unexpected
+
 
 def error_response(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
@@ -22,3 +25,14 @@ async def send_error(
     """Send :func:`error_response` from pure ASGI middleware."""
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     await error_response(status, code, message, headers)(scope, receive, send)
+
+
+def fault_response(fault: Unexpected) -> JSONResponse:
+    """The answer to an unexpected exception: 503 with ``Retry-After`` when the database failed
+    or was too slow (the client may retry), else 500; both coded, with the logged error id."""
+    if fault.retryable:
+        status, headers = 503, {"Retry-After": RETRY_AFTER_S}
+    else:
+        status, headers = 500, None
+    body = {"errors": [{"message": fault.message, "extensions": fault.extensions}]}
+    return JSONResponse(body, status_code=status, headers=headers)

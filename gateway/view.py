@@ -22,7 +22,7 @@ from strawberry.types import ExecutionResult
 
 from gateway.auth import ROUTER_HEADER, router_allowed
 from gateway.edge.config import EdgeSettings
-from gateway.edge.documents import HTTP_GET, HTTP_POST, RETRY_AFTER_S, UNAVAILABLE, Call, Edge
+from gateway.edge.documents import HTTP_GET, HTTP_POST, RETRY_AFTER_S, Call, Edge
 from gateway.edge.http_spec import (
     GRAPHQL_RESPONSE,
     EdgeRefusal,
@@ -41,6 +41,7 @@ from gateway.settings import Settings
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from gateway.websocket import EdgeTransportWSHandler
 from schema.context import Context
+from schema.unavailable import RETRYABLE
 from tenants.db import scope_session
 
 CONTEXT_KEY = "pilotgraph_context"
@@ -205,8 +206,9 @@ def _body(result: ExecutionResult) -> dict[str, Any]:
 
 
 def _unavailable(body: dict[str, Any]) -> bool:
+    """The database failed or was too slow for this operation: the answer is 503."""
     return any(
-        (error.get("extensions") or {}).get("code") == UNAVAILABLE
+        (error.get("extensions") or {}).get("code") in RETRYABLE
         for error in body.get("errors") or []
     )
 

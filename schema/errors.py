@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import strawberry
 from graphql import GraphQLError
+
+from schema.unavailable import QUERY_TIMEOUT, RETRYABLE, SERVICE_UNAVAILABLE, classify
+
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+logger = logging.getLogger("pilotgraph.errors")
 
 
 class PilotGraphError(GraphQLError):
@@ -44,3 +52,47 @@ class UserError:
     field: str | None
     code: ErrorCode
     message: str
+
+
+_MESSAGES = {
+    SERVICE_UNAVAILABLE: "The database is unavailable; retry shortly (error id {id}).",
+    QUERY_TIMEOUT: "The query took too long and was cancelled; retry shortly (error id {id}).",
+    INTERNAL_SERVER_ERROR: "Unexpected error; quote error id {id}.",
+}
+
+
+@dataclass(frozen=True)
+class Unexpected:
+    """What a client sees of an exception nobody expected: a code, a generic message, an id."""
+
+    code: str
+    message: str
+    error_id: str
+
+    @property
+    def retryable(self) -> bool:
+        """The database failed or was too slow, not the request: answer 503 with Retry-After."""
+        return self.code in RETRYABLE
+
+    @property
+    def extensions(self) -> dict[str, str]:
+        return {"code": self.code, "errorId": self.error_id}
+
+
+def unexpected(error: BaseException | None, *, at: object = None) -> Unexpected:
+    """The one mapping of unexpected exceptions, for GraphQL and every other endpoint.
+
+    The stack trace is logged here, once, under an id the client also sees; the message never
+    carries more than the id (a stack trace or SQL would tell an attacker about the schema).
+    """
+    error_id = uuid.uuid4().hex
+    fault = Unexpected(classify(error) or INTERNAL_SERVER_ERROR, "", error_id)
+    logger.error(
+        "unexpected error %s at %s (%s)",
+        error_id,
+        at,
+        fault.code,
+        exc_info=error,
+        extra={"error_id": error_id, "code": fault.code},
+    )
+    return replace(fault, message=_MESSAGES[fault.code].format(id=error_id))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import uuid
 from typing import Any
 
 import strawberry
@@ -14,6 +12,7 @@ from strawberry.federation import Schema
 from schema.adoption.mutations import AdoptionMutation
 from schema.adoption.queries import AdoptionQuery
 from schema.document_cache import CachedDocuments
+from schema.errors import unexpected
 from schema.federation import RouterOnlyFields
 from schema.handbook.mutations import HandbookMutation
 from schema.handbook.queries import HandbookQuery
@@ -21,7 +20,6 @@ from schema.observe import OperationRecorder, record_error_id
 from schema.rollout.mutations import RolloutMutation
 from schema.rollout.queries import RolloutQuery
 from schema.rollout.subscriptions import RolloutSubscription
-from schema.unavailable import SERVICE_UNAVAILABLE, is_unavailable
 
 
 @strawberry.type
@@ -50,9 +48,6 @@ def _should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
-logger = logging.getLogger("pilotgraph.errors")
-
-
 def _with_code(error: GraphQLError) -> GraphQLError:
     """Give parse and validation errors a code too, so every error carries one."""
     if (error.extensions or {}).get("code"):
@@ -67,36 +62,22 @@ def _with_code(error: GraphQLError) -> GraphQLError:
 
 
 class MaskUnexpectedErrors(MaskErrors):
-    """Replace unexpected errors by ``INTERNAL_SERVER_ERROR`` with an id that is also logged."""
+    """Replace unexpected errors by a coded one (:func:`schema.errors.unexpected`) with an id
+    that is also logged: ``SERVICE_UNAVAILABLE``, ``QUERY_TIMEOUT`` or ``INTERNAL_SERVER_ERROR``."""
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         return [_with_code(error) for error in super()._process_errors(errors)]
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        error_id = uuid.uuid4().hex
-        logger.error(
-            "unexpected error %s at %s",
-            error_id,
-            error.path,
-            exc_info=error.original_error,
-            extra={"error_id": error_id},
-        )
-        record_error_id(self.execution_context.context, error_id)
-        down = is_unavailable(error.original_error)
+        fault = unexpected(error.original_error, at=error.path)
+        record_error_id(self.execution_context.context, fault.error_id)
         return GraphQLError(
-            message=(
-                f"The database is unavailable; retry shortly (error id {error_id})."
-                if down
-                else f"Unexpected error; quote error id {error_id}."
-            ),
+            message=fault.message,
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
             path=error.path,
-            extensions={
-                "code": SERVICE_UNAVAILABLE if down else "INTERNAL_SERVER_ERROR",
-                "errorId": error_id,
-            },
+            extensions=fault.extensions,
         )
 
 

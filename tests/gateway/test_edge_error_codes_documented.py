@@ -20,6 +20,7 @@ REFUSALS = frozenset(
         "PersistedRefused",
         "Invalid",
         "_request_error",
+        "Unexpected",
     }
 )
 # Root classes of each package's exceptions: never raised themselves, their subclasses carry
