@@ -18,6 +18,7 @@ from gateway.adoption_metrics import AdoptionGauges
 from gateway.auth import TokenVerifier
 from gateway.console import console_mount
 from gateway.edge.documents import Edge
+from gateway.edge.faults import Faults
 from gateway.edge.limits import configure_caches
 from gateway.edge.middleware import RateLimits, close_limiters, edge_middleware
 from gateway.edge.ratelimit import RateGate
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
         ],
         middleware=[
             Middleware(AccessMiddleware),
+            Middleware(Faults),  # inside the access log, which sees the status it sends
             *edge_middleware(state),
             Middleware(TenancyMiddleware, state=state),
             Middleware(RateLimits, gate=rates),
