@@ -15,6 +15,7 @@ WebSocket and lifespan scopes pass through untouched.
 
 from __future__ import annotations
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.edge.caching import NO_STORE
@@ -41,6 +42,8 @@ class Faults:
 
         try:
             await self.app(scope, receive, tracking)
+        except ClientDisconnect:
+            return  # the client left while its body was read: nobody to answer, no fault
         except Exception as error:  # the point: nothing escapes uncoded
             fault = unexpected(error, at=f"{scope['method']} {scope['path']}")
             if started:

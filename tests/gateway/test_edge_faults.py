@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.routing import Mount, Route
 
 from gateway.app import build_state, create_app
+from gateway.edge.faults import Faults
 from gateway.state import GatewayState
 from rollout.adoption import service as adoption_service
 from tenants.db import make_engine, make_sessionmaker
@@ -225,6 +226,7 @@ async def test_every_route_answers_a_failing_database_with_a_code(
                 response = await client.request(method, call.path, json=call.json)
             # then
             context = f"{method} {route} with {failure.name}: {response.text[:300]}"
+            assert response.headers["x-request-id"], context  # the access log saw the answer
             if route in PROBES:  # Kubernetes reads their own JSON: {"status": ...}
                 assert response.status_code in (200, 503), context
                 assert response.json()["status"], context
@@ -383,7 +385,7 @@ async def serving(database_url: str, directory: Path) -> AsyncIterator[str]:
             sys.executable,
             *("-m", "uvicorn", "faulty_app:app", "--factory", "--port", str(port)),
             env=env,
-            stdout=asyncio.subprocess.DEVNULL,
+            stdout=log,
             stderr=log,
         )
     base_url = f"http://127.0.0.1:{port}"
@@ -436,5 +438,26 @@ async def test_a_failed_request_leaves_the_connection_usable(database, token, tm
     assert_coded(boom, "INTERNAL_SERVER_ERROR")
     assert after.status_code == 200
     assert len(ports) == 1  # one connection carried all three
+    log = (tmp_path / "server.log").read_text()
+    error_id = boom.json()["errors"][0]["extensions"]["errorId"]
+    assert log.count(error_id) == 1  # logged once, with its stack trace
+    assert "RuntimeError: a bug with password=hunter2" in log
+    assert "Exception in ASGI application" not in log  # never reached the server
     assert recovered.status_code == 200
     assert recovered.json()["data"]["notices"]
+
+
+async def test_websocket_and_lifespan_scopes_pass_through():
+    # given: an app that fails on anything but HTTP
+    async def app(scope: Any, _receive: Any, _send: Any) -> None:
+        raise RuntimeError(scope["type"])
+
+    faults = Faults(app)
+    for kind in ("websocket", "lifespan"):
+        # when / then: the failure is the server's to handle, as before
+        with pytest.raises(RuntimeError, match=kind):
+            await faults({"type": kind}, _never, _never)
+
+
+async def _never(*_args: Any) -> Any:
+    raise AssertionError("not called")
