@@ -245,6 +245,62 @@ async def test_every_route_answers_a_failing_database_with_a_code(
         await engine.dispose()
 
 
+TRACK = "mutation ($events: [EventInput!]!) { trackEvents(events: $events) { accepted } }"
+
+
+@pytest.mark.parametrize("failure", FAILURES, ids=lambda f: f.name)
+async def test_a_mutation_answers_a_failing_database_with_a_code(
+    gateway: GatewayState, token: TokenFactory, failure: Failure
+):
+    # given: a member recording events while the database fails
+    engine = failing_engine(failure)
+    state = dataclasses.replace(gateway, engine=engine, sessionmaker=make_sessionmaker(engine))
+    member = token(Role.MEMBER, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_A))
+    try:
+        async with asgi_client(create_app(gateway.settings, state=state), member) as client:
+            # when
+            response = await client.post(
+                f"/t/{world.YEN_MO}/graphql",
+                json={"query": TRACK, "variables": {"events": [EVENT]}},
+            )
+    finally:
+        await engine.dispose()
+    # then
+    assert response.status_code == (200 if failure.status == 500 else 503), response.text
+    assert response.json()["data"] is None
+    assert_coded(response, failure.code)
+    if failure.status == 503:
+        assert response.headers["retry-after"] == "5"
+
+
+async def test_an_event_batch_answered_503_is_stored_once_when_resent(
+    client_for: Any, token: TokenFactory, monkeypatch
+):
+    # given: the database drops after the batch was written, before it was committed
+    original = adoption_service.ingest
+
+    async def dropped(**kwargs: Any) -> Any:
+        await original(**kwargs)
+        raise ConnectionResetError(104, "Connection reset by peer")
+
+    member = token(Role.MEMBER, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_A))
+    client = client_for(member)
+    batch = [{**EVENT, "id": "0b5e7c1e-2f7a-4c35-9c59-5a3c2d1e0f11"}]
+    monkeypatch.setattr(adoption_service, "ingest", dropped)
+    # when: the client sends it, gets 503, and sends it again once the database is back
+    failed = await client.post("/v1/events", json=batch)
+    monkeypatch.setattr(adoption_service, "ingest", original)
+    resent = await client.post("/v1/events", json=batch)
+    again = await client.post("/v1/events", json=batch)
+    # then: nothing was acknowledged by the 503, and the resend counts once
+    assert failed.status_code == 503
+    assert failed.headers["retry-after"] == "5"
+    assert_coded(failed, "SERVICE_UNAVAILABLE")
+    assert (resent.status_code, resent.json()["stored"]) == (200, 1)
+    assert (again.status_code, again.json()["stored"]) == (200, 0)
+    assert again.json()["results"] == [{"index": 0, "status": "duplicate"}]
+
+
 # --- a real PostgreSQL -------------------------------------------------------------------------
 
 
