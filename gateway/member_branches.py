@@ -86,7 +86,7 @@ class MemberBranches:
         if self._reads.get(key) is read:
             del self._reads[key]
         if not read.cancelled() and (error := read.exception()) is not None:
-            logger.warning("member branch read failed; evaluating without it", exc_info=error)
+            logger.warning("member branch read failed, evaluating without it: %r", error)
 
 
 async def _read(

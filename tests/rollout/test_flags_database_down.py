@@ -27,8 +27,11 @@ from rollout import flags
 from rollout.evaluation import ATTRIBUTE_TIMEOUT_S
 from rollout.registry import FlagKey
 from rollout.snapshot import FlagStore
+from schema.context import Context
 from schema.rollout.mutations import RuleAttribute
+from schema.root import schema
 from tenants.db import make_engine, make_sessionmaker
+from tenants.identity import Principal
 from tenants.types import Role
 from tests import world
 from tests.graphql import gql
@@ -37,6 +40,7 @@ from tests.rollout.server import wait_for
 ONE = "/ofrep/v1/evaluate/flags/{key}"
 BULK = "/ofrep/v1/evaluate/flags"
 FEATURES = "{ features { key enabled variant reason } }"
+FEATURES_CHANGED = "subscription { featuresChanged { key enabled variant reason } }"
 MEMBER_A = str(world.YM_MEMBER_A)
 # What member A of Yen Mo (branch A) has for each attribute a rule can match on.
 MEMBER_A_VALUES = {
@@ -205,6 +209,38 @@ async def test_a_snapshot_never_loaded_serves_the_registry_defaults(
     assert {f["reason"] for f in features["data"]["features"]} == {"STATIC"}
 
 
+async def test_features_changed_starts_with_the_fallback(gateway, dead_sessionmaker):
+    # given: the branch rule loaded, then the database gone
+    await _configure(gateway, FlagKey.NOTICES, RuleAttribute.BRANCH, True)
+    principal = Principal(subject=MEMBER_A, roles=frozenset({Role.MEMBER}), tenant=world.YEN_MO)
+    async with dead_sessionmaker() as session:
+        context = Context(
+            request=None,
+            response=None,
+            session=session,
+            principal=principal,
+            tenant=gateway.registry.get(world.YEN_MO),
+            registry=gateway.registry,
+            now=world.NOW,
+            install_key=gateway.install_key,
+            flags=gateway.flags,
+        )
+        # when
+        stream = await schema.subscribe(FEATURES_CHANGED, context_value=context)
+        first = await asyncio.wait_for(anext(stream), timeout=ATTRIBUTE_TIMEOUT_S + MARGIN_S)
+        await stream.aclose()
+        await context.close()
+    # then
+    assert first.errors is None
+    notices = next(f for f in first.data["featuresChanged"] if f["key"] == FlagKey.NOTICES.value)
+    assert notices == {
+        "key": FlagKey.NOTICES.value,
+        "enabled": False,
+        "variant": "off",
+        "reason": "STALE",
+    }
+
+
 @contextlib.asynccontextmanager
 async def _members_locked(fresh) -> AsyncIterator[None]:
     """Hold a lock that makes every read of ``members`` in ``fresh`` wait (a hung database)."""
@@ -282,3 +318,30 @@ async def test_a_hanging_branch_read_answers_within_the_timeout(gateway, token, 
     assert notices["reason"] == "STALE"
     assert all(t < ATTRIBUTE_TIMEOUT_S + MARGIN_S for t in timings.values()), timings
     assert all(t >= ATTRIBUTE_TIMEOUT_S * 0.9 for t in timings.values()), timings
+
+
+async def test_a_slow_read_is_made_once_and_fills_the_cache_when_it_ends(fresh):
+    # given: reads of members wait on a lock; a map that counts its reads
+    engine = make_engine(fresh.app_url)
+    maker = make_sessionmaker(engine)
+    reads = []
+
+    def counting():
+        reads.append(1)
+        return maker()
+
+    branches = MemberBranches(timeout_s=0.3)
+
+    async def branch() -> str | None:
+        return await branches.branch_of(counting, tenant_id=world.YEN_MO, subject=MEMBER_A)
+
+    async with _members_locked(fresh):
+        # when: two evaluations wait for the same member at once
+        waited = await asyncio.gather(branch(), branch(), return_exceptions=True)
+        pending = list(branches._reads.values())
+    await asyncio.gather(*pending)  # the lock is gone: the read ends
+    again = await branch()
+    await engine.dispose()
+    # then: both fell back, one read was made, and its result serves from the cache
+    assert [type(w).__name__ for w in waited] == ["BranchUnavailable"] * 2
+    assert (len(pending), len(reads), again) == (1, 1, str(world.YM_BRANCH_A))
