@@ -7,9 +7,10 @@ their tenant (cached briefly: :mod:`gateway.member_branches`). The bulk ``ETag``
 configuration and the context; ``If-None-Match`` is compared as RFC 9110 says (weakly, a list, or
 ``*``). 429 with ``Retry-After`` comes from the edge rate limits in front of every route.
 
-Reasons are OFREP's enum (STATIC, TARGETING_MATCH, SPLIT, DISABLED, UNKNOWN). PilotGraph's DEFAULT
-(the flag has targeting, none of it applied) answers UNKNOWN, not STATIC: STATIC tells a provider
-the value is the same for every context, and providers may cache it as such.
+Reasons are those OFREP lists (STATIC, TARGETING_MATCH, SPLIT, DISABLED, UNKNOWN), plus
+OpenFeature's STALE for the fallback below. PilotGraph's DEFAULT (the flag has targeting, none of
+it applied) answers UNKNOWN, not STATIC: STATIC tells a provider the value is the same for every
+context, and providers may cache it as such.
 
 Evaluation never fails because of the database: flags come from the in-process snapshot, and when
 the member's branch cannot be read in time the answer is the fallback (rules on branch do not

@@ -79,8 +79,8 @@ async def features_context(context: Any) -> EvaluationContext:
     read.add_done_callback(_settled)
     try:
         actor = await asyncio.wait_for(asyncio.shield(read), ATTRIBUTE_TIMEOUT_S)
-    except Exception:  # the database is down, refusing or too slow: the fallback applies
-        logger.warning("the member's branch could not be read; evaluating without it")
+    except Exception as exc:  # the database is down, refusing or too slow: the fallback applies
+        logger.warning("the member's branch could not be read, evaluating without it: %r", exc)
         return replace(who, unavailable=frozenset({BRANCH}))
     return replace(who, branch=str(actor.branch_id) if actor.branch_id else None)
 

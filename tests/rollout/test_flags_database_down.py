@@ -26,6 +26,7 @@ from gateway.member_branches import MemberBranches
 from rollout import flags
 from rollout.evaluation import ATTRIBUTE_TIMEOUT_S
 from rollout.registry import FlagKey
+from rollout.runtime import RolloutRuntime
 from rollout.snapshot import FlagStore
 from schema.context import Context
 from schema.rollout.mutations import RuleAttribute
@@ -69,15 +70,20 @@ def _closed_port() -> int:
 
 
 @pytest.fixture
-async def dead_sessionmaker(database, tmp_path) -> AsyncIterator[Any]:
-    """Sessions on a database that cannot be reached: a closed port, a file SQLite cannot open."""
+async def dead_engine(database, tmp_path) -> AsyncIterator[Any]:
+    """An engine on a database that cannot be reached: a closed port, a file SQLite cannot open."""
     if database.backend == "postgresql":
         url = f"postgresql+asyncpg://pilotgraph_app@127.0.0.1:{_closed_port()}/pilotgraph"
     else:
         url = f"sqlite+aiosqlite:///{tmp_path}"  # a directory, not a database file
     engine = make_engine(url, connect_timeout_s=1.0)
-    yield make_sessionmaker(engine)
+    yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+def dead_sessionmaker(dead_engine) -> Any:
+    return make_sessionmaker(dead_engine)
 
 
 async def _configure(gateway, key: FlagKey, attribute: RuleAttribute, first: bool) -> None:
@@ -190,16 +196,18 @@ async def test_the_fallback_is_not_the_answer_of_a_readable_branch(
 
 
 async def test_a_snapshot_never_loaded_serves_the_registry_defaults(
-    gateway, token, client_for, dead_sessionmaker
+    gateway, token, client_for, dead_engine, dead_sessionmaker
 ):
-    # given: the database down before the first load
+    # given: the rollout runtime starts with the database down, so its first load fails
     gateway.flags = FlagStore()
     gateway.sessionmaker = dead_sessionmaker
-    await gateway.flags.reload(dead_sessionmaker)
+    runtime = RolloutRuntime(dead_engine, dead_sessionmaker, gateway.flags)
+    await runtime.start()
     member = client_for(token(Role.MEMBER, tenant=world.YEN_MO, subject=MEMBER_A))
     # when
     bulk = await member.post(BULK, json={"context": {}})
     status, features = await gql(member, FEATURES)
+    await runtime.stop()
     # then
     assert bulk.status_code == 200
     assert [(f["key"], f["value"], f["reason"]) for f in bulk.json()["flags"]] == [
