@@ -7,9 +7,16 @@ their tenant (cached briefly: :mod:`gateway.member_branches`). The bulk ``ETag``
 configuration and the context; ``If-None-Match`` is compared as RFC 9110 says (weakly, a list, or
 ``*``). 429 with ``Retry-After`` comes from the edge rate limits in front of every route.
 
-Reasons are OFREP's enum (STATIC, TARGETING_MATCH, SPLIT, DISABLED, UNKNOWN). PilotGraph's DEFAULT
-(the flag has targeting, none of it applied) answers UNKNOWN, not STATIC: STATIC tells a provider
-the value is the same for every context, and providers may cache it as such.
+Reasons are those OFREP lists (STATIC, TARGETING_MATCH, SPLIT, DISABLED, UNKNOWN), plus
+OpenFeature's STALE for the fallback below. PilotGraph's DEFAULT (the flag has targeting, none of
+it applied) answers UNKNOWN, not STATIC: STATIC tells a provider the value is the same for every
+context, and providers may cache it as such.
+
+Evaluation never fails because of the database: flags come from the in-process snapshot, and when
+the member's branch cannot be read in time the answer is the fallback (rules on branch do not
+match), still 200 with a value, ``reason: "STALE"`` (OpenFeature: "non-authoritative or possibly
+out of date") and ``metadata`` ``stale: true`` and ``unavailableAttributes: "branch"``. Not an
+``errorCode``: that would make the provider drop the value for the application's default.
 """
 
 from __future__ import annotations
@@ -26,9 +33,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.edge.http_spec import EdgeRefusal, check_json_depth
+from gateway.member_branches import BranchUnavailable
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from rollout.evaluation import (
+    BRANCH,
     ErrorCode,
     Evaluation,
     EvaluationContext,
@@ -47,6 +56,8 @@ OFREP_REASONS: Mapping[Reason, str] = MappingProxyType(
         Reason.ERROR: "UNKNOWN",  # an error answers with errorCode; never a success's reason
     }
 )
+# OpenFeature's reason for the fallback: the value is served, but may not be the authoritative one.
+STALE = "STALE"
 # An entity tag in If-None-Match, weak or strong: the quoted opaque tag is what is compared.
 ENTITY_TAG = re.compile(r'(?:W/)?("[^"]*")')
 
@@ -91,19 +102,25 @@ async def _context(request: Request, snapshot: Snapshot) -> EvaluationContext:
     if not snapshot.uses_branch or who.tenant is None:
         return who
     state: GatewayState = request.app.state.pilotgraph
-    branch = await state.branches.branch_of(
-        state.sessionmaker, tenant_id=who.tenant, subject=principal.subject
-    )
+    try:
+        branch = await state.branches.branch_of(
+            state.sessionmaker, tenant_id=who.tenant, subject=principal.subject
+        )
+    except BranchUnavailable:
+        return replace(who, unavailable=frozenset({BRANCH}))
     return replace(who, branch=branch)
 
 
 def _success(result: Evaluation) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"version": result.version}
+    if result.stale:
+        metadata |= {"stale": True, "unavailableAttributes": ",".join(sorted(result.unavailable))}
     return {
         "key": result.key,
         "value": result.value,
-        "reason": OFREP_REASONS[result.reason],
+        "reason": STALE if result.stale else OFREP_REASONS[result.reason],
         "variant": result.variant,
-        "metadata": {"version": result.version},
+        "metadata": metadata,
     }
 
 
@@ -152,6 +169,8 @@ async def evaluate_flag(request: Request) -> Response:
 
 def _etag(snapshot: Snapshot, context: EvaluationContext) -> str:
     who = f"{context.tenant}|{context.member}|{context.branch}|{','.join(sorted(context.roles))}"
+    if context.unavailable:  # the fallback answers differently from any readable branch
+        who += f"|unavailable:{','.join(sorted(context.unavailable))}"
     return '"' + hashlib.sha256(f"{snapshot.etag}|{who}".encode()).hexdigest()[:32] + '"'
 
 

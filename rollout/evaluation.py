@@ -2,13 +2,17 @@
 
 Order: kill switch → tenant override → rules → sticky percentage inside the tenant → default.
 Reasons are OpenFeature's: STATIC, TARGETING_MATCH, SPLIT, DISABLED, DEFAULT, ERROR.
+
+The fallback: an attribute the caller could not read (the database is down or too slow) is named
+in ``EvaluationContext.unavailable``; rules on it do not match, and a result that a passed-over
+rule on it might have changed names it in ``Evaluation.unavailable`` (transports answer STALE).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
@@ -19,6 +23,9 @@ from rollout.models import FlagState
 from rollout.registry import BOOLEAN_VARIANTS, OFF, ON, REGISTRY, FlagKey
 
 BUCKETS = 10_000  # 0.01% steps: a percentage p covers buckets below p × 100
+BRANCH = "branch"  # the one attribute read from the database (the member's branch)
+# How long a caller waits for an attribute from the database before evaluating without it.
+ATTRIBUTE_TIMEOUT_S = 1.0
 
 
 class Reason(StrEnum):
@@ -43,11 +50,14 @@ class EvaluationContext:
     member: str | None
     roles: frozenset[str] = frozenset()
     branch: str | None = None
+    unavailable: frozenset[str] = frozenset()  # attributes that could not be read: no rule matches
 
     def values(self, attribute: str) -> frozenset[str]:
+        if attribute in self.unavailable:
+            return frozenset()
         if attribute == "role":
             return self.roles
-        value = {"tenant": self.tenant, "member": self.member, "branch": self.branch}.get(attribute)
+        value = {"tenant": self.tenant, "member": self.member, BRANCH: self.branch}.get(attribute)
         return frozenset() if value is None else frozenset({value})
 
 
@@ -60,6 +70,10 @@ class Rule:
 
     def matches(self, context: EvaluationContext) -> bool:
         return all(context.values(attr) & accepted for attr, accepted in self.conditions)
+
+    def reads(self, attributes: frozenset[str]) -> frozenset[str]:
+        """Which of ``attributes`` this rule's conditions name."""
+        return attributes.intersection(attr for attr, _ in self.conditions)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,10 +102,17 @@ class Evaluation:
     reason: Reason
     error_code: ErrorCode | None = None
     version: int = 0
+    # Unreadable attributes that a rule passed over names: with them the answer might differ.
+    unavailable: frozenset[str] = frozenset()
 
     @property
     def enabled(self) -> bool:
         return self.value is True
+
+    @property
+    def stale(self) -> bool:
+        """Whether this is the fallback: an attribute it depends on could not be read."""
+        return bool(self.unavailable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,15 +142,20 @@ def evaluate(snapshot: Snapshot, key: str, context: EvaluationContext) -> Evalua
         return _serve(config, off, Reason.DISABLED)
     if context.tenant is not None and context.tenant in config.overrides:
         return _serve(config, config.overrides[context.tenant], Reason.TARGETING_MATCH)
+    missed: frozenset[str] = frozenset()  # unreadable attributes of the rules passed over
     for rule in config.rules:
         if rule.matches(context):
-            return _serve(config, rule.variant, Reason.TARGETING_MATCH)
+            return _fallback(_serve(config, rule.variant, Reason.TARGETING_MATCH), missed)
+        missed |= rule.reads(context.unavailable)
     basis_points = config.rollouts.get(context.tenant or "", 0)
     if basis_points > 0:
-        return _split(config, basis_points, context)
-    return _serve(
-        config, config.default_variant, Reason.STATIC if config.is_static else Reason.DEFAULT
-    )
+        return _fallback(_split(config, basis_points, context), missed)
+    reason = Reason.STATIC if config.is_static else Reason.DEFAULT
+    return _fallback(_serve(config, config.default_variant, reason), missed)
+
+
+def _fallback(result: Evaluation, missed: frozenset[str]) -> Evaluation:
+    return replace(result, unavailable=missed) if missed else result
 
 
 def _split(config: FlagConfig, basis_points: int, context: EvaluationContext) -> Evaluation:
@@ -174,7 +200,7 @@ def make_snapshot(configs: Mapping[str, FlagConfig]) -> Snapshot:
     for key in sorted(flags):
         digest.update(f"{key}:{flags[key].version};".encode())
     uses_branch = any(
-        attr == "branch"
+        attr == BRANCH
         for config in flags.values()
         for rule in config.rules
         for attr, _ in rule.conditions

@@ -7,6 +7,8 @@ and tenant, and an anonymous caller learns nothing of the rollout.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
@@ -14,9 +16,11 @@ from typing import Any
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.types import Info
 
-from rollout.evaluation import EvaluationContext, Snapshot, evaluate
+from rollout.evaluation import ATTRIBUTE_TIMEOUT_S, BRANCH, EvaluationContext, Snapshot, evaluate
 from rollout.registry import FlagKey, lineage
 from schema.errors import PilotGraphError
+
+logger = logging.getLogger("pilotgraph.rollout")
 
 
 def evaluation_context(context: Any) -> EvaluationContext:
@@ -41,15 +45,49 @@ def snapshot_for(context: Any, tenant_id: str | None) -> Snapshot:
     return snapshot
 
 
-async def full_evaluation_context(context: Any) -> EvaluationContext:
-    """As :func:`evaluation_context`, plus the member's branch when some rule matches on it."""
-    who = evaluation_context(context)
+def _needs_branch(context: Any, who: EvaluationContext) -> bool:
     if context.principal is None or who.tenant is None:
-        return who
-    if not snapshot_for(context, who.tenant).uses_branch:
+        return False
+    return snapshot_for(context, who.tenant).uses_branch
+
+
+async def full_evaluation_context(context: Any) -> EvaluationContext:
+    """As :func:`evaluation_context`, plus the member's branch when some rule matches on it.
+
+    A field gate uses it: the gated field needs the database anyway, so a branch that cannot be
+    read fails the field as the database would (``SERVICE_UNAVAILABLE``).
+    """
+    who = evaluation_context(context)
+    if not _needs_branch(context, who):
         return who
     actor = await context.actor()
     return replace(who, branch=str(actor.branch_id) if actor.branch_id else None)
+
+
+async def features_context(context: Any) -> EvaluationContext:
+    """As :func:`full_evaluation_context`, but never failing because of the database.
+
+    ``features`` reads nothing else from it: when the branch cannot be read within
+    :data:`ATTRIBUTE_TIMEOUT_S`, the context marks it unavailable and the flags evaluate with
+    the fallback (rules on branch do not match; the result says STALE). The read itself goes on
+    until the request's context closes, which settles it.
+    """
+    who = evaluation_context(context)
+    if not _needs_branch(context, who):
+        return who
+    read = asyncio.ensure_future(context.actor())
+    read.add_done_callback(_settled)
+    try:
+        actor = await asyncio.wait_for(asyncio.shield(read), ATTRIBUTE_TIMEOUT_S)
+    except Exception as exc:  # the database is down, refusing or too slow: the fallback applies
+        logger.warning("the member's branch could not be read, evaluating without it: %r", exc)
+        return replace(who, unavailable=frozenset({BRANCH}))
+    return replace(who, branch=str(actor.branch_id) if actor.branch_id else None)
+
+
+def _settled(read: asyncio.Future[Any]) -> None:
+    if not read.cancelled():
+        read.exception()  # retrieved here: nobody awaits a read that ran past its time
 
 
 def check_enabled(context: Any, key: FlagKey, who: EvaluationContext | None = None) -> None:

@@ -13,7 +13,7 @@ from schema.errors import PilotGraphError, bad_input
 from schema.fields import field
 from schema.permissions import Permission, requires
 from schema.rollout.access import covered_tenant_id, rollout_province
-from schema.rollout.gating import full_evaluation_context, snapshot_for
+from schema.rollout.gating import features_context, snapshot_for
 from schema.rollout.types import (
     AuditRecord,
     FeatureEvaluation,
@@ -42,7 +42,7 @@ class RolloutQuery:
         description="Every product flag as evaluated for the signed-in member.",
     )
     async def features(self, info: Info[Context, None]) -> list[FeatureEvaluation]:
-        who = await full_evaluation_context(info.context)
+        who = await features_context(info.context)
         return evaluate_all(snapshot_for(info.context, who.tenant), who)
 
     @field(

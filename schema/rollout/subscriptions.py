@@ -11,7 +11,7 @@ from rollout.evaluation import EMPTY
 from schema.context import Context
 from schema.fields import subscription
 from schema.permissions import Permission, requires
-from schema.rollout.gating import full_evaluation_context, province_of
+from schema.rollout.gating import features_context, province_of
 from schema.rollout.types import FeatureEvaluation, evaluate_all
 
 
@@ -25,7 +25,7 @@ class RolloutSubscription:
         self, info: Info[Context, None]
     ) -> AsyncGenerator[list[FeatureEvaluation], None]:
         store = info.context.flags
-        who = await full_evaluation_context(info.context)
+        who = await features_context(info.context)
         province_id = province_of(info.context, who.tenant)
         with store.subscribe() as changes:
             snapshot, last = store.snapshot_for(province_id), None

@@ -24,6 +24,11 @@ class FlagReason(Enum):
     DISABLED = "DISABLED"
     DEFAULT = "DEFAULT"
     ERROR = "ERROR"
+    STALE = strawberry.enum_value(
+        "STALE",
+        description="The fallback: an attribute a rule needs (the member's branch) could not be "
+        "read, so rules on it did not match.",
+    )
 
 
 @strawberry.type(description="A flag as evaluated for the signed-in member.")
@@ -39,7 +44,7 @@ class FeatureEvaluation:
             key=result.key,
             enabled=result.enabled,
             variant=result.variant,
-            reason=FlagReason(result.reason.value),
+            reason=FlagReason.STALE if result.stale else FlagReason(result.reason.value),
         )
 
 

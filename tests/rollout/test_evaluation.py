@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import MappingProxyType
 
 import mmh3
@@ -9,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rollout.evaluation import (
+    BRANCH,
     BUCKETS,
     EvaluationContext,
     FlagConfig,
@@ -175,3 +177,73 @@ def test_etag_follows_versions():
     other = make_snapshot({KEY: config(version=4)})
     # then
     assert one.etag == same.etag != other.etag
+
+
+ATTRIBUTES = ("tenant", "role", "branch", "member")
+VALUES = st.sampled_from(["yen-mo", "kim-son", "member", "b-1", "b-2", "m-1", "m-2"])
+RULES = st.lists(
+    st.builds(
+        Rule,
+        st.lists(
+            st.tuples(st.sampled_from(ATTRIBUTES), st.frozensets(VALUES, min_size=1, max_size=3)),
+            min_size=1,
+            max_size=3,
+            unique_by=lambda condition: condition[0],
+        ).map(tuple),
+        st.sampled_from(["on", "off"]),
+    ),
+    max_size=4,
+)
+CONFIGS = st.builds(
+    config,
+    default_variant=st.sampled_from(["on", "off"]),
+    state=st.sampled_from(["active", "active", "killed"]),
+    rules=RULES.map(tuple),
+    overrides=st.dictionaries(
+        st.sampled_from(["yen-mo", "kim-son"]), st.sampled_from(["on", "off"])
+    ).map(MappingProxyType),
+    rollouts=st.dictionaries(st.sampled_from(["yen-mo", "kim-son"]), st.integers(0, BUCKETS)).map(
+        MappingProxyType
+    ),
+)
+CONTEXTS = st.builds(
+    EvaluationContext,
+    tenant=st.sampled_from(["yen-mo", "kim-son"]),
+    member=st.sampled_from(["m-1", "m-2"]),
+    roles=st.frozensets(st.sampled_from(["member", "branch_secretary"]), max_size=2),
+    branch=st.sampled_from([None, "b-1", "b-2"]),
+)
+
+
+def _passes_a_branch_rule(flag: FlagConfig, who: EvaluationContext) -> bool:
+    """Whether evaluation, without the branch, goes past a rule on branch before deciding."""
+    if flag.state != "active" or who.tenant in flag.overrides:
+        return False
+    for rule in flag.rules:
+        if rule.matches(who):
+            return False
+        if any(attr == BRANCH for attr, _ in rule.conditions):
+            return True
+    return False
+
+
+@given(flag=CONFIGS, who=CONTEXTS)
+def test_the_fallback_is_evaluation_as_if_the_branch_were_absent(flag, who):
+    # given: the branch could not be read (whatever value the caller had)
+    snapshot = make_snapshot({KEY: flag})
+    unreadable = replace(who, unavailable=frozenset({BRANCH}))
+    # when
+    fallback = evaluate(snapshot, KEY, unreadable)
+    absent = evaluate(snapshot, KEY, replace(who, branch=None))
+    readable = evaluate(snapshot, KEY, who)
+    # then: rules on branch do not match; the result says so exactly when one could have
+    assert (fallback.value, fallback.variant, fallback.reason, fallback.error_code) == (
+        absent.value,
+        absent.variant,
+        absent.reason,
+        absent.error_code,
+    )
+    assert fallback.stale is _passes_a_branch_rule(flag, replace(who, branch=None))
+    assert fallback.unavailable == (frozenset({BRANCH}) if fallback.stale else frozenset())
+    assert not readable.stale
+    assert not absent.stale
