@@ -15,19 +15,24 @@ import os
 import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from gateway.app import create_app
 from gateway.console import routes as console_routes
+from rollout.adoption.events import validate_all
+from schema.text_arguments import bad_variable, unstorable
 from tenants.db import make_engine, make_sessionmaker
 from tenants.types import Role
 from tests import databases, world
+from tests.adoption.conftest import INSTALL_KEY
 from tests.faults.badinput.asgi import EndEventStreams
 from tests.faults.badinput.checks import Probe, report
 from tests.faults.badinput.fuzz import fuzz
 from tests.faults.badinput.generate import probes
-from tests.faults.badinput.routes import endpoints
+from tests.faults.badinput.routes import METHODS, endpoints
 from tests.faults.badinput.run import Tally, run, sample
 from tests.gateway.test_edge_http_audit import _free_port
 from tests.gateway.test_edge_shutdown import _start, _wait_live
@@ -198,3 +203,304 @@ async def test_the_checker_reports_planted_faults(gateway, token):
     assert ("traceback", "stack trace in the answer") in problems
     assert ("traceback", "uncoded 400 (text/plain; charset=utf-8)") in problems
     assert "findings in" in report(tally.findings)
+
+
+# Pinned: each case the generator found, with its status, code and message.
+
+UNSTORABLE = ["a\u0000b", "\ud800", "x\udfff", "\udbff\u0000"]
+FIELD_LIMITS = {"deviceId": 128, "screen": 64, "installToken": 256}
+GOOD_EVENT = {
+    "type": "screen_viewed",
+    "id": "00000000-0000-4000-8000-0000000000a1",
+    "timestamp": "2026-11-25T02:00:00+00:00",
+    "deviceId": "phone",
+    "screen": "home",
+}
+
+
+def _escaped(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=True).encode("ascii")
+
+
+def _unstorable_message(field: str) -> str:
+    return f"'{field}' must not contain U+0000 or unpaired surrogates (\\ud800-\\udfff)."
+
+
+@pytest.mark.parametrize("field", sorted(FIELD_LIMITS))
+@pytest.mark.parametrize("poison", UNSTORABLE)
+async def test_a_poison_event_is_refused_and_the_rest_of_its_batch_stored(
+    client_for, token, field, poison
+):
+    # given: a batch whose first event carries text no database can store
+    member = client_for(token(Role.MEMBER, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_A)))
+    batch = [
+        {**GOOD_EVENT, "id": "00000000-0000-4000-8000-0000000000a2", field: poison},
+        GOOD_EVENT,
+    ]
+    # when
+    response = await member.post(
+        "/v1/events", content=_escaped(batch), headers={"content-type": "application/json"}
+    )
+    # then: that event is refused with a code, the other stored (a retry is not blocked)
+    assert response.status_code == 200
+    assert response.json() == {
+        "accepted": 1,
+        "refused": 1,
+        "stored": 1,
+        "results": [
+            {
+                "index": 0,
+                "status": "refused",
+                "code": "INVALID_FIELD",
+                "message": _unstorable_message(field),
+            },
+            {"index": 1, "status": "accepted"},
+        ],
+    }
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(
+    field=st.sampled_from(sorted(FIELD_LIMITS)),
+    text=st.text(max_size=40),
+    at=st.integers(min_value=0, max_value=40),
+    poison=st.sampled_from(["\x00", "\ud800", "\udbff", "\udc00", "\udfff"]),
+)
+def test_the_validator_refuses_unstorable_text_in_any_position(field, text, at, poison):
+    # given
+    value = (text[:at] + poison + text[at:])[: FIELD_LIMITS[field]]
+    if poison not in value:
+        value = value[:-1] + poison
+    event = {**GOOD_EVENT, "installToken": None, field: value}
+    # when
+    valid, refused = validate_all(
+        [event], now=world.NOW, anonymous=False, tenant_id=world.YEN_MO, install_key=INSTALL_KEY
+    )
+    # then
+    assert valid == []
+    assert [(r.code, r.message) for r in refused] == [("INVALID_FIELD", _unstorable_message(field))]
+
+
+LITERAL = "A string argument holds U+0000 or an unpaired surrogate, which text cannot hold."
+
+
+def _variable_message(name: str) -> str:
+    return f"Variable '${name}' holds U+0000 or an unpaired surrogate, which text cannot hold."
+
+
+TEXT_ARGUMENTS = [
+    ('{ documents(search: "a\\u0000b") { id } }', {}, LITERAL),
+    ('{ documents(search: "a\\u{0}b") { id } }', {}, LITERAL),
+    ('{ members(first: 2, after: "\\u0000") { totalCount } }', {}, LITERAL),
+    ("query($s: String) { documents(search: $s) { id } }", {"s": "a\ud800b"}, "s"),
+    ("query($c: String) { members(first: 2, after: $c) { totalCount } }", {"c": "\u0000"}, "c"),
+    ("query($id: ID!) { branch(id: $id) { id } }", {"id": "\udfff"}, "id"),
+    ("query($t: String!) { tenant(slug: $t) { slug } }", {"t": "yen-mo\u0000"}, "t"),
+    (
+        "mutation($e: [EventInput!]!) { trackEvents(events: $e) { accepted } }",
+        {"e": [{"type": "login", "deviceId": "\ud800"}]},
+        "e",
+    ),
+    ("query($u: String) { __typename }", {"u": "unused \u0000 too"}, "u"),
+]
+
+
+@pytest.mark.parametrize(("query", "variables", "expected"), TEXT_ARGUMENTS)
+@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+async def test_unstorable_text_in_any_argument_is_bad_user_input(
+    client_for, token, query, variables, expected, accept
+):
+    # given
+    admin = client_for(token(Role.TENANT_ADMIN, tenant=world.YEN_MO))
+    # when
+    response = await admin.post(
+        "/graphql",
+        content=_escaped({"query": query, "variables": variables}),
+        headers={"content-type": "application/json", "accept": accept},
+    )
+    # then: a request error, before any resolver ran
+    assert response.status_code == (200 if accept == "application/json" else 400)
+    body = response.json()
+    assert list(body) == ["errors"]
+    [error] = body["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert error["message"] == (expected if expected == LITERAL else _variable_message(expected))
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(value=st.recursive(st.text(), lambda c: st.lists(c) | st.dictionaries(st.text(), c)))
+def test_the_argument_check_finds_unstorable_text_wherever_it_is(value):
+    # when
+    found = bad_variable({"v": value})
+    # then
+    assert (found == "v") == any(unstorable(s) for s in _texts(value))
+
+
+def _texts(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield key
+            yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+
+
+async def test_every_route_refuses_a_method_it_does_not_take_with_coded_json(gateway):
+    # given: every (route, method) the router refuses, read from app.routes
+    app = create_app(gateway.settings, state=gateway)
+    refused = [
+        (endpoint.path(), method, endpoint.methods)
+        for endpoint in endpoints(app.routes)
+        if endpoint.methods is not None
+        for method in METHODS
+        if method not in endpoint.methods
+    ]
+    wrong = []
+    # when
+    async with asgi_client(app) as client:
+        for path, method, allowed in refused:
+            response = await client.request(method, path)
+            allow = response.headers.get("allow", "")
+            answer = (
+                response.status_code,
+                response.headers.get("content-type"),
+                response.json() if method != "HEAD" else None,
+                set(allow.split(", ")),
+            )
+            expected = (
+                405,
+                "application/json",
+                {
+                    "errors": [
+                        {
+                            "message": f"{method} is not allowed here; use {allow}.",
+                            "extensions": {"code": "METHOD_NOT_ALLOWED"},
+                        }
+                    ]
+                }
+                if method != "HEAD"
+                else None,
+                set(allowed),
+            )
+            if answer != expected:
+                wrong.append((method, path, answer))
+    # then
+    assert len(refused) >= 40
+    assert {p for p, _, _ in refused} >= {
+        "/graphql",
+        "/v1/events",
+        "/ofrep/v1/evaluate/flags",
+        "/v1/adoption.csv",
+        "/admin/api/session",
+        "/admin/api/oidc/token",
+    }
+    assert wrong == []
+
+
+ENTITIES = """
+query($representations: [_Any!]!) {
+  _entities(representations: $representations) { __typename ... on Tenant { slug } }
+}
+"""
+ENTITY_TYPES = "entities are Branch, Meeting, Member, Tenant."
+REPRESENTATIONS = [
+    ({"__typename": "Query"}, f"__typename 'Query' is no entity type; {ENTITY_TYPES}"),
+    ({"__typename": "Nope", "id": "x"}, f"__typename 'Nope' is no entity type; {ENTITY_TYPES}"),
+    ({"id": "x"}, f"__typename None is no entity type; {ENTITY_TYPES}"),
+    ({"__typename": 5, "id": "x"}, f"__typename 5 is no entity type; {ENTITY_TYPES}"),
+    ({"__typename": "Member"}, "a Member representation needs its key field 'id'."),
+    ({"__typename": "Tenant", "id": "x"}, "a Tenant representation needs its key field 'slug'."),
+    (
+        {"__typename": "Member", "id": "x", "z": 1},
+        "a Member representation takes only its key, not 'z'.",
+    ),
+    (
+        {"__typename": "Member", "id": None},
+        "the key field 'id' of a Member representation must be a string.",
+    ),
+    (
+        {"__typename": "Branch", "id": 5},
+        "the key field 'id' of a Branch representation must be a string.",
+    ),
+    (
+        {"__typename": "Meeting", "id": ""},
+        "the key field 'id' of a Meeting representation must be a string.",
+    ),
+    ("Member", "a representation must be an object with __typename and the entity's key."),
+    (7, "a representation must be an object with __typename and the entity's key."),
+    ([], "a representation must be an object with __typename and the entity's key."),
+]
+
+
+@pytest.mark.parametrize(("representation", "message"), REPRESENTATIONS)
+async def test_a_malformed_entity_representation_gets_invalid_input(
+    client_for, token, representation, message
+):
+    # given: a malformed representation between two good ones
+    admin = client_for(token(Role.TENANT_ADMIN, tenant=world.YEN_MO))
+    good = {"__typename": "Tenant", "slug": world.YEN_MO}
+    # when
+    response = await admin.post(
+        "/graphql",
+        json={"query": ENTITIES, "variables": {"representations": [good, representation, good]}},
+    )
+    # then: that one is null with a coded error, the others resolve; no stack trace
+    assert response.status_code == 200
+    body = response.json()
+    tenant = {"__typename": "Tenant", "slug": world.YEN_MO}
+    assert body["data"] == {"_entities": [tenant, None, tenant]}
+    assert [(e["message"], e["path"], e["extensions"]) for e in body["errors"]] == [
+        (f"Representation 1: {message}", ["_entities", 1], {"code": "INVALID_INPUT"})
+    ]
+    assert "Traceback" not in response.text
+
+
+async def test_every_json_endpoint_refuses_deep_json_before_parsing(gateway, token, built_console):
+    # given: every route that takes a body, read from app.routes; JSON 500 levels deep (1,000
+    # bytes: under the install-token endpoint's 1 KiB)
+    app = create_app(gateway.settings, state=gateway)
+    member = token(Role.MEMBER, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_A))
+    paths = ["/t/yen-mo" + e.path() for e in endpoints(app.routes) if e.takes_json]
+    deep = b"[" * 500 + b"]" * 500
+    answers = {}
+    # when
+    async with asgi_client(app, member) as client:
+        for path in paths:
+            response = await client.post(
+                path, content=deep, headers={"content-type": "application/json"}
+            )
+            body = response.json()
+            code = body.get("errorCode") or body["errors"][0]["extensions"]["code"]
+            answers[path] = (response.status_code, code)
+    # then
+    deep_json = (400, "JSON_TOO_DEEP")
+    assert answers == {
+        "/t/yen-mo/graphql": deep_json,
+        "/t/yen-mo/ofrep/v1/evaluate/flags": deep_json,
+        "/t/yen-mo/ofrep/v1/evaluate/flags/handbook": deep_json,
+        "/t/yen-mo/v1/events": deep_json,
+        "/t/yen-mo/v1/install-tokens": deep_json,
+        # no OpenID Connect issuer is configured: refused before its body is read
+        "/t/yen-mo/admin/api/oidc/token": (404, "OIDC_NOT_CONFIGURED"),
+        "/t/yen-mo/admin/assets/probe.js": (405, "METHOD_NOT_ALLOWED"),
+        "/t/yen-mo/admin/assets/": (405, "METHOD_NOT_ALLOWED"),
+    }
+
+
+async def test_console_assets_before_a_build_answer_a_coded_503(gateway, tmp_path, monkeypatch):
+    # given: no console build
+    monkeypatch.setattr(console_routes, "DIST", tmp_path / "missing")
+    app = create_app(gateway.settings, state=gateway)
+    # when
+    async with asgi_client(app) as client:
+        response = await client.get("/admin/assets/index.js")
+    # then: the page's answer, not StaticFiles' RuntimeError (a 500)
+    assert response.status_code == 503
+    assert response.json() == {
+        "errors": [
+            {"message": console_routes.NOT_BUILT, "extensions": {"code": "CONSOLE_NOT_BUILT"}}
+        ]
+    }

@@ -69,7 +69,7 @@ WRONG: list[tuple[str, Any]] = [
     ("var-unknown-slug", "no-such-tenant"),
 ]
 # Arguments named so get a real value in the base operation: mutations then go further.
-NAMED: dict[str, Any] = {"flag": "handbook", "tenant": "yen-mo", "slug": "yen-mo"}
+NAMED: dict[str, Any] = {"flag": "handbook", "tenant": "yen-mo", "slug": "yen-mo", "variant": "on"}
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,11 @@ def _operation(kind: str, name: str, definition: GraphQLField) -> Operation:
     header = f"{kind} Probe({declared})" if declared else f"{kind} Probe"
     call = f"{name}({passed})" if passed else name
     text = f"{header} {{ {call} {selection(definition.type)} }}"
-    variables = {n: NAMED.get(n, base_value(a.type)) for n, a in definition.args.items()}
+    # Optional arguments start null, so one wrong variable is the only thing wrong.
+    variables = {
+        n: NAMED.get(n, base_value(a.type) if isinstance(a.type, GraphQLNonNull) else None)
+        for n, a in definition.args.items()
+    }
     return Operation(kind, name, text, variables)
 
 
