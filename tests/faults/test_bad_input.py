@@ -37,6 +37,7 @@ from tests.faults.badinput.run import Tally, run, sample
 from tests.gateway.test_edge_http_audit import _free_port
 from tests.gateway.test_edge_shutdown import _start, _wait_live
 from tests.graphql import asgi_client
+from tests.websocket import connect
 
 # Per backend. The full set (about 15,000 per backend) runs with BADINPUT_SAMPLE=100000; the
 # sample keeps the first probe of every kind and of every (method, path), then fills at random.
@@ -504,3 +505,31 @@ async def test_console_assets_before_a_build_answer_a_coded_503(gateway, tmp_pat
             {"message": console_routes.NOT_BUILT, "extensions": {"code": "CONSOLE_NOT_BUILT"}}
         ]
     }
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {
+            "query": "query($s: String) { documents(search: $s) { id } }",
+            "variables": {"s": "\ud800"},
+        },
+        {
+            "query": "subscription($u: String) { featuresChanged { key } }",
+            "variables": {"u": "\x00"},
+        },
+    ],
+)
+async def test_websocket_operations_refuse_unstorable_text_alike(gateway, token, payload):
+    # given
+    app = create_app(gateway.settings, state=gateway)
+    member = token(Role.MEMBER, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_A))
+    name = next(iter(payload["variables"]))
+    # when
+    async with connect(app, member) as socket:
+        messages = await socket.operation(payload)
+    # then: the same request error as over HTTP, as an `error` message
+    assert [m["type"] for m in messages] == ["error"]
+    assert messages[0]["payload"] == [
+        {"message": _variable_message(name), "extensions": {"code": "BAD_USER_INPUT"}}
+    ]
