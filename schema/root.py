@@ -56,6 +56,8 @@ class PilotGraphSchema(Schema):
         refused = [representation_error(r, i, keys) for i, r in enumerate(representations)]
         valid = [r for r, error in zip(representations, refused, strict=True) if error is None]
         resolved = iter(super().entities_resolver(info, valid))
+        # An error stands in for its entity, as strawberry's own resolver returns exceptions;
+        # the declared item type cannot say so (the list type is strawberry's, invariant).
         return [next(resolved) if error is None else error for error in refused]  # type: ignore[misc]
 
 

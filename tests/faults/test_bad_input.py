@@ -73,7 +73,7 @@ async def _members_total(client: httpx.AsyncClient) -> tuple[int, str]:
 
 
 async def test_generated_bad_input_gets_only_coded_answers(
-    gateway, token, database, app_engine, built_console
+    gateway, token, database, app_engine, built_console, capsys
 ):
     # given
     app = create_app(gateway.settings, state=gateway)
@@ -86,9 +86,11 @@ async def test_generated_bad_input_gets_only_coded_answers(
         tally = await run(client, chosen, Tally())
         auth = (("authorization", str(callers["member"])), ("content-type", "application/json"))
         await fuzz(client, endpoints(app.routes), auth, tally, HYPOTHESIS_EXAMPLES)
-    print(
-        "\n" + tally.summary(f"ASGI, {database.backend}, {len(chosen)} of {len(every)} generated")
-    )
+    with capsys.disabled():  # the summary shows in every run's output
+        print(
+            "\n"
+            + tally.summary(f"ASGI, {database.backend}, {len(chosen)} of {len(every)} generated")
+        )
     # then
     assert tally.requests >= 2_000
     assert len(tally.kinds) >= 40
@@ -113,7 +115,7 @@ async def _busy_connections(db: databases.TestDatabase) -> int:
         await conn.close()
 
 
-async def test_a_real_server_answers_bad_input_with_codes(database, token, tmp_path):
+async def test_a_real_server_answers_bad_input_with_codes(database, token, tmp_path, capsys):
     # given: `pilotgraph serve` on a database of its own (what it writes stays there)
     if database.backend != "postgresql":
         pytest.skip("the process sample runs once, on PostgreSQL")
@@ -140,7 +142,8 @@ async def test_a_real_server_answers_bad_input_with_codes(database, token, tmp_p
             member = token(Role.TENANT_ADMIN, tenant=world.YEN_MO)
             client.headers["authorization"] = f"Bearer {member}"
             healthy = await _members_total(client)
-        print("\n" + tally.summary(f"uvicorn process, {len(chosen)} sampled"))
+        with capsys.disabled():
+            print("\n" + tally.summary(f"uvicorn process, {len(chosen)} sampled"))
         busy = await _busy_connections(db)
     finally:
         process.terminate()
@@ -533,3 +536,16 @@ async def test_websocket_operations_refuse_unstorable_text_alike(gateway, token,
     assert messages[0]["payload"] == [
         {"message": _variable_message(name), "extensions": {"code": "BAD_USER_INPUT"}}
     ]
+
+
+async def test_console_assets_once_built_are_served(gateway, built_console):
+    # given
+    app = create_app(gateway.settings, state=gateway)
+    # when
+    async with asgi_client(app) as client:
+        asset = await client.get("/admin/assets/probe.js")
+        missing = await client.get("/admin/assets/missing.js")
+    # then
+    assert (asset.status_code, asset.text) == (200, "export {};")
+    assert missing.status_code == 404
+    assert missing.json()["errors"][0]["extensions"] == {"code": "NOT_FOUND"}
