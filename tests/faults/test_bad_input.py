@@ -17,7 +17,7 @@ import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from starlette.responses import PlainTextResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from gateway.app import create_app
@@ -187,6 +187,15 @@ async def _traceback(_request):
     return PlainTextResponse('Traceback (most recent call last):\n  File "x.py", line 1', 400)
 
 
+async def _uncoded_error(_request):
+    return JSONResponse({"errors": [{"message": "no code"}]}, status_code=400)
+
+
+async def _masked(_request):
+    error = {"message": "Unexpected error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
+    return JSONResponse({"data": None, "errors": [error]})
+
+
 async def test_the_checker_reports_planted_faults(gateway, token):
     # given: routes that fail the ways the generator looks for, added like any new route
     app = create_app(gateway.settings, state=gateway)
@@ -194,6 +203,8 @@ async def test_the_checker_reports_planted_faults(gateway, token):
         Route("/planted/raises", _raises, methods=["POST"]),
         Route("/planted/plain", _plain_500, methods=["POST"]),
         Route("/planted/traceback", _traceback, methods=["POST"]),
+        Route("/planted/uncoded", _uncoded_error, methods=["POST"]),
+        Route("/planted/masked", _masked, methods=["POST"]),
     ]
     planted = [p for p in probes(app.routes, principals(token)) if "/planted/" in p.path]
     # when
@@ -206,6 +217,12 @@ async def test_the_checker_reports_planted_faults(gateway, token):
     assert ("plain", "uncoded 500 (text/plain; charset=utf-8)") in problems
     assert ("traceback", "stack trace in the answer") in problems
     assert ("traceback", "uncoded 400 (text/plain; charset=utf-8)") in problems
+    assert ("uncoded", 'uncoded error: {"message": "no code"}') in problems
+    assert (
+        "masked",
+        'INTERNAL_SERVER_ERROR: {"message": "Unexpected error.", "extensions": '
+        '{"code": "INTERNAL_SERVER_ERROR"}}',
+    ) in problems
     assert "findings in" in report(tally.findings)
 
 
