@@ -566,3 +566,30 @@ async def test_console_assets_once_built_are_served(gateway, built_console):
     assert (asset.status_code, asset.text) == (200, "export {};")
     assert missing.status_code == 404
     assert missing.json()["errors"][0]["extensions"] == {"code": "NOT_FOUND"}
+
+
+async def test_the_console_login_refuses_deep_json_before_asking_its_issuer(gateway, monkeypatch):
+    # given: an issuer configured (never reached: the body is refused first)
+    monkeypatch.setattr(
+        gateway,
+        "settings",
+        gateway.settings.model_copy(update={"oidc_issuer": "http://127.0.0.1:9/never-asked"}),
+    )
+    app = create_app(gateway.settings, state=gateway)
+    # when
+    async with asgi_client(app) as client:
+        response = await client.post(
+            "/admin/api/oidc/token",
+            content=b"[" * 1_000 + b"]" * 1_000,
+            headers={"content-type": "application/json"},
+        )
+    # then
+    assert response.status_code == 400
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "The JSON nests more than 64 levels deep.",
+                "extensions": {"code": "JSON_TOO_DEEP"},
+            }
+        ]
+    }
