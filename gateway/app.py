@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from http import HTTPStatus
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -62,6 +64,22 @@ def build_state(
 
 async def _not_found(_request: Request, _exc: Exception) -> JSONResponse:
     return error_response(404, "NOT_FOUND", "Not found.")
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own refusals (a method a route does not take, …) answer coded JSON too."""
+    assert isinstance(exc, HTTPException)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = headers.get("Allow", "")
+        message = f"{request.method} is not allowed here; use {allowed}."
+        return error_response(405, "METHOD_NOT_ALLOWED", message, headers)
+    try:
+        status = HTTPStatus(exc.status_code)
+    except ValueError:
+        return error_response(exc.status_code, "BAD_REQUEST", str(exc.detail), headers)
+    code = status.phrase.upper().replace(" ", "_").replace("-", "_")
+    return error_response(exc.status_code, code, status.phrase + ".", headers)
 
 
 def create_app(settings: Settings | None = None, state: GatewayState | None = None) -> Starlette:
@@ -128,7 +146,7 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
             Middleware(RateLimits, gate=rates),
             Middleware(SessionCloser),
         ],
-        exception_handlers={404: _not_found},
+        exception_handlers={404: _not_found, HTTPException: _http_error},
         lifespan=lifespan,
     )
     app.state.pilotgraph = state

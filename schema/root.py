@@ -8,18 +8,22 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 from strawberry.federation import Schema
+from strawberry.federation.schema import FederationAny
+from strawberry.types import Info
 
 from schema.adoption.mutations import AdoptionMutation
 from schema.adoption.queries import AdoptionQuery
 from schema.document_cache import CachedDocuments
 from schema.errors import unexpected
 from schema.federation import RouterOnlyFields
+from schema.federation import RouterOnlyFields, entity_keys, representation_error
 from schema.handbook.mutations import HandbookMutation
 from schema.handbook.queries import HandbookQuery
 from schema.observe import OperationRecorder, record_error_id
 from schema.rollout.mutations import RolloutMutation
 from schema.rollout.queries import RolloutQuery
 from schema.rollout.subscriptions import RolloutSubscription
+from schema.text_arguments import TextArguments
 
 
 @strawberry.type
@@ -40,6 +44,20 @@ class Subscription(RolloutSubscription):
 class PilotGraphSchema(Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: object = None) -> None:
         """Expected errors are the client's business; unexpected ones are logged when masked."""
+
+    # Strawberry reads this resolver's annotations to build ``_entities``: they must resolve
+    # at runtime, hence ``Info`` and ``FederationAny`` imported outside TYPE_CHECKING.
+    def entities_resolver(
+        self, info: Info, representations: list[FederationAny]
+    ) -> list[FederationAny]:
+        """Resolve the router's references; a malformed one gets its own coded error."""
+        keys = entity_keys(self.schema_converter.type_map)
+        refused = [representation_error(r, i, keys) for i, r in enumerate(representations)]
+        valid = [r for r, error in zip(representations, refused, strict=True) if error is None]
+        resolved = iter(super().entities_resolver(info, valid))
+        # An error stands in for its entity, as strawberry's own resolver returns exceptions;
+        # the declared item type cannot say so (the list type is strawberry's, invariant).
+        return [next(resolved) if error is None else error for error in refused]  # type: ignore[misc]
 
 
 def _should_mask(error: GraphQLError) -> bool:
@@ -89,6 +107,8 @@ def build_schema(*, tracing: bool = False) -> Schema:
         RouterOnlyFields,
         # Bounded in bytes: distinct documents from the internet must not grow memory without end.
         CachedDocuments,
+        # After CachedDocuments: a cached document skips validation, not this check.
+        TextArguments,
     ]
     if tracing:
         from strawberry.extensions.tracing import OpenTelemetryExtension

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from gateway.auth import AuthError
 from gateway.console.access import ConsoleAccess, console_access
@@ -90,6 +91,18 @@ async def events(request: Request) -> Response:
     )
 
 
+class Assets(StaticFiles):
+    """The built assets; before a build, the page's coded 503 rather than a RuntimeError."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.check_config()  # raises RuntimeError while the folder does not exist
+        except RuntimeError:
+            await error_response(503, "CONSOLE_NOT_BUILT", NOT_BUILT)(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
 def console_mount() -> Mount:
     """``/admin/`` the page, ``/admin/api/session`` and ``/events``, ``/admin/assets/*``."""
     return Mount(
@@ -100,6 +113,6 @@ def console_mount() -> Mount:
             Route("/api/events", events, methods=["GET"]),
             Route("/api/config", config, methods=["GET"]),
             Route("/api/oidc/token", redeem, methods=["POST"]),
-            Mount("/assets", StaticFiles(directory=DIST / "assets", check_dir=False)),
+            Mount("/assets", Assets(directory=DIST / "assets", check_dir=False)),
         ],
     )

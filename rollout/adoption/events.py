@@ -52,6 +52,7 @@ class Invalid(Exception):
 
 
 _TYPES = {t.value: t for t in EventType}
+_SURROGATE = re.compile("[\ud800-\udfff]").search
 _IDENTITY = frozenset(IDENTITY_FIELDS)
 _CANONICAL_UUID = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
@@ -118,7 +119,7 @@ def _validate(
     if event_type is None:
         _refuse_type(kind)
     device = item.get("deviceId")
-    if not (isinstance(device, str) and 0 < len(device) <= MAX_DEVICE):
+    if not (isinstance(device, str) and 0 < len(device) <= MAX_DEVICE and _storable(device)):
         device = _text(device, "deviceId", MAX_DEVICE, required=True)
     token = item.get("installToken")
     if token is not None or anonymous:
@@ -206,4 +207,17 @@ def _text(value: Any, name: str, limit: int, *, required: bool) -> str | None:
         return None
     if not isinstance(value, str) or len(value) > limit:
         raise Invalid("INVALID_FIELD", f"'{name}' must be a string of at most {limit} characters.")
+    if not _storable(value):
+        raise Invalid(
+            "INVALID_FIELD",
+            f"'{name}' must not contain U+0000 or unpaired surrogates (\\ud800-\\udfff).",
+        )
     return value
+
+
+def _storable(text: str) -> bool:
+    """Whether text can be stored: PostgreSQL's text refuses U+0000, UTF-8 lone surrogates.
+
+    Refused per event, so one poison event cannot fail (and, retried, block) its whole batch.
+    """
+    return "\x00" not in text and not _SURROGATE(text)
