@@ -15,7 +15,6 @@ from schema.adoption.mutations import AdoptionMutation
 from schema.adoption.queries import AdoptionQuery
 from schema.document_cache import CachedDocuments
 from schema.errors import unexpected
-from schema.federation import RouterOnlyFields
 from schema.federation import RouterOnlyFields, entity_keys, representation_error
 from schema.handbook.mutations import HandbookMutation
 from schema.handbook.queries import HandbookQuery
