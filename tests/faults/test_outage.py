@@ -1,0 +1,296 @@
+"""PostgreSQL stopped, killed and cut off under two gateways and concurrent clients.
+
+One run (a module fixture) drives members' events, home reads, flag evaluations (OFREP and
+GraphQL ``features``) and a province admin's pause/resume through gateways A and B, while the
+database suffers, in turn: ``pg_ctl stop -m immediate``, ``kill -9`` of the postmaster, a silent
+network cut that heals, and one after which the open connections never answer again (new ones
+do). After each, a flag changed through A must be served by B within 2 s. The tests then judge
+the run: no acknowledged event lost or counted twice, every answer coded, none hanging, flags
+always served, the audit chain and versions in agreement. The whole module takes about a
+minute and is bounded at five.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import pytest
+
+from tenants.types import Role
+from tests import world
+from tests.faults import ledger
+from tests.faults.checks import FLAG_KINDS, NO_ANSWER, Answer, Report, describe, first, violation
+from tests.faults.conftest import SUMMARIES, Outage
+from tests.faults.traffic import HANG_BOUND_S, Traffic
+from tests.rollout.plan_world import ADMIN, KEY
+
+DOWN_S = 3.0  # how long the database stays down (or the network cut) under load
+SETTLE_S = 3.0  # load after recovery, before the next fault
+BASELINE_S = 3.0
+CONVERGENCE_BOUND_S = 2.0
+GIVE_UP_S = 30.0  # stop waiting for A to accept, or for B to serve, a change
+SUITE_BOUND_S = 300.0
+MEETINGS = "handbook.meetings"
+START = """
+mutation($flag: String!) { startRollout(flag: $flag) { applied status errors { code message } } }
+"""
+
+
+@dataclass
+class Run:
+    report: Report
+    ledger: ledger.Ledger
+    elapsed_s: float
+    accepted_after_s: dict[str, float | None] = field(default_factory=dict)
+    ready_after: dict[str, int] = field(default_factory=dict)
+    mutations_applied: int = 0
+
+
+async def _immediate_stop(outage: Outage) -> None:
+    await asyncio.to_thread(outage.cluster.stop_immediate)
+    await asyncio.sleep(DOWN_S)
+    await asyncio.to_thread(outage.cluster.start)
+
+
+async def _kill_postmaster(outage: Outage) -> None:
+    await asyncio.to_thread(outage.cluster.kill_postmaster)
+    await asyncio.sleep(DOWN_S)
+    await asyncio.to_thread(outage.cluster.start)  # retried while orphaned backends linger
+
+
+async def _network_cut(outage: Outage) -> None:
+    await asyncio.to_thread(outage.proxy.cut)
+    await asyncio.sleep(DOWN_S)
+    await asyncio.to_thread(outage.proxy.heal)
+
+
+async def _connections_dropped(outage: Outage) -> None:
+    """A cut after which the connections open during it never answer again (new ones do)."""
+    await asyncio.to_thread(outage.proxy.cut, forever=True)
+    await asyncio.sleep(DOWN_S)
+    await asyncio.to_thread(outage.proxy.heal)
+
+
+FAULTS: dict[str, Callable[[Outage], Awaitable[None]]] = {
+    "pg_ctl stop -m immediate": _immediate_stop,
+    "kill -9 postmaster": _kill_postmaster,
+    "network cut": _network_cut,
+    "connections silently dropped": _connections_dropped,
+}
+
+
+async def _converge(
+    traffic: Traffic, variant: str, versions: list[int]
+) -> tuple[float | None, float | None]:
+    """Change the flag through A (retried until accepted), then poll B until it serves it.
+
+    Returns (seconds until A accepted, seconds from A's acknowledgment until B served it).
+    """
+    back = time.monotonic()
+    version = None
+    while version is None and time.monotonic() - back < GIVE_UP_S:
+        version = await traffic.change_flag(variant, traffic.outage.a)
+        if version is None:
+            await asyncio.sleep(0.1)
+    if version is None:
+        return None, None
+    versions.append(version)
+    acknowledged = time.monotonic()
+    while time.monotonic() - acknowledged < GIVE_UP_S:
+        served = await traffic.served_version(traffic.outage.b)
+        if served is not None and served >= version:
+            return acknowledged - back, time.monotonic() - acknowledged
+        await asyncio.sleep(0.05)
+    return acknowledged - back, None
+
+
+async def _drive(outage: Outage, traffic: Traffic, run: Run, versions: list[int]) -> None:
+    workers = [
+        *(traffic.ingest(n) for n in range(3)),
+        *(traffic.read(n) for n in range(3)),
+        *(traffic.evaluate(n) for n in range(2)),
+        traffic.features(0),
+        traffic.mutate(),
+    ]
+    tasks = [asyncio.create_task(w) for w in workers]
+    try:
+        await asyncio.sleep(BASELINE_S)
+        variants = iter(["off", "on"] * len(FAULTS))
+        accepted, lag = await _converge(traffic, next(variants), versions)
+        run.accepted_after_s["baseline"], run.report.convergence_s["baseline"] = accepted, lag
+        for name, inject in FAULTS.items():
+            traffic.fault = name
+            await inject(outage)
+            accepted, lag = await _converge(traffic, next(variants), versions)
+            run.accepted_after_s[name], run.report.convergence_s[name] = accepted, lag
+            await asyncio.sleep(SETTLE_S)
+    finally:
+        traffic.stopping.set()
+        await asyncio.wait(tasks, timeout=HANG_BOUND_S + 5)
+        for task in tasks:
+            task.cancel()
+
+
+@pytest.fixture(scope="module")
+async def run(outage: Outage) -> Run:
+    """The whole scenario, once; the tests below judge what it recorded."""
+    started = time.monotonic()
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(limits=limits) as client:
+        traffic = Traffic(outage, client)
+        admin = outage.token(Role.PROVINCE_ADMIN, subject=ADMIN)
+        begun = await client.post(
+            f"{outage.a.url}/graphql",
+            json={"query": START, "variables": {"flag": KEY}},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        assert begun.json()["data"]["startRollout"]["applied"], begun.text
+        conn = await ledger.connect(outage.cluster.server, outage.database.name)
+        try:
+            mark = await ledger.plan_mark(conn, KEY)
+        finally:
+            await conn.close()
+        versions: list[int] = []
+        report = Report(traffic.answers, traffic.acknowledged, Counter(), traffic.sent)
+        result = Run(report, ledger.Ledger(), 0.0)
+        await _drive(outage, traffic, result, versions)
+        for gateway in (outage.a, outage.b):
+            result.ready_after[gateway.name] = (
+                await client.get(f"{gateway.url}/readyz")
+            ).status_code
+    conn = await ledger.connect(outage.cluster.server, outage.database.name)
+    try:
+        await ledger.read_events(conn, result.ledger, world.YEN_MO)
+        await ledger.read_plan(
+            conn, result.ledger, KEY, mark, traffic.mutations_applied, traffic.mutations_sent
+        )
+        await ledger.read_flag(conn, result.ledger, MEETINGS, versions)
+    finally:
+        await conn.close()
+    report.stored = result.ledger.stored
+    result.mutations_applied = sum(traffic.mutations_applied.values())
+    result.elapsed_s = time.monotonic() - started
+    summary = report.summary()
+    accepted = ", ".join(
+        f"{k} {'never' if v is None else f'{v:.2f} s'}" for k, v in result.accepted_after_s.items()
+    )
+    SUMMARIES.append(
+        f"{summary}\n  A accepted a change after recovery: {accepted}"
+        f"\n  run took {result.elapsed_s:.1f} s"
+    )
+    return result
+
+
+def test_no_acknowledged_event_is_lost(run: Run) -> None:
+    # given / when: the run; then
+    assert run.report.acknowledged, "no event was acknowledged: the load did not run"
+    lost = run.report.lost
+    assert not lost, (
+        f"{len(lost)} of {len(run.report.acknowledged)} acknowledged events are not stored,"
+        f" e.g. {first(lost)}"
+    )
+
+
+def test_no_event_is_stored_or_counted_twice(run: Run) -> None:
+    duplicated, phantom = run.report.duplicated, run.report.phantom
+    assert not duplicated, f"{len(duplicated)} events stored twice, e.g. {first(duplicated)}"
+    assert not phantom, f"{len(phantom)} stored events nobody sent, e.g. {first(phantom)}"
+    assert not run.ledger.problems.get("counters"), run.ledger.problems["counters"]
+
+
+def test_every_answer_is_coded(run: Run) -> None:
+    violations = [(a, why) for a, why in run.report.violations() if a.kind not in FLAG_KINDS]
+    assert not violations, describe(violations)
+
+
+def test_no_request_hangs(run: Run) -> None:
+    # a reset connection is judged by test_every_answer_is_coded; here: the client gave up
+    slow = [a for a in run.report.answers if a.latency_s >= HANG_BOUND_S]
+    assert not slow, describe([(a, f"no answer within {HANG_BOUND_S:.0f} s") for a in slow])
+
+
+def test_flags_keep_serving(run: Run) -> None:
+    flags = [a for a in run.report.answers if a.kind in FLAG_KINDS]
+    failed = [(a, why) for a in flags if (why := violation(a)) is not None]
+    assert {a.kind for a in flags} == FLAG_KINDS
+    assert not failed, describe(failed)
+
+
+def test_audit_chain_plan_state_and_versions_agree(run: Run) -> None:
+    assert run.mutations_applied, "no pause or resume was applied: the admin's load did not run"
+    problems = {k: v for k, v in run.ledger.problems.items() if k in ("audit", "version")}
+    assert not problems, problems
+
+
+def test_replica_b_serves_a_change_through_a_within_two_seconds(run: Run) -> None:
+    slow = {
+        fault: seconds
+        for fault, seconds in run.report.convergence_s.items()
+        if seconds is None or seconds > CONVERGENCE_BOUND_S
+    }
+    assert not slow, f"B served A's change too late (s, None = never): {slow}"
+
+
+def test_gateways_are_ready_afterwards_and_the_run_is_bounded(run: Run) -> None:
+    assert run.ready_after == {"A": 200, "B": 200}
+    assert run.elapsed_s < SUITE_BOUND_S
+
+
+# --- the checker itself catches planted faults -------------------------------------------
+
+
+def _answer(kind: str, status: int, codes: tuple[str, ...] = (), **rest: Any) -> Answer:
+    return Answer(kind, "A", "planted", status, codes, 0.1, **rest)
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (_answer("events", 500), "uncoded 500"),
+        (_answer("graphql", 200, ("INTERNAL_SERVER_ERROR",)), "masked"),
+        (_answer("graphql", 503, ("SERVICE_UNAVAILABLE",)), "without Retry-After"),
+        (_answer("events", NO_ANSWER, error="none within 20 s"), "no answer"),
+        (_answer("ofrep", 503, ("SERVICE_UNAVAILABLE",), retry_after="5"), "flags must keep"),
+        (_answer("mutation", 400, ("BAD_REQUEST",)), "unexpected 400 BAD_REQUEST"),
+    ],
+)
+def test_the_checker_flags_a_planted_fault(answer: Answer, reason: str) -> None:
+    # when
+    found = violation(answer)
+    # then
+    assert found is not None
+    assert reason in found
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        _answer("events", 200),
+        _answer("graphql", 503, ("SERVICE_UNAVAILABLE",), retry_after="5"),
+        _answer("events", 503, ("OVERLOADED",), retry_after="1"),
+        _answer("graphql", 200, ("QUERY_TIMEOUT",)),
+        _answer("ofrep", 200),
+    ],
+)
+def test_the_checker_accepts_coded_answers(answer: Answer) -> None:
+    assert violation(answer) is None
+
+
+def test_the_report_finds_a_lost_and_a_doubled_event() -> None:
+    # given: three acknowledged events; one never stored, one stored twice, one stored unsent
+    report = Report(
+        answers=[],
+        acknowledged={"a", "b", "c"},
+        stored=Counter({"a": 1, "b": 2, "x": 1}),
+        sent={"a", "b", "c"},
+    )
+    # then
+    assert report.lost == ["c"]
+    assert report.duplicated == ["b"]
+    assert report.phantom == ["x"]

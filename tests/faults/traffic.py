@@ -1,0 +1,232 @@
+"""Concurrent client traffic against gateways A and B, every answer recorded.
+
+Five kinds of clients run until told to stop: members sending events (each with a fresh id, a
+batch resent with the same ids until acknowledged, as the app does), members reading their
+home, members evaluating flags over OFREP and over GraphQL ``features``, and one province admin
+pausing and resuming the rollout plan. ``fault`` names what is being done to the database, so
+answers are counted per fault.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import itertools
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from tenants.types import Role
+from tests import world
+from tests.faults.checks import NO_ANSWER, Answer, parse_body
+from tests.faults.conftest import FRESH_MEMBERS, Gateway, Outage
+from tests.rollout.plan_world import ADMIN, KEY
+
+HANG_BOUND_S = 20.0  # a client gives up after this; counted as a failure
+BATCH = 5
+HOME = """
+query Home { me { fullName position } notices { title publishedAt }
+             meetings { title startsAt } }
+"""
+FEATURES = "{ features { key enabled variant reason } }"
+STEP_FIELDS = "applied status errors { code message }"
+PAUSE = f"""
+mutation($flag: String!) {{ pauseRollout(flag: $flag, reason: "fault") {{ {STEP_FIELDS} }} }}
+"""
+RESUME = f"""
+mutation($flag: String!) {{ resumeRollout(flag: $flag, reason: "fault") {{ {STEP_FIELDS} }} }}
+"""
+OVERRIDE = """
+mutation($variant: String!) {
+  setFlagOverride(flag: "handbook.meetings", tenant: "kim-son", variant: $variant,
+                  reason: "convergence") { version errors { code message } }
+}
+"""
+# Members whose OFREP answers may need their branch read (handbook.notices has a branch rule).
+OFREP_MEMBERS = [(world.YEN_MO, m[0]) for m in world.MEMBERS[world.YEN_MO]] + [
+    (world.KIM_SON, m[0]) for m in world.MEMBERS[world.KIM_SON]
+]
+
+
+@dataclass
+class Traffic:
+    outage: Outage
+    client: httpx.AsyncClient
+    fault: str = "baseline"
+    answers: list[Answer] = field(default_factory=list)
+    sent: set[str] = field(default_factory=set)
+    acknowledged: set[str] = field(default_factory=set)
+    mutations_applied: Counter[str] = field(default_factory=Counter)
+    mutations_sent: Counter[str] = field(default_factory=Counter)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    fresh: list[uuid.UUID] = field(default_factory=lambda: list(FRESH_MEMBERS))
+
+    async def call(
+        self, kind: str, gateway: Gateway, path: str, token: str, body: Any
+    ) -> tuple[Answer, Any]:
+        """POST ``body`` as JSON; the recorded answer and the parsed body (None unless JSON)."""
+        started = time.monotonic()
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            response = await self.client.post(
+                f"{gateway.url}{path}", json=body, headers=headers, timeout=HANG_BOUND_S
+            )
+        except httpx.TimeoutException:
+            error = f"none within {HANG_BOUND_S:.0f} s"
+            return self._record(kind, gateway, started, NO_ANSWER, error=error), None
+        except httpx.TransportError as exc:
+            error = type(exc).__name__
+            return self._record(kind, gateway, started, NO_ANSWER, error=error), None
+        parsed, codes = parse_body(response.content, response.headers.get("content-type", ""))
+        answer = self._record(
+            kind,
+            gateway,
+            started,
+            response.status_code,
+            codes=codes,
+            retry_after=response.headers.get("retry-after"),
+            excerpt=response.text[:200],
+        )
+        return answer, parsed
+
+    def _record(
+        self, kind: str, gateway: Gateway, started: float, status: int, **rest: Any
+    ) -> Answer:
+        codes = rest.pop("codes", ())
+        latency = time.monotonic() - started
+        answer = Answer(kind, gateway.name, self.fault, status, codes, latency, **rest)
+        self.answers.append(answer)
+        return answer
+
+    def gateways(self) -> itertools.cycle[Gateway]:
+        return itertools.cycle((self.outage.a, self.outage.b))
+
+    async def pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+
+    async def ingest(self, worker: int) -> None:
+        """Batches of session starts from one member's device, resent until acknowledged."""
+        token = self.outage.token(Role.MEMBER, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_A))
+        batch: list[dict[str, str]] = []
+        for gateway in self.gateways():
+            if self.stopping.is_set():
+                return
+            if not batch:
+                batch = [self._event(worker) for _ in range(BATCH)]
+                self.sent.update(e["id"] for e in batch)
+            answer, body = await self.call("events", gateway, "/v1/events", token, batch)
+            if answer.status == 200 and isinstance(body, dict):
+                for result in body.get("results", ()):
+                    if result.get("status") in ("accepted", "duplicate"):
+                        self.acknowledged.add(batch[result["index"]]["id"])
+                batch = []
+            await self.pause(0.05 if answer.status == 200 else 0.5)
+
+    @staticmethod
+    def _event(worker: int) -> dict[str, str]:
+        now = dt.datetime.now(dt.UTC).isoformat().replace("+00:00", "Z")
+        return {
+            "id": str(uuid.uuid4()),
+            "type": "session_started",
+            "timestamp": now,
+            "deviceId": f"fault-device-{worker}",
+        }
+
+    async def read(self, worker: int) -> None:
+        """A member's home screen, again and again."""
+        tenant, member = OFREP_MEMBERS[worker % len(OFREP_MEMBERS)]
+        token = self.outage.token(Role.MEMBER, tenant=tenant, subject=str(member))
+        for gateway in self.gateways():
+            if self.stopping.is_set():
+                return
+            await self.call("graphql", gateway, "/graphql", token, {"query": HOME})
+            await self.pause(0.05)
+
+    def _member(self, worker: int, n: int) -> tuple[str, str]:
+        """Every other request a member never asked about (branch not cached), else a known one."""
+        if n % 2 == 0 and self.fresh:
+            return world.YEN_MO, str(self.fresh.pop())
+        tenant, member = OFREP_MEMBERS[(worker + n) % len(OFREP_MEMBERS)]
+        return tenant, str(member)
+
+    async def evaluate(self, worker: int) -> None:
+        """OFREP: one flag with a branch rule, and now and then every flag."""
+        for n, gateway in enumerate(self.gateways()):
+            if self.stopping.is_set():
+                return
+            tenant, member = self._member(worker, n)
+            token = self.outage.token(Role.MEMBER, tenant=tenant, subject=member)
+            path = "/ofrep/v1/evaluate/flags" + ("" if n % 4 == 3 else "/handbook.notices")
+            await self.call("ofrep", gateway, path, token, {"context": {}})
+            await self.pause(0.05)
+
+    async def features(self, worker: int) -> None:
+        """GraphQL ``features``: flags for the signed-in member, over GraphQL."""
+        for n, gateway in enumerate(self.gateways()):
+            if self.stopping.is_set():
+                return
+            tenant, member = self._member(worker, n)
+            token = self.outage.token(Role.MEMBER, tenant=tenant, subject=member)
+            await self.call("features", gateway, "/graphql", token, {"query": FEATURES})
+            await self.pause(0.1)
+
+    async def mutate(self) -> None:
+        """The province admin pauses and resumes the plan, through A and B in turn."""
+        token = self.outage.token(Role.PROVINCE_ADMIN, subject=ADMIN)
+        action = "pause"
+        for gateway in self.gateways():
+            if self.stopping.is_set():
+                return
+            document = PAUSE if action == "pause" else RESUME
+            self.mutations_sent[action] += 1
+            answer, body = await self.call(
+                "mutation",
+                gateway,
+                "/graphql",
+                token,
+                {"query": document, "variables": {"flag": KEY}},
+            )
+            payload = _payload(body)
+            if answer.status == 200 and payload is not None:
+                if payload.get("errors"):  # e.g. a pause that was applied but not acknowledged
+                    action = "resume" if action == "pause" else "pause"
+                else:
+                    self.mutations_applied[action] += bool(payload.get("applied"))
+                    action = "resume" if payload.get("status") == "paused" else "pause"
+            await self.pause(0.2)
+
+    async def change_flag(self, variant: str, gateway: Gateway) -> int | None:
+        """One override through ``gateway``: the flag's new version once acknowledged."""
+        token = self.outage.token(Role.PROVINCE_ADMIN, subject=ADMIN)
+        body = {"query": OVERRIDE, "variables": {"variant": variant}}
+        answer, parsed = await self.call("convergence", gateway, "/graphql", token, body)
+        payload = _payload(parsed)
+        if answer.status == 200 and payload is not None and not payload.get("errors"):
+            version = payload.get("version")
+            return version if isinstance(version, int) else None
+        return None
+
+    async def served_version(self, gateway: Gateway) -> int | None:
+        """The version of ``handbook.meetings`` that ``gateway`` serves to a Kim Son member."""
+        token = self.outage.token(Role.MEMBER, tenant=world.KIM_SON, subject=str(world.KS_MEMBER))
+        path = "/ofrep/v1/evaluate/flags/handbook.meetings"
+        answer, body = await self.call("convergence", gateway, path, token, {"context": {}})
+        if answer.status != 200 or not isinstance(body, dict):
+            return None
+        version = body.get("metadata", {}).get("version")
+        return version if isinstance(version, int) else None
+
+
+def _payload(body: Any) -> dict[str, Any] | None:
+    """The first field of a GraphQL answer's data, when it is an object."""
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict) or not data:
+        return None
+    payload = next(iter(data.values()))
+    return payload if isinstance(payload, dict) else None
