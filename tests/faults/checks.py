@@ -135,11 +135,26 @@ class Report:
             f"  events acknowledged {len(self.acknowledged)}, lost {len(self.lost)},"
             f" duplicated {len(self.duplicated)}, phantom {len(self.phantom)}"
         )
-        lines.append(f"  violations {len(self.violations())}, max latency {latency:.2f} s")
+        reasons = Counter(_kind_of(why) for _, why in self.violations())
+        shown = ", ".join(f"{kind} {n}" for kind, n in sorted(reasons.items()))
+        lines.append(f"  violations {sum(reasons.values())} ({shown}), max latency {latency:.2f} s")
         for fault, seconds in self.convergence_s.items():
             shown = "never" if seconds is None else f"{seconds:.2f} s"
             lines.append(f"  replica B converged after {fault}: {shown}")
         return "\n".join(lines)
+
+
+def _kind_of(why: str) -> str:
+    """A violation's family, for the summary: masked, uncoded, no answer, flags, other."""
+    for marker, kind in (
+        ("masked", "masked"),
+        ("uncoded", "uncoded"),
+        ("no answer", "no answer"),
+        ("flags must", "flags failing"),
+    ):
+        if marker in why:
+            return kind
+    return "other"
 
 
 def first(items: Iterable[Any], n: int = 5) -> list[Any]:

@@ -132,8 +132,11 @@ async def read_plan(
             )
 
 
-async def read_flag(conn: Any, ledger: Ledger, key: str, acknowledged: list[int]) -> None:
-    """The flag's version counts its audited writes; the last acknowledged write is current."""
+async def read_flag(
+    conn: Any, ledger: Ledger, key: str, acknowledged: list[int], unacknowledged: int = 0
+) -> None:
+    """The flag's version counts its audited writes; acknowledged versions are distinct and the
+    last one is current, unless writes whose answer was lost came after it."""
     version = await conn.fetchval(
         "SELECT version FROM flags WHERE province_id = $1 AND key = $2", PROVINCE, key
     )
@@ -146,9 +149,13 @@ async def read_flag(conn: Any, ledger: Ledger, key: str, acknowledged: list[int]
     if version != 1 + writes:
         ledger.problem("version", f"{key} is at version {version} after {writes} audited writes")
     if len(set(acknowledged)) != len(acknowledged):
-        ledger.problem("version", f"one version acknowledged twice: {acknowledged}")
-    if acknowledged and max(acknowledged) != version:
-        ledger.problem("version", f"last acknowledged {max(acknowledged)}, stored {version}")
+        ledger.problem("version", f"{key}: one version acknowledged twice: {acknowledged}")
+    if acknowledged and not 0 <= version - max(acknowledged) <= unacknowledged:
+        ledger.problem(
+            "version",
+            f"{key}: last acknowledged {max(acknowledged)}, stored {version},"
+            f" {unacknowledged} writes unanswered",
+        )
 
 
 def _json(value: Any) -> Any:

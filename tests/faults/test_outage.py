@@ -27,7 +27,7 @@ from tests import world
 from tests.faults import ledger
 from tests.faults.checks import FLAG_KINDS, NO_ANSWER, Answer, Report, describe, first, violation
 from tests.faults.conftest import SUMMARIES, Outage
-from tests.faults.traffic import HANG_BOUND_S, Traffic
+from tests.faults.traffic import HANG_BOUND_S, RULES_FLAG, Traffic
 from tests.rollout.plan_world import ADMIN, KEY
 
 DOWN_S = 3.0  # how long the database stays down (or the network cut) under load
@@ -37,6 +37,8 @@ CONVERGENCE_BOUND_S = 2.0
 GIVE_UP_S = 30.0  # stop waiting for A to accept, or for B to serve, a change
 SUITE_BOUND_S = 300.0
 MEETINGS = "handbook.meetings"
+# A restart while no client calls: nothing but the listeners notices the dead connections.
+QUIET = "pg_ctl stop -m immediate, load held"
 START = """
 mutation($flag: String!) { startRollout(flag: $flag) { applied status errors { code message } } }
 """
@@ -80,6 +82,7 @@ async def _connections_dropped(outage: Outage) -> None:
 FAULTS: dict[str, Callable[[Outage], Awaitable[None]]] = {
     "pg_ctl stop -m immediate": _immediate_stop,
     "kill -9 postmaster": _kill_postmaster,
+    QUIET: _immediate_stop,
     "network cut": _network_cut,
     "connections silently dropped": _connections_dropped,
 }
@@ -126,9 +129,13 @@ async def _drive(outage: Outage, traffic: Traffic, run: Run, versions: list[int]
         run.accepted_after_s["baseline"], run.report.convergence_s["baseline"] = accepted, lag
         for name, inject in FAULTS.items():
             traffic.fault = name
+            if name == QUIET:
+                traffic.running.clear()
+                await asyncio.sleep(1.0)  # what is in flight finishes
             await inject(outage)
             accepted, lag = await _converge(traffic, next(variants), versions)
             run.accepted_after_s[name], run.report.convergence_s[name] = accepted, lag
+            traffic.running.set()
             await asyncio.sleep(SETTLE_S)
     finally:
         traffic.stopping.set()
@@ -171,17 +178,32 @@ async def run(outage: Outage) -> Run:
             conn, result.ledger, KEY, mark, traffic.mutations_applied, traffic.mutations_sent
         )
         await ledger.read_flag(conn, result.ledger, MEETINGS, versions)
+        await ledger.read_flag(
+            conn,
+            result.ledger,
+            RULES_FLAG,
+            traffic.rules_acknowledged,
+            traffic.rules_unacknowledged,
+        )
     finally:
         await conn.close()
     report.stored = result.ledger.stored
-    result.mutations_applied = sum(traffic.mutations_applied.values())
+    result.mutations_applied = sum(traffic.mutations_applied.values()) + len(
+        traffic.rules_acknowledged
+    )
     result.elapsed_s = time.monotonic() - started
     summary = report.summary()
     accepted = ", ".join(
         f"{k} {'never' if v is None else f'{v:.2f} s'}" for k, v in result.accepted_after_s.items()
     )
+    admin = ", ".join(
+        f"{action} {traffic.mutations_applied[action]}/{traffic.mutations_sent[action]}"
+        for action in ("pause", "resume")
+    )
     SUMMARIES.append(
         f"{summary}\n  A accepted a change after recovery: {accepted}"
+        f"\n  admin changes acknowledged/sent: {admin}, rules {len(traffic.rules_acknowledged)}"
+        f" acknowledged, {traffic.rules_unacknowledged} unanswered"
         f"\n  run took {result.elapsed_s:.1f} s"
     )
     return result
@@ -223,7 +245,7 @@ def test_flags_keep_serving(run: Run) -> None:
 
 
 def test_audit_chain_plan_state_and_versions_agree(run: Run) -> None:
-    assert run.mutations_applied, "no pause or resume was applied: the admin's load did not run"
+    assert run.mutations_applied, "no admin's change was applied: the admin's load did not run"
     problems = {k: v for k, v in run.ledger.problems.items() if k in ("audit", "version")}
     assert not problems, problems
 

@@ -3,8 +3,8 @@
 Five kinds of clients run until told to stop: members sending events (each with a fresh id, a
 batch resent with the same ids until acknowledged, as the app does), members reading their
 home, members evaluating flags over OFREP and over GraphQL ``features``, and one province admin
-pausing and resuming the rollout plan. ``fault`` names what is being done to the database, so
-answers are counted per fault.
+pausing and resuming the rollout plan and editing a flag's rules. ``fault`` names what is being
+done to the database, so answers are counted per fault.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import itertools
+import re
 import time
 import uuid
 from collections import Counter
@@ -41,6 +42,18 @@ mutation($flag: String!) {{ pauseRollout(flag: $flag, reason: "fault") {{ {STEP_
 RESUME = f"""
 mutation($flag: String!) {{ resumeRollout(flag: $flag, reason: "fault") {{ {STEP_FIELDS} }} }}
 """
+RULES_FLAG = "handbook.resolution-comments"
+RULES = """
+mutation($variant: String!, $version: Int!) {
+  setFlagRules(
+    flag: "handbook.resolution-comments", expectedVersion: $version, reason: "fault",
+    rules: [{conditions: [{attribute: TENANT, values: ["hoa-lu"]}], variant: $variant}]
+  ) {
+    version errors { code message }
+  }
+}
+"""
+CURRENT_VERSION = re.compile(r"now at (\d+)")
 OVERRIDE = """
 mutation($variant: String!) {
   setFlagOverride(flag: "handbook.meetings", tenant: "kim-son", variant: $variant,
@@ -51,6 +64,12 @@ mutation($variant: String!) {
 OFREP_MEMBERS = [(world.YEN_MO, m[0]) for m in world.MEMBERS[world.YEN_MO]] + [
     (world.KIM_SON, m[0]) for m in world.MEMBERS[world.KIM_SON]
 ]
+
+
+def _set_event() -> asyncio.Event:
+    event = asyncio.Event()
+    event.set()
+    return event
 
 
 @dataclass
@@ -64,6 +83,10 @@ class Traffic:
     mutations_applied: Counter[str] = field(default_factory=Counter)
     mutations_sent: Counter[str] = field(default_factory=Counter)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    running: asyncio.Event = field(default_factory=_set_event)  # cleared to hold the load
+    rules_version: int = 1  # the version a new flag row starts at
+    rules_acknowledged: list[int] = field(default_factory=list)
+    rules_unacknowledged: int = 0
     fresh: list[uuid.UUID] = field(default_factory=lambda: list(FRESH_MEMBERS))
 
     async def call(
@@ -106,6 +129,16 @@ class Traffic:
     def gateways(self) -> itertools.cycle[Gateway]:
         return itertools.cycle((self.outage.a, self.outage.b))
 
+    async def stopped(self) -> bool:
+        """Whether to stop; while the load is held, waits until it resumes or stops."""
+        if not self.running.is_set():
+            stop = asyncio.create_task(self.stopping.wait())
+            resume = asyncio.create_task(self.running.wait())
+            await asyncio.wait((stop, resume), return_when=asyncio.FIRST_COMPLETED)
+            stop.cancel()
+            resume.cancel()
+        return self.stopping.is_set()
+
     async def pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.stopping.wait(), seconds)
@@ -115,7 +148,7 @@ class Traffic:
         token = self.outage.token(Role.MEMBER, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_A))
         batch: list[dict[str, str]] = []
         for gateway in self.gateways():
-            if self.stopping.is_set():
+            if await self.stopped():
                 return
             if not batch:
                 batch = [self._event(worker) for _ in range(BATCH)]
@@ -143,7 +176,7 @@ class Traffic:
         tenant, member = OFREP_MEMBERS[worker % len(OFREP_MEMBERS)]
         token = self.outage.token(Role.MEMBER, tenant=tenant, subject=str(member))
         for gateway in self.gateways():
-            if self.stopping.is_set():
+            if await self.stopped():
                 return
             await self.call("graphql", gateway, "/graphql", token, {"query": HOME})
             await self.pause(0.05)
@@ -158,7 +191,7 @@ class Traffic:
     async def evaluate(self, worker: int) -> None:
         """OFREP: one flag with a branch rule, and now and then every flag."""
         for n, gateway in enumerate(self.gateways()):
-            if self.stopping.is_set():
+            if await self.stopped():
                 return
             tenant, member = self._member(worker, n)
             token = self.outage.token(Role.MEMBER, tenant=tenant, subject=member)
@@ -169,7 +202,7 @@ class Traffic:
     async def features(self, worker: int) -> None:
         """GraphQL ``features``: flags for the signed-in member, over GraphQL."""
         for n, gateway in enumerate(self.gateways()):
-            if self.stopping.is_set():
+            if await self.stopped():
                 return
             tenant, member = self._member(worker, n)
             token = self.outage.token(Role.MEMBER, tenant=tenant, subject=member)
@@ -177,29 +210,48 @@ class Traffic:
             await self.pause(0.1)
 
     async def mutate(self) -> None:
-        """The province admin pauses and resumes the plan, through A and B in turn."""
+        """The province admin pauses and resumes the plan and edits a flag's rules (with the
+        version it last saw), through A and B in turn."""
         token = self.outage.token(Role.PROVINCE_ADMIN, subject=ADMIN)
         action = "pause"
-        for gateway in self.gateways():
-            if self.stopping.is_set():
+        for n, gateway in enumerate(self.gateways()):
+            if await self.stopped():
                 return
-            document = PAUSE if action == "pause" else RESUME
-            self.mutations_sent[action] += 1
-            answer, body = await self.call(
-                "mutation",
-                gateway,
-                "/graphql",
-                token,
-                {"query": document, "variables": {"flag": KEY}},
-            )
-            payload = _payload(body)
-            if answer.status == 200 and payload is not None:
-                if payload.get("errors"):  # e.g. a pause that was applied but not acknowledged
-                    action = "resume" if action == "pause" else "pause"
-                else:
-                    self.mutations_applied[action] += bool(payload.get("applied"))
-                    action = "resume" if payload.get("status") == "paused" else "pause"
+            if n % 2:
+                await self._edit_rules(gateway, token, n)
+            else:
+                action = await self._step(gateway, token, action)
             await self.pause(0.2)
+
+    async def _step(self, gateway: Gateway, token: str, action: str) -> str:
+        """Pause or resume; the action to try next."""
+        document = PAUSE if action == "pause" else RESUME
+        self.mutations_sent[action] += 1
+        body = {"query": document, "variables": {"flag": KEY}}
+        answer, parsed = await self.call("mutation", gateway, "/graphql", token, body)
+        payload = _payload(parsed)
+        if answer.status != 200 or payload is None:
+            return action
+        if payload.get("errors"):  # e.g. a pause that was applied but not acknowledged
+            return "resume" if action == "pause" else "pause"
+        self.mutations_applied[action] += bool(payload.get("applied"))
+        return "resume" if payload.get("status") == "paused" else "pause"
+
+    async def _edit_rules(self, gateway: Gateway, token: str, n: int) -> None:
+        """``setFlagRules`` with the expected version; a conflict tells the current one."""
+        variables = {"variant": ("on", "off")[n // 2 % 2], "version": self.rules_version}
+        body = {"query": RULES, "variables": variables}
+        answer, parsed = await self.call("mutation", gateway, "/graphql", token, body)
+        payload = _payload(parsed)
+        if answer.status != 200 or payload is None:
+            self.rules_unacknowledged += 1
+            return
+        for error in payload.get("errors") or ():
+            if found := CURRENT_VERSION.search(error.get("message", "")):
+                self.rules_version = int(found[1])
+        if not payload.get("errors") and isinstance(payload.get("version"), int):
+            self.rules_version = payload["version"]
+            self.rules_acknowledged.append(payload["version"])
 
     async def change_flag(self, variant: str, gateway: Gateway) -> int | None:
         """One override through ``gateway``: the flag's new version once acknowledged."""
