@@ -22,7 +22,8 @@ from pathlib import Path
 
 from tests.databases import PgServer
 
-BIN_DIRS = (Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin"))
+# Debian's layout: the machine's server is 15; a newer major version installed beside it works too.
+BIN_DIRS = (Path("/usr/lib/postgresql/15/bin"), *sorted(Path("/usr/lib/postgresql").glob("*/bin")))
 START_TIMEOUT_S = 60.0
 # Candidates to run PostgreSQL as when the tests run as root, the first that exists wins.
 UNPRIVILEGED = ("postgres", "nobody")
