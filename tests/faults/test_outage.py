@@ -25,8 +25,17 @@ import pytest
 from tenants.types import Role
 from tests import world
 from tests.faults import ledger
-from tests.faults.checks import FLAG_KINDS, NO_ANSWER, Answer, Report, describe, first, violation
-from tests.faults.conftest import SUMMARIES, Outage
+from tests.faults.checks import (
+    FLAG_KINDS,
+    MASKED,
+    NO_ANSWER,
+    Answer,
+    Report,
+    describe,
+    first,
+    violation,
+)
+from tests.faults.conftest import SUMMARIES, Gateway, Outage
 from tests.faults.traffic import HANG_BOUND_S, RULES_FLAG, Traffic
 from tests.rollout.plan_world import ADMIN, KEY
 
@@ -316,3 +325,39 @@ def test_the_report_finds_a_lost_and_a_doubled_event() -> None:
     assert report.lost == ["c"]
     assert report.duplicated == ["b"]
     assert report.phantom == ["x"]
+
+
+PLANTED = {
+    "/uncoded": httpx.Response(500, text="Internal Server Error"),
+    "/masked": httpx.Response(
+        200,
+        json={"data": None, "errors": [{"message": "x", "extensions": {"code": MASKED}}]},
+    ),
+    "/no-retry-after": httpx.Response(
+        503, json={"errors": [{"message": "x", "extensions": {"code": "SERVICE_UNAVAILABLE"}}]}
+    ),
+    "/coded": httpx.Response(
+        503,
+        json={"errors": [{"message": "x", "extensions": {"code": "OVERLOADED"}}]},
+        headers={"Retry-After": "1"},
+    ),
+}
+
+
+async def test_recorded_planted_answers_are_judged_as_a_client_would() -> None:
+    # given: a server answering each path with a planted answer, reached as the load reaches one
+    transport = httpx.MockTransport(lambda request: PLANTED[request.url.path])
+    gateway = Gateway("A", "http://planted", process=None, log=None)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport) as client:
+        traffic = Traffic(outage=None, client=client)  # type: ignore[arg-type]
+        # when
+        for path in PLANTED:
+            await traffic.call("events", gateway, path, "token", [])
+    # then
+    verdicts = {path: violation(a) for path, a in zip(PLANTED, traffic.answers, strict=True)}
+    assert verdicts == {
+        "/uncoded": "uncoded 500",
+        "/masked": f"200 with a masked or uncoded error ('{MASKED}',)",
+        "/no-retry-after": "503 without Retry-After",
+        "/coded": None,
+    }
