@@ -35,7 +35,7 @@ from tests.world import PROVINCE, YEN_MO, YM_BRANCH_A, YM_BRANCH_B, load_world, 
 
 READY_TIMEOUT_S = 60.0
 # Members added to Yen Mo, each asked about once at most: their branch is never cached.
-FRESH_MEMBERS = [uid(100_000 + n) for n in range(400)]
+FRESH_MEMBERS = [uid(100_000 + n) for n in range(2_000)]
 SUMMARIES: list[str] = []  # printed at the end of the session, pass or fail
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,6 +13,7 @@ minute and is bounded at five.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -61,6 +62,7 @@ class Run:
     accepted_after_s: dict[str, float | None] = field(default_factory=dict)
     ready_after: dict[str, int] = field(default_factory=dict)
     mutations_applied: int = 0
+    before_s: dict[str, float | None] = field(default_factory=dict)  # B's lag just before
 
 
 async def _immediate_stop(outage: Outage) -> None:
@@ -133,10 +135,12 @@ async def _drive(outage: Outage, traffic: Traffic, run: Run, versions: list[int]
     tasks = [asyncio.create_task(w) for w in workers]
     try:
         await asyncio.sleep(BASELINE_S)
-        variants = iter(["off", "on"] * len(FAULTS))
+        variants = itertools.cycle(["off", "on"])
         accepted, lag = await _converge(traffic, next(variants), versions)
         run.accepted_after_s["baseline"], run.report.convergence_s["baseline"] = accepted, lag
         for name, inject in FAULTS.items():
+            # B is caught up (its listener works) before the fault, so what follows is the fault's
+            _, run.before_s[name] = await _converge(traffic, next(variants), versions)
             traffic.fault = name
             if name == QUIET:
                 traffic.running.clear()
@@ -205,12 +209,16 @@ async def run(outage: Outage) -> Run:
     accepted = ", ".join(
         f"{k} {'never' if v is None else f'{v:.2f} s'}" for k, v in result.accepted_after_s.items()
     )
+    before = ", ".join(
+        f"{k} {'never' if v is None else f'{v:.2f} s'}" for k, v in result.before_s.items()
+    )
     admin = ", ".join(
         f"{action} {traffic.mutations_applied[action]}/{traffic.mutations_sent[action]}"
         for action in ("pause", "resume")
     )
     SUMMARIES.append(
         f"{summary}\n  A accepted a change after recovery: {accepted}"
+        f"\n  B's lag just before each fault: {before}"
         f"\n  admin changes acknowledged/sent: {admin}, rules {len(traffic.rules_acknowledged)}"
         f" acknowledged, {traffic.rules_unacknowledged} unanswered"
         f"\n  run took {result.elapsed_s:.1f} s"

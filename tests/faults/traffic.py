@@ -182,8 +182,8 @@ class Traffic:
             await self.pause(0.05)
 
     def _member(self, worker: int, n: int) -> tuple[str, str]:
-        """Every other request a member never asked about (branch not cached), else a known one."""
-        if n % 2 == 0 and self.fresh:
+        """One request in four a member never asked about (branch not cached), else a known one."""
+        if n // 2 % 4 == 0 and self.fresh:  # n counts requests to A and B in turn
             return world.YEN_MO, str(self.fresh.pop())
         tenant, member = OFREP_MEMBERS[(worker + n) % len(OFREP_MEMBERS)]
         return tenant, str(member)
@@ -195,7 +195,7 @@ class Traffic:
                 return
             tenant, member = self._member(worker, n)
             token = self.outage.token(Role.MEMBER, tenant=tenant, subject=member)
-            path = "/ofrep/v1/evaluate/flags" + ("" if n % 4 == 3 else "/handbook.notices")
+            path = "/ofrep/v1/evaluate/flags" + ("" if n // 2 % 4 == 2 else "/handbook.notices")
             await self.call("ofrep", gateway, path, token, {"context": {}})
             await self.pause(0.05)
 
@@ -217,7 +217,7 @@ class Traffic:
         for n, gateway in enumerate(self.gateways()):
             if await self.stopped():
                 return
-            if n % 2:
+            if n // 2 % 2:  # a step through A, one through B, then rules through each
                 await self._edit_rules(gateway, token, n)
             else:
                 action = await self._step(gateway, token, action)
@@ -239,7 +239,7 @@ class Traffic:
 
     async def _edit_rules(self, gateway: Gateway, token: str, n: int) -> None:
         """``setFlagRules`` with the expected version; a conflict tells the current one."""
-        variables = {"variant": ("on", "off")[n // 2 % 2], "version": self.rules_version}
+        variables = {"variant": ("on", "off")[n // 4 % 2], "version": self.rules_version}
         body = {"query": RULES, "variables": variables}
         answer, parsed = await self.call("mutation", gateway, "/graphql", token, body)
         payload = _payload(parsed)
