@@ -1,13 +1,13 @@
 """PostgreSQL stopped, killed and cut off under two gateways and concurrent clients.
 
 One run (a module fixture) drives members' events, home reads, flag evaluations (OFREP and
-GraphQL ``features``) and a province admin's pause/resume through gateways A and B, while the
-database suffers, in turn: ``pg_ctl stop -m immediate``, ``kill -9`` of the postmaster, a silent
-network cut that heals, and one after which the open connections never answer again (new ones
-do). After each, a flag changed through A must be served by B within 2 s. The tests then judge
-the run: no acknowledged event lost or counted twice, every answer coded, none hanging, flags
-always served, the audit chain and versions in agreement. The whole module takes about a
-minute and is bounded at five.
+GraphQL ``features``) and a province admin's pause/resume and rule edits through gateways A and
+B, while the database suffers, in turn: ``pg_ctl stop -m immediate``, ``kill -9`` of the
+postmaster, the same stop while no client calls, a silent network cut that heals, and one after
+which the open connections never answer again (new ones do). After each, a flag changed through
+A must be served by B within 2 s. The tests then judge the run: no acknowledged event lost or
+counted twice, every answer coded, none hanging, flags always served, the audit chain and
+versions in agreement. The module takes about a minute and a half and is bounded at five.
 """
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ class Run:
     ready_after: dict[str, int] = field(default_factory=dict)
     mutations_applied: int = 0
     before_s: dict[str, float | None] = field(default_factory=dict)  # B's lag just before
+    flag_versions: list[int] = field(default_factory=list)  # acknowledged by A, in order
 
 
 async def _immediate_stop(outage: Outage) -> None:
@@ -124,7 +125,7 @@ async def _converge(
     return acknowledged - back, None
 
 
-async def _drive(outage: Outage, traffic: Traffic, run: Run, versions: list[int]) -> None:
+async def _drive(outage: Outage, traffic: Traffic, run: Run) -> None:
     workers = [
         *(traffic.ingest(n) for n in range(3)),
         *(traffic.read(n) for n in range(3)),
@@ -136,17 +137,17 @@ async def _drive(outage: Outage, traffic: Traffic, run: Run, versions: list[int]
     try:
         await asyncio.sleep(BASELINE_S)
         variants = itertools.cycle(["off", "on"])
-        accepted, lag = await _converge(traffic, next(variants), versions)
+        accepted, lag = await _converge(traffic, next(variants), run.flag_versions)
         run.accepted_after_s["baseline"], run.report.convergence_s["baseline"] = accepted, lag
         for name, inject in FAULTS.items():
             # B is caught up (its listener works) before the fault, so what follows is the fault's
-            _, run.before_s[name] = await _converge(traffic, next(variants), versions)
+            _, run.before_s[name] = await _converge(traffic, next(variants), run.flag_versions)
             traffic.fault = name
             if name == QUIET:
                 traffic.running.clear()
                 await asyncio.sleep(1.0)  # what is in flight finishes
             await inject(outage)
-            accepted, lag = await _converge(traffic, next(variants), versions)
+            accepted, lag = await _converge(traffic, next(variants), run.flag_versions)
             run.accepted_after_s[name], run.report.convergence_s[name] = accepted, lag
             traffic.running.set()
             await asyncio.sleep(SETTLE_S)
@@ -157,6 +158,59 @@ async def _drive(outage: Outage, traffic: Traffic, run: Run, versions: list[int]
             task.cancel()
 
 
+async def _start_plan(outage: Outage, client: httpx.AsyncClient) -> ledger.PlanMark:
+    """Start the rollout plan through A (so it can be paused); its version and audit rows."""
+    admin = outage.token(Role.PROVINCE_ADMIN, subject=ADMIN)
+    begun = await client.post(
+        f"{outage.a.url}/graphql",
+        json={"query": START, "variables": {"flag": KEY}},
+        headers={"Authorization": f"Bearer {admin}"},
+    )
+    assert begun.json()["data"]["startRollout"]["applied"], begun.text
+    conn = await ledger.connect(outage.cluster.server, outage.database.name)
+    try:
+        return await ledger.plan_mark(conn, KEY)
+    finally:
+        await conn.close()
+
+
+async def _read_ledger(outage: Outage, traffic: Traffic, run: Run, mark: ledger.PlanMark) -> None:
+    conn = await ledger.connect(outage.cluster.server, outage.database.name)
+    try:
+        await ledger.read_events(conn, run.ledger, world.YEN_MO)
+        await ledger.read_plan(
+            conn, run.ledger, KEY, mark, traffic.mutations_applied, traffic.mutations_sent
+        )
+        await ledger.read_flag(conn, run.ledger, MEETINGS, run.flag_versions)
+        await ledger.read_flag(
+            conn, run.ledger, RULES_FLAG, traffic.rules_acknowledged, traffic.rules_unacknowledged
+        )
+    finally:
+        await conn.close()
+    run.report.stored = run.ledger.stored
+    run.mutations_applied = sum(traffic.mutations_applied.values())
+    run.mutations_applied += len(traffic.rules_acknowledged)
+
+
+def _seconds(values: dict[str, float | None]) -> str:
+    return ", ".join(f"{k} {'never' if v is None else f'{v:.2f} s'}" for k, v in values.items())
+
+
+def _summary(run: Run, traffic: Traffic) -> str:
+    steps = ", ".join(
+        f"{action} {traffic.mutations_applied[action]}/{traffic.mutations_sent[action]}"
+        for action in ("pause", "resume")
+    )
+    return (
+        f"{run.report.summary()}"
+        f"\n  A accepted a change after recovery: {_seconds(run.accepted_after_s)}"
+        f"\n  B's lag just before each fault: {_seconds(run.before_s)}"
+        f"\n  admin changes acknowledged/sent: {steps}; rules {len(traffic.rules_acknowledged)}"
+        f" acknowledged, {traffic.rules_unacknowledged} unanswered"
+        f"\n  run took {run.elapsed_s:.1f} s"
+    )
+
+
 @pytest.fixture(scope="module")
 async def run(outage: Outage) -> Run:
     """The whole scenario, once; the tests below judge what it recorded."""
@@ -164,65 +218,16 @@ async def run(outage: Outage) -> Run:
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
     async with httpx.AsyncClient(limits=limits) as client:
         traffic = Traffic(outage, client)
-        admin = outage.token(Role.PROVINCE_ADMIN, subject=ADMIN)
-        begun = await client.post(
-            f"{outage.a.url}/graphql",
-            json={"query": START, "variables": {"flag": KEY}},
-            headers={"Authorization": f"Bearer {admin}"},
-        )
-        assert begun.json()["data"]["startRollout"]["applied"], begun.text
-        conn = await ledger.connect(outage.cluster.server, outage.database.name)
-        try:
-            mark = await ledger.plan_mark(conn, KEY)
-        finally:
-            await conn.close()
-        versions: list[int] = []
+        mark = await _start_plan(outage, client)
         report = Report(traffic.answers, traffic.acknowledged, Counter(), traffic.sent)
         result = Run(report, ledger.Ledger(), 0.0)
-        await _drive(outage, traffic, result, versions)
+        await _drive(outage, traffic, result)
         for gateway in (outage.a, outage.b):
-            result.ready_after[gateway.name] = (
-                await client.get(f"{gateway.url}/readyz")
-            ).status_code
-    conn = await ledger.connect(outage.cluster.server, outage.database.name)
-    try:
-        await ledger.read_events(conn, result.ledger, world.YEN_MO)
-        await ledger.read_plan(
-            conn, result.ledger, KEY, mark, traffic.mutations_applied, traffic.mutations_sent
-        )
-        await ledger.read_flag(conn, result.ledger, MEETINGS, versions)
-        await ledger.read_flag(
-            conn,
-            result.ledger,
-            RULES_FLAG,
-            traffic.rules_acknowledged,
-            traffic.rules_unacknowledged,
-        )
-    finally:
-        await conn.close()
-    report.stored = result.ledger.stored
-    result.mutations_applied = sum(traffic.mutations_applied.values()) + len(
-        traffic.rules_acknowledged
-    )
+            ready = await client.get(f"{gateway.url}/readyz")
+            result.ready_after[gateway.name] = ready.status_code
+    await _read_ledger(outage, traffic, result, mark)
     result.elapsed_s = time.monotonic() - started
-    summary = report.summary()
-    accepted = ", ".join(
-        f"{k} {'never' if v is None else f'{v:.2f} s'}" for k, v in result.accepted_after_s.items()
-    )
-    before = ", ".join(
-        f"{k} {'never' if v is None else f'{v:.2f} s'}" for k, v in result.before_s.items()
-    )
-    admin = ", ".join(
-        f"{action} {traffic.mutations_applied[action]}/{traffic.mutations_sent[action]}"
-        for action in ("pause", "resume")
-    )
-    SUMMARIES.append(
-        f"{summary}\n  A accepted a change after recovery: {accepted}"
-        f"\n  B's lag just before each fault: {before}"
-        f"\n  admin changes acknowledged/sent: {admin}, rules {len(traffic.rules_acknowledged)}"
-        f" acknowledged, {traffic.rules_unacknowledged} unanswered"
-        f"\n  run took {result.elapsed_s:.1f} s"
-    )
+    SUMMARIES.append(_summary(result, traffic))
     return result
 
 
