@@ -14,8 +14,27 @@ from gateway import migrate
 from gateway.roles import create_app_role
 
 PG_HOST = os.environ.get("PILOTGRAPH_TEST_PG_HOST", "127.0.0.1")
-PG_ADMIN = f"postgresql+asyncpg://postgres@{PG_HOST}:5432"
 APP_ROLE = "pilotgraph_app"
+
+
+@dataclass(frozen=True)
+class PgServer:
+    """Where a PostgreSQL server listens; its superuser connects with trust auth."""
+
+    host: str = PG_HOST
+    port: int = 5432
+    superuser: str = "postgres"
+
+    def url(self, database: str, user: str | None = None) -> str:
+        return f"postgresql+asyncpg://{user or self.superuser}@{self.host}:{self.port}/{database}"
+
+    async def connect(self, database: str = "postgres") -> asyncpg.Connection:
+        return await asyncpg.connect(
+            host=self.host, port=self.port, user=self.superuser, database=database, timeout=5
+        )
+
+
+SHARED = PgServer()  # the machine's server: every test database is created there
 
 
 @dataclass(frozen=True)
@@ -26,33 +45,31 @@ class TestDatabase:
     name: str
 
 
-async def postgres_reachable() -> str | None:
+async def postgres_reachable(server: PgServer = SHARED) -> str | None:
     """None when PostgreSQL answers, else the reason."""
     try:
-        conn = await asyncpg.connect(host=PG_HOST, user="postgres", database="postgres", timeout=5)
+        conn = await server.connect()
     except (OSError, asyncpg.PostgresError) as exc:
         return f"{type(exc).__name__}: {exc}"
     await conn.close()
     return None
 
 
-async def create_postgres(revision: str = "head") -> TestDatabase:
+async def create_postgres(revision: str = "head", server: PgServer = SHARED) -> TestDatabase:
     name = f"pilotgraph_test_{uuid.uuid4().hex[:10]}"
-    conn = await asyncpg.connect(host=PG_HOST, user="postgres", database="postgres")
+    conn = await server.connect()
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
     finally:
         await conn.close()
-    admin = f"{PG_ADMIN}/{name}"
+    admin = server.url(name)
     await asyncio.to_thread(migrate.upgrade, admin, revision)
     await create_app_role(admin, name=APP_ROLE, password=None)
-    return TestDatabase(
-        "postgresql", f"postgresql+asyncpg://{APP_ROLE}@{PG_HOST}:5432/{name}", admin, name
-    )
+    return TestDatabase("postgresql", server.url(name, APP_ROLE), admin, name)
 
 
-async def drop_postgres(db: TestDatabase) -> None:
-    conn = await asyncpg.connect(host=PG_HOST, user="postgres", database="postgres")
+async def drop_postgres(db: TestDatabase, server: PgServer = SHARED) -> None:
+    conn = await server.connect()
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
     finally:
