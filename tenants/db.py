@@ -122,11 +122,17 @@ def make_engine(
     statement_timeout_ms: int = 10_000,
     command_timeout_s: float | None = 15.0,
     ping_after_idle_s: float = PING_AFTER_IDLE_S,
+    application_name: str = "pilotgraph",
 ) -> AsyncEngine:
     """Create the process's engine for a SQLite or PostgreSQL URL (``max_overflow``: the pool size
     unless given)."""
     if is_postgres(url):
-        options = ConnectOptions(connect_timeout_s, command_timeout_s, statement_timeout_ms)
+        options = ConnectOptions(
+            connect_timeout_s,
+            command_timeout_s,
+            statement_timeout_ms,
+            application_name=application_name,
+        )
         engine = create_async_engine(
             url,
             pool_size=pool_size,
