@@ -215,22 +215,27 @@ async def run_level(
     level = Level(clients, rss_before_mb=tree_rss_mb(server.process.pid))
     body = json.dumps({"query": HOME_QUERY}).encode()
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     stop = asyncio.Event()
-    async with httpx.AsyncClient(
-        base_url=server.base_url,
-        headers=headers,
-        limits=limits,
-        timeout=REQUEST_TIMEOUT_S,
-        trust_env=False,
-    ) as client:
+    async with contextlib.AsyncExitStack() as stack:
+        # One client per connection, as each app is: one shared pool of hundreds of
+        # connections costs httpx more than the requests do.
+        pool = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(
+                    base_url=server.base_url,
+                    headers=headers,
+                    limits=httpx.Limits(max_connections=1, max_keepalive_connections=1),
+                    timeout=REQUEST_TIMEOUT_S,
+                    trust_env=False,
+                )
+            )
+            for _ in range(clients)
+        ]
         sampler = asyncio.create_task(sample_ready(server.base_url, stop, level))
         cpu_before = time.process_time()
         started = time.monotonic() + warmup_s
         window = (started, started + duration_s)
-        await asyncio.gather(
-            *(client_loop(client, body, window, level, honour) for _ in range(clients))
-        )
+        await asyncio.gather(*(client_loop(c, body, window, level, honour) for c in pool))
         level.elapsed_s = time.monotonic() - started
         spent = time.process_time() - cpu_before
         level.client_cpu_pct = 100 * spent / (level.elapsed_s + warmup_s)

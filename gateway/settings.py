@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     # connection died silently (the server would have cancelled first).
     database_command_timeout_s: float = Field(default=15.0, gt=0)
     # Requests one worker serves at once; the excess is answered 503 OVERLOADED at once. None:
-    # twice the connections the pool may open (pool size plus as many overflowing).
+    # the connections the pool may open (pool size plus as many overflowing).
     max_in_flight: int | None = Field(default=None, ge=1)
     # uvicorn's grace for requests in flight after SIGTERM; shutdown then takes a few seconds more.
     shutdown_timeout_s: float = Field(default=20.0, gt=0)
@@ -195,11 +195,12 @@ class Settings(BaseSettings):
 
     @property
     def in_flight_limit(self) -> int:
-        """Requests one worker serves at once (``PILOTGRAPH_MAX_IN_FLIGHT``, or twice the pool's
-        connections, overflow included)."""
+        """Requests one worker serves at once (``PILOTGRAPH_MAX_IN_FLIGHT``, or as many as the
+        pool's connections, overflow included: a request holds one at most, and a worker is
+        CPU-bound long before that, so more in flight would only queue and add latency)."""
         if self.max_in_flight is not None:
             return self.max_in_flight
-        return 2 * (2 * self.database_pool_size)
+        return 2 * self.database_pool_size
 
     @property
     def db_url(self) -> str:

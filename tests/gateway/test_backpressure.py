@@ -112,8 +112,8 @@ async def test_the_default_bound_follows_the_pool_size(database):
     small = make_settings(database, database_pool_size=1)
     default = make_settings(database)
     explicit = make_settings(database, max_in_flight=7)
-    # then: twice the connections the pool may open (pool size, plus as many overflowing)
-    assert (small.in_flight_limit, default.in_flight_limit, explicit.in_flight_limit) == (4, 40, 7)
+    # then: the connections the pool may open (pool size, plus as many overflowing)
+    assert (small.in_flight_limit, default.in_flight_limit, explicit.in_flight_limit) == (2, 20, 7)
 
 
 async def test_readyz_answers_200_while_the_request_pool_is_exhausted(database):

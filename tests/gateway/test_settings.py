@@ -58,7 +58,7 @@ def test_the_defaults_are_valid_and_documented_values():
     assert settings.database_command_timeout_s == 15.0
     assert settings.database_statement_timeout_ms == 10_000
     assert settings.max_in_flight is None
-    assert settings.in_flight_limit == 40
+    assert settings.in_flight_limit == 20
     assert settings.shutdown_timeout_s == 20.0
 
 

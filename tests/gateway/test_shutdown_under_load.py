@@ -38,6 +38,7 @@ def _serve(database_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
         "PILOTGRAPH_DATABASE_URL": database_url,
         "PILOTGRAPH_LOG_LEVEL": "warning",
         "PILOTGRAPH_SHUTDOWN_TIMEOUT_S": str(GRACE_S),
+        "PILOTGRAPH_MAX_IN_FLIGHT": str(CLIENTS),  # every request is admitted, and waits
     }
     cli = Path(sys.executable).with_name("pilotgraph")
     argv = [str(cli), "serve", "--port", str(port), "--workers", "2"]

@@ -826,7 +826,7 @@ def test_load_settings_reach_the_gateway_with_the_applications_defaults(
         "PILOTGRAPH_DATABASE_COMMAND_TIMEOUT_S": "15",
         "PILOTGRAPH_SHUTDOWN_TIMEOUT_S": "20",
     }
-    assert settings.in_flight_limit == 40
+    assert settings.in_flight_limit == 20
     pod = only(manifests, "Deployment")["spec"]["template"]["spec"]
     assert pod["terminationGracePeriodSeconds"] == 30
 
