@@ -146,12 +146,26 @@ class Listener:
         await conn.add_listener(self.channel, self._on_message)
         self.backend_pid = conn.get_server_pid()
         self.connects += 1
-        # Catch up on whatever changed while we were not listening.
-        await self.callback(RESYNC)
+        await self._catch_up(lost)
         while not lost.done():
             await asyncio.wait([lost], timeout=self.reconnect.ping_s)
             if not lost.done():  # a cut network shows no termination: ask
                 await conn.fetchval("SELECT 1", timeout=self.reconnect.ping_s)
+
+    async def _catch_up(self, lost: asyncio.Future[None]) -> None:
+        """Resync until it succeeds while the connection lives: catches up on whatever changed
+        while we were not listening. Just after a database restart the first try may meet a dead
+        pooled connection (the pool then replaces them): retry at once, not after a reconnect."""
+        delay = self.reconnect.delays()
+        while True:
+            try:
+                await self.callback(RESYNC)
+                return
+            except Exception:
+                logger.warning("resync of %s failed; retrying", self.channel, exc_info=True)
+            await asyncio.wait([lost], timeout=delay())
+            if lost.done():
+                return
 
     def _on_message(self, _c: Any, _pid: int, _channel: str, payload: str) -> None:
         task = asyncio.get_running_loop().create_task(self._deliver(payload))

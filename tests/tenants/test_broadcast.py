@@ -268,3 +268,26 @@ def test_reconnect_waits_grow_to_the_cap_with_jitter(first, cap, attempts):
     for n, wait in enumerate(waits):
         ceiling = min(first * 2**n, cap)
         assert ceiling / 2 <= wait <= ceiling
+
+
+async def test_a_failed_catch_up_is_retried_at_once_on_the_same_connection(postgres, engine):
+    # given: a callback whose first resync fails (a dead pooled connection after a restart)
+    heard = Heard()
+    failures = [RuntimeError("connection is closed")]
+
+    async def flaky(payload: str) -> None:
+        if failures:
+            raise failures.pop()
+        await heard(payload)
+
+    # when
+    started = time.monotonic()
+    listener = Listener(engine, CHANNEL, flaky)
+    await listener.start()
+    caught_up = await _wait_for(lambda: heard.got(RESYNC), CONVERGED_S)
+    elapsed = time.monotonic() - started
+    await listener.stop()
+    # then: caught up well within the bound, without dropping the connection
+    assert caught_up
+    assert elapsed < 1.0
+    assert listener.connects == 1
