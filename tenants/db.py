@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 from sqlalchemy import DateTime, MetaData, event, exc, false, make_url, text, update
-from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine, ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -147,6 +147,7 @@ def make_engine(
         _OPTIONS[engine.sync_engine] = options
         _ping_when_idle(engine, ping_after_idle_s)
         _keepalive_on_connect(engine.sync_engine, options.keepalive)
+        event.listen(engine.sync_engine, "handle_error", _timeout_invalidates)
         return engine
     ensure_sqlite_dir(url)
     engine = create_async_engine(
@@ -205,6 +206,20 @@ def set_keepalive(conn: Any, keepalive: Keepalive) -> None:
     ):
         if hasattr(socket, name):  # Linux has all four; other systems some
             sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+
+
+def _timeout_invalidates(context: ExceptionContext) -> None:
+    """A client-side command timeout means the server did not cancel the statement itself (its
+    statement timeout is shorter): the connection is presumed dead. Drop it at once: a rollback,
+    or SQLAlchemy's polite close before discarding it (2 s), would wait again on a silent network.
+    """
+    if not isinstance(context.original_exception, TimeoutError):
+        return
+    context.is_disconnect = True
+    pooled = context.connection.connection if context.connection is not None else None
+    driver: Any = getattr(pooled, "driver_connection", None)
+    if driver is not None and not driver.is_closed():
+        driver.terminate()
 
 
 def _keepalive_on_connect(engine: Engine, keepalive: Keepalive) -> None:

@@ -25,6 +25,7 @@ from tenants.db import Keepalive, make_engine, make_sessionmaker
 from tenants.models import Tenant
 from tenants.registry import TenantRegistry
 from tests import databases
+from tests.stall_proxy import StallProxy
 
 CHANNEL = "pilotgraph_test_broadcast"
 CONVERGED_S = 2.0
@@ -291,3 +292,33 @@ async def test_a_failed_catch_up_is_retried_at_once_on_the_same_connection(postg
     assert caught_up
     assert elapsed < 1.0
     assert listener.connects == 1
+
+
+async def test_a_listener_on_a_silent_network_notices_and_reconnects_when_it_returns(postgres):
+    # given: a listener whose database is reached through a proxy that can go silent
+    proxy = StallProxy()
+    await proxy.start()
+    engine = make_engine(proxy.url(postgres.app_url), connect_timeout_s=1.0)
+    writer = make_engine(postgres.app_url)
+    heard = Heard()
+    listener = await _started(engine, heard, reconnect=Reconnect(ping_s=0.5))
+    # when: the network goes silent (no reset, no close), then comes back
+    proxy.stall()
+    noticed = await _wait_for(lambda: listener.backend_pid is None, 2.0)
+    await asyncio.sleep(1.0)
+    proxy.resume()
+    resumed_at = time.monotonic()
+    reconnected = await _wait_for(lambda: listener.connects >= 2, CONVERGED_S)
+    reconnect_s = time.monotonic() - resumed_at
+    await _send(writer, "after")
+    delivered = await _wait_for(lambda: heard.got("after"), 1.0)
+    await listener.stop()
+    await proxy.close()
+    await engine.dispose()
+    await writer.dispose()
+    # then: the loss seen by the ping, a new subscription within 2 s of the network's return
+    assert noticed
+    assert reconnected
+    assert reconnect_s < CONVERGED_S
+    assert delivered
+    assert [p for _, p in heard.payloads].count(RESYNC) == 2
