@@ -13,8 +13,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.responses import error_response
 
-# Probes and metrics: a replica at capacity must not look dead or unready to Kubernetes.
-EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# Probes and metrics: a replica at capacity must not look dead or unready to Kubernetes. The
+# console's server-sent events: a stream stays open for hours and mostly waits; counted, a few
+# open consoles would take a worker's every slot.
+EXEMPT_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/admin/api/events"})
 RETRY_AFTER_S = 1
 OVERLOADED_MESSAGE = "The gateway is at capacity; retry after the time in Retry-After."
 
@@ -22,8 +24,9 @@ OVERLOADED_MESSAGE = "The gateway is at capacity; retry after the time in Retry-
 class Backpressure:
     """Serve at most ``limit`` HTTP requests at once; answer the others 503 ``OVERLOADED``.
 
-    Counted from the request's arrival until its answer is sent. WebSocket connections are not
-    counted (their operations pass the edge's limits one by one).
+    Counted from the request's arrival until its answer is sent. WebSocket connections and the
+    console's event stream are not counted (GraphQL operations over WebSocket pass the edge's
+    limits one by one).
     """
 
     def __init__(self, app: ASGIApp, limit: int) -> None:

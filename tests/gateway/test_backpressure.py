@@ -103,10 +103,6 @@ async def _refused(requests: list[asyncio.Task[httpx.Response]], count: int) -> 
     return True
 
 
-def test_probes_are_exempt():
-    assert {"/healthz", "/readyz", "/metrics"} <= EXEMPT_PATHS
-
-
 async def test_the_default_bound_follows_the_pool_size(database):
     # given / when
     small = make_settings(database, database_pool_size=1)
@@ -154,3 +150,29 @@ async def test_a_gateway_with_a_pool_of_one_serves_requests(database, token):
     assert [a.status_code for a in answers] == [200] * 8
     assert all(a.json()["data"]["notices"] for a in answers)
     assert checked_out == 0
+
+
+async def test_probes_and_the_console_stream_are_never_refused(database, token, monkeypatch):
+    # given: a worker whose one slot is taken by a held request
+    release = asyncio.Event()
+    original = service.list_notices
+
+    async def held(**kwargs):
+        await release.wait()
+        return await original(**kwargs)
+
+    monkeypatch.setattr(service, "list_notices", held)
+    async with _gateway(database, max_in_flight=1) as (_state, app):
+        client = _client(app, token(Role.MEMBER, tenant=world.YEN_MO))
+        holder = asyncio.create_task(client.post("/graphql", json=NOTICES))
+        await asyncio.sleep(0.2)
+        # when
+        refused = await client.post("/graphql", json=NOTICES)
+        probes = {path: (await client.get(path)).status_code for path in ("/healthz", "/readyz")}
+        release.set()
+        await holder
+        await client.aclose()
+    # then
+    assert refused.status_code == 503
+    assert probes == {"/healthz": 200, "/readyz": 200}
+    assert "/admin/api/events" in EXEMPT_PATHS
