@@ -109,6 +109,8 @@ class ConnectOptions:
         return settings
 
 
+# How much longer than the server's statement timeout the client waits for an answer by default.
+COMMAND_TIMEOUT_MARGIN_S = 5.0
 # The options each engine's connections were made with, for the direct connections made beside it.
 _OPTIONS: weakref.WeakKeyDictionary[Engine, ConnectOptions] = weakref.WeakKeyDictionary()
 
@@ -120,12 +122,15 @@ def make_engine(
     max_overflow: int | None = None,
     connect_timeout_s: float = 5.0,
     statement_timeout_ms: int = 10_000,
-    command_timeout_s: float | None = 15.0,
+    command_timeout_s: float | None = None,
     ping_after_idle_s: float = PING_AFTER_IDLE_S,
     application_name: str = "pilotgraph",
 ) -> AsyncEngine:
     """Create the process's engine for a SQLite or PostgreSQL URL (``max_overflow``: the pool size
-    unless given)."""
+    unless given; ``command_timeout_s``: the statement timeout and 5 s more unless given, none
+    when statements have no timeout, as bulk loads do: then TCP keepalive bounds a dead peer)."""
+    if command_timeout_s is None and statement_timeout_ms:
+        command_timeout_s = statement_timeout_ms / 1000 + COMMAND_TIMEOUT_MARGIN_S
     if is_postgres(url):
         options = ConnectOptions(
             connect_timeout_s,
