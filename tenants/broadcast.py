@@ -151,6 +151,7 @@ class Listener:
             await asyncio.wait([lost], timeout=self.reconnect.ping_s)
             if not lost.done():  # a cut network shows no termination: ask
                 await conn.fetchval("SELECT 1", timeout=self.reconnect.ping_s)
+        logger.warning("listener on %s lost its connection; reconnecting", self.channel)
 
     async def _catch_up(self, lost: asyncio.Future[None]) -> None:
         """Resync until it succeeds while the connection lives: catches up on whatever changed

@@ -170,9 +170,15 @@ def connect_options(engine: AsyncEngine) -> ConnectOptions:
     return _OPTIONS.get(engine.sync_engine, ConnectOptions())
 
 
+# Query parameters of the URL that SQLAlchemy's asyncpg dialect consumes: asyncpg would send them
+# to the server as settings, which it refuses.
+_DIALECT_PARAMETERS = ("prepared_statement_cache_size", "prepared_statement_name_func")
+
+
 def asyncpg_dsn(url: str) -> str:
     """The libpq-style DSN asyncpg takes, from a SQLAlchemy ``postgresql+asyncpg://`` URL."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    parsed = make_url(url).set(drivername="postgresql").difference_update_query(_DIALECT_PARAMETERS)
+    return parsed.render_as_string(hide_password=False)
 
 
 async def connect_direct(url: str, options: ConnectOptions, *, purpose: str) -> Any:

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tenants import service
 from tenants.broadcast import RESYNC, Listener, Reconnect, notify
-from tenants.db import Keepalive, make_engine, make_sessionmaker
+from tenants.db import Keepalive, asyncpg_dsn, make_engine, make_sessionmaker
 from tenants.models import Tenant
 from tenants.registry import TenantRegistry
 from tests import databases
@@ -322,3 +322,17 @@ async def test_a_listener_on_a_silent_network_notices_and_reconnects_when_it_ret
     assert reconnect_s < CONVERGED_S
     assert delivered
     assert [p for _, p in heard.payloads].count(RESYNC) == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "dsn"),
+    [
+        ("postgresql+asyncpg://app:s3cret@db:5432/pg", "postgresql://app:s3cret@db:5432/pg"),
+        (
+            "postgresql+asyncpg://app@db/pg?prepared_statement_cache_size=0&ssl=require",
+            "postgresql://app@db/pg?ssl=require",
+        ),
+    ],
+)
+def test_the_direct_connection_takes_the_url_without_the_dialects_parameters(url, dsn):
+    assert asyncpg_dsn(url) == dsn
