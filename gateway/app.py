@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from http import HTTPStatus
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,13 +21,14 @@ from gateway.adoption_export import export_csv
 from gateway.adoption_metrics import AdoptionGauges
 from gateway.auth import TokenVerifier
 from gateway.console import console_mount
+from gateway.edge.backpressure import Backpressure
 from gateway.edge.documents import Edge
 from gateway.edge.faults import Faults
 from gateway.edge.limits import configure_caches
 from gateway.edge.middleware import RateLimits, close_limiters, edge_middleware
 from gateway.edge.ratelimit import RateGate
 from gateway.events import post_events
-from gateway.health import healthz, readyz
+from gateway.health import Readiness, healthz
 from gateway.install_tokens import InstallTokenEndpoint
 from gateway.observability import metrics
 from gateway.observability.access import AccessMiddleware
@@ -36,10 +39,14 @@ from gateway.tenancy import TenancyMiddleware
 from gateway.view import GraphQLView, SessionCloser
 from rollout.runtime import RolloutRuntime
 from schema.root import build_schema, schema
-from tenants.broadcast import Listener
 from tenants.db import make_engine, make_sessionmaker
-from tenants.registry import CHANNEL as TENANTS_CHANNEL
 from tenants.registry import TenantRegistry
+
+logger = logging.getLogger("pilotgraph.gateway")
+# The lifespan's stop of every background part, all together, gets this long: a dead database
+# must not hold a worker past its grace period (uvicorn's ``timeout_graceful_shutdown``, spent
+# on the requests in flight, comes first).
+STOP_TIMEOUT_S = 5.0
 
 
 def build_state(
@@ -51,6 +58,7 @@ def build_state(
         pool_size=settings.database_pool_size,
         connect_timeout_s=settings.database_connect_timeout_s,
         statement_timeout_ms=settings.database_statement_timeout_ms,
+        command_timeout_s=settings.database_command_timeout_s,
     )
     registry = TenantRegistry()
     return GatewayState(
@@ -60,6 +68,19 @@ def build_state(
         registry=registry,
         verifier=TokenVerifier(settings, registry),
     )
+
+
+async def _stop_all(steps: list[tuple[str, Callable[[], Awaitable[None]]]]) -> None:
+    """Run the shutdown steps in order within ``STOP_TIMEOUT_S`` in all; a step that fails or
+    runs out of time is logged and the next one still gets the rest of the time (at least a
+    moment: closing an engine is quick when nothing is stuck)."""
+    deadline = asyncio.get_running_loop().time() + STOP_TIMEOUT_S
+    for name, stop in steps:
+        try:
+            async with asyncio.timeout(max(0.2, deadline - asyncio.get_running_loop().time())):
+                await stop()
+        except Exception:  # a timeout or a dead connection: the process exits all the same
+            logger.warning("shutdown step %s did not finish cleanly", name, exc_info=True)
 
 
 async def _not_found(_request: Request, _exc: Exception) -> JSONResponse:
@@ -91,13 +112,12 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
     rates = RateGate(settings)  # one set of buckets for the app: GraphQL and other endpoints
     edge = Edge(served, settings, rates)
     view = GraphQLView(served, edge, graphql_ide="graphiql" if settings.graphiql else None)
+    readiness = Readiness(state)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await state.registry.reload(state.sessionmaker)
-        tenants_changed = Listener(
-            state.engine, TENANTS_CHANNEL, lambda _slug: state.registry.reload(state.sessionmaker)
-        )
+        tenants_changed = state.registry.listener(state.engine, state.sessionmaker)
         await tenants_changed.start()
         rollout_runtime = RolloutRuntime(
             state.engine,
@@ -117,17 +137,21 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
         try:
             yield
         finally:
-            await pool_gauges.stop()
-            await adoption_gauges.stop()
-            await close_limiters()
-            await rollout_runtime.stop()
-            await tenants_changed.stop()
-            await state.engine.dispose()
+            await _stop_all(
+                [
+                    ("pool gauges", pool_gauges.stop),
+                    ("adoption gauges", adoption_gauges.stop),
+                    ("rate limiters", close_limiters),
+                    ("rollout runtime", rollout_runtime.stop),
+                    ("tenant listener", tenants_changed.stop),
+                    ("engine", state.engine.dispose),
+                ]
+            )
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz),
-            Route("/readyz", readyz),
+            Route("/readyz", readiness.endpoint),
             Route("/graphql", view, methods=["GET", "POST"]),
             Route("/ofrep/v1/evaluate/flags", ofrep.evaluate_flags, methods=["POST"]),
             Route("/ofrep/v1/evaluate/flags/{key:path}", ofrep.evaluate_flag, methods=["POST"]),
@@ -141,6 +165,7 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
         middleware=[
             Middleware(AccessMiddleware),
             Middleware(Faults),  # inside the access log, which sees the status it sends
+            Middleware(Backpressure, limit=settings.in_flight_limit),
             *edge_middleware(state),
             Middleware(TenancyMiddleware, state=state),
             Middleware(RateLimits, gate=rates),

@@ -60,7 +60,9 @@ def serve(
                 workers=workers,
                 log_level=settings.log_level,
                 log_config=None,  # serve_app configures structured logging for every logger
-                timeout_graceful_shutdown=20,
+                # After SIGTERM: requests in flight get this long, then are cancelled; the
+                # lifespan's stop is bounded too (gateway.app.STOP_TIMEOUT_S per part).
+                timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_s)),
             )
     except ListenerError as exc:
         typer.secho(str(exc), err=True, fg="red")

@@ -54,6 +54,14 @@ class Settings(BaseSettings):
     database_pool_size: int = Field(default=10, ge=1)
     database_connect_timeout_s: float = Field(default=5.0, gt=0)
     database_statement_timeout_ms: int = Field(default=10_000, ge=0)
+    # Client-side bound on one statement, above the statement timeout: it only fires when the
+    # connection died silently (the server would have cancelled first).
+    database_command_timeout_s: float = Field(default=15.0, gt=0)
+    # Requests one worker serves at once; the excess is answered 503 OVERLOADED at once. None:
+    # the connections the pool may open (pool size plus as many overflowing).
+    max_in_flight: int | None = Field(default=None, ge=1)
+    # uvicorn's grace for requests in flight after SIGTERM; shutdown then takes a few seconds more.
+    shutdown_timeout_s: float = Field(default=20.0, gt=0)
 
     jwt_secret: SecretStr | None = None
     jwks_url: str | None = None
@@ -104,6 +112,18 @@ class Settings(BaseSettings):
     # POST /v1/install-tokens per client address and per tenant, while rate limits are on.
     install_token_rate: RateLimit = RateLimit(per_second=1 / 30, burst=20)
     install_token_tenant_rate: RateLimit = RateLimit(per_second=0.1, burst=60)
+
+    @model_validator(mode="after")
+    def _command_timeout_above_statement_timeout(self) -> Self:
+        statement_s = self.database_statement_timeout_ms / 1000
+        if statement_s and self.database_command_timeout_s <= statement_s:
+            raise ValueError(
+                f"PILOTGRAPH_DATABASE_COMMAND_TIMEOUT_S ({self.database_command_timeout_s:g})"
+                " must be greater than PILOTGRAPH_DATABASE_STATEMENT_TIMEOUT_MS"
+                f" ({self.database_statement_timeout_ms} ms), so that the server cancels a slow"
+                " statement first"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_needs_real_keys(self) -> Self:
@@ -172,6 +192,15 @@ class Settings(BaseSettings):
         """Whether rate limits apply: as configured, else on in production only."""
         enabled = self.edge.rate_limits_enabled
         return self.is_production if enabled is None else enabled
+
+    @property
+    def in_flight_limit(self) -> int:
+        """Requests one worker serves at once (``PILOTGRAPH_MAX_IN_FLIGHT``, or as many as the
+        pool's connections, overflow included: a request holds one at most, and a worker is
+        CPU-bound long before that, so more in flight would only queue and add latency)."""
+        if self.max_in_flight is not None:
+            return self.max_in_flight
+        return 2 * self.database_pool_size
 
     @property
     def db_url(self) -> str:

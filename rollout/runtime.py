@@ -52,14 +52,14 @@ class RolloutRuntime:
         self.guardrail_policy = guardrail_policy or guardrail.Policy()
         self.on_guardrail_pause = on_guardrail_pause
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
-        self.listener = Listener(engine, CHANNEL, self._changed)
+        # The listener also reloads after every reconnect and every ``resync_s`` seconds.
+        self.listener = Listener(engine, CHANNEL, self._changed, resync_s=resync_s)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         await self.store.reload(self.sessionmaker)
         await self.listener.start()
         self._tasks = [
-            asyncio.create_task(self._every(self.resync_s, self._resync)),
             asyncio.create_task(self._every(self.schedule_s, self.run_due_steps)),
             asyncio.create_task(self._every(self.guardrail_s, self.run_guardrail)),
         ]
@@ -72,9 +72,6 @@ class RolloutRuntime:
         await self.listener.stop()
 
     async def _changed(self, _payload: str) -> None:
-        await self.store.reload(self.sessionmaker)
-
-    async def _resync(self) -> None:
         await self.store.reload(self.sessionmaker)
 
     async def run_due_steps(self) -> None:

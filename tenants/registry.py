@@ -2,7 +2,8 @@
 
 Requests look tenants up here, never in the database. A change made through
 ``tenants.service`` calls :meth:`TenantRegistry.reload`; on PostgreSQL the change is also
-broadcast (``NOTIFY pilotgraph_tenants``) so that every replica reloads.
+broadcast (``NOTIFY pilotgraph_tenants``) so that every replica reloads, and every replica
+reloads periodically as well (:meth:`TenantRegistry.listener`), as flags do.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from tenants import service
+from tenants.broadcast import RESYNC_S, Listener
 from tenants.errors import TenantNotFound
 
 CHANNEL = "pilotgraph_tenants"
@@ -60,6 +62,21 @@ class TenantRegistry:
         self._tenants = MappingProxyType(snapshot)
         self._provinces = frozenset(provinces)
         self.loads += 1
+
+    def listener(
+        self,
+        engine: AsyncEngine,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        resync_s: float = RESYNC_S,
+    ) -> Listener:
+        """A listener that reloads this registry on every tenant change, after every
+        (re)connect and every ``resync_s`` seconds; start it, and stop it at shutdown."""
+
+        async def reload(_payload: str) -> None:
+            await self.reload(sessionmaker)
+
+        return Listener(engine, CHANNEL, reload, resync_s=resync_s)
 
     def get(self, slug: str) -> TenantInfo | None:
         """The tenant with this slug, or None."""

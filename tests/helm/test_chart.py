@@ -792,3 +792,69 @@ def test_router_can_read_a_published_supergraph(render: Render) -> None:
         m for m in of_kind(manifests, "ConfigMap") if m["metadata"]["name"].endswith("router")
     )
     assert set(config["data"]) == {"gateway.config.mjs"}
+
+
+LOAD_SETTINGS = (
+    "PILOTGRAPH_DATABASE_POOL_SIZE",
+    "PILOTGRAPH_DATABASE_COMMAND_TIMEOUT_S",
+    "PILOTGRAPH_SHUTDOWN_TIMEOUT_S",
+    "PILOTGRAPH_MAX_IN_FLIGHT",
+)
+
+
+def _load_env(manifests: list[Manifest]) -> dict[str, str]:
+    data: dict[str, str] = only(manifests, "ConfigMap")["data"]
+    return {k: v for k, v in data.items() if k in LOAD_SETTINGS}
+
+
+def test_load_settings_reach_the_gateway_with_the_applications_defaults(
+    render: Render, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given the default scenario
+    manifests = render("default-values.yaml")
+
+    # when the gateway's settings are loaded from the rendered variables
+    env = _load_env(manifests)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+
+    # then the application's defaults; the in-flight bound left to the gateway; the pod's grace
+    # covers the requests' grace and the stop
+    assert env == {
+        "PILOTGRAPH_DATABASE_POOL_SIZE": "10",
+        "PILOTGRAPH_DATABASE_COMMAND_TIMEOUT_S": "15",
+        "PILOTGRAPH_SHUTDOWN_TIMEOUT_S": "20",
+    }
+    assert settings.in_flight_limit == 20
+    pod = only(manifests, "Deployment")["spec"]["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] == 30
+
+
+def test_an_in_flight_bound_is_rendered_as_the_gateway_reads_it(
+    render: Render, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given
+    manifests = render("default-values.yaml", "config.maxInFlight=64")
+    # when
+    env = _load_env(manifests)
+    monkeypatch.setenv("PILOTGRAPH_MAX_IN_FLIGHT", env["PILOTGRAPH_MAX_IN_FLIGHT"])
+    # then
+    assert Settings().in_flight_limit == 64
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("config.databasePoolSize=0", "/config/databasePoolSize"),
+        ("config.databaseCommandTimeoutSeconds=10", "/config/databaseCommandTimeoutSeconds"),
+        ("config.maxInFlight=-1", "/config/maxInFlight"),
+        ("terminationGracePeriodSeconds=25", "terminationGracePeriodSeconds must be at least"),
+    ],
+)
+def test_load_values_are_checked(helm: Helm, override: str, message: str) -> None:
+    # when
+    result = helm.template("default-values.yaml", override)
+    # then
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -116,6 +116,15 @@ PILOTGRAPH_LOG_JSON: {{ $c.logJson | toString | quote }}
 PILOTGRAPH_GUARDRAIL_DROP: {{ $c.guardrailDrop | toString | quote }}
 PILOTGRAPH_GUARDRAIL_MIN_ACTIVE: {{ $c.guardrailMinActive | int | toString | quote }}
 PILOTGRAPH_GUARDRAIL_INTERVAL_S: {{ $c.guardrailIntervalSeconds | toString | quote }}
+PILOTGRAPH_DATABASE_POOL_SIZE: {{ $c.databasePoolSize | int | toString | quote }}
+PILOTGRAPH_DATABASE_COMMAND_TIMEOUT_S: {{ $c.databaseCommandTimeoutSeconds | toString | quote }}
+PILOTGRAPH_SHUTDOWN_TIMEOUT_S: {{ $c.shutdownTimeoutSeconds | int | toString | quote }}
+{{- if gt (int $c.maxInFlight) 0 }}
+PILOTGRAPH_MAX_IN_FLIGHT: {{ $c.maxInFlight | int | toString | quote }}
+{{- end }}
+{{- if lt (int .Values.terminationGracePeriodSeconds) (add (int $c.shutdownTimeoutSeconds) 10 | int) }}
+{{- fail "terminationGracePeriodSeconds must be at least config.shutdownTimeoutSeconds + 10 (the requests' grace, then up to 5 s to stop)" }}
+{{- end }}
 {{- if .Values.metrics.enabled }}
 PILOTGRAPH_METRICS_PORT: {{ .Values.metrics.port | int | toString | quote }}
 PILOTGRAPH_METRICS_HOST: "0.0.0.0"
