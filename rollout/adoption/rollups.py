@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout.adoption.calendar import day_start, local_day, month_of, next_month, week_of
@@ -39,6 +40,7 @@ REBUILD_CHUNK = 20_000
 # SQLite: the pause between two months of a chunked rebuild, longer than the longest sleep of
 # SQLite's busy handler (100 ms), so that a writer waiting for the lock takes it in between.
 CHUNK_PAUSE_S = 0.15
+MONTH_ATTEMPTS = 5  # a month of a chunked rebuild, retried when a concurrent ingest got in
 REBUILT = tuple(m.__tablename__ for m in ROLLUP_TABLES)  # what a rebuild fills
 FILLED = ("adoption_events", "adoption_event_ids", *REBUILT)  # what loading events fills
 
@@ -247,18 +249,67 @@ async def rebuild_in_chunks(
         await session.commit()
     read = 0
     for month in months:
-        async with sessions() as session:
-            await _clear(session, tenant_id, month, next_month(month))
-            read += await _rebuild_range(session, tenant_id, tz, month, next_month(month), progress)
-            await session.commit()
-            sqlite = session.get_bind().dialect.name == "sqlite"
-        if sqlite:
-            await asyncio.sleep(CHUNK_PAUSE_S)
+        read += await _rebuild_month(sessions, tenant_id, tz, month, progress)
     if months:
         async with sessions() as session:
             await _clear(session, tenant_id, next_month(months[-1]))
             await session.commit()
     return read
+
+
+async def _rebuild_month(
+    sessions: Callable[[], AsyncSession],
+    tenant_id: str,
+    tz: ZoneInfo,
+    month: dt.date,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Clear and recompute one month in one transaction, again if a concurrent ingest made it
+    fail (PostgreSQL: a batch inserting the month's rows meanwhile, or a deadlock with it); the
+    month is recomputed whole each time, so a retry counts nothing twice."""
+    attempt = 1
+    while True:
+        heard: list[int] = []
+        try:
+            async with sessions() as session:
+                await _hold_off_ingest(session)
+                await _clear(session, tenant_id, month, next_month(month))
+                end = next_month(month)
+                read = await _rebuild_range(session, tenant_id, tz, month, end, heard.append)
+                await session.commit()
+                sqlite = session.get_bind().dialect.name == "sqlite"
+            break
+        except DBAPIError as error:
+            if attempt == MONTH_ATTEMPTS or not _contended(error):
+                raise
+        await asyncio.sleep(0.05 * attempt)
+        attempt += 1
+    if progress is not None:
+        for count in heard:
+            progress(count)
+    if sqlite:
+        await asyncio.sleep(CHUNK_PAUSE_S)
+    return read
+
+
+async def _hold_off_ingest(session: AsyncSession) -> None:
+    """PostgreSQL: make ingest wait for this month's transaction, as SQLite's write lock does.
+
+    An ingest batch writes the rollups in its own order while the month clears and reloads
+    them in another: the two would deadlock. ``SHARE ROW EXCLUSIVE`` on the rollups, taken
+    before anything else, lets a batch already running finish first and makes the next wait
+    (reads go on); the event read that follows then sees every batch committed before it.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    tables = ", ".join(sorted(REBUILT))
+    await session.execute(text(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def _contended(error: DBAPIError) -> bool:
+    """A unique violation or a deadlock (PostgreSQL), or a busy database (SQLite)."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate in ("23505", "40P01", "40001") or "database is locked" in str(error.orig)
 
 
 async def _event_months(

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout.adoption import rollups, service
@@ -156,6 +157,40 @@ async def test_a_rebuild_month_by_month_equals_the_one_shot_rebuild(
         chunked = await _snapshot(session)
     assert chunked == one_shot == incremental
     assert read == sum(reported) == {None: 9, dt.date(2026, 2, 9): 6, dt.date(2026, 6, 1): 0}[since]
+
+
+class _UniqueViolation(Exception):
+    sqlstate = "23505"
+
+
+async def test_a_month_a_concurrent_ingest_broke_is_rebuilt_again(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given rollups kept incrementally, and a first attempt at a month that a batch breaks
+    await _history(sessions)
+    async with sessions(YEN_MO) as session:
+        incremental = await _snapshot(session)
+    load_tally, broken = rollups._load_tally, []
+
+    async def racing(session: AsyncSession, tenant_id: str, tally: Any) -> None:
+        await load_tally(session, tenant_id, tally)
+        if not broken:
+            broken.append(True)
+            raise IntegrityError("INSERT INTO adoption_member_days", {}, _UniqueViolation())
+
+    monkeypatch.setattr(rollups, "_load_tally", racing)
+    reported: list[int] = []
+
+    # when
+    read = await rollups.rebuild_in_chunks(
+        lambda: sessions(YEN_MO), tenant_id=YEN_MO, tz=zone(TZ), progress=reported.append
+    )
+
+    # then: the month was recomputed whole, and heard once
+    async with sessions(YEN_MO) as session:
+        assert await _snapshot(session) == incremental
+    assert broken == [True]
+    assert read == sum(reported) == 9
 
 
 @pytest.mark.parametrize("reader", [YEN_MO, None], ids=["tenant-session", "province-session"])
