@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import (
@@ -41,6 +41,7 @@ async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
     from rollout.adoption.calendar import day_start, month_of, zone
     from rollout.adoption.members import all_tenants
     from rollout.adoption.partitions import ensure_ahead
+    from tenants import statistics
     from tenants.db import make_engine, make_sessionmaker, scope_session
 
     engine = make_engine(url)
@@ -64,18 +65,27 @@ async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
                     total = await rollups.count_events(
                         session=session, tenant_id=tenant_id, since=start
                     )
-                    task = bar.add_task(f"rebuilding {tenant_id}", total=total)
-                    await rollups.rebuild(
-                        session,
-                        tenant_id=tenant_id,
-                        tz=tz,
-                        since=since,
-                        progress=_advance(bar, task),
-                    )
-                    await session.commit()
+                task = bar.add_task(f"rebuilding {tenant_id}", total=total)
+                # A month per transaction: ingest keeps going meanwhile (SQLite's write lock).
+                await rollups.rebuild_in_chunks(
+                    _tenant_sessions(sessions, tenant_id),
+                    tenant_id=tenant_id,
+                    tz=tz,
+                    since=since,
+                    progress=_advance(bar, task),
+                )
+        async with sessions() as session:
+            await statistics.analyze(session, rollups.REBUILT)
+            await session.commit()
         typer.echo(f"rebuilt rollups of {len(tenants)} tenants")
     finally:
         await engine.dispose()
+
+
+def _tenant_sessions(sessions: Any, tenant_id: str) -> Callable[[], Any]:
+    from tenants.db import scope_session
+
+    return lambda: scope_session(sessions(), tenant_id)
 
 
 def _advance(bar: Progress, task: TaskID) -> Callable[[int], None]:

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tenants.db import is_postgres, make_engine
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-# SECURITY DEFINER functions the application calls; PUBLIC may not execute them (0006).
-APP_FUNCTIONS = ("adoption_ensure_partitions(date, date)",)
+# SECURITY DEFINER functions the application calls; PUBLIC may not execute them (0006, 0007).
+APP_FUNCTIONS = ("adoption_ensure_partitions(date, date)", "app_analyze(text[])")
 
 
 async def create_app_role(admin_url: str, *, name: str, password: str | None) -> None:

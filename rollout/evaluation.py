@@ -20,7 +20,7 @@ from typing import Any
 import mmh3
 
 from rollout.models import FlagState
-from rollout.registry import BOOLEAN_VARIANTS, OFF, ON, REGISTRY, FlagKey
+from rollout.registry import BOOLEAN_VARIANTS, FIRST_VERSION, OFF, ON, REGISTRY, FlagKey
 
 BUCKETS = 10_000  # 0.01% steps: a percentage p covers buckets below p × 100
 BRANCH = "branch"  # the one attribute read from the database (the member's branch)
@@ -84,7 +84,7 @@ class FlagConfig:
     default_variant: str
     rollout_variant: str
     state: str = FlagState.ACTIVE.value
-    version: int = 0  # 0: not configured, served from the registry
+    version: int = FIRST_VERSION  # not configured yet: served from the registry
     rules: tuple[Rule, ...] = ()
     overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     rollouts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
@@ -189,6 +189,7 @@ def registry_config(key: FlagKey) -> FlagConfig:
         variants=BOOLEAN_VARIANTS,
         default_variant=entry.unconfigured_variant,
         rollout_variant=ON,
+        version=FIRST_VERSION,
     )
 
 
@@ -198,7 +199,9 @@ def make_snapshot(configs: Mapping[str, FlagConfig]) -> Snapshot:
     flags.update(configs)
     digest = hashlib.sha256()
     for key in sorted(flags):
-        digest.update(f"{key}:{flags[key].version};".encode())
+        # The default too: a row created at FIRST_VERSION may serve another default than the
+        # registry's unconfigured flag of the same version.
+        digest.update(f"{key}:{flags[key].version}:{flags[key].default_variant};".encode())
     uses_branch = any(
         attr == BRANCH
         for config in flags.values()

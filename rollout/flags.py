@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rollout import audit
 from rollout.errors import FlagNotFound, UnknownTenant, UnknownVariant, VersionConflict
 from rollout.models import Flag, FlagOverride, FlagRule, FlagState
-from rollout.registry import BOOLEAN_VARIANTS, ON, definition
+from rollout.registry import BOOLEAN_VARIANTS, FIRST_VERSION, ON, definition
 from tenants.models import Tenant
 
 
@@ -56,6 +56,7 @@ async def ensure(
     unconfigured.
 
     ``default_variant`` chooses another default for a new row (a rollout plan starts from off).
+    The row starts at :data:`FIRST_VERSION`, the version the unconfigured flag reported.
     """
     flag = await session.get(Flag, (province_id, key))
     if flag is not None:
@@ -72,7 +73,7 @@ async def ensure(
         default_variant=default_variant or entry.unconfigured_variant,
         rollout_variant=ON,
         state=FlagState.ACTIVE.value,
-        version=1,
+        version=FIRST_VERSION,
         updated_at=now,
     )
     session.add(flag)

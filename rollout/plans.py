@@ -219,7 +219,7 @@ async def set_guardrail(
         action="plan.guardrail",
         at=now,
         before=before,
-        after={"guardrail_drop": drop},
+        after={"guardrail_drop": view.plan.guardrail_drop},  # as written
         reason=reason,
         flag_key=flag_key,
         plan_id=view.plan.id,

@@ -9,6 +9,9 @@ from types import MappingProxyType
 from rollout.models import FlagKind
 
 ON, OFF = "on", "off"
+# The version of a flag nobody has configured yet: what OFREP and GraphQL report for it, and
+# the ``expectedVersion`` its first edit names; the row ``flags.ensure`` creates starts there.
+FIRST_VERSION = 1
 BOOLEAN_VARIANTS: MappingProxyType[str, object] = MappingProxyType({ON: True, OFF: False})
 
 

@@ -12,6 +12,7 @@ from rollout import gates, plans
 from rollout.evaluation import BUCKETS
 from rollout.kpi import GateEvaluation, KpiSource
 from rollout.models import Flag, TenantRollout
+from rollout.registry import FIRST_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,4 +70,4 @@ async def report(
             else None
         )
     flag = await session.get(Flag, (province_id, flag_key))
-    return Report(view, flag.version if flag else 0, tenants, wave_gates)
+    return Report(view, flag.version if flag else FIRST_VERSION, tenants, wave_gates)

@@ -1,6 +1,9 @@
 """Wave actions on a plan: start, advance, pause, resume, roll back; approvals (four eyes).
 
 Each action checks the plan's status, writes its audit row, and leaves committing to the caller.
+An action that is refused raises before it changes anything and writes no audit row; an applied
+one records the plan's state as written (status, wave, step read from the plan row after the
+change), so the audit never claims a state the plan is not in.
 """
 
 from __future__ import annotations
@@ -173,10 +176,14 @@ async def _move(
     reason: str,
     gate: GateEvaluation | None = None,
     extra: dict[str, Any] | None = None,
+    status: PlanStatus | None = None,
 ) -> None:
+    """Apply ``target`` and set the plan's status (``status``, or what the position implies),
+    then audit the state written."""
     before = view.state()
     await plans.apply(session=session, view=view, position=target, now=now)
-    view.plan.status = _status_after(view, target).value
+    view.plan.status = (status or _status_after(view, target)).value
+    await session.flush()
     details = dict(extra or {})
     if gate is not None and not gate.passed:
         details["gate_overridden"] = True
@@ -256,6 +263,12 @@ async def approve(
     plan = await session.get(RolloutPlan, approval.plan_id)
     assert plan is not None  # the approval's foreign key
     view = await _locked(session, province_id, plan.flag_key)
+    expected = PlanStatus.DRAFT if approval.action == Action.START.value else PlanStatus.RUNNING
+    if view.plan.status != expected.value:
+        # A paused plan stays frozen: its pending step waits until it is resumed.
+        raise InvalidTransition(
+            f"Cannot approve a step of the plan of {plan.flag_key!r}: it is {view.plan.status}."
+        )
     if list(view.position) != approval.request["from"]:
         raise InvalidTransition("The plan moved since this step was requested; request it again.")
     target = (approval.request["to"][0], approval.request["to"][1])
@@ -307,12 +320,19 @@ async def rollback(
     view = await _locked(session, province_id, flag_key)
     if view.position == NOT_STARTED:
         raise InvalidTransition(f"The plan of {flag_key!r} has not started: nothing to roll back.")
-    paused = view.plan.status == PlanStatus.PAUSED.value
+    target = _previous(view)
+    # A paused plan stays paused (back at draft once nothing is on).
+    paused = view.plan.status == PlanStatus.PAUSED.value and target != NOT_STARTED
     await _move(
-        session, view, _previous(view), actor=actor, action="rollback", now=now, reason=reason
+        session,
+        view,
+        target,
+        actor=actor,
+        action="rollback",
+        now=now,
+        reason=reason,
+        status=PlanStatus.PAUSED if paused else None,
     )
-    if paused and view.position != NOT_STARTED:
-        view.plan.status = PlanStatus.PAUSED.value
     return view
 
 

@@ -95,6 +95,8 @@ class AdoptionMemberMonth(Base):
     """A member active in a local calendar month: the exact monthly distinct count."""
 
     __tablename__ = "adoption_member_months"
+    # Retention joins activations to member-months by (tenant, member), within a month range.
+    __table_args__ = (Index("ix_adoption_member_months_member", "tenant_id", "member_id", "month"),)
 
     tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     month: Mapped[dt.date] = mapped_column(Date, primary_key=True)

@@ -8,6 +8,7 @@ lock them in the same order (no deadlocks on PostgreSQL).
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import uuid
 from collections import Counter
@@ -16,13 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption.calendar import day_start, local_day, month_of, week_of
+from rollout.adoption.calendar import day_start, local_day, month_of, next_month, week_of
 from rollout.adoption.dialect import execute_many, insert
 from rollout.adoption.models import (
     ACTIVE_TYPES,
+    ROLLUP_TABLES,
     AdoptionActivation,
     AdoptionDaily,
     AdoptionEvent,
@@ -34,6 +37,12 @@ from rollout.adoption.models import (
 )
 
 REBUILD_CHUNK = 20_000
+# SQLite: the pause between two months of a chunked rebuild, longer than the longest sleep of
+# SQLite's busy handler (100 ms), so that a writer waiting for the lock takes it in between.
+CHUNK_PAUSE_S = 0.15
+MONTH_ATTEMPTS = 5  # a month of a chunked rebuild, retried when a concurrent ingest got in
+REBUILT = tuple(m.__tablename__ for m in ROLLUP_TABLES)  # what a rebuild fills
+FILLED = ("adoption_events", "adoption_event_ids", *REBUILT)  # what loading events fills
 
 
 class Fact(Protocol):
@@ -205,13 +214,132 @@ async def rebuild(
     since: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Recompute ``tenant_id``'s rollups from its events (from the month of ``since``).
+    """Recompute ``tenant_id``'s rollups from its events (from the month of ``since``), in the
+    session's transaction.
 
     Returns the number of events read. Rollups before that month are kept as they are. Events
     are streamed in chunks of ``REBUILD_CHUNK`` (``progress`` hears each), never held at once.
     """
     start = month_of(since) if since else None
     await _clear(session, tenant_id, start)
+    return await _rebuild_range(session, tenant_id, tz, start, None, progress)
+
+
+async def rebuild_in_chunks(
+    sessions: Callable[[], AsyncSession],
+    *,
+    tenant_id: str,
+    tz: ZoneInfo,
+    since: dt.date | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """:func:`rebuild`, one local month per transaction (each from a new session of
+    ``sessions``, committed), oldest first; the result is the same.
+
+    No transaction holds the database for the whole history: on SQLite, whose one write lock
+    a rebuild takes, a concurrent ingest gets the lock between two months within its busy
+    timeout. Each month is cleared and recomputed in one transaction, so an event ingested
+    meanwhile is counted once: by the month's rebuild (ingested before it) or on top of it.
+    First days move to the earliest month seen, as months come oldest first.
+    """
+    start = month_of(since) if since else None
+    async with sessions() as session:
+        months = await _event_months(session, tenant_id, tz, start)
+        await _clear(session, tenant_id, start, months[0] if months else None)
+        await session.commit()
+    read = 0
+    for month in months:
+        read += await _rebuild_month(sessions, tenant_id, tz, month, progress)
+    if months:
+        async with sessions() as session:
+            await _clear(session, tenant_id, next_month(months[-1]))
+            await session.commit()
+    return read
+
+
+async def _rebuild_month(
+    sessions: Callable[[], AsyncSession],
+    tenant_id: str,
+    tz: ZoneInfo,
+    month: dt.date,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Clear and recompute one month in one transaction, again if a concurrent ingest made it
+    fail (PostgreSQL: a batch inserting the month's rows meanwhile, or a deadlock with it); the
+    month is recomputed whole each time, so a retry counts nothing twice."""
+    attempt = 1
+    while True:
+        heard: list[int] = []
+        try:
+            async with sessions() as session:
+                await _hold_off_ingest(session)
+                await _clear(session, tenant_id, month, next_month(month))
+                end = next_month(month)
+                read = await _rebuild_range(session, tenant_id, tz, month, end, heard.append)
+                await session.commit()
+                sqlite = session.get_bind().dialect.name == "sqlite"
+            break
+        except DBAPIError as error:
+            if attempt == MONTH_ATTEMPTS or not _contended(error):
+                raise
+        await asyncio.sleep(0.05 * attempt)
+        attempt += 1
+    if progress is not None:
+        for count in heard:
+            progress(count)
+    if sqlite:
+        await asyncio.sleep(CHUNK_PAUSE_S)
+    return read
+
+
+async def _hold_off_ingest(session: AsyncSession) -> None:
+    """PostgreSQL: make ingest wait for this month's transaction, as SQLite's write lock does.
+
+    An ingest batch writes the rollups in its own order while the month clears and reloads
+    them in another: the two would deadlock. ``SHARE ROW EXCLUSIVE`` on the rollups, taken
+    before anything else, lets a batch already running finish first and makes the next wait
+    (reads go on); the event read that follows then sees every batch committed before it.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    tables = ", ".join(sorted(REBUILT))
+    await session.execute(text(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def _contended(error: DBAPIError) -> bool:
+    """A unique violation or a deadlock (PostgreSQL), or a busy database (SQLite)."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    return sqlstate in ("23505", "40P01", "40001") or "database is locked" in str(error.orig)
+
+
+async def _event_months(
+    session: AsyncSession, tenant_id: str, tz: ZoneInfo, start: dt.date | None
+) -> list[dt.date]:
+    """The local months from ``tenant_id``'s first event (from ``start`` on) to its last."""
+    query = select(func.min(AdoptionEvent.occurred_at), func.max(AdoptionEvent.occurred_at))
+    query = query.where(AdoptionEvent.tenant_id == tenant_id)
+    if start is not None:
+        query = query.where(AdoptionEvent.occurred_at >= day_start(start, tz))
+    first, last = (await session.execute(query)).one()
+    if first is None:
+        return []
+    months, month = [], month_of(local_day(first, tz))
+    while month <= month_of(local_day(last, tz)):
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+async def _rebuild_range(
+    session: AsyncSession,
+    tenant_id: str,
+    tz: ZoneInfo,
+    start: dt.date | None,
+    end: dt.date | None,
+    progress: Callable[[int], None] | None,
+) -> int:
+    """Load the rollups of the events of the local months from ``start`` to before ``end``
+    (cleared already)."""
     query = select(
         AdoptionEvent.type,
         AdoptionEvent.occurred_at,
@@ -220,6 +348,8 @@ async def rebuild(
     ).where(AdoptionEvent.tenant_id == tenant_id)
     if start is not None:
         query = query.where(AdoptionEvent.occurred_at >= day_start(start, tz))
+    if end is not None:
+        query = query.where(AdoptionEvent.occurred_at < day_start(end, tz))
     tally, read = _Tally(), 0
     async for chunk in (await session.stream(query)).partitions(REBUILD_CHUNK):
         for r in chunk:
@@ -273,9 +403,11 @@ async def bulk_insert(session: AsyncSession, model: Any, rows: list[dict[str, An
         await connection.execute(model.__table__.insert(), rows)
 
 
-async def _clear(session: AsyncSession, tenant_id: str, start: dt.date | None) -> None:
+async def _clear(
+    session: AsyncSession, tenant_id: str, start: dt.date | None, end: dt.date | None = None
+) -> None:
     # First days before the daily rows: their triggers take them off the daily counters, whose
-    # rows from ``start`` on are then deleted, so nothing from before ``start`` is touched.
+    # rows from ``start`` (to before ``end``) are then deleted, so nothing else is touched.
     plan: Iterable[tuple[Any, Any]] = (
         (AdoptionActivation, AdoptionActivation.activated_on),
         (AdoptionInstall, AdoptionInstall.installed_on),
@@ -288,6 +420,8 @@ async def _clear(session: AsyncSession, tenant_id: str, start: dt.date | None) -
         statement = delete(model).where(model.tenant_id == tenant_id)
         if start is not None:
             statement = statement.where(column >= start)
+        if end is not None:
+            statement = statement.where(column < end)
         await session.execute(statement)
 
 

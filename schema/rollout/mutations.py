@@ -9,6 +9,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 import strawberry
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
@@ -195,15 +196,39 @@ def _step_payload(result: StepOutcome | PlanView) -> RolloutStepPayload:
     )
 
 
+DANGLING = RolloutUserError(
+    code=RolloutErrorCode.INVALID_INPUT,
+    message="The change names a tenant, flag or plan that does not exist (any more).",
+)
+
+
+def _dangling(exc: IntegrityError) -> bool:
+    """A foreign key names a row that is not there: PostgreSQL's SQLSTATE 23503, SQLite's
+    message."""
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == "23503" or "FOREIGN KEY constraint failed" in str(
+        orig
+    )
+
+
 async def _attempt(
     ctx: Context, fn: Callable[..., Awaitable[T]], **kwargs: Any
 ) -> tuple[T | None, list[RolloutUserError]]:
-    """:func:`_carry_out`; an expected error rolls the write back and becomes payload errors."""
+    """:func:`_carry_out`; an expected error rolls the write back and becomes payload errors.
+
+    The services refuse unknown tenants themselves; a foreign-key violation is still answered
+    as ``INVALID_INPUT`` when the row vanished between their check and the write.
+    """
     try:
         return await _carry_out(ctx, fn, actor=_actor(ctx), **kwargs), []
     except RolloutError as exc:
         await ctx.rollback()
         return None, [_error(exc)]
+    except IntegrityError as exc:
+        if not _dangling(exc):
+            raise
+        await ctx.rollback()
+        return None, [DANGLING]
 
 
 async def _step(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tenants import statistics
 from tenants.db import scope_session
 from tenants.demo.build import TenantRows, build_tenant
 from tenants.demo.province import PROVINCES, DemoProvince, DemoTenant
@@ -26,6 +27,19 @@ from tenants.service import count_members
 
 DEMO_SEED = 20240521
 CHUNK = 5_000
+MODELS = (
+    Organisation,
+    Branch,
+    Member,
+    Meeting,
+    Attendance,
+    Notice,
+    Document,
+    DraftResolution,
+    ResolutionComment,
+)
+# What loading tenants fills (``adoption_member_counts`` through the trigger on ``members``).
+FILLED = ("tenants", *(m.__tablename__ for m in MODELS), "adoption_member_counts")
 Progress = Callable[[str, int], None]
 
 
@@ -53,6 +67,10 @@ async def load_demo(
                 skipped.append(tenant.slug)
             if progress:
                 progress(tenant.slug, tenant.members)
+    if loaded:
+        async with sessionmaker() as session:
+            await statistics.analyze(session, FILLED)
+            await session.commit()
     return LoadReport(loaded=loaded, skipped=skipped)
 
 

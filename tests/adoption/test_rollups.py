@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout.adoption import rollups, service
 from rollout.adoption.calendar import zone
 from rollout.adoption.kpis import AdoptionKpis
-from rollout.adoption.models import ROLLUP_TABLES
+from rollout.adoption.models import ROLLUP_TABLES, AdoptionMonthly
 from rollout.kpi import Criterion, Metric, WeeklyActive
 from tests.adoption.conftest import INSTALL_KEY, Sessions, ev, install_token, utc
 from tests.world import (
@@ -126,6 +127,70 @@ async def test_rebuild_reads_events_in_chunks_and_reports_each(
     # then
     assert (read, reported) == (9, [4, 4, 1])
     assert rebuilt == incremental
+
+
+@pytest.mark.parametrize("since", [None, dt.date(2026, 2, 9), dt.date(2026, 6, 1)])
+async def test_a_rebuild_month_by_month_equals_the_one_shot_rebuild(
+    sessions: Sessions, since: dt.date | None
+) -> None:
+    # given rollups kept incrementally, and stale rows in a month without events
+    await _history(sessions)
+    async with sessions(YEN_MO) as session:
+        incremental = await _snapshot(session)
+        await rollups.rebuild(session, tenant_id=YEN_MO, tz=zone(TZ), since=since)
+        one_shot = await _snapshot(session)
+        session.add(AdoptionMonthly(tenant_id=YEN_MO, month=dt.date(2026, 7, 1), sessions=5))
+        await session.commit()
+    reported: list[int] = []
+
+    # when
+    read = await rollups.rebuild_in_chunks(
+        lambda: sessions(YEN_MO),
+        tenant_id=YEN_MO,
+        tz=zone(TZ),
+        since=since,
+        progress=reported.append,
+    )
+
+    # then
+    async with sessions(YEN_MO) as session:
+        chunked = await _snapshot(session)
+    assert chunked == one_shot == incremental
+    assert read == sum(reported) == {None: 9, dt.date(2026, 2, 9): 6, dt.date(2026, 6, 1): 0}[since]
+
+
+class _UniqueViolation(Exception):
+    sqlstate = "23505"
+
+
+async def test_a_month_a_concurrent_ingest_broke_is_rebuilt_again(
+    sessions: Sessions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given rollups kept incrementally, and a first attempt at a month that a batch breaks
+    await _history(sessions)
+    async with sessions(YEN_MO) as session:
+        incremental = await _snapshot(session)
+    load_tally, broken = rollups._load_tally, []
+
+    async def racing(session: AsyncSession, tenant_id: str, tally: Any) -> None:
+        await load_tally(session, tenant_id, tally)
+        if not broken:
+            broken.append(True)
+            raise IntegrityError("INSERT INTO adoption_member_days", {}, _UniqueViolation())
+
+    monkeypatch.setattr(rollups, "_load_tally", racing)
+    reported: list[int] = []
+
+    # when
+    read = await rollups.rebuild_in_chunks(
+        lambda: sessions(YEN_MO), tenant_id=YEN_MO, tz=zone(TZ), progress=reported.append
+    )
+
+    # then: the month was recomputed whole, and heard once
+    async with sessions(YEN_MO) as session:
+        assert await _snapshot(session) == incremental
+    assert broken == [True]
+    assert read == sum(reported) == 9
 
 
 @pytest.mark.parametrize("reader", [YEN_MO, None], ids=["tenant-session", "province-session"])

@@ -32,7 +32,7 @@ async def test_a_flag_for_the_signed_in_member(member):
         "value": True,
         "reason": "STATIC",
         "variant": "on",
-        "metadata": {"version": 0},
+        "metadata": {"version": 1},
     }
 
 
