@@ -15,6 +15,7 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from gateway.edge.documents import RETRY_AFTER_S
 from gateway.state import GatewayState
 from tenants.db import ConnectOptions, connect_direct, is_postgres
 
@@ -24,6 +25,17 @@ READY_CACHE_S = 1.0
 
 async def healthz(_request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
+
+
+def _unready(reason: str) -> JSONResponse:
+    """503 for Kubernetes (``status``) and for people and scripts (a coded ``errors`` entry)."""
+    message = "The database does not answer; this replica takes no traffic until it does."
+    body = {
+        "status": "unready",
+        "reason": reason,
+        "errors": [{"message": message, "extensions": {"code": "SERVICE_UNAVAILABLE"}}],
+    }
+    return JSONResponse(body, status_code=503, headers={"Retry-After": RETRY_AFTER_S})
 
 
 class Readiness:
@@ -47,8 +59,7 @@ class Readiness:
                     await self._probe()
                     self._ready_at = time.monotonic()
         except Exception as exc:  # a timeout, a refused connection, a failed query
-            body = {"status": "unready", "reason": type(exc).__name__}
-            return JSONResponse(body, status_code=503)
+            return _unready(type(exc).__name__)
         return JSONResponse({"status": "ready", "tenants": len(self.state.registry.all())})
 
     async def _probe(self) -> None:

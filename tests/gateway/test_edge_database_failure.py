@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from gateway.app import build_state, create_app
+from gateway.edge.documents import RETRY_AFTER_S
 from tenants.handbook import service
 from tenants.types import Role
 from tests import world
@@ -124,6 +125,8 @@ async def test_a_connection_cut_mid_request_answers_503_then_service_recovers(
     assert elapsed < BOUNDED_S
     assert unready.status_code == 503
     assert unready.json()["status"] == "unready"
+    assert unready.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+    assert unready.headers["retry-after"] == RETRY_AFTER_S
     assert live.status_code == 200
     assert after.status_code == 200
     assert after.json() == before.json()
