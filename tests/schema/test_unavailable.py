@@ -35,7 +35,7 @@ from tests import databases
 from tests.conftest import IN_CI
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "ERRORS.md"
-PG_ADMIN = f"{databases.PG_ADMIN}/postgres"
+PG_ADMIN = databases.SHARED.url("postgres")
 DBAPI = AsyncAdapt_asyncpg_dbapi(asyncpg)
 
 
