@@ -72,7 +72,8 @@ class RolloutRuntime:
         await self.listener.stop()
 
     async def _changed(self, _payload: str) -> None:
-        await self.store.reload(self.sessionmaker)
+        # A failure reaches the listener, which retries until the change is applied.
+        await self.store.reload(self.sessionmaker, raise_on_failure=True)
 
     async def run_due_steps(self) -> None:
         """Run the scheduled steps that are due, then tell every replica."""

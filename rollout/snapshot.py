@@ -84,13 +84,18 @@ class FlagStore:
             return EMPTY
         return self.snapshots.get(province_id, EMPTY)
 
-    async def reload(self, sessionmaker: async_sessionmaker[AsyncSession]) -> ProvinceSnapshots:
-        """Read fresh snapshots; on a database error keep (and return) the last ones."""
+    async def reload(
+        self, sessionmaker: async_sessionmaker[AsyncSession], *, raise_on_failure: bool = False
+    ) -> ProvinceSnapshots:
+        """Read fresh snapshots; on a database error keep (and return) the last ones, and raise
+        too when ``raise_on_failure`` (a listener that must retry until it has caught up)."""
         try:
             async with sessionmaker() as session:
                 self._set(await load(session=session))
         except Exception:  # the database is unreachable: evaluation goes on from the last one
             logger.warning("flag reload failed; serving the last snapshot", exc_info=True)
+            if raise_on_failure:
+                raise
         return self.snapshots
 
     async def reload_from(self, session: AsyncSession) -> ProvinceSnapshots:

@@ -88,6 +88,7 @@ class Listener:
         self._tasks: list[asyncio.Task[None]] = []
         self._pending: set[asyncio.Task[None]] = set()
         self._conn: Any = None
+        self._lost: asyncio.Future[None] | None = None  # set when the live connection is lost
 
     async def start(self) -> None:
         if self.engine.dialect.name == "postgresql":
@@ -136,7 +137,7 @@ class Listener:
         url = self.engine.url.render_as_string(hide_password=False)
         self._conn = conn = await connect_direct(url, options, purpose="listener")
         loop = asyncio.get_running_loop()
-        lost: asyncio.Future[None] = loop.create_future()
+        self._lost = lost = loop.create_future()
 
         def on_lost(_c: Any) -> None:
             if not lost.done():
@@ -176,10 +177,15 @@ class Listener:
     async def _deliver(self, payload: str) -> None:
         try:
             await self.callback(payload)
-        except Exception:  # the periodic resync will catch up
+        except Exception:  # e.g. a pooled connection that died with a restart: retry at once
             logger.warning("listener on %s failed to apply a change", self.channel, exc_info=True)
+            if self._lost is not None:
+                await self._catch_up(self._lost)
 
     def _drop_connection(self) -> None:
         conn, self._conn, self.backend_pid = self._conn, None, None
+        lost, self._lost = self._lost, None
+        if lost is not None and not lost.done():
+            lost.set_result(None)  # retries tied to this connection end: the next one resyncs
         if conn is not None and not conn.is_closed():
             conn.terminate()

@@ -294,6 +294,32 @@ async def test_a_failed_catch_up_is_retried_at_once_on_the_same_connection(postg
     assert listener.connects == 1
 
 
+async def test_a_change_that_fails_to_apply_is_retried_until_it_is(postgres, engine):
+    # given: a caught-up listener whose next two applications fail (the pool's connections
+    # died with a restart the listener's own connection survived, or came back from)
+    heard = Heard()
+    listener = await _started(engine, heard)
+    assert await _wait_for(lambda: heard.got(RESYNC))
+    failures = [RuntimeError("connection is closed"), RuntimeError("connection is closed")]
+
+    async def flaky(payload: str) -> None:
+        if failures:
+            raise failures.pop()
+        await heard(payload)
+
+    listener.callback = flaky
+    # when: a change is announced
+    sent_at = time.monotonic()
+    await _send(engine, "change")
+    applied = await _wait_for(lambda: not failures and len(heard.payloads) > 1, CONVERGED_S)
+    await listener.stop()
+    # then: applied (as a resync) within the bound, not at the next periodic resync
+    assert applied
+    assert heard.payloads[-1][1] == RESYNC
+    assert heard.payloads[-1][0] - sent_at < CONVERGED_S
+    assert listener.connects == 1
+
+
 async def test_a_listener_on_a_silent_network_notices_and_reconnects_when_it_returns(postgres):
     # given: a listener whose database is reached through a proxy that can go silent
     proxy = StallProxy()
