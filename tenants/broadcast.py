@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import random
 from collections.abc import Callable, Coroutine
@@ -38,11 +39,18 @@ RESYNC_S = 30.0
 class Reconnect:
     """When a listener retries: ``first_s`` after a loss, doubling up to ``cap_s``, each wait
     drawn at random between half and all of it (replicas do not reconnect in lockstep);
-    ``ping_s``: how often an idle connection is checked."""
+    ``ping_s``: how often an idle connection is checked, and how long its answer may take;
+    ``connect_s``: the most one attempt to connect may take (an attempt made while the network
+    was cut never completes; the next must start soon after it heals).
+
+    Together they bound how late a replica hears a change after the database is back: about
+    ``connect_s + cap_s`` (2 s), and a silent cut is noticed within ``2 × ping_s``. The price is
+    one ``SELECT 1`` per second per listener (two per worker)."""
 
     first_s: float = 0.1
-    cap_s: float = 2.0
-    ping_s: float = 5.0
+    cap_s: float = 1.0
+    ping_s: float = 1.0
+    connect_s: float = 1.0
 
     def delays(self) -> Callable[[], float]:
         """A fresh sequence of waits, one per call."""
@@ -134,6 +142,8 @@ class Listener:
     async def _listen_once(self) -> None:
         """Subscribe, catch up, then wait until the connection is lost; returns when it is."""
         options = connect_options(self.engine)
+        connect_s = min(options.connect_timeout_s, self.reconnect.connect_s)
+        options = dataclasses.replace(options, connect_timeout_s=connect_s)
         url = self.engine.url.render_as_string(hide_password=False)
         self._conn = conn = await connect_direct(url, options, purpose="listener")
         loop = asyncio.get_running_loop()
