@@ -39,7 +39,7 @@ from gateway.tenancy import TenancyMiddleware
 from gateway.view import GraphQLView, SessionCloser
 from rollout.runtime import RolloutRuntime
 from schema.root import build_schema, schema
-from tenants.db import make_engine, make_sessionmaker
+from tenants.db import is_postgres, make_engine, make_sessionmaker
 from tenants.registry import TenantRegistry
 
 logger = logging.getLogger("pilotgraph.gateway")
@@ -61,12 +61,22 @@ def build_state(
         command_timeout_s=settings.database_command_timeout_s,
     )
     registry = TenantRegistry()
+    reload_engine = None
+    if sessionmaker is None and is_postgres(settings.db_url):
+        reload_engine = make_engine(
+            settings.db_url,
+            connect_timeout_s=settings.database_connect_timeout_s,
+            statement_timeout_ms=settings.database_statement_timeout_ms,
+            application_name="pilotgraph-reload",
+            pooled=False,
+        )
     return GatewayState(
         settings=settings,
         engine=engine,
         sessionmaker=sessionmaker or make_sessionmaker(engine),
         registry=registry,
         verifier=TokenVerifier(settings, registry),
+        reload_engine=reload_engine,
     )
 
 
@@ -117,12 +127,14 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await state.registry.reload(state.sessionmaker)
-        tenants_changed = state.registry.listener(state.engine, state.sessionmaker)
+        reloads = state.reloads()
+        tenants_changed = state.registry.listener(state.engine, reloads)
         await tenants_changed.start()
         rollout_runtime = RolloutRuntime(
             state.engine,
             state.sessionmaker,
             state.flags,
+            reloads=reloads,
             kpis=state.kpis,
             clock=state.clock,
             guardrail_s=settings.guardrail_interval_s,
@@ -137,16 +149,17 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
         try:
             yield
         finally:
-            await _stop_all(
-                [
-                    ("pool gauges", pool_gauges.stop),
-                    ("adoption gauges", adoption_gauges.stop),
-                    ("rate limiters", close_limiters),
-                    ("rollout runtime", rollout_runtime.stop),
-                    ("tenant listener", tenants_changed.stop),
-                    ("engine", state.engine.dispose),
-                ]
-            )
+            steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+                ("pool gauges", pool_gauges.stop),
+                ("adoption gauges", adoption_gauges.stop),
+                ("rate limiters", close_limiters),
+                ("rollout runtime", rollout_runtime.stop),
+                ("tenant listener", tenants_changed.stop),
+                ("engine", state.engine.dispose),
+            ]
+            if state.reload_engine is not None:
+                steps.append(("reload engine", state.reload_engine.dispose))
+            await _stop_all(steps)
 
     app = Starlette(
         routes=[

@@ -15,6 +15,7 @@ from rollout.adoption.install_tokens import InstallTokenKey
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
+from tenants.db import make_sessionmaker
 from tenants.identity import Principal
 from tenants.registry import TenantInfo, TenantRegistry
 
@@ -43,6 +44,17 @@ class GatewayState:
     flags: FlagStore = field(default_factory=FlagStore)
     kpis: KpiSource | None = None  # None: rollout.gates.kpi_source() picks adoption's
     branches: MemberBranches = field(default_factory=MemberBranches)  # for OFREP's branch rules
+    # The listeners' reloads run on this engine when given: on PostgreSQL without a pool, each
+    # on a fresh connection. After a restart or a network cut the request pool may still hold
+    # dead connections, and a replica must not wait on one (the command timeout) to hear
+    # another's change.
+    reload_engine: AsyncEngine | None = None
+
+    def reloads(self) -> async_sessionmaker[AsyncSession]:
+        """Sessions for the listeners' reloads (``sessionmaker`` when there is no reload engine)."""
+        if self.reload_engine is None:
+            return self.sessionmaker
+        return make_sessionmaker(self.reload_engine)
 
     @property
     def guardrail(self) -> Policy:

@@ -38,6 +38,7 @@ class RolloutRuntime:
         sessionmaker: async_sessionmaker[AsyncSession],
         store: FlagStore,
         *,
+        reloads: async_sessionmaker[AsyncSession] | None = None,
         kpis: KpiSource | None = None,
         resync_s: float = 30.0,
         schedule_s: float = 15.0,
@@ -47,6 +48,7 @@ class RolloutRuntime:
         clock: Callable[[], dt.datetime] = _utc_now,
     ) -> None:
         self.sessionmaker, self.store, self.clock = sessionmaker, store, clock
+        self.reloads = reloads or sessionmaker  # the listener's reloads (see GatewayState)
         self.kpis = kpis
         self.resync_s, self.schedule_s, self.guardrail_s = resync_s, schedule_s, guardrail_s
         self.guardrail_policy = guardrail_policy or guardrail.Policy()
@@ -73,7 +75,7 @@ class RolloutRuntime:
 
     async def _changed(self, _payload: str) -> None:
         # A failure reaches the listener, which retries until the change is applied.
-        await self.store.reload(self.sessionmaker, raise_on_failure=True)
+        await self.store.reload(self.reloads, raise_on_failure=True)
 
     async def run_due_steps(self) -> None:
         """Run the scheduled steps that are due, then tell every replica."""

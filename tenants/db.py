@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, NullPool
 from sqlalchemy.types import TypeDecorator
 
 TENANT_SETTING = "app.tenant_id"
@@ -125,10 +125,14 @@ def make_engine(
     command_timeout_s: float | None = None,
     ping_after_idle_s: float = PING_AFTER_IDLE_S,
     application_name: str = "pilotgraph",
+    pooled: bool = True,
 ) -> AsyncEngine:
     """Create the process's engine for a SQLite or PostgreSQL URL (``max_overflow``: the pool size
     unless given; ``command_timeout_s``: the statement timeout and 5 s more unless given, none
-    when statements have no timeout, as bulk loads do: then TCP keepalive bounds a dead peer)."""
+    when statements have no timeout, as bulk loads do: then TCP keepalive bounds a dead peer).
+
+    ``pooled=False`` (PostgreSQL): every session opens a fresh connection and closes it, for
+    rare background work that must not meet a pooled connection a network cut left silent."""
     if command_timeout_s is None and statement_timeout_ms:
         command_timeout_s = statement_timeout_ms / 1000 + COMMAND_TIMEOUT_MARGIN_S
     if is_postgres(url):
@@ -138,11 +142,14 @@ def make_engine(
             statement_timeout_ms,
             application_name=application_name,
         )
+        pool: dict[str, Any] = {
+            "pool_size": pool_size,
+            "max_overflow": pool_size if max_overflow is None else max_overflow,
+            "pool_timeout": connect_timeout_s,
+        }
         engine = create_async_engine(
             url,
-            pool_size=pool_size,
-            max_overflow=pool_size if max_overflow is None else max_overflow,
-            pool_timeout=connect_timeout_s,
+            **(pool if pooled else {"poolclass": NullPool}),
             connect_args={
                 "timeout": connect_timeout_s,
                 "command_timeout": command_timeout_s,

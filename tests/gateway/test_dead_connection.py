@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy.pool import NullPool, QueuePool
 
 from gateway.app import build_state, create_app
 from tenants.types import Role
@@ -64,3 +65,25 @@ async def test_a_request_on_a_silent_connection_answers_503_within_the_command_t
     assert during.json()["errors"][0]["extensions"]["code"] == "QUERY_TIMEOUT"
     assert during.headers["retry-after"]
     assert elapsed < COMMAND_TIMEOUT_S + 2.0
+
+
+async def test_listener_reloads_open_fresh_connections_outside_the_request_pool(database):
+    # given: the gateway's state as `pilotgraph serve` builds it
+    if database.backend != "postgresql":
+        pytest.skip("SQLite has no pool of connections a network cut could leave silent")
+    state = build_state(make_settings(database))
+    try:
+        # when: a listener's reload runs (tenants, then flags)
+        await state.registry.reload(state.reloads())
+        await state.flags.reload(state.reloads(), raise_on_failure=True)
+        pool = state.engine.pool
+        # then: each on a connection of its own, closed after use; the request pool never opened one
+        assert state.reload_engine is not None
+        assert isinstance(state.reload_engine.pool, NullPool)
+        assert state.registry.get(world.YEN_MO) is not None
+        assert isinstance(pool, QueuePool)
+        assert (pool.checkedout(), pool.checkedin()) == (0, 0)
+    finally:
+        await state.engine.dispose()
+        if state.reload_engine is not None:
+            await state.reload_engine.dispose()
