@@ -8,6 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import adoption.models  # noqa: F401  (registers the adoption tables)
 import rollout.models  # noqa: F401  (registers the rollout tables)
 import tenants.handbook.models
 import tenants.models  # noqa: F401  (registers the hierarchy tables)
