@@ -17,6 +17,7 @@ COPY gateway/ gateway/
 COPY schema/ schema/
 COPY tenants/ tenants/
 COPY rollout/ rollout/
+COPY adoption/ adoption/
 RUN pip install --no-cache-dir .
 
 

@@ -5,9 +5,9 @@ Run: ``.venv/bin/python bench/adoption_query.py [--events N] [--runs R]``
 A throw-away PostgreSQL database gets N events (default 10 million) over 12 tenants and 12
 months (generated server-side with ``generate_series``: 6,000 members per tenant, sessions and
 logins), then the rollups. The rollups are filled with set-based ``INSERT … SELECT … GROUP BY``
-over the events (the same definitions as ``rollout.adoption.rollups``; a Python rebuild of 10
+over the events (the same definitions as ``adoption.rollups``; a Python rebuild of 10
 million events would take long and measure nothing the dashboard does). Timed, as the
-application's role through the province path: ``rollout.adoption.reads`` — each tenant's
+application's role through the province path: ``adoption.reads`` — each tenant's
 12 monthly points (members, installs, activation, active members, uses, stickiness). Same-run
 baseline: one ``GROUP BY`` over the raw events for the same monthly active members and uses.
 """
@@ -28,11 +28,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
+from adoption import reads
+from adoption.series import Granularity
 from bench import _harness as harness
 from gateway import migrate
 from gateway.roles import create_app_role
-from rollout.adoption import reads
-from rollout.adoption.kpis import Granularity
 from tenants.db import make_engine, make_sessionmaker
 
 TENANTS = 12

@@ -4,7 +4,7 @@ Run: ``.venv/bin/python bench/ingest.py [--events N] [--batch B] [--naive-events
 
 A throw-away database is migrated (monthly partitions, RLS) and the gateway connects as the
 application's role (no BYPASSRLS), as in production. The measured path is
-``rollout.adoption.service.ingest``: validation, exactly-once id claim, multi-row event insert and
+``adoption.service.ingest``: validation, exactly-once id claim, multi-row event insert and
 the rollups, one transaction per batch of ``B`` events from one member (as one ``POST /v1/events``
 does). Same-run baseline: a naive loop that, per event, claims its id, inserts it and updates the
 rollups with one statement each (``INSERT … ON CONFLICT`` per event), committing per event.
@@ -30,14 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, text
 
+from adoption import rollups, service
+from adoption.calendar import zone
+from adoption.dialect import insert as upsert
+from adoption.install_tokens import InstallTokenKey
+from adoption.models import AdoptionEvent, AdoptionEventId
 from bench import _harness as harness
 from gateway import migrate
 from gateway.roles import create_app_role
-from rollout.adoption import rollups, service
-from rollout.adoption.calendar import zone
-from rollout.adoption.dialect import insert as upsert
-from rollout.adoption.install_tokens import InstallTokenKey
-from rollout.adoption.models import AdoptionEvent, AdoptionEventId
 from tenants.db import make_engine, make_sessionmaker, scope_session
 from tenants.handbook.models import Member
 from tenants.models import Branch, Organisation, Province, Tenant

@@ -14,11 +14,11 @@ import io
 from starlette.requests import Request
 from starlette.responses import Response
 
+from adoption import reads
+from adoption.errors import AdoptionError
+from adoption.series import AdoptionPoint, Granularity
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
-from rollout.adoption import reads
-from rollout.adoption.errors import AdoptionError
-from rollout.adoption.kpis import AdoptionPoint, Granularity
 from schema.adoption.access import STATUS, target_for
 from schema.errors import PilotGraphError
 from tenants.db import scope_session

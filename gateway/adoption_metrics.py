@@ -14,10 +14,10 @@ import logging
 
 from prometheus_client import Gauge
 
+from adoption import reads
+from adoption.calendar import zone
 from gateway.observability.metrics import REGISTRY
 from gateway.state import GatewayState
-from rollout.adoption import reads
-from rollout.adoption.calendar import zone
 from tenants.db import scope_session
 
 INTERVAL_S = 60.0

@@ -34,7 +34,7 @@ from gateway.observability import metrics
 from gateway.observability.access import AccessMiddleware
 from gateway.responses import error_response
 from gateway.settings import Settings, get_settings
-from gateway.state import GatewayState
+from gateway.state import GatewayState, kpi_source
 from gateway.tenancy import TenancyMiddleware
 from gateway.view import GraphQLView, SessionCloser
 from rollout.runtime import RolloutRuntime
@@ -76,6 +76,7 @@ def build_state(
         sessionmaker=sessionmaker or make_sessionmaker(engine),
         registry=registry,
         verifier=TokenVerifier(settings, registry),
+        kpis=kpi_source(),
         reload_engine=reload_engine,
     )
 

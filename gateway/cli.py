@@ -142,8 +142,8 @@ async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
 
 async def _demo_events(sessions: Any) -> None:
     """Simulate the app's events for the pilot and wave-1 districts (adoption)."""
-    from rollout.adoption.demo import simulate
-    from rollout.adoption.rollups import FILLED
+    from adoption.demo_events import simulate
+    from adoption.rollups import FILLED
     from tenants import statistics
 
     written = await simulate(sessionmaker=sessions, today=dt.date.today())

@@ -37,10 +37,10 @@ def rebuild(
 
 
 async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
-    from rollout.adoption import rollups
-    from rollout.adoption.calendar import day_start, month_of, zone
-    from rollout.adoption.members import all_tenants
-    from rollout.adoption.partitions import ensure_ahead
+    from adoption import rollups
+    from adoption.calendar import day_start, month_of, zone
+    from adoption.members import all_tenants
+    from adoption.partitions import ensure_ahead
     from tenants import statistics
     from tenants.db import make_engine, make_sessionmaker, scope_session
 

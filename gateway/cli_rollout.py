@@ -17,7 +17,8 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout import gates, guardrail, status, waves
+from gateway.state import kpi_source
+from rollout import guardrail, status, waves
 from rollout.errors import RolloutError
 from rollout.guardrail import Outcome, WaveCheck
 from rollout.snapshot import CHANNEL
@@ -123,7 +124,7 @@ def status_command(flag: Flag, province: Province = None) -> None:
             session=session,
             province_id=province_id,
             flag_key=flag,
-            kpis=gates.kpi_source(),
+            kpis=kpi_source(),
             now=_now(),
         )
         if report is None:
@@ -168,7 +169,7 @@ def start(flag: Flag, actor: Actor, province: Province = None) -> None:
             waves.step_forward,
             action=waves.Action.START,
             actor=actor,
-            kpis=gates.kpi_source(),
+            kpis=kpi_source(),
         )
     )
 
@@ -190,7 +191,7 @@ def advance(
             waves.step_forward,
             action=waves.Action.ADVANCE,
             actor=actor,
-            kpis=gates.kpi_source(),
+            kpis=kpi_source(),
             override_reason=override_reason,
         )
     )
@@ -277,7 +278,7 @@ def guardrail_command(
 
     async def work(session: AsyncSession) -> list[WaveCheck]:
         return await guardrail.check(
-            session=session, kpis=gates.kpi_source(), policy=policy, now=_now(), dry_run=dry_run
+            session=session, kpis=kpi_source(), policy=policy, now=_now(), dry_run=dry_run
         )
 
     checks = asyncio.run(_with_session(work))

@@ -16,13 +16,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
+from adoption import install_tokens
+from adoption.events import MAX_DEVICE
 from gateway.edge.http_spec import EdgeRefusal, check_json_depth
 from gateway.edge.middleware import shared_limiter
 from gateway.edge.ratelimit import Limiter, Verdict
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
-from rollout.adoption import install_tokens
-from rollout.adoption.events import MAX_DEVICE
 
 
 class InstallTokenEndpoint:

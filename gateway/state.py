@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from adoption.install_tokens import InstallTokenKey
+from adoption.kpi_source import AdoptionKpis
 from gateway.auth import TokenVerifier
 from gateway.member_branches import MemberBranches
 from gateway.settings import Settings
-from rollout.adoption.install_tokens import InstallTokenKey
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
@@ -24,6 +25,11 @@ Clock = Callable[[], dt.datetime]
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def kpi_source() -> KpiSource:
+    """Adoption's KPIs as rollout reads them: the one place the two domains meet."""
+    return AdoptionKpis()
 
 
 def guardrail_policy(settings: Settings) -> Policy:
@@ -40,9 +46,9 @@ class GatewayState:
     sessionmaker: async_sessionmaker[AsyncSession]
     registry: TenantRegistry
     verifier: TokenVerifier
+    kpis: KpiSource  # what rollout's gates and guardrail read: adoption's, see kpi_source()
     clock: Clock = field(default=utc_now)
     flags: FlagStore = field(default_factory=FlagStore)
-    kpis: KpiSource | None = None  # None: rollout.gates.kpi_source() picks adoption's
     branches: MemberBranches = field(default_factory=MemberBranches)  # for OFREP's branch rules
     # The listeners' reloads run on this engine when given: on PostgreSQL without a pool, each
     # on a fresh connection. After a restart or a network cut the request pool may still hold

@@ -50,7 +50,7 @@ def describe_failure(evaluation: GateEvaluation) -> str:
 
 
 class NoAdoptionData:
-    """The KpiSource used when adoption is not installed: every gate fails, saying why."""
+    """A KpiSource without adoption data (the rollout demo, tests): every gate fails, saying why."""
 
     async def evaluate_gate(
         self,
@@ -67,12 +67,3 @@ class NoAdoptionData:
         self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
     ) -> dict[str, WeeklyActive]:
         return dict.fromkeys(tenant_ids, NOBODY)
-
-
-def kpi_source() -> KpiSource:
-    """Adoption's KPI source when ``rollout.adoption`` provides one; else gates fail, saying so."""
-    try:
-        from rollout.adoption import kpi_source as adoption_kpi_source
-    except ImportError:
-        return NoAdoptionData()
-    return adoption_kpi_source()

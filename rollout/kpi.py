@@ -63,7 +63,7 @@ NOBODY = WeeklyActive(0, 0)
 
 
 class KpiSource(Protocol):
-    """What rollout needs from adoption; implemented by ``rollout.adoption``."""
+    """What rollout needs from adoption; the gateway passes in adoption's implementation."""
 
     async def evaluate_gate(
         self,

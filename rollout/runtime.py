@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from rollout import gates, guardrail, schedule
+from rollout import guardrail, schedule
 from rollout.guardrail import Outcome, WaveCheck
 from rollout.kpi import KpiSource
 from rollout.snapshot import CHANNEL, FlagStore
@@ -38,8 +38,8 @@ class RolloutRuntime:
         sessionmaker: async_sessionmaker[AsyncSession],
         store: FlagStore,
         *,
+        kpis: KpiSource,
         reloads: async_sessionmaker[AsyncSession] | None = None,
-        kpis: KpiSource | None = None,
         resync_s: float = 30.0,
         schedule_s: float = 15.0,
         guardrail_s: float = 900.0,
@@ -79,9 +79,8 @@ class RolloutRuntime:
 
     async def run_due_steps(self) -> None:
         """Run the scheduled steps that are due, then tell every replica."""
-        kpis = self.kpis or gates.kpi_source()
         ran = await schedule.run_due(
-            sessionmaker=self.sessionmaker, kpis=kpis, worker=self.worker, now=self.clock()
+            sessionmaker=self.sessionmaker, kpis=self.kpis, worker=self.worker, now=self.clock()
         )
         if ran:
             async with self.sessionmaker() as session:
@@ -89,10 +88,9 @@ class RolloutRuntime:
 
     async def run_guardrail(self) -> list[WaveCheck]:
         """Check every running plan once; pause those whose waves' weekly active members fell."""
-        kpis = self.kpis or gates.kpi_source()
         async with self.sessionmaker() as session:
             checks = await guardrail.check(
-                session=session, kpis=kpis, policy=self.guardrail_policy, now=self.clock()
+                session=session, kpis=self.kpis, policy=self.guardrail_policy, now=self.clock()
             )
             paused = [c for c in checks if c.outcome is Outcome.PAUSED]
             for check in paused:  # replicas reload, open consoles refresh

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from rollout.adoption.install_tokens import InstallTokenKey
+from adoption.install_tokens import InstallTokenKey
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
@@ -48,8 +48,8 @@ class Context:
     registry: TenantRegistry
     now: dt.datetime
     install_key: InstallTokenKey  # checks the install tokens sent with events
+    kpis: KpiSource  # adoption's, wired by the gateway; rollout's gates and guardrail read it
     flags: FlagStore = field(default_factory=FlagStore)
-    kpis: KpiSource | None = None
     guardrail: Policy = field(default_factory=Policy)  # the deployment's guardrail settings
     router: bool = False  # the gateway verified the federation router's credential
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)

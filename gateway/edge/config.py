@@ -12,8 +12,8 @@ from typing import Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from adoption.events import MAX_BYTES as EVENTS_MAX_BYTES
 from gateway.edge.manifest import load_manifest
-from rollout.adoption.events import MAX_BYTES as EVENTS_MAX_BYTES
 
 ANONYMOUS = "anonymous"
 DEFAULT = "default"

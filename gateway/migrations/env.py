@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import rollout.adoption.models  # registers the adoption tables
+import adoption.models  # noqa: F401  (registers the adoption tables)
 import rollout.models  # noqa: F401  (registers the rollout tables)
 import tenants.handbook.models
 import tenants.models  # noqa: F401  (registers the hierarchy tables)

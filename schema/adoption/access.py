@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from rollout.adoption.reads import Target
+from adoption.reads import Target
 from schema.errors import PilotGraphError, unauthenticated
 from schema.permissions import Permission, check_permission
 from schema.tenants.access import covered_tenant_or_raise

@@ -7,9 +7,9 @@ import uuid
 import strawberry
 from strawberry.types import Info
 
-from rollout.adoption import service
-from rollout.adoption.errors import AdoptionError
-from rollout.adoption.members import is_member
+from adoption import service
+from adoption.errors import AdoptionError
+from adoption.members import is_member
 from schema.adoption.types import EventInput, TrackEventsPayload
 from schema.context import Context
 from schema.errors import PilotGraphError

@@ -7,10 +7,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import strawberry
+from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from rollout.adoption import reads
-from rollout.adoption.errors import AdoptionError
+from adoption import reads, series
+from adoption.errors import AdoptionError, FlagPlanNotFound
+from rollout import plans
 from schema.adoption.access import province_or_raise, target_or_raise
 from schema.adoption.types import (
     AdoptionPoint,
@@ -35,6 +37,33 @@ async def _read(info: Info[Context, None], fn: Callable[..., Awaitable[T]], **kw
         return await info.context.run_province(fn, **kwargs)
     except AdoptionError as exc:
         raise PilotGraphError(exc.code, exc.message) from exc
+
+
+async def _wave_series(
+    *,
+    session: AsyncSession,
+    province_id: str,
+    flag: str,
+    start: dt.date,
+    end: dt.date,
+    granularity: series.Granularity,
+) -> list[reads.WaveSeries]:
+    """Adoption by wave: rollout's plan gives the waves, adoption reads their KPIs."""
+    view = await plans.get(session=session, province_id=province_id, flag_key=flag)
+    if view is None:
+        raise FlagPlanNotFound(flag)
+    waves = [
+        reads.WaveTenants(wave.position, wave.name, tuple(tenants))
+        for wave, tenants in zip(view.waves, view.tenants, strict=True)
+    ]
+    return await reads.wave_series(
+        session=session,
+        province_id=province_id,
+        waves=waves,
+        start=start,
+        end=end,
+        granularity=granularity,
+    )
 
 
 @strawberry.type
@@ -80,7 +109,7 @@ class AdoptionQuery:
     ) -> list[WaveAdoption]:
         waves = await _read(
             info,
-            reads.wave_series,
+            _wave_series,
             province_id=province_or_raise(info),
             flag=flag,
             start=start,
@@ -107,7 +136,7 @@ class AdoptionQuery:
 
 
 def _local_today(info: Info[Context, None]) -> dt.date:
-    from rollout.adoption.calendar import zone
+    from adoption.calendar import zone
 
     timezone = info.context.tenant.timezone if info.context.tenant else "Asia/Ho_Chi_Minh"
     return info.context.now.astimezone(zone(timezone)).date()

@@ -7,10 +7,10 @@ from enum import Enum
 
 import strawberry
 
-from rollout.adoption import kpis
-from rollout.adoption.reads import WaveSeries
-from rollout.adoption.retention import Cohort
-from rollout.adoption.service import EventOutcome, IngestResult
+from adoption import series
+from adoption.reads import WaveSeries
+from adoption.retention import Cohort
+from adoption.service import EventOutcome, IngestResult
 
 
 @strawberry.enum(description="How a KPI time series is cut: local days, ISO weeks or months.")
@@ -19,8 +19,8 @@ class Granularity(Enum):
     WEEK = "week"
     MONTH = "month"
 
-    def to_domain(self) -> kpis.Granularity:
-        return kpis.Granularity(self.value)
+    def to_domain(self) -> series.Granularity:
+        return series.Granularity(self.value)
 
 
 @strawberry.type(description="Adoption KPIs over one period (local days; `end` inclusive).")
@@ -40,7 +40,7 @@ class AdoptionPoint:
     stickiness: float | None = strawberry.field(description="Mean daily active / active.")
 
     @classmethod
-    def from_domain(cls, point: kpis.AdoptionPoint) -> AdoptionPoint:
+    def from_domain(cls, point: series.AdoptionPoint) -> AdoptionPoint:
         return cls(
             start=point.start,
             end=point.end,

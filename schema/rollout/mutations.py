@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from rollout import flags, gates, notices, plans, ramps, schedule, waves
+from rollout import flags, notices, plans, ramps, schedule, waves
 from rollout.errors import NoticeNotFound, RolloutError
-from rollout.kpi import Criterion, Metric
+from rollout.kpi import Criterion, KpiSource, Metric
 from rollout.models import Flag, FlagState
 from rollout.plans import PlanView
 from rollout.snapshot import CHANNEL, FlagStore
@@ -258,8 +258,8 @@ def _notice_id(value: strawberry.ID) -> uuid.UUID:
     return parsed
 
 
-def _kpis(ctx: Context) -> Any:
-    return ctx.kpis or gates.kpi_source()
+def _kpis(ctx: Context) -> KpiSource:
+    return ctx.kpis
 
 
 @strawberry.type

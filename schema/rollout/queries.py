@@ -7,7 +7,7 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
-from rollout import audit, gates, notices, schedule, status, waves
+from rollout import audit, notices, schedule, status, waves
 from schema.context import Context
 from schema.errors import PilotGraphError, bad_input
 from schema.fields import field
@@ -57,7 +57,7 @@ class RolloutQuery:
             status.report,
             province_id=province_id,
             flag_key=flag,
-            kpis=ctx.kpis or gates.kpi_source(),
+            kpis=ctx.kpis,
             now=ctx.now,
         )
         if report is None:

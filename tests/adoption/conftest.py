@@ -12,10 +12,9 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from gateway.state import GatewayState
-from rollout.adoption import install_tokens, service
-from rollout.adoption.install_tokens import InstallTokenKey
-from rollout.adoption.models import (
+from adoption import install_tokens, service
+from adoption.install_tokens import InstallTokenKey
+from adoption.models import (
     AdoptionDaily,
     AdoptionEvent,
     AdoptionEventId,
@@ -23,6 +22,7 @@ from rollout.adoption.models import (
     AdoptionMemberMonth,
     AdoptionMonthly,
 )
+from gateway.state import GatewayState
 from tenants.db import make_sessionmaker, scope_session
 from tests.world import KIM_SON, KS_MEMBER, NOW, YEN_MO, YM_MEMBER_A, YM_MEMBER_B
 

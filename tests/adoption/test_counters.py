@@ -16,16 +16,16 @@ import pytest
 from sqlalchemy import Date, Uuid, bindparam, delete, func, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway import migrate
-from rollout.adoption import rollups, service
-from rollout.adoption.calendar import month_of, week_of, zone
-from rollout.adoption.dialect import period_start
-from rollout.adoption.models import (
+from adoption import rollups, service
+from adoption.calendar import month_of, week_of, zone
+from adoption.dialect import period_start
+from adoption.models import (
     AdoptionActivation,
     AdoptionDaily,
     AdoptionInstall,
     AdoptionMemberCount,
 )
+from gateway import migrate
 from tenants.db import make_engine
 from tenants.handbook.models import Member, MemberStatus
 from tests import databases

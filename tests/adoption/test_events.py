@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from rollout.adoption.events import Refusal, ValidEvent, validate_all
-from rollout.adoption.models import EventType
+from adoption.events import Refusal, ValidEvent, validate_all
+from adoption.models import EventType
 from tests.adoption.conftest import INSTALL_KEY, install_token
 from tests.world import YEN_MO
 

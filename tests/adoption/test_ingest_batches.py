@@ -1,7 +1,7 @@
 """Whole batches through ``service.ingest``: local days, weeks and months across boundaries,
 repeated ids, mixed batches and overlapping concurrent batches.
 
-On PostgreSQL this is the set-based path (:mod:`rollout.adoption.bulk`); its rollups are also
+On PostgreSQL this is the set-based path (:mod:`adoption.bulk`); its rollups are also
 checked against :func:`rollups.rebuild`, which computes them in Python.
 """
 
@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from rollout.adoption import rollups, service
-from rollout.adoption.calendar import zone
-from rollout.adoption.models import (
+from adoption import rollups, service
+from adoption.calendar import zone
+from adoption.models import (
     AdoptionActivation,
     AdoptionDaily,
     AdoptionEvent,

@@ -18,11 +18,11 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from adoption import install_tokens
+from adoption.install_tokens import InstallTokenKey, TokenCheck
 from gateway.app import create_app
 from gateway.edge.config import RateLimit
 from gateway.state import GatewayState
-from rollout.adoption import install_tokens
-from rollout.adoption.install_tokens import InstallTokenKey, TokenCheck
 from tenants.types import Role
 from tests.adoption.conftest import ev
 from tests.conftest import Client, TokenFactory

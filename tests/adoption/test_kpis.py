@@ -6,9 +6,9 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from rollout.adoption import service
-from rollout.adoption.kpis import Granularity, series
-from rollout.adoption.retention import cohorts
+from adoption import service
+from adoption.retention import cohorts
+from adoption.series import Granularity, series
 from tests.adoption.conftest import INSTALL_KEY, Sessions, ev, install_token, utc
 from tests.world import KIM_SON, KS_MEMBER, YEN_MO, YM_MEMBER_A, YM_MEMBER_A2, YM_MEMBER_B
 

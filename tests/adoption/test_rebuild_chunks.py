@@ -20,10 +20,10 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption import rollups, service
-from rollout.adoption.calendar import zone
-from rollout.adoption.models import ROLLUP_TABLES, AdoptionEvent, AdoptionEventId
-from rollout.adoption.partitions import ensure_partitions
+from adoption import rollups, service
+from adoption.calendar import zone
+from adoption.models import ROLLUP_TABLES, AdoptionEvent, AdoptionEventId
+from adoption.partitions import ensure_partitions
 from tenants.db import make_engine, make_sessionmaker, scope_session
 from tests import databases
 from tests.adoption.conftest import INSTALL_KEY, ev

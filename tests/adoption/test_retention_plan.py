@@ -18,7 +18,7 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 from sqlalchemy.dialects import postgresql
 
-from rollout.adoption.retention import active_query
+from adoption.retention import active_query
 from tests import databases
 from tests.conftest import IN_CI
 

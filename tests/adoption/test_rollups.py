@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption import rollups, service
-from rollout.adoption.calendar import zone
-from rollout.adoption.kpis import AdoptionKpis
-from rollout.adoption.models import ROLLUP_TABLES, AdoptionMonthly
+from adoption import rollups, service
+from adoption.calendar import zone
+from adoption.kpi_source import AdoptionKpis
+from adoption.models import ROLLUP_TABLES, AdoptionMonthly
 from rollout.kpi import Criterion, Metric, WeeklyActive
 from tests.adoption.conftest import INSTALL_KEY, Sessions, ev, install_token, utc
 from tests.world import (

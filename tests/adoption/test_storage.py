@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from rollout.adoption import service
-from rollout.adoption.models import AdoptionDaily, AdoptionEvent, AdoptionMemberCount
-from rollout.adoption.partitions import ensure_partitions
-from rollout.adoption.scope import enter_province
+from adoption import service
+from adoption.models import AdoptionDaily, AdoptionEvent, AdoptionMemberCount
+from adoption.partitions import ensure_partitions
+from adoption.scope import enter_province
 from tenants.handbook.models import Member
 from tests import databases
 from tests.adoption.conftest import INSTALL_KEY, Sessions, ev, utc

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
+from adoption.events import validate_all
 from gateway.app import create_app
 from gateway.console import routes as console_routes
-from rollout.adoption.events import validate_all
 from schema.text_arguments import bad_variable, unstorable
 from tenants.db import make_engine, make_sessionmaker
 from tenants.types import Role

@@ -201,7 +201,7 @@ async def test_a_snapshot_never_loaded_serves_the_registry_defaults(
     # given: the rollout runtime starts with the database down, so its first load fails
     gateway.flags = FlagStore()
     gateway.sessionmaker = dead_sessionmaker
-    runtime = RolloutRuntime(dead_engine, dead_sessionmaker, gateway.flags)
+    runtime = RolloutRuntime(dead_engine, dead_sessionmaker, gateway.flags, kpis=gateway.kpis)
     await runtime.start()
     member = client_for(token(Role.MEMBER, tenant=world.YEN_MO, subject=MEMBER_A))
     # when
@@ -231,6 +231,7 @@ async def test_features_changed_starts_with_the_fallback(gateway, dead_sessionma
             registry=gateway.registry,
             now=world.NOW,
             install_key=gateway.install_key,
+            kpis=gateway.kpis,
             flags=gateway.flags,
         )
         # when

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from adoption import service
+from adoption.kpi_source import AdoptionKpis
 from gateway import cli_rollout
 from gateway.cli import app as cli_app
 from gateway.settings import get_settings
 from rollout import audit, guardrail, plans, waves
-from rollout.adoption import service
-from rollout.adoption.kpis import AdoptionKpis
 from rollout.errors import InvalidPlan
 from rollout.guardrail import Outcome, Policy
 from rollout.kpi import NOBODY, WeeklyActive

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from rollout import flags
+from rollout.gates import NoAdoptionData
 from rollout.models import FlagState
 from rollout.registry import FlagKey
 from rollout.runtime import RolloutRuntime
@@ -48,7 +49,9 @@ async def test_a_change_reaches_another_replica_store(fresh):
     # given: a "replica" with its own engine, store and runtime
     replica_engine, writer_engine = make_engine(fresh.app_url), make_engine(fresh.app_url)
     store = FlagStore()
-    runtime = RolloutRuntime(replica_engine, make_sessionmaker(replica_engine), store)
+    runtime = RolloutRuntime(
+        replica_engine, make_sessionmaker(replica_engine), store, kpis=NoAdoptionData()
+    )
     await runtime.start()
     before = store.snapshot_for("ninh-binh").flags[KEY].state
     # when

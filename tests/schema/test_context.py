@@ -22,6 +22,7 @@ def _context(gateway) -> Context:
         registry=gateway.registry,
         now=world.NOW,
         install_key=gateway.install_key,
+        kpis=gateway.kpis,
     )
 
 

@@ -55,6 +55,7 @@ def _context(gateway, session, role=Role.MEMBER) -> Context:
         registry=gateway.registry,
         now=world.NOW,
         install_key=gateway.install_key,
+        kpis=gateway.kpis,
         flags=gateway.flags,
     )
 

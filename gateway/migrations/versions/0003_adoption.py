@@ -2,7 +2,7 @@
 
 Row-level security as in 0001 on every adoption table. Province-level reads are an explicit
 path: a second, read-only policy ``province_read`` admits a tenant's rows when the transaction
-has set ``app.province_id`` to that tenant's province (``rollout.adoption.scope``); it is also
+has set ``app.province_id`` to that tenant's province (``adoption.scope``); it is also
 added to ``members`` so that a province read can count each tenant's members.
 
 Revision ID: 0003

@@ -21,9 +21,9 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption.calendar import day_start, local_day, month_of, next_month, week_of
-from rollout.adoption.dialect import execute_many, insert
-from rollout.adoption.models import (
+from adoption.calendar import day_start, local_day, month_of, next_month, week_of
+from adoption.dialect import execute_many, insert
+from adoption.models import (
     ACTIVE_TYPES,
     ROLLUP_TABLES,
     AdoptionActivation,

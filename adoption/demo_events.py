@@ -20,10 +20,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from rollout.adoption import rollups
-from rollout.adoption.calendar import add_months, month_of, next_month, zone
-from rollout.adoption.models import AdoptionEvent, AdoptionEventId, EventType
-from rollout.adoption.partitions import ensure_partitions
+from adoption import rollups
+from adoption.calendar import add_months, month_of, next_month, zone
+from adoption.models import AdoptionEvent, AdoptionEventId, EventType
+from adoption.partitions import ensure_partitions
 from tenants.db import scope_session
 from tenants.handbook.models import Member
 

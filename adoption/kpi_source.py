@@ -1,4 +1,6 @@
-"""What rollout gates and guardrails ask (``rollout.kpi``), answered from the rollups.
+"""Rollout's :class:`rollout.kpi.KpiSource`, answered from the adoption rollups.
+
+The gateway hands :class:`AdoptionKpis` to rollout at start-up; rollout never imports adoption.
 
 "Monthly active" for gates is the rolling 30 local days ending on the day judged, so a gate does
 not fail on the 1st of a month. ``days_held`` counts consecutive days ending ``as_of`` and looks
@@ -12,29 +14,15 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption import counters
-from rollout.adoption.models import AdoptionMemberDay
+from adoption import counters, scope
+from adoption.models import AdoptionMemberDay
 from rollout.kpi import Criterion, CriterionResult, GateEvaluation, Metric, WeeklyActive
 
 ROLLING_DAYS = 30
 WEEK = 7
-
-
-async def distinct_active_by_tenant(
-    session: AsyncSession, tenant_ids: Sequence[str], first: dt.date, last: dt.date
-) -> dict[str, int]:
-    """Per tenant: distinct members active on any local day from ``first`` to ``last``."""
-    query = (
-        select(AdoptionMemberDay.tenant_id, func.count(func.distinct(AdoptionMemberDay.member_id)))
-        .where(
-            AdoptionMemberDay.tenant_id.in_(tenant_ids), AdoptionMemberDay.day.between(first, last)
-        )
-        .group_by(AdoptionMemberDay.tenant_id)
-    )
-    return {tenant_id: int(count) for tenant_id, count in await session.execute(query)}
 
 
 async def daily_values(
@@ -147,10 +135,58 @@ async def weekly_active_members(
 ) -> dict[str, WeeklyActive]:
     """Per tenant: distinct active in the 7 local days ending ``as_of``, and the 7 before."""
     week = dt.timedelta(days=WEEK)
-    recent = await distinct_active_by_tenant(
+    recent = await counters.distinct_active_by_tenant(
         session, tenant_ids, as_of - week + dt.timedelta(days=1), as_of
     )
-    earlier = await distinct_active_by_tenant(
+    earlier = await counters.distinct_active_by_tenant(
         session, tenant_ids, as_of - 2 * week + dt.timedelta(days=1), as_of - week
     )
     return {t: WeeklyActive(recent.get(t, 0), earlier.get(t, 0)) for t in tenant_ids}
+
+
+class AdoptionKpis:
+    """:class:`rollout.kpi.KpiSource` over the adoption rollups.
+
+    Rollout asks across tenants (a wave, the province), so each province's tenants are read
+    through that province's read-only path (:mod:`.scope`), whatever the session's tenant.
+    """
+
+    async def evaluate_gate(
+        self,
+        *,
+        session: AsyncSession,
+        tenant_ids: Sequence[str],
+        criteria: Sequence[Criterion],
+        sustain_days: int,
+        as_of: dt.date,
+    ) -> GateEvaluation:
+        """Judge the criteria for each tenant over the ``sustain_days`` days ending ``as_of``."""
+        results: dict[str, tuple[CriterionResult, ...]] = {}
+        for province_id, tenants in (await scope.by_province(session, tenant_ids)).items():
+            if province_id is not None:
+                await scope.enter_province(session, province_id)
+            evaluation = await evaluate_gate(
+                session=session,
+                tenant_ids=tenants,
+                criteria=criteria,
+                sustain_days=sustain_days,
+                as_of=as_of,
+            )
+            for tenant_id in tenants:
+                results[tenant_id] = tuple(
+                    r for r in evaluation.results if r.tenant_id == tenant_id
+                )
+        ordered = tuple(r for t in tenant_ids for r in results.get(t, ()))
+        passed = bool(ordered) and all(r.passed for r in ordered)
+        return GateEvaluation(passed=passed, results=ordered)
+
+    async def weekly_active_members(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
+    ) -> dict[str, WeeklyActive]:
+        """Per tenant: active members in the 7 local days ending ``as_of`` and the 7 before."""
+        counts: dict[str, WeeklyActive] = {}
+        for province_id, tenants in (await scope.by_province(session, tenant_ids)).items():
+            if province_id is not None:
+                await scope.enter_province(session, province_id)
+            counts |= await weekly_active_members(session=session, tenant_ids=tenants, as_of=as_of)
+        return counts

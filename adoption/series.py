@@ -15,11 +15,10 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption import counters, gates, scope
-from rollout.adoption.calendar import month_of, next_month, week_of
-from rollout.adoption.errors import InvalidPeriod
-from rollout.adoption.models import AdoptionMemberDay, AdoptionMonthly
-from rollout.kpi import Criterion, CriterionResult, GateEvaluation, WeeklyActive
+from adoption import counters
+from adoption.calendar import month_of, next_month, week_of
+from adoption.errors import InvalidPeriod
+from adoption.models import AdoptionMemberDay, AdoptionMonthly
 
 MAX_DAYS = 3 * 366
 
@@ -189,7 +188,7 @@ async def _distinct_active(
                 result[(tenant_id, index)] = monthly.get((tenant_id, first), 0)
         else:  # a month cut by the range: count its days' members
             for tenant_id, count in (
-                await gates.distinct_active_by_tenant(session, tenant_ids, first, last)
+                await counters.distinct_active_by_tenant(session, tenant_ids, first, last)
             ).items():
                 result[(tenant_id, index)] = count
     return result
@@ -224,53 +223,3 @@ async def _monthly(
         AdoptionMonthly.month.between(month_of(start), end),
     )
     return {(t, month): int(n) for t, month, n in await session.execute(query)}
-
-
-class AdoptionKpis:
-    """:class:`rollout.kpi.KpiSource` over the adoption rollups.
-
-    Rollout asks across tenants (a wave, the province), so each province's tenants are read
-    through that province's read-only path (:mod:`.scope`), whatever the session's tenant.
-    """
-
-    async def evaluate_gate(
-        self,
-        *,
-        session: AsyncSession,
-        tenant_ids: Sequence[str],
-        criteria: Sequence[Criterion],
-        sustain_days: int,
-        as_of: dt.date,
-    ) -> GateEvaluation:
-        """Judge the criteria for each tenant over the ``sustain_days`` days ending ``as_of``."""
-        results: dict[str, tuple[CriterionResult, ...]] = {}
-        for province_id, tenants in (await scope.by_province(session, tenant_ids)).items():
-            if province_id is not None:
-                await scope.enter_province(session, province_id)
-            evaluation = await gates.evaluate_gate(
-                session=session,
-                tenant_ids=tenants,
-                criteria=criteria,
-                sustain_days=sustain_days,
-                as_of=as_of,
-            )
-            for tenant_id in tenants:
-                results[tenant_id] = tuple(
-                    r for r in evaluation.results if r.tenant_id == tenant_id
-                )
-        ordered = tuple(r for t in tenant_ids for r in results.get(t, ()))
-        passed = bool(ordered) and all(r.passed for r in ordered)
-        return GateEvaluation(passed=passed, results=ordered)
-
-    async def weekly_active_members(
-        self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
-    ) -> dict[str, WeeklyActive]:
-        """Per tenant: active members in the 7 local days ending ``as_of`` and the 7 before."""
-        counts: dict[str, WeeklyActive] = {}
-        for province_id, tenants in (await scope.by_province(session, tenant_ids)).items():
-            if province_id is not None:
-                await scope.enter_province(session, province_id)
-            counts |= await gates.weekly_active_members(
-                session=session, tenant_ids=tenants, as_of=as_of
-            )
-        return counts

@@ -1,6 +1,7 @@
-"""Reads of the per-day counters: sums per tenant and period, first days before a range, and
-members by join day. The dashboard reads only these day rows (a few thousand per province and
-year, whatever the number of events), summed by the database per period.
+"""Reads of the per-day counters: sums per tenant and period, first days before a range,
+members by join day, and distinct members active in a range. The dashboard reads only these day
+rows (a few thousand per province and year, whatever the number of events), summed by the
+database per period.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption.dialect import period_start
-from rollout.adoption.models import AdoptionDaily, AdoptionMemberCount
+from adoption.dialect import period_start
+from adoption.models import AdoptionDaily, AdoptionMemberCount, AdoptionMemberDay
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,3 +114,17 @@ async def members(
     for tenant_id, day, count in await session.execute(in_range):
         rows[tenant_id].append((day, int(count)))
     return {tenant_id: Cumulative(histogram) for tenant_id, histogram in rows.items()}
+
+
+async def distinct_active_by_tenant(
+    session: AsyncSession, tenant_ids: Sequence[str], first: dt.date, last: dt.date
+) -> dict[str, int]:
+    """Per tenant: distinct members active on any local day from ``first`` to ``last``."""
+    query = (
+        select(AdoptionMemberDay.tenant_id, func.count(func.distinct(AdoptionMemberDay.member_id)))
+        .where(
+            AdoptionMemberDay.tenant_id.in_(tenant_ids), AdoptionMemberDay.day.between(first, last)
+        )
+        .group_by(AdoptionMemberDay.tenant_id)
+    )
+    return {tenant_id: int(count) for tenant_id, count in await session.execute(query)}

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption.calendar import add_months, month_of, next_month
-from rollout.adoption.models import AdoptionActivation, AdoptionMemberMonth
+from adoption.calendar import add_months, month_of, next_month
+from adoption.models import AdoptionActivation, AdoptionMemberMonth
 
 
 @dataclass(frozen=True, slots=True)

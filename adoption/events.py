@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
-from rollout.adoption import install_tokens
-from rollout.adoption.install_tokens import InstallTokenKey, TokenCheck
-from rollout.adoption.models import EventType
+from adoption import install_tokens
+from adoption.install_tokens import InstallTokenKey, TokenCheck
+from adoption.models import EventType
 
 MAX_EVENTS = 1_000
 MAX_BYTES = 1024 * 1024

@@ -4,15 +4,15 @@ export and ``/metrics`` call. Reads across tenants go through the explicit provi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption import kpis, retention
-from rollout.adoption.kpis import AdoptionPoint, Granularity
-from rollout.adoption.members import province_tenants
-from rollout.adoption.scope import enter_province
-from rollout.adoption.waves import waves_of_or_raise
+from adoption import retention
+from adoption.members import province_tenants
+from adoption.scope import enter_province
+from adoption.series import AdoptionPoint, Granularity, combined, periods, series, series_by_tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,15 @@ class Target:
     @classmethod
     def tenant(cls, tenant_id: str, *, province_id: str | None = None) -> Target:
         return cls((tenant_id,), province_id)
+
+
+@dataclass(frozen=True, slots=True)
+class WaveTenants:
+    """A wave of a rollout plan as the caller read it: adoption does not read rollout's plans."""
+
+    position: int
+    name: str
+    tenant_ids: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +60,7 @@ async def adoption_series(
 ) -> list[AdoptionPoint]:
     """The KPIs of the target's tenants together, per period."""
     await _enter(session, target)
-    return await kpis.series(
+    return await series(
         session=session, tenant_ids=target.tenant_ids, start=start, end=end, granularity=granularity
     )
 
@@ -61,7 +70,7 @@ async def tenant_series(
 ) -> dict[str, list[AdoptionPoint]]:
     """Each of the target's tenants' KPIs, per period (the province dashboard)."""
     await _enter(session, target)
-    return await kpis.series_by_tenant(
+    return await series_by_tenant(
         session=session, tenant_ids=target.tenant_ids, start=start, end=end, granularity=granularity
     )
 
@@ -77,42 +86,39 @@ async def per_tenant_summaries(
         end=as_of,
         granularity=Granularity.MONTH,
     )
-    return {tenant_id: series[0] for tenant_id, series in points.items()}
+    return {tenant_id: periods_of[0] for tenant_id, periods_of in points.items()}
 
 
 async def wave_series(
     *,
     session: AsyncSession,
     province_id: str,
-    flag: str,
+    waves: Sequence[WaveTenants],
     start: dt.date,
     end: dt.date,
     granularity: Granularity,
 ) -> list[WaveSeries]:
-    """The KPIs of each wave of ``flag``'s plan (tenants of ``province_id`` only); the tenants
-    of every wave are read together, once."""
+    """The KPIs of each of a plan's ``waves`` (tenants of ``province_id`` only); the tenants of
+    every wave are read together, once."""
     await enter_province(session, province_id)
     mine = set(await province_tenants(session=session, province_id=province_id))
-    waves = [
-        (wave, tuple(t for t in wave.tenant_ids if t in mine))
-        for wave in await waves_of_or_raise(session=session, province_id=province_id, flag=flag)
-    ]
-    by_tenant = await kpis.series_by_tenant(
+    mine_of = [(wave, tuple(t for t in wave.tenant_ids if t in mine)) for wave in waves]
+    by_tenant = await series_by_tenant(
         session=session,
-        tenant_ids=[t for _, tenant_ids in waves for t in tenant_ids],
+        tenant_ids=[t for _, tenant_ids in mine_of for t in tenant_ids],
         start=start,
         end=end,
         granularity=granularity,
     )
-    cuts = kpis.periods(start, end, granularity)
+    cuts = periods(start, end, granularity)
     return [
         WaveSeries(
             wave.position,
             wave.name,
             tenant_ids,
-            kpis.combined([by_tenant[t] for t in dict.fromkeys(tenant_ids)], cuts),
+            combined([by_tenant[t] for t in dict.fromkeys(tenant_ids)], cuts),
         )
-        for wave, tenant_ids in waves
+        for wave, tenant_ids in mine_of
     ]
 
 

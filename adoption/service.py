@@ -17,13 +17,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption import bulk, rollups
-from rollout.adoption.calendar import zone
-from rollout.adoption.dialect import execute_many, insert, is_postgres
-from rollout.adoption.errors import TooManyEvents
-from rollout.adoption.events import MAX_EVENTS, Refusal, ValidEvent, validate_all
-from rollout.adoption.install_tokens import InstallTokenKey
-from rollout.adoption.models import AdoptionEvent, AdoptionEventId
+from adoption import bulk, rollups
+from adoption.calendar import zone
+from adoption.dialect import execute_many, insert, is_postgres
+from adoption.errors import TooManyEvents
+from adoption.events import MAX_EVENTS, Refusal, ValidEvent, validate_all
+from adoption.install_tokens import InstallTokenKey
+from adoption.models import AdoptionEvent, AdoptionEventId
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from rollout.adoption.demo import simulate
-from rollout.adoption.kpis import AdoptionKpis, Granularity, series
-from rollout.adoption.models import AdoptionEvent
+from adoption.demo_events import simulate
+from adoption.kpi_source import AdoptionKpis
+from adoption.models import AdoptionEvent
+from adoption.series import Granularity, series
 from rollout.kpi import Criterion, Metric
 from tenants.db import make_engine, make_sessionmaker, scope_session
 from tenants.demo.load import load_demo

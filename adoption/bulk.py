@@ -31,8 +31,8 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.adoption.events import ValidEvent
-from rollout.adoption.partitions import ensure_partitions
+from adoption.events import ValidEvent
+from adoption.partitions import ensure_partitions
 
 _STORE = text(
     """
