@@ -50,7 +50,7 @@ test: $(STAMP) federation-deps $(CONSOLE_DIST)
 lint: $(STAMP) $(SUBGRAPH_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy gateway tenants schema rollout
+	$(BIN)/mypy gateway tenants schema rollout db
 	cd $(SUBGRAPH) && .venv/bin/mypy member_development
 
 schema: $(STAMP)

@@ -29,11 +29,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import asyncpg
 
 from bench import _harness as harness
+from db.engine import make_engine, make_sessionmaker
 from gateway import migrate
 from gateway.roles import create_app_role
 from rollout.adoption import reads
 from rollout.adoption.kpis import Granularity
-from tenants.db import make_engine, make_sessionmaker
 
 TENANTS = 12
 MEMBERS = 6_000

@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, text
 
 from bench import _harness as harness
+from db.engine import make_engine, make_sessionmaker, scope_session
 from gateway import migrate
 from gateway.roles import create_app_role
 from rollout.adoption import rollups, service
@@ -38,7 +39,6 @@ from rollout.adoption.calendar import zone
 from rollout.adoption.dialect import insert as upsert
 from rollout.adoption.install_tokens import InstallTokenKey
 from rollout.adoption.models import AdoptionEvent, AdoptionEventId
-from tenants.db import make_engine, make_sessionmaker, scope_session
 from tenants.handbook.models import Member
 from tenants.models import Branch, Organisation, Province, Tenant
 

@@ -14,6 +14,7 @@ import io
 from starlette.requests import Request
 from starlette.responses import Response
 
+from db.engine import scope_session
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from rollout.adoption import reads
@@ -21,7 +22,6 @@ from rollout.adoption.errors import AdoptionError
 from rollout.adoption.kpis import AdoptionPoint, Granularity
 from schema.adoption.access import STATUS, target_for
 from schema.errors import PilotGraphError
-from tenants.db import scope_session
 
 COLUMNS = (
     "tenant",

@@ -14,11 +14,11 @@ import logging
 
 from prometheus_client import Gauge
 
+from db.engine import scope_session
 from gateway.observability.metrics import REGISTRY
 from gateway.state import GatewayState
 from rollout.adoption import reads
 from rollout.adoption.calendar import zone
-from tenants.db import scope_session
 
 INTERVAL_S = 60.0
 logger = logging.getLogger("pilotgraph.adoption")

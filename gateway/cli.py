@@ -103,8 +103,8 @@ def demo_load(
 async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
     from sqlalchemy import func, select
 
+    from db.engine import make_engine, make_sessionmaker
     from rollout.demo import load_demo_plan, load_other_province_plan
-    from tenants.db import make_engine, make_sessionmaker
     from tenants.demo.load import load_demo
     from tenants.models import Tenant
 
@@ -202,7 +202,7 @@ def _member_subject(member: str) -> str:
 
 
 async def _demo_subject(tenant: str, role: Role) -> str:
-    from tenants.db import make_engine, make_sessionmaker, scope_session
+    from db.engine import make_engine, make_sessionmaker, scope_session
     from tenants.demo.build import MEMBER, SECRETARY
     from tenants.handbook.read_model import first_member_with_position
 

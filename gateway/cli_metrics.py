@@ -37,12 +37,12 @@ def rebuild(
 
 
 async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
+    from db.engine import make_engine, make_sessionmaker, scope_session
     from rollout.adoption import rollups
     from rollout.adoption.calendar import day_start, month_of, zone
     from rollout.adoption.members import all_tenants
     from rollout.adoption.partitions import ensure_ahead
     from tenants import statistics
-    from tenants.db import make_engine, make_sessionmaker, scope_session
 
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
@@ -83,7 +83,7 @@ async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
 
 
 def _tenant_sessions(sessions: Any, tenant_id: str) -> Callable[[], Any]:
-    from tenants.db import scope_session
+    from db.engine import scope_session
 
     return lambda: scope_session(sessions(), tenant_id)
 

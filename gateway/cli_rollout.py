@@ -17,11 +17,11 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.broadcast import notify
 from rollout import gates, guardrail, status, waves
 from rollout.errors import RolloutError
 from rollout.guardrail import Outcome, WaveCheck
 from rollout.snapshot import CHANNEL
-from tenants.broadcast import notify
 from tenants.models import Province as ProvinceRow
 
 rollout_app = typer.Typer(help="Drive a flag's rollout plan: waves, gates, approvals.")
@@ -54,8 +54,8 @@ def _now() -> dt.datetime:
 
 
 async def _with_session(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    from db.engine import make_engine, make_sessionmaker
     from gateway.cli import _settings
-    from tenants.db import make_engine, make_sessionmaker
 
     engine = make_engine(_settings().db_url)
     try:

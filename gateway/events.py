@@ -16,6 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from db.engine import scope_session
 from gateway.edge.http_spec import EdgeRefusal, check_json_depth
 from gateway.observability.metrics import EVENTS_INGESTED
 from gateway.responses import error_response
@@ -23,7 +24,6 @@ from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from rollout.adoption import service
 from rollout.adoption.errors import AdoptionError, MalformedBatch
 from rollout.adoption.members import is_member
-from tenants.db import scope_session
 
 NDJSON = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 

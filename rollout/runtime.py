@@ -18,11 +18,11 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from db.broadcast import Listener, notify
 from rollout import gates, guardrail, schedule
 from rollout.guardrail import Outcome, WaveCheck
 from rollout.kpi import KpiSource
 from rollout.snapshot import CHANNEL, FlagStore
-from tenants.broadcast import Listener, notify
 
 logger = logging.getLogger("pilotgraph.rollout")
 

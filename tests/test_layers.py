@@ -13,6 +13,7 @@ ABOVE = {
     "schema": {"gateway"},
     "rollout": {"gateway", "schema"},
     "tenants": {"gateway", "schema", "rollout"},
+    "db": {"gateway", "schema", "rollout", "tenants"},
 }
 
 

@@ -12,7 +12,7 @@ import rollout.adoption.models  # registers the adoption tables
 import rollout.models  # noqa: F401  (registers the rollout tables)
 import tenants.handbook.models
 import tenants.models  # noqa: F401  (registers the hierarchy tables)
-from tenants.db import Base
+from db.engine import Base
 
 target_metadata = Base.metadata
 

@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.engine import scope_session
 from rollout.adoption import rollups
 from rollout.adoption.calendar import add_months, month_of, next_month, zone
 from rollout.adoption.models import AdoptionEvent, AdoptionEventId, EventType
 from rollout.adoption.partitions import ensure_partitions
-from tenants.db import scope_session
 from tenants.handbook.models import Member
 
 DEMO_SEED = 20240521

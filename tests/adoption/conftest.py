@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
+from db.engine import make_sessionmaker, scope_session
 from gateway.state import GatewayState
 from rollout.adoption import install_tokens, service
 from rollout.adoption.install_tokens import InstallTokenKey
@@ -23,7 +24,6 @@ from rollout.adoption.models import (
     AdoptionMemberMonth,
     AdoptionMonthly,
 )
-from tenants.db import make_sessionmaker, scope_session
 from tests.world import KIM_SON, KS_MEMBER, NOW, YEN_MO, YM_MEMBER_A, YM_MEMBER_B
 
 Sessions = Callable[[str | None], AsyncSession]

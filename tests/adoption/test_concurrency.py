@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.engine import make_sessionmaker, scope_session
 from rollout.adoption import service
 from rollout.adoption.models import AdoptionDaily, AdoptionMonthly
-from tenants.db import make_sessionmaker, scope_session
 from tests.adoption.conftest import INSTALL_KEY, ev, remove_committed
 from tests.world import YEN_MO, YM_MEMBER_A
 

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import Date, Uuid, bindparam, delete, func, literal, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import make_engine
 from gateway import migrate
 from rollout.adoption import rollups, service
 from rollout.adoption.calendar import month_of, week_of, zone
@@ -26,7 +27,6 @@ from rollout.adoption.models import (
     AdoptionInstall,
     AdoptionMemberCount,
 )
-from tenants.db import make_engine
 from tenants.handbook.models import Member, MemberStatus
 from tests import databases
 from tests.adoption.conftest import INSTALL_KEY, Sessions, ev, install_token, utc

@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
+from db.engine import make_engine, make_sessionmaker, scope_session
 from rollout.adoption.demo import simulate
 from rollout.adoption.kpis import AdoptionKpis, Granularity, series
 from rollout.adoption.models import AdoptionEvent
 from rollout.kpi import Criterion, Metric
-from tenants.db import make_engine, make_sessionmaker, scope_session
 from tenants.demo.load import load_demo
 from tests.tenants.test_demo_load import empty_database  # noqa: F401  (the fixture)
 

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from db.engine import make_sessionmaker, scope_session
 from rollout.adoption import rollups, service
 from rollout.adoption.calendar import zone
 from rollout.adoption.models import (
@@ -28,7 +29,6 @@ from rollout.adoption.models import (
     AdoptionMemberMonth,
     AdoptionMonthly,
 )
-from tenants.db import make_sessionmaker, scope_session
 from tests import databases
 from tests.adoption.conftest import (
     INSTALL_KEY,

@@ -20,11 +20,11 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.engine import make_engine, make_sessionmaker, scope_session
 from rollout.adoption import rollups, service
 from rollout.adoption.calendar import zone
 from rollout.adoption.models import ROLLUP_TABLES, AdoptionEvent, AdoptionEventId
 from rollout.adoption.partitions import ensure_partitions
-from tenants.db import make_engine, make_sessionmaker, scope_session
 from tests import databases
 from tests.adoption.conftest import INSTALL_KEY, ev
 from tests.conftest import IN_CI

@@ -32,11 +32,11 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.routing import Mount, Route
 
+from db.engine import make_engine, make_sessionmaker
 from gateway.app import build_state, create_app
 from gateway.edge.faults import Faults
 from gateway.state import GatewayState
 from rollout.adoption import service as adoption_service
-from tenants.db import make_engine, make_sessionmaker
 from tenants.handbook import service as handbook_service
 from tenants.types import Role
 from tests import world

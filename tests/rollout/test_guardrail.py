@@ -10,6 +10,8 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from db.broadcast import Listener
+from db.engine import make_engine, make_sessionmaker, scope_session, switch_tenant
 from gateway import cli_rollout
 from gateway.cli import app as cli_app
 from gateway.settings import get_settings
@@ -23,8 +25,6 @@ from rollout.models import RolloutNotice
 from rollout.runtime import RolloutRuntime
 from rollout.snapshot import CHANNEL, FlagStore
 from rollout.waves import Action
-from tenants.broadcast import Listener
-from tenants.db import make_engine, make_sessionmaker, scope_session, switch_tenant
 from tests.adoption.conftest import INSTALL_KEY
 from tests.rollout.fakes import FakeKpiSource
 from tests.rollout.guardrail_world import KIM_SON_FELL, CountingKpis, running_in_wave_1

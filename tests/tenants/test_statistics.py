@@ -15,10 +15,10 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
+from db.engine import make_engine, make_sessionmaker
 from gateway import migrate
 from gateway.cli_metrics import _rebuild
 from rollout.adoption import rollups
-from tenants.db import make_engine, make_sessionmaker
 from tenants.demo import load
 from tenants.demo.load import FILLED, load_demo
 from tenants.demo.province import DISTRICT, DemoProvince, DemoTenant

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from tenants.db import connect_direct, connect_options
+from db.engine import connect_direct, connect_options
 
 logger = logging.getLogger("pilotgraph.broadcast")
 Callback = Callable[[str], Coroutine[Any, Any, None]]

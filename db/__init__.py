@@ -1,0 +1,1 @@
+"""Database infrastructure every domain shares: the lowest layer, importing no domain."""
