@@ -39,7 +39,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.app import build_state, create_app
 from gateway.auth import issue_development_token
 from gateway.edge.config import EdgeSettings, PersistedMode

@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert, text
 
 from bench import _harness as harness
-from db.engine import make_engine, make_sessionmaker, scope_session
+from db.engine import make_engine
+from db.sessions import make_sessionmaker, scope_session
 from gateway import migrate
 from gateway.roles import create_app_role
 from rollout.adoption import rollups, service

@@ -39,7 +39,8 @@ from bench._harness import (
     stop_server,
     wait_ready,
 )
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway import migrate
 from gateway.auth import issue_development_token
 from gateway.roles import create_app_role

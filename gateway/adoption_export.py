@@ -14,7 +14,7 @@ import io
 from starlette.requests import Request
 from starlette.responses import Response
 
-from db.engine import scope_session
+from db.sessions import scope_session
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from rollout.adoption import reads

@@ -14,7 +14,7 @@ import logging
 
 from prometheus_client import Gauge
 
-from db.engine import scope_session
+from db.sessions import scope_session
 from gateway.observability.metrics import REGISTRY
 from gateway.state import GatewayState
 from rollout.adoption import reads

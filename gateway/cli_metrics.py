@@ -17,6 +17,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from db.clock import utc_now
+
 metrics_app = typer.Typer(help="Adoption metrics: rollups of the app's events.")
 
 
@@ -37,7 +39,8 @@ def rebuild(
 
 
 async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
-    from db.engine import make_engine, make_sessionmaker, scope_session
+    from db.engine import make_engine
+    from db.sessions import make_sessionmaker, scope_session
     from rollout.adoption import rollups
     from rollout.adoption.calendar import day_start, month_of, zone
     from rollout.adoption.members import all_tenants
@@ -49,7 +52,7 @@ async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
     try:
         async with sessions() as session:
             tenants = [(t, z) for t, z in await all_tenants(session=session) if only in (None, t)]
-            await ensure_ahead(session, now=dt.datetime.now(dt.UTC))
+            await ensure_ahead(session, now=utc_now())
             await session.commit()
         columns = (
             TextColumn("{task.description}"),
@@ -83,7 +86,7 @@ async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
 
 
 def _tenant_sessions(sessions: Any, tenant_id: str) -> Callable[[], Any]:
-    from db.engine import scope_session
+    from db.sessions import scope_session
 
     return lambda: scope_session(sessions(), tenant_id)
 

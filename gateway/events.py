@@ -16,7 +16,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from db.engine import scope_session
+from db.sessions import scope_session
 from gateway.edge.http_spec import EdgeRefusal, check_json_depth
 from gateway.observability.metrics import EVENTS_INGESTED
 from gateway.responses import error_response

@@ -15,7 +15,8 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from db.engine import ConnectOptions, connect_direct, is_postgres
+from db.connections import ConnectOptions, connect_direct
+from db.dialect import is_postgres
 from gateway.edge.documents import RETRY_AFTER_S
 from gateway.state import GatewayState
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.engine import scope_session
+from db.sessions import scope_session
 from rollout.evaluation import ATTRIBUTE_TIMEOUT_S
 from tenants.handbook.service import get_member
 

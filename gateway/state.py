@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from db.clock import Clock, utc_now
 from gateway.auth import TokenVerifier
 from gateway.member_branches import MemberBranches
 from gateway.settings import Settings
@@ -17,12 +16,6 @@ from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
 from tenants.identity import Principal
 from tenants.registry import TenantInfo, TenantRegistry
-
-Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def guardrail_policy(settings: Settings) -> Policy:

@@ -20,7 +20,7 @@ from strawberry.schema import Schema as StrawberrySchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
-from db.engine import scope_session
+from db.sessions import scope_session
 from gateway.auth import ROUTER_HEADER, router_allowed
 from gateway.edge.config import EdgeSettings
 from gateway.edge.documents import HTTP_GET, HTTP_POST, RETRY_AFTER_S, Call, Edge

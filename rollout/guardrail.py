@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.engine import lock_sqlite_for_writing
+from db.sessions import lock_sqlite_for_writing
 from rollout import gates, notices, plans, waves
 from rollout.kpi import NOBODY, KpiSource, WeeklyActive
 from rollout.models import NoticeKind, PlanStatus, RolloutNotice, RolloutPlan

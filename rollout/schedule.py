@@ -15,7 +15,7 @@ from sqlalchemy import Exists, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from db.engine import lock_sqlite_for_writing
+from db.sessions import lock_sqlite_for_writing
 from rollout import audit, plans, waves
 from rollout.errors import InvalidTransition, RolloutError
 from rollout.kpi import KpiSource

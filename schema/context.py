@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from db.engine import switch_tenant
+from db.sessions import switch_tenant
 from rollout.adoption.install_tokens import InstallTokenKey
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource

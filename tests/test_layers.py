@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,22 @@ def test_a_layer_imports_nothing_above_it(package):
     }
     # then
     assert upward == {}
+
+
+def test_every_installed_package_has_its_place_in_the_layers():
+    # given: the packages the project installs (pyproject), gateway on top of them all
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    installed = {
+        name.rstrip("*") for name in find["tool"]["setuptools"]["packages"]["find"]["include"]
+    }
+    # when
+    placed = set(ABOVE) | {"gateway"}
+    # then
+    assert installed == placed
+
+
+def test_db_is_the_lowest_layer():
+    # given: every other layer
+    others = set(ABOVE) - {"db"} | {"gateway"}
+    # when / then: db may import none of them
+    assert ABOVE["db"] == others

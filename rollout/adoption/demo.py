@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.engine import scope_session
+from db.sessions import scope_session
 from rollout.adoption import rollups
 from rollout.adoption.calendar import add_months, month_of, next_month, zone
 from rollout.adoption.models import AdoptionEvent, AdoptionEventId, EventType

@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.dialect import is_postgres
 from rollout.adoption import bulk, rollups
 from rollout.adoption.calendar import zone
-from rollout.adoption.dialect import execute_many, insert, is_postgres
+from rollout.adoption.dialect import execute_many, insert
 from rollout.adoption.errors import TooManyEvents
 from rollout.adoption.events import MAX_EVENTS, Refusal, ValidEvent, validate_all
 from rollout.adoption.install_tokens import InstallTokenKey

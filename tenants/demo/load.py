@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from db.engine import scope_session
+from db.sessions import scope_session
 from tenants import statistics
 from tenants.demo.build import TenantRows, build_tenant
 from tenants.demo.province import PROVINCES, DemoProvince, DemoTenant

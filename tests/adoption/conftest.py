@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
-from db.engine import make_sessionmaker, scope_session
+from db.sessions import make_sessionmaker, scope_session
 from gateway.state import GatewayState
 from rollout.adoption import install_tokens, service
 from rollout.adoption.install_tokens import InstallTokenKey

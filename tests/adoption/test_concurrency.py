@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import make_sessionmaker, scope_session
+from db.sessions import make_sessionmaker, scope_session
 from rollout.adoption import service
 from rollout.adoption.models import AdoptionDaily, AdoptionMonthly
 from tests.adoption.conftest import INSTALL_KEY, ev, remove_committed

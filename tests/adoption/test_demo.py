@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from db.engine import make_engine, make_sessionmaker, scope_session
+from db.engine import make_engine
+from db.sessions import make_sessionmaker, scope_session
 from rollout.adoption.demo import simulate
 from rollout.adoption.kpis import AdoptionKpis, Granularity, series
 from rollout.adoption.models import AdoptionEvent

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from db.engine import make_sessionmaker, scope_session
+from db.sessions import make_sessionmaker, scope_session
 from rollout.adoption import rollups, service
 from rollout.adoption.calendar import zone
 from rollout.adoption.models import (

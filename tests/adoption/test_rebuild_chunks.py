@@ -20,7 +20,8 @@ import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.engine import make_engine, make_sessionmaker, scope_session
+from db.engine import make_engine
+from db.sessions import make_sessionmaker, scope_session
 from rollout.adoption import rollups, service
 from rollout.adoption.calendar import zone
 from rollout.adoption.models import ROLLUP_TABLES, AdoptionEvent, AdoptionEventId

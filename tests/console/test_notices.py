@@ -13,7 +13,8 @@ import uuid
 
 import pytest
 
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from rollout import guardrail, notices, plans
 from rollout.guardrail import Outcome, Policy
 from rollout.kpi import WeeklyActive

@@ -21,7 +21,8 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from db.engine import make_engine, make_sessionmaker, scope_session
+from db.engine import make_engine
+from db.sessions import make_sessionmaker, scope_session
 from gateway.auth import issue_development_token
 from gateway.settings import Environment, Settings
 from tenants.handbook.models import Member

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.app import create_app
 from gateway.console import routes as console_routes
 from rollout.adoption.events import validate_all

@@ -32,7 +32,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.routing import Mount, Route
 
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.app import build_state, create_app
 from gateway.edge.faults import Faults
 from gateway.state import GatewayState

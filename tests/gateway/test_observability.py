@@ -189,7 +189,7 @@ async def test_traces_cover_the_operation_and_its_sql(database, gateway):
     engine = make_engine(database.app_url)
     instrument_engine(engine, provider)
     gateway.engine = engine
-    from db.engine import make_sessionmaker
+    from db.sessions import make_sessionmaker
 
     gateway.sessionmaker = make_sessionmaker(engine)
     app = create_app(make_settings(database, otlp_endpoint="http://127.0.0.1:1/v1/traces"), gateway)

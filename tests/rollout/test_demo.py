@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from rollout import demo, plans, snapshot
 from rollout.evaluation import EvaluationContext, Reason, evaluate
 from rollout.registry import FlagKey

@@ -21,7 +21,8 @@ import httpx
 import pytest
 import uvicorn
 
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.app import create_app
 from gateway.member_branches import MemberBranches
 from rollout import flags

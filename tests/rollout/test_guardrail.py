@@ -11,7 +11,8 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from db.broadcast import Listener
-from db.engine import make_engine, make_sessionmaker, scope_session, switch_tenant
+from db.engine import make_engine
+from db.sessions import make_sessionmaker, scope_session, switch_tenant
 from gateway import cli_rollout
 from gateway.cli import app as cli_app
 from gateway.settings import get_settings
@@ -472,7 +473,7 @@ async def test_real_adoption_events_drive_the_guardrail(session, recent, expecte
 def test_the_cli_checks_once_and_says_what_it_did(fresh, monkeypatch):
     # given: Kim Son's weekly active members halved (40 → 20)
     monkeypatch.setenv("PILOTGRAPH_DATABASE_URL", fresh.app_url)
-    monkeypatch.setattr(cli_rollout, "_now", lambda: NOW)
+    monkeypatch.setattr(cli_rollout, "utc_now", lambda: NOW)
     get_settings.cache_clear()
     engine = make_engine(fresh.app_url)
 

@@ -11,7 +11,8 @@ from openfeature.evaluation_context import EvaluationContext
 from openfeature.flag_evaluation import ErrorCode, Reason
 from pydantic import SecretStr
 
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from rollout.registry import FlagKey

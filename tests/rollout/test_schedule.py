@@ -8,7 +8,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from rollout import audit, plans, schedule
 from rollout.models import ScheduledStep
 from rollout.waves import Action

@@ -9,7 +9,8 @@ import pytest
 import websockets
 from pydantic import SecretStr
 
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from rollout import flags

@@ -13,7 +13,8 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.app import build_state, create_app
 from gateway.settings import Settings
 from gateway.state import GatewayState

@@ -15,7 +15,8 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 import pytest
 
-from db.engine import make_engine, make_sessionmaker
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway import migrate
 from gateway.cli_metrics import _rebuild
 from rollout.adoption import rollups
