@@ -13,6 +13,7 @@ ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
 COPY pyproject.toml README.md ./
+COPY db/ db/
 COPY gateway/ gateway/
 COPY schema/ schema/
 COPY tenants/ tenants/

@@ -50,7 +50,7 @@ test: $(STAMP) federation-deps $(CONSOLE_DIST)
 lint: $(STAMP) $(SUBGRAPH_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy gateway tenants schema rollout adoption
+	$(BIN)/mypy gateway tenants schema rollout adoption db
 	cd $(SUBGRAPH) && .venv/bin/mypy member_development
 
 schema: $(STAMP)

@@ -24,7 +24,7 @@ from adoption import rollups
 from adoption.calendar import add_months, month_of, next_month, zone
 from adoption.models import AdoptionEvent, AdoptionEventId, EventType
 from adoption.partitions import ensure_partitions
-from tenants.db import scope_session
+from db.sessions import scope_session
 from tenants.handbook.models import Member
 
 DEMO_SEED = 20240521

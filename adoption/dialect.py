@@ -14,9 +14,7 @@ from sqlalchemy import Date, DateTime, Result, cast, func, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-
-def is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+from db.dialect import is_postgres
 
 
 def insert(session: AsyncSession, model: Any) -> Any:

@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy import Date, Index, Integer, String, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import Base, UtcDateTime
+from db.base import Base, UtcDateTime
 
 
 class EventType(StrEnum):

@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adoption.dialect import is_postgres
+from db.dialect import is_postgres
 
 MONTHS_AHEAD = 2
 

@@ -35,6 +35,7 @@ from adoption.models import (
     AdoptionMonthly,
     EventType,
 )
+from db.dialect import is_postgres
 
 REBUILD_CHUNK = 20_000
 # SQLite: the pause between two months of a chunked rebuild, longer than the longest sleep of
@@ -277,7 +278,7 @@ async def _rebuild_month(
                 end = next_month(month)
                 read = await _rebuild_range(session, tenant_id, tz, month, end, heard.append)
                 await session.commit()
-                sqlite = session.get_bind().dialect.name == "sqlite"
+                sqlite = not is_postgres(session)
             break
         except DBAPIError as error:
             if attempt == MONTH_ATTEMPTS or not _contended(error):
@@ -300,7 +301,7 @@ async def _hold_off_ingest(session: AsyncSession) -> None:
     before anything else, lets a batch already running finish first and makes the next wait
     (reads go on); the event read that follows then sees every batch committed before it.
     """
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session):
         return
     tables = ", ".join(sorted(REBUILT))
     await session.execute(text(f"LOCK TABLE {tables} IN SHARE ROW EXCLUSIVE MODE"))

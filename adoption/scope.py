@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adoption.dialect import is_postgres
+from db.dialect import is_postgres
 from tenants.models import Tenant
 
 PROVINCE_SETTING = "app.province_id"

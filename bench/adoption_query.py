@@ -31,9 +31,10 @@ import asyncpg
 from adoption import reads
 from adoption.series import Granularity
 from bench import _harness as harness
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway import migrate
 from gateway.roles import create_app_role
-from tenants.db import make_engine, make_sessionmaker
 
 TENANTS = 12
 MEMBERS = 6_000

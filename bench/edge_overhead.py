@@ -39,6 +39,8 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from strawberry.asgi import GraphQL
 
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.app import build_state, create_app
 from gateway.auth import issue_development_token
 from gateway.edge.config import EdgeSettings, PersistedMode
@@ -51,7 +53,6 @@ from gateway.state import GatewayState
 from gateway.tenancy import TenancyMiddleware
 from gateway.view import GraphQLView, SessionCloser
 from schema.root import schema
-from tenants.db import make_engine, make_sessionmaker
 from tenants.types import Role
 from tests import databases
 from tests.world import YEN_MO, YM_MEMBER_A, load_world

@@ -36,9 +36,10 @@ from adoption.dialect import insert as upsert
 from adoption.install_tokens import InstallTokenKey
 from adoption.models import AdoptionEvent, AdoptionEventId
 from bench import _harness as harness
+from db.engine import make_engine
+from db.sessions import make_sessionmaker, scope_session
 from gateway import migrate
 from gateway.roles import create_app_role
-from tenants.db import make_engine, make_sessionmaker, scope_session
 from tenants.handbook.models import Member
 from tenants.models import Branch, Organisation, Province, Tenant
 

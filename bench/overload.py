@@ -111,7 +111,8 @@ async def prepare(database: str, demo: bool) -> str:
         await run_cli(["demo", "load"], app_env(database, {}), timeout_s=900)
         print(f"demo loaded in {time.monotonic() - started:.1f} s")
         return ""
-    from tenants.db import make_engine, make_sessionmaker
+    from db.engine import make_engine
+    from db.sessions import make_sessionmaker
     from tests.world import YM_MEMBER_A, load_world
 
     engine = make_engine(pg_url(database, APP_ROLE))

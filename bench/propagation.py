@@ -39,11 +39,12 @@ from bench._harness import (
     stop_server,
     wait_ready,
 )
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway import migrate
 from gateway.auth import issue_development_token
 from gateway.roles import create_app_role
 from gateway.settings import Settings
-from tenants.db import make_engine, make_sessionmaker
 from tenants.models import Province, Tenant
 from tenants.types import Role
 

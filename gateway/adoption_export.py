@@ -17,11 +17,11 @@ from starlette.responses import Response
 from adoption import reads
 from adoption.errors import AdoptionError
 from adoption.series import AdoptionPoint, Granularity
+from db.sessions import scope_session
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from schema.adoption.access import STATUS, target_for
 from schema.errors import PilotGraphError
-from tenants.db import scope_session
 
 COLUMNS = (
     "tenant",

@@ -16,9 +16,9 @@ from prometheus_client import Gauge
 
 from adoption import reads
 from adoption.calendar import zone
+from db.sessions import scope_session
 from gateway.observability.metrics import REGISTRY
 from gateway.state import GatewayState
-from tenants.db import scope_session
 
 INTERVAL_S = 60.0
 logger = logging.getLogger("pilotgraph.adoption")

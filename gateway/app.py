@@ -16,6 +16,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from db.dialect import is_postgres
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway import ofrep
 from gateway.adoption_export import export_csv
 from gateway.adoption_metrics import AdoptionGauges
@@ -39,7 +42,6 @@ from gateway.tenancy import TenancyMiddleware
 from gateway.view import GraphQLView, SessionCloser
 from rollout.runtime import RolloutRuntime
 from schema.root import build_schema, schema
-from tenants.db import is_postgres, make_engine, make_sessionmaker
 from tenants.registry import TenantRegistry
 
 logger = logging.getLogger("pilotgraph.gateway")

@@ -10,6 +10,7 @@ from typing import Any
 
 import jwt
 
+from db.clock import utc_now
 from gateway.claims import ClaimError, check_scope, check_times, parse_claims
 from gateway.settings import Settings
 from tenants.identity import Principal
@@ -132,7 +133,7 @@ def issue_development_token(
     secret = settings.hs256_secret
     if secret is None:
         raise AuthError("No HS256 secret is configured to sign development tokens.")
-    issued = int((now or dt.datetime.now(dt.UTC)).timestamp())
+    issued = int((now or utc_now()).timestamp())
     claims: dict[str, Any] = {
         "sub": subject,
         "roles": [role.value for role in roles],

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from db.clock import utc_now
 from gateway import migrate
 from gateway.cli_metrics import metrics_app
 from gateway.cli_rollout import rollout_app
@@ -103,8 +104,9 @@ def demo_load(
 async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
     from sqlalchemy import func, select
 
+    from db.engine import make_engine
+    from db.sessions import make_sessionmaker
     from rollout.demo import load_demo_plan, load_other_province_plan
-    from tenants.db import make_engine, make_sessionmaker
     from tenants.demo.load import load_demo
     from tenants.models import Tenant
 
@@ -133,7 +135,7 @@ async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
             )
         typer.echo(f"loaded {len(report.loaded)} tenants, skipped {len(report.skipped)} present")
         await _demo_events(sessions)
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         typer.echo(await load_demo_plan(sessionmaker=sessions, now=now))
         typer.echo(await load_other_province_plan(sessionmaker=sessions, now=now))
     finally:
@@ -202,7 +204,8 @@ def _member_subject(member: str) -> str:
 
 
 async def _demo_subject(tenant: str, role: Role) -> str:
-    from tenants.db import make_engine, make_sessionmaker, scope_session
+    from db.engine import make_engine
+    from db.sessions import make_sessionmaker, scope_session
     from tenants.demo.build import MEMBER, SECRETARY
     from tenants.handbook.read_model import first_member_with_position
 

@@ -17,6 +17,8 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+from db.clock import utc_now
+
 metrics_app = typer.Typer(help="Adoption metrics: rollups of the app's events.")
 
 
@@ -41,15 +43,16 @@ async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
     from adoption.calendar import day_start, month_of, zone
     from adoption.members import all_tenants
     from adoption.partitions import ensure_ahead
+    from db.engine import make_engine
+    from db.sessions import make_sessionmaker, scope_session
     from tenants import statistics
-    from tenants.db import make_engine, make_sessionmaker, scope_session
 
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     try:
         async with sessions() as session:
             tenants = [(t, z) for t, z in await all_tenants(session=session) if only in (None, t)]
-            await ensure_ahead(session, now=dt.datetime.now(dt.UTC))
+            await ensure_ahead(session, now=utc_now())
             await session.commit()
         columns = (
             TextColumn("{task.description}"),
@@ -83,7 +86,7 @@ async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
 
 
 def _tenant_sessions(sessions: Any, tenant_id: str) -> Callable[[], Any]:
-    from tenants.db import scope_session
+    from db.sessions import scope_session
 
     return lambda: scope_session(sessions(), tenant_id)
 

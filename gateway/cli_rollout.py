@@ -8,7 +8,6 @@ so running gateways pick it up at once. Each command acts in one province's roll
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
@@ -17,12 +16,13 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.broadcast import notify
+from db.clock import utc_now
 from gateway.state import kpi_source
 from rollout import guardrail, status, waves
 from rollout.errors import RolloutError
 from rollout.guardrail import Outcome, WaveCheck
 from rollout.snapshot import CHANNEL
-from tenants.broadcast import notify
 from tenants.models import Province as ProvinceRow
 
 rollout_app = typer.Typer(help="Drive a flag's rollout plan: waves, gates, approvals.")
@@ -50,13 +50,10 @@ VERDICTS = {
 }
 
 
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 async def _with_session(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    from db.engine import make_engine
+    from db.sessions import make_sessionmaker
     from gateway.cli import _settings
-    from tenants.db import make_engine, make_sessionmaker
 
     engine = make_engine(_settings().db_url)
     try:
@@ -88,7 +85,7 @@ def _change(
     async def work(session: AsyncSession) -> Any:
         province_id = await _province(session, province)
         result = await fn(
-            session=session, province_id=province_id, flag_key=flag, now=_now(), **kwargs
+            session=session, province_id=province_id, flag_key=flag, now=utc_now(), **kwargs
         )
         await session.commit()
         await notify(session, CHANNEL, flag)
@@ -125,7 +122,7 @@ def status_command(flag: Flag, province: Province = None) -> None:
             province_id=province_id,
             flag_key=flag,
             kpis=kpi_source(),
-            now=_now(),
+            now=utc_now(),
         )
         if report is None:
             typer.secho(
@@ -238,7 +235,7 @@ def approve(
     async def work(session: AsyncSession) -> waves.StepOutcome:
         province_id = await _province(session, province)
         outcome = await waves.approve(
-            session=session, province_id=province_id, approval_id=parsed, actor=actor, now=_now()
+            session=session, province_id=province_id, approval_id=parsed, actor=actor, now=utc_now()
         )
         await session.commit()
         await notify(session, CHANNEL, outcome.view.plan.flag_key)
@@ -278,7 +275,7 @@ def guardrail_command(
 
     async def work(session: AsyncSession) -> list[WaveCheck]:
         return await guardrail.check(
-            session=session, kpis=kpi_source(), policy=policy, now=_now(), dry_run=dry_run
+            session=session, kpis=kpi_source(), policy=policy, now=utc_now(), dry_run=dry_run
         )
 
     checks = asyncio.run(_with_session(work))

@@ -19,11 +19,11 @@ from starlette.responses import JSONResponse, Response
 from adoption import service
 from adoption.errors import AdoptionError, MalformedBatch
 from adoption.members import is_member
+from db.sessions import scope_session
 from gateway.edge.http_spec import EdgeRefusal, check_json_depth
 from gateway.observability.metrics import EVENTS_INGESTED
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
-from tenants.db import scope_session
 
 NDJSON = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 

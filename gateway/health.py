@@ -15,9 +15,10 @@ from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from db.connections import ConnectOptions, connect_direct
+from db.dialect import is_postgres
 from gateway.edge.documents import RETRY_AFTER_S
 from gateway.state import GatewayState
-from tenants.db import ConnectOptions, connect_direct, is_postgres
 
 READY_TIMEOUT_S = 2.0
 READY_CACHE_S = 1.0

@@ -22,8 +22,8 @@ from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.sessions import scope_session
 from rollout.evaluation import ATTRIBUTE_TIMEOUT_S
-from tenants.db import scope_session
 from tenants.handbook.service import get_member
 
 Key = tuple[str, str]

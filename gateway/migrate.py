@@ -7,7 +7,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
-from tenants.db import ensure_sqlite_dir
+from db.engine import ensure_sqlite_dir
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

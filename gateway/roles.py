@@ -7,7 +7,8 @@ import re
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from tenants.db import is_postgres, make_engine
+from db.dialect import is_postgres
+from db.engine import make_engine
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # SECURITY DEFINER functions the application calls; PUBLIC may not execute them (0006, 0007).

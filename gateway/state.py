@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from adoption.install_tokens import InstallTokenKey
 from adoption.kpi_source import AdoptionKpis
+from db.clock import Clock, utc_now
+from db.sessions import make_sessionmaker
 from gateway.auth import TokenVerifier
 from gateway.member_branches import MemberBranches
 from gateway.settings import Settings
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
-from tenants.db import make_sessionmaker
 from tenants.identity import Principal
 from tenants.registry import TenantInfo, TenantRegistry
-
-Clock = Callable[[], dt.datetime]
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def kpi_source() -> KpiSource:

@@ -20,6 +20,7 @@ from strawberry.schema import Schema as StrawberrySchema
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import ExecutionResult
 
+from db.sessions import scope_session
 from gateway.auth import ROUTER_HEADER, router_allowed
 from gateway.edge.config import EdgeSettings
 from gateway.edge.documents import HTTP_GET, HTTP_POST, RETRY_AFTER_S, Call, Edge
@@ -42,7 +43,6 @@ from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from gateway.websocket import EdgeTransportWSHandler
 from schema.context import Context
 from schema.unavailable import RETRYABLE
-from tenants.db import scope_session
 
 CONTEXT_KEY = "pilotgraph_context"
 

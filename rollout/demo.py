@@ -8,12 +8,12 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.broadcast import notify
 from rollout import plans, waves
 from rollout.gates import NoAdoptionData
 from rollout.kpi import Criterion, Metric
 from rollout.registry import FlagKey
 from rollout.snapshot import CHANNEL
-from tenants.broadcast import notify
 from tenants.models import Tenant
 
 ACTOR = "demo"

@@ -29,11 +29,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.sessions import lock_sqlite_for_writing
 from rollout import gates, notices, plans, waves
 from rollout.kpi import NOBODY, KpiSource, WeeklyActive
 from rollout.models import NoticeKind, PlanStatus, RolloutNotice, RolloutPlan
 from rollout.plans import PlanView
-from tenants.db import lock_sqlite_for_writing
 
 logger = logging.getLogger("pilotgraph.rollout")
 SYSTEM = "system"

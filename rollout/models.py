@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import Base, UtcDateTime
+from db.base import Base, UtcDateTime
 
 
 class FlagKind(StrEnum):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import os
 import socket
@@ -18,17 +17,14 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from db.broadcast import Listener, notify
+from db.clock import Clock, utc_now
 from rollout import guardrail, schedule
 from rollout.guardrail import Outcome, WaveCheck
 from rollout.kpi import KpiSource
 from rollout.snapshot import CHANNEL, FlagStore
-from tenants.broadcast import Listener, notify
 
 logger = logging.getLogger("pilotgraph.rollout")
-
-
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class RolloutRuntime:
@@ -45,7 +41,7 @@ class RolloutRuntime:
         guardrail_s: float = 900.0,
         guardrail_policy: guardrail.Policy | None = None,
         on_guardrail_pause: Callable[[WaveCheck], None] | None = None,
-        clock: Callable[[], dt.datetime] = _utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self.sessionmaker, self.store, self.clock = sessionmaker, store, clock
         self.reloads = reloads or sessionmaker  # the listener's reloads (see GatewayState)

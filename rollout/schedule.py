@@ -15,12 +15,12 @@ from sqlalchemy import Exists, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
+from db.sessions import lock_sqlite_for_writing
 from rollout import audit, plans, waves
 from rollout.errors import InvalidTransition, RolloutError
 from rollout.kpi import KpiSource
 from rollout.models import RolloutPlan, ScheduledStep, StepStatus
 from rollout.waves import Action
-from tenants.db import lock_sqlite_for_writing
 
 SCHEDULABLE = (Action.START, Action.ADVANCE, Action.PAUSE, Action.RESUME, Action.ROLLBACK)
 

@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adoption.install_tokens import InstallTokenKey
+from db.sessions import switch_tenant
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
 from schema.errors import PilotGraphError
 from schema.handbook.loaders import HandbookLoaders, build_loaders
-from tenants.db import switch_tenant
 from tenants.errors import TenantsError
 from tenants.handbook.access import Actor
 from tenants.identity import Principal

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import Base
+from db.base import Base
 
 
 class TenantKind(StrEnum):

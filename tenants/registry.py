@@ -15,8 +15,8 @@ from types import MappingProxyType
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from db.broadcast import RESYNC_S, Listener
 from tenants import service
-from tenants.broadcast import RESYNC_S, Listener
 from tenants.errors import TenantNotFound
 
 CHANNEL = "pilotgraph_tenants"

@@ -66,7 +66,7 @@ async def register_tenant(
     parent_id: str | None = None,
 ) -> Tenant:
     """Add a tenant and tell every replica's registry to reload."""
-    from tenants import broadcast
+    from db import broadcast
     from tenants.errors import Conflict, NotFound
     from tenants.registry import CHANNEL
 

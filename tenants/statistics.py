@@ -18,6 +18,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from db.dialect import is_postgres
+
 logger = logging.getLogger("pilotgraph.statistics")
 
 
@@ -27,8 +29,7 @@ async def analyze(bind: AsyncSession | AsyncConnection, tables: Sequence[str]) -
     True when they were analyzed; False on SQLite, or when the role may not run
     ``app_analyze`` (logged with the fix: a stale plan is slow, not wrong).
     """
-    dialect = bind.dialect if isinstance(bind, AsyncConnection) else bind.get_bind().dialect
-    if not tables or dialect.name != "postgresql":
+    if not tables or not is_postgres(bind):
         return False
     try:
         async with bind.begin_nested():

@@ -13,11 +13,12 @@ from pydantic import SecretStr
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.app import build_state, create_app
 from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from gateway.state import GatewayState
-from tenants.db import make_engine, make_sessionmaker
 from tenants.types import PROVINCE_ROLES, Role
 from tests import databases
 from tests.graphql import asgi_client

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ ABOVE = {
     "rollout": {"gateway", "schema", "adoption"},
     "adoption": {"gateway", "schema", "rollout"},
     "tenants": {"gateway", "schema", "rollout", "adoption"},
+    "db": {"gateway", "schema", "rollout", "tenants", "adoption"},
 }
 # Adoption implements rollout's KPI protocol: the one module of a sibling a package may import.
 ALLOWED = {"adoption": {"rollout.kpi"}}
@@ -72,3 +74,22 @@ def test_adoption_may_import_rollouts_kpi_protocol_and_nothing_else_of_rollout(
     upward = _upward("adoption")
     # then
     assert upward == {"adoption/plans.py": ["rollout"]}
+
+
+def test_every_installed_package_has_its_place_in_the_layers():
+    # given: the packages the project installs (pyproject), gateway on top of them all
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    installed = {
+        name.rstrip("*") for name in find["tool"]["setuptools"]["packages"]["find"]["include"]
+    }
+    # when
+    placed = set(ABOVE) | {"gateway"}
+    # then
+    assert installed == placed
+
+
+def test_db_is_the_lowest_layer():
+    # given: every other layer
+    others = set(ABOVE) - {"db"} | {"gateway"}
+    # when / then: db may import none of them
+    assert ABOVE["db"] == others

@@ -10,7 +10,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tenants.db import scope_session
+from db.sessions import scope_session
 from tenants.handbook.models import (
     Attendance,
     Document,

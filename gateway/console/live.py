@@ -13,8 +13,8 @@ from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.broadcast import Listener
 from rollout.snapshot import CHANNEL
-from tenants.broadcast import Listener
 
 HEARTBEAT_S = 15.0
 

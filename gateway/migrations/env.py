@@ -12,7 +12,8 @@ import adoption.models  # noqa: F401  (registers the adoption tables)
 import rollout.models  # noqa: F401  (registers the rollout tables)
 import tenants.handbook.models
 import tenants.models  # noqa: F401  (registers the hierarchy tables)
-from tenants.db import Base
+from db.base import Base
+from db.dialect import is_postgres
 
 target_metadata = Base.metadata
 
@@ -21,7 +22,7 @@ def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=not is_postgres(connection),
     )
     with context.begin_transaction():
         context.run_migrations()

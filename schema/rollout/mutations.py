@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
+from db.broadcast import notify
 from rollout import flags, notices, plans, ramps, schedule, waves
 from rollout.errors import NoticeNotFound, RolloutError
 from rollout.kpi import Criterion, KpiSource, Metric
@@ -26,7 +27,6 @@ from schema.permissions import Permission, requires
 from schema.relay import canonical_uuid
 from schema.rollout.access import rollout_province
 from schema.rollout.types import RolloutNotice
-from tenants.broadcast import notify
 
 ADMIN = requires(Permission.MANAGE_ROLLOUT, needs_tenant=False)
 T = TypeVar("T")

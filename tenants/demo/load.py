@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.sessions import scope_session
 from tenants import statistics
-from tenants.db import scope_session
 from tenants.demo.build import TenantRows, build_tenant
 from tenants.demo.province import PROVINCES, DemoProvince, DemoTenant
 from tenants.handbook.models import (

@@ -22,8 +22,8 @@ from adoption.models import (
     AdoptionMemberMonth,
     AdoptionMonthly,
 )
+from db.sessions import make_sessionmaker, scope_session
 from gateway.state import GatewayState
-from tenants.db import make_sessionmaker, scope_session
 from tests.world import KIM_SON, KS_MEMBER, NOW, YEN_MO, YM_MEMBER_A, YM_MEMBER_B
 
 Sessions = Callable[[str | None], AsyncSession]

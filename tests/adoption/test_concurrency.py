@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adoption import service
 from adoption.models import AdoptionDaily, AdoptionMonthly
-from tenants.db import make_sessionmaker, scope_session
+from db.sessions import make_sessionmaker, scope_session
 from tests.adoption.conftest import INSTALL_KEY, ev, remove_committed
 from tests.world import YEN_MO, YM_MEMBER_A
 

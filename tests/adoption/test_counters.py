@@ -25,8 +25,8 @@ from adoption.models import (
     AdoptionInstall,
     AdoptionMemberCount,
 )
+from db.engine import make_engine
 from gateway import migrate
-from tenants.db import make_engine
 from tenants.handbook.models import Member, MemberStatus
 from tests import databases
 from tests.adoption.conftest import INSTALL_KEY, Sessions, ev, install_token, utc

@@ -11,8 +11,9 @@ from adoption.demo_events import simulate
 from adoption.kpi_source import AdoptionKpis
 from adoption.models import AdoptionEvent
 from adoption.series import Granularity, series
+from db.engine import make_engine
+from db.sessions import make_sessionmaker, scope_session
 from rollout.kpi import Criterion, Metric
-from tenants.db import make_engine, make_sessionmaker, scope_session
 from tenants.demo.load import load_demo
 from tests.tenants.test_demo_load import empty_database  # noqa: F401  (the fixture)
 

@@ -28,7 +28,7 @@ from adoption.models import (
     AdoptionMemberMonth,
     AdoptionMonthly,
 )
-from tenants.db import make_sessionmaker, scope_session
+from db.sessions import make_sessionmaker, scope_session
 from tests import databases
 from tests.adoption.conftest import (
     INSTALL_KEY,

@@ -24,7 +24,8 @@ from adoption import rollups, service
 from adoption.calendar import zone
 from adoption.models import ROLLUP_TABLES, AdoptionEvent, AdoptionEventId
 from adoption.partitions import ensure_partitions
-from tenants.db import make_engine, make_sessionmaker, scope_session
+from db.engine import make_engine
+from db.sessions import make_sessionmaker, scope_session
 from tests import databases
 from tests.adoption.conftest import INSTALL_KEY, ev
 from tests.conftest import IN_CI

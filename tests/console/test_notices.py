@@ -13,11 +13,12 @@ import uuid
 
 import pytest
 
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from rollout import guardrail, notices, plans
 from rollout.guardrail import Outcome, Policy
 from rollout.kpi import WeeklyActive
 from rollout.models import NoticeKind
-from tenants.db import make_engine, make_sessionmaker
 from tests.console.conftest import sign_in
 from tests.rollout.guardrail_world import CountingKpis
 

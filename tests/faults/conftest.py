@@ -21,9 +21,10 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from db.engine import make_engine
+from db.sessions import make_sessionmaker, scope_session
 from gateway.auth import issue_development_token
 from gateway.settings import Environment, Settings
-from tenants.db import make_engine, make_sessionmaker, scope_session
 from tenants.handbook.models import Member
 from tenants.types import Role
 from tests import databases

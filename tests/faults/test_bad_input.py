@@ -21,10 +21,11 @@ from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Route
 
 from adoption.events import validate_all
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.app import create_app
 from gateway.console import routes as console_routes
 from schema.text_arguments import bad_variable, unstorable
-from tenants.db import make_engine, make_sessionmaker
 from tenants.types import Role
 from tests import databases, world
 from tests.adoption.conftest import INSTALL_KEY

@@ -33,10 +33,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from starlette.routing import Mount, Route
 
 from adoption import service as adoption_service
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.app import build_state, create_app
 from gateway.edge.faults import Faults
 from gateway.state import GatewayState
-from tenants.db import make_engine, make_sessionmaker
 from tenants.handbook import service as handbook_service
 from tenants.types import Role
 from tests import world

@@ -22,8 +22,8 @@ import httpx
 import pytest
 from sqlalchemy.pool import QueuePool
 
+from db.engine import make_engine
 from gateway import migrate
-from tenants.db import make_engine
 
 WORKERS = 2
 START_TIMEOUT_S = 90.0

@@ -16,12 +16,12 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from db.engine import make_engine
 from gateway.app import create_app
 from gateway.observability import metrics
 from gateway.observability.listener import ListenerError, metrics_listener
 from gateway.observability.logs import configure_logging
 from gateway.observability.tracing import instrument_engine
-from tenants.db import make_engine
 from tenants.types import Role
 from tests import world
 from tests.conftest import make_settings
@@ -189,7 +189,7 @@ async def test_traces_cover_the_operation_and_its_sql(database, gateway):
     engine = make_engine(database.app_url)
     instrument_engine(engine, provider)
     gateway.engine = engine
-    from tenants.db import make_sessionmaker
+    from db.sessions import make_sessionmaker
 
     gateway.sessionmaker = make_sessionmaker(engine)
     app = create_app(make_settings(database, otlp_endpoint="http://127.0.0.1:1/v1/traces"), gateway)

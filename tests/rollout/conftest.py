@@ -7,7 +7,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from tenants.db import make_engine, make_sessionmaker
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from tests import databases
 from tests.rollout.fakes import FakeKpiSource
 from tests.world import load_world

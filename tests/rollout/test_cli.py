@@ -8,10 +8,11 @@ import re
 import pytest
 from typer.testing import CliRunner
 
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.cli import app
 from gateway.settings import get_settings
 from rollout import audit
-from tenants.db import make_engine, make_sessionmaker
 from tests.rollout.plan_world import KEY, make_plan
 
 runner = CliRunner()

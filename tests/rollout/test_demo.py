@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from rollout import demo, plans, snapshot
 from rollout.evaluation import EvaluationContext, Reason, evaluate
 from rollout.registry import FlagKey
-from tenants.db import make_engine, make_sessionmaker
 from tenants.demo.province import HA_NAM, NINH_BINH, TENANTS
 from tenants.models import Tenant
 from tests.world import NOW

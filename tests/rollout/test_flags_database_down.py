@@ -21,6 +21,8 @@ import httpx
 import pytest
 import uvicorn
 
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.app import create_app
 from gateway.member_branches import MemberBranches
 from rollout import flags
@@ -31,7 +33,6 @@ from rollout.snapshot import FlagStore
 from schema.context import Context
 from schema.rollout.mutations import RuleAttribute
 from schema.root import schema
-from tenants.db import make_engine, make_sessionmaker
 from tenants.identity import Principal
 from tenants.types import Role
 from tests import world

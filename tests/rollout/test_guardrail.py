@@ -12,6 +12,9 @@ from typer.testing import CliRunner
 
 from adoption import service
 from adoption.kpi_source import AdoptionKpis
+from db.broadcast import Listener
+from db.engine import make_engine
+from db.sessions import make_sessionmaker, scope_session, switch_tenant
 from gateway import cli_rollout
 from gateway.cli import app as cli_app
 from gateway.settings import get_settings
@@ -23,8 +26,6 @@ from rollout.models import RolloutNotice
 from rollout.runtime import RolloutRuntime
 from rollout.snapshot import CHANNEL, FlagStore
 from rollout.waves import Action
-from tenants.broadcast import Listener
-from tenants.db import make_engine, make_sessionmaker, scope_session, switch_tenant
 from tests.adoption.conftest import INSTALL_KEY
 from tests.rollout.fakes import FakeKpiSource
 from tests.rollout.guardrail_world import KIM_SON_FELL, CountingKpis, running_in_wave_1
@@ -472,7 +473,7 @@ async def test_real_adoption_events_drive_the_guardrail(session, recent, expecte
 def test_the_cli_checks_once_and_says_what_it_did(fresh, monkeypatch):
     # given: Kim Son's weekly active members halved (40 → 20)
     monkeypatch.setenv("PILOTGRAPH_DATABASE_URL", fresh.app_url)
-    monkeypatch.setattr(cli_rollout, "_now", lambda: NOW)
+    monkeypatch.setattr(cli_rollout, "utc_now", lambda: NOW)
     get_settings.cache_clear()
     engine = make_engine(fresh.app_url)
 

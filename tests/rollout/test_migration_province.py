@@ -10,8 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import text
 
+from db.engine import make_engine
 from gateway import migrate
-from tenants.db import make_engine
 from tests import databases
 from tests.conftest import IN_CI
 

@@ -11,10 +11,11 @@ from openfeature.evaluation_context import EvaluationContext
 from openfeature.flag_evaluation import ErrorCode, Reason
 from pydantic import SecretStr
 
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from rollout.registry import FlagKey
-from tenants.db import make_engine, make_sessionmaker
 from tenants.types import Role
 from tests.rollout.server import running_gateway, wait_for
 from tests.rollout.test_propagation import kill

@@ -8,6 +8,9 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from db.broadcast import notify
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from rollout import flags
@@ -16,8 +19,6 @@ from rollout.models import FlagState
 from rollout.registry import FlagKey
 from rollout.runtime import RolloutRuntime
 from rollout.snapshot import CHANNEL, FlagStore
-from tenants.broadcast import notify
-from tenants.db import make_engine, make_sessionmaker
 from tenants.types import Role
 from tests.rollout.server import running_gateway, wait_for
 from tests.world import NOW, YEN_MO, YM_MEMBER_A

@@ -8,10 +8,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from rollout import audit, plans, schedule
 from rollout.models import ScheduledStep
 from rollout.waves import Action
-from tenants.db import make_engine, make_sessionmaker
 from tests.rollout.fakes import FakeKpiSource
 from tests.rollout.plan_world import ADMIN, KEY, make_plan
 from tests.world import NOW

@@ -9,6 +9,8 @@ import pytest
 import websockets
 from pydantic import SecretStr
 
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from rollout import flags
@@ -16,7 +18,6 @@ from rollout.models import FlagState
 from rollout.registry import FlagKey
 from schema.context import Context
 from schema.root import schema
-from tenants.db import make_engine, make_sessionmaker
 from tenants.identity import Principal
 from tenants.types import Role
 from tests import world

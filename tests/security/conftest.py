@@ -13,11 +13,12 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway.app import build_state, create_app
 from gateway.settings import Settings
 from gateway.state import GatewayState
 from rollout.registry import REGISTRY
-from tenants.db import make_engine, make_sessionmaker
 from tests import databases
 from tests.graphql import asgi_client
 from tests.security import principals, transport, truth, world

@@ -19,7 +19,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 import gateway.app  # noqa: F401 - imports every domain's models into the metadata
-from tenants.db import Base
+from db.base import Base
 
 # Columns whose values identify or describe a tenant's data (besides ids).
 TEXT_COLUMNS = frozenset(

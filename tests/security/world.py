@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tenants.db import scope_session
+from db.sessions import scope_session
 from tenants.handbook.models import (
     Attendance,
     Document,

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from tenants.db import make_engine, make_sessionmaker, scope_session
+from db.engine import make_engine
+from db.sessions import make_sessionmaker, scope_session
 from tenants.demo.load import load_demo
 from tenants.demo.province import TENANTS
 from tenants.handbook.models import Member

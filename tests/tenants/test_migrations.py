@@ -6,8 +6,8 @@ import asyncio
 
 from sqlalchemy import inspect
 
+from db.engine import make_engine
 from gateway import migrate
-from tenants.db import make_engine
 from tenants.handbook.models import TENANT_OWNED_TABLES
 from tests import databases
 

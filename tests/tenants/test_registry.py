@@ -6,9 +6,10 @@ import asyncio
 
 from sqlalchemy import delete
 
+from db.broadcast import Listener
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from tenants import service
-from tenants.broadcast import Listener
-from tenants.db import make_engine, make_sessionmaker
 from tenants.models import Tenant
 from tenants.registry import CHANNEL, TenantRegistry
 

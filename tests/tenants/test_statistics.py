@@ -16,9 +16,10 @@ import asyncpg  # type: ignore[import-untyped]
 import pytest
 
 from adoption import rollups
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from gateway import migrate
 from gateway.cli_metrics import _rebuild
-from tenants.db import make_engine, make_sessionmaker
 from tenants.demo import load
 from tenants.demo.load import FILLED, load_demo
 from tenants.demo.province import DISTRICT, DemoProvince, DemoTenant

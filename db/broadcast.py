@@ -25,7 +25,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from tenants.db import connect_direct, connect_options
+from db.connections import connect_direct
+from db.dialect import is_postgres
+from db.engine import connect_options
 
 logger = logging.getLogger("pilotgraph.broadcast")
 Callback = Callable[[str], Coroutine[Any, Any, None]]
@@ -66,7 +68,7 @@ class Reconnect:
 
 async def notify(session: AsyncSession, channel: str, payload: str) -> None:
     """Announce a committed change on ``channel`` to every listening process."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         await session.execute(
             text("SELECT pg_notify(:channel, :payload)"), {"channel": channel, "payload": payload}
         )
@@ -99,7 +101,7 @@ class Listener:
         self._lost: asyncio.Future[None] | None = None  # set when the live connection is lost
 
     async def start(self) -> None:
-        if self.engine.dialect.name == "postgresql":
+        if is_postgres(self.engine):
             self._tasks.append(asyncio.create_task(self._listen_forever()))
         else:
             _local.setdefault(self.channel, []).append(self.callback)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tenants.db import make_engine
+from db.engine import make_engine
 from tests.databases import PG_HOST
 
 

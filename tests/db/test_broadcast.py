@@ -19,9 +19,11 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from db.broadcast import RESYNC, Listener, Reconnect, notify
+from db.connections import Keepalive, asyncpg_dsn
+from db.engine import make_engine
+from db.sessions import make_sessionmaker
 from tenants import service
-from tenants.broadcast import RESYNC, Listener, Reconnect, notify
-from tenants.db import Keepalive, asyncpg_dsn, make_engine, make_sessionmaker
 from tenants.models import Tenant
 from tenants.registry import TenantRegistry
 from tests import databases
