@@ -17,6 +17,7 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.cli_settings import settings_or_exit
 from rollout import gates, guardrail, status, waves
 from rollout.errors import RolloutError
 from rollout.guardrail import Outcome, WaveCheck
@@ -54,10 +55,9 @@ def _now() -> dt.datetime:
 
 
 async def _with_session(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
-    from gateway.cli import _settings
     from tenants.db import make_engine, make_sessionmaker
 
-    engine = make_engine(_settings().db_url)
+    engine = make_engine(settings_or_exit().db_url)
     try:
         async with make_sessionmaker(engine)() as session:
             return await work(session)
@@ -270,10 +270,9 @@ def guardrail_command(
     ] = False,
 ) -> None:
     """Check every running plan once; pause those whose waves' weekly active members fell."""
-    from gateway.cli import _settings
     from gateway.state import guardrail_policy
 
-    policy = guardrail_policy(_settings())
+    policy = guardrail_policy(settings_or_exit())
 
     async def work(session: AsyncSession) -> list[WaveCheck]:
         return await guardrail.check(

@@ -8,8 +8,9 @@ code and message HTTP answers. The token was verified at the upgrade (tenancy mi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, cast
 
+from starlette.websockets import WebSocket
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
@@ -18,12 +19,17 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.types import Subscr
 from strawberry.types.execution import PreExecutionError
 from strawberry.utils.aio import aclosing
 
-from gateway.edge.documents import WEBSOCKET, Call
+from gateway.edge.documents import WEBSOCKET, Call, Edge
 from gateway.edge.http_spec import EdgeRefusal, Params, params_from_json
 from schema.context import Context
 
-if TYPE_CHECKING:
-    from gateway.view import GraphQLView
+
+class EdgeView(Protocol):
+    """What the handler needs of the view that made it (``gateway.view.GraphQLView``)."""
+
+    edge: Edge
+
+    def new_context(self, request: WebSocket) -> Context: ...
 
 
 class EdgeTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -51,7 +57,7 @@ class EdgeTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """Run one operation through the edge; its context is closed however it ends."""
-        view: GraphQLView = self.view  # type: ignore[assignment]
+        view = cast(EdgeView, self.view)
         socket = self.websocket.ws  # type: ignore[attr-defined]
         context = view.new_context(socket)
         address = socket.client.host if socket.client else "unknown"
@@ -68,7 +74,7 @@ class EdgeTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await context.close()
 
     async def _results(self, operation: Operation[Context, None], call: Call) -> None:
-        view: GraphQLView = self.view  # type: ignore[assignment]
+        view = cast(EdgeView, self.view)
         async with aclosing(view.edge.stream(call)) as results:
             async for result in results:
                 if isinstance(result, PreExecutionError):

@@ -10,7 +10,8 @@ from tenants import service
 from tenants.broadcast import Listener
 from tenants.db import make_engine, make_sessionmaker
 from tenants.models import Tenant
-from tenants.registry import CHANNEL, TenantRegistry
+from tenants.registry import TenantRegistry
+from tenants.service import CHANNEL
 
 
 async def _wait_for(predicate, seconds=5.0):
