@@ -1,4 +1,5 @@
-"""Narrow reads other packages (CLI, rollout) may use without knowing handbook internals."""
+"""Narrow reads other packages may use without knowing handbook internals (today: the CLI's
+development tokens)."""
 
 from __future__ import annotations
 
