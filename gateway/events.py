@@ -13,6 +13,7 @@ import json
 import uuid
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -22,8 +23,8 @@ from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from rollout.adoption import service
 from rollout.adoption.errors import AdoptionError, MalformedBatch
-from rollout.adoption.members import is_member
 from tenants.db import scope_session
+from tenants.handbook.read_model import member_of
 
 NDJSON = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 
@@ -96,20 +97,15 @@ def _outcome(outcome: service.EventOutcome) -> dict[str, Any]:
     }
 
 
-async def _member(scope: RequestScope, session: Any) -> uuid.UUID | bool | None:
+async def _member(scope: RequestScope, session: AsyncSession) -> uuid.UUID | bool | None:
     """The token's member (None: anonymous; False: a token that is no member of the tenant)."""
-    principal = scope.principal
-    if principal is None:
+    if scope.principal is None:
         return None
     assert scope.tenant is not None
-    try:
-        member_id = uuid.UUID(principal.subject)
-    except ValueError:
-        return False
-    if principal.tenant != scope.tenant.id:
-        return False
-    found = await is_member(session=session, tenant_id=scope.tenant.id, member_id=member_id)
-    return member_id if found else False
+    member_id = await member_of(
+        session=session, tenant_id=scope.tenant.id, principal=scope.principal
+    )
+    return member_id if member_id is not None else False
 
 
 def _parse(body: bytes, content_type: str) -> list[Any]:

@@ -20,7 +20,7 @@ from rollout.errors import RolloutError
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
-from schema.errors import PilotGraphError
+from schema.errors import PilotGraphError, unauthenticated
 from schema.handbook.loaders import HandbookLoaders, build_loaders
 from tenants.db import switch_tenant
 from tenants.errors import TenantsError
@@ -79,6 +79,12 @@ class Context:
             loaders = build_loaders(partial(self.run_for, tenant_id), self.now)
             self._loaders[tenant_id] = loaders
         return loaders
+
+    def principal_or_raise(self) -> Principal:
+        """The verified caller; UNAUTHENTICATED without a token (as a permission check says)."""
+        if self.principal is None:
+            raise unauthenticated()
+        return self.principal
 
     @property
     def tenant_id(self) -> str:
