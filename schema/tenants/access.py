@@ -7,7 +7,6 @@ resolved for a router is checked against the caller, never against the router.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
 
 from strawberry.types import Info
@@ -60,11 +59,3 @@ async def check_handbook_on(context: Context, tenant_id: str) -> None:
     else:
         who = replace(evaluation_context(context), tenant=tenant_id)
     check_enabled(context, FlagKey.HANDBOOK, who)
-
-
-async def readable_branch_ids(context: Context, tenant_id: str) -> list[uuid.UUID] | None:
-    """The branches of ``tenant_id`` the caller reads: None for every one, else their own."""
-    actor = await context.actor_in(tenant_id)
-    if actor.sees_whole_tenant:
-        return None
-    return [actor.branch_id] if actor.branch_id else []

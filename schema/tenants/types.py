@@ -8,7 +8,7 @@ from strawberry.types import Info
 from schema.context import Context
 from schema.fields import field
 from schema.handbook.types import Branch
-from schema.tenants.access import check_handbook_on, readable_branch_ids, readable_tenant_or_raise
+from schema.tenants.access import check_handbook_on, readable_tenant_or_raise
 from tenants import service
 from tenants.models import TenantKind
 from tenants.registry import TenantInfo
@@ -44,7 +44,7 @@ class Tenant:
     @field(description="Branches the caller may read: every one for admins, else their own.")
     async def branches(self, info: Info[Context, None]) -> list[Branch]:
         await check_handbook_on(info.context, self.slug)
-        scope = await readable_branch_ids(info.context, self.slug)
+        scope = (await info.context.actor_in(self.slug)).readable_branch_ids
         rows = await info.context.run_for(self.slug, service.list_branches, branch_ids=scope)
         return [Branch.from_model(row) for row in rows]
 
