@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from typing import Any, Protocol, cast
 
+from graphql import GraphQLFormattedError
 from starlette.websockets import WebSocket
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ErrorMessage,
+    SubscribeMessage,
+)
 from strawberry.types.execution import PreExecutionError
 from strawberry.utils.aio import aclosing
 
@@ -47,11 +51,11 @@ class EdgeTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         try:
             params = params_from_json(message.get("payload"))
         except EdgeRefusal as exc:
-            await self.send_message(_error(message["id"], exc))  # type: ignore[arg-type]
+            await self.send_message(_error(message["id"], exc))
             return
         self.params[message["id"]] = params
-        started = {**message, "payload": {"query": params.query or ""}}
-        await super().handle_subscribe(started)  # type: ignore[arg-type]
+        started: SubscribeMessage = {**message, "payload": {"query": params.query or ""}}
+        await super().handle_subscribe(started)
         if message["id"] not in self.operations:  # refused: over the limit, or a reused id
             self.params.pop(message["id"], None)
 
@@ -65,7 +69,7 @@ class EdgeTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         try:
             await self._results(operation, call)
         except EdgeRefusal as exc:
-            await operation.send_operation_message(_error(operation.id, exc))  # type: ignore[arg-type]
+            await operation.send_operation_message(_error(operation.id, exc))
         except Exception as error:
             await self.handle_task_exception(error)
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
@@ -86,7 +90,10 @@ class EdgeTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await operation.send_operation_message({"id": operation.id, "type": "complete"})
 
 
-def _error(operation_id: str, refusal: EdgeRefusal) -> dict[str, Any]:
+def _error(operation_id: str, refusal: EdgeRefusal) -> ErrorMessage:
     """The ``error`` message for a refusal: the code and message HTTP answers."""
-    error = {"message": refusal.message, "extensions": {"code": refusal.code}}
+    error: GraphQLFormattedError = {
+        "message": refusal.message,
+        "extensions": {"code": refusal.code},
+    }
     return {"id": operation_id, "type": "error", "payload": [error]}
