@@ -19,10 +19,18 @@ from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from rollout.adoption import reads
 from rollout.adoption.errors import AdoptionError
 from rollout.adoption.kpis import AdoptionPoint, Granularity
-from schema.adoption.access import STATUS, target_for
+from schema.adoption.access import target_for
 from schema.errors import PilotGraphError
 from tenants.db import scope_session
 
+# The HTTP status of each refusal of the access policy (any other code: 400).
+STATUS = {
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "FORBIDDEN_TENANT": 403,
+    "TENANT_NOT_FOUND": 404,
+    "PROVINCE_REQUIRED": 400,
+}
 COLUMNS = (
     "tenant",
     "start",

@@ -14,14 +14,6 @@ from schema.tenants.access import covered_tenant_or_raise
 from tenants.identity import Principal
 from tenants.registry import TenantInfo, TenantRegistry
 
-STATUS = {
-    "UNAUTHENTICATED": 401,
-    "FORBIDDEN": 403,
-    "FORBIDDEN_TENANT": 403,
-    "TENANT_NOT_FOUND": 404,
-    "PROVINCE_REQUIRED": 400,
-}
-
 
 def target_for(
     principal: Principal | None,
