@@ -45,6 +45,25 @@ async def post_events(request: Request) -> Response:
         return error_response(400, exc.code, exc.message)
     except EdgeRefusal as exc:
         return error_response(exc.status, exc.code, exc.message)
+    result = await _store(state, scope, events)
+    if isinstance(result, Response):
+        return result
+    _count(scope.tenant.id, result)
+    return JSONResponse(
+        {
+            "accepted": result.accepted,
+            "refused": result.refused,
+            "stored": result.stored,
+            "results": [_outcome(o) for o in result.outcomes],
+        }
+    )
+
+
+async def _store(
+    state: GatewayState, scope: RequestScope, events: list[Any]
+) -> service.IngestResult | Response:
+    """Ingest the batch in the tenant's transaction, or the coded refusal to answer."""
+    assert scope.tenant is not None
     async with scope_session(state.sessionmaker(), scope.tenant.id) as session:
         member_id = await _member(scope, session)
         if member_id is False:
@@ -64,15 +83,7 @@ async def post_events(request: Request) -> Response:
         except AdoptionError as exc:
             return error_response(413, exc.code, exc.message)
         await session.commit()
-    _count(scope.tenant.id, result)
-    return JSONResponse(
-        {
-            "accepted": result.accepted,
-            "refused": result.refused,
-            "stored": result.stored,
-            "results": [_outcome(o) for o in result.outcomes],
-        }
-    )
+    return result
 
 
 def _count(tenant_id: str, result: service.IngestResult) -> None:
