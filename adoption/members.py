@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenants.handbook.models import Member
 from tenants.models import Province, Tenant
-
-
-async def is_member(*, session: AsyncSession, tenant_id: str, member_id: uuid.UUID) -> bool:
-    """Whether ``member_id`` is a member of ``tenant_id``."""
-    found = await session.scalar(
-        select(Member.id).where(Member.tenant_id == tenant_id, Member.id == member_id)
-    )
-    return found is not None
 
 
 async def province_tenants(*, session: AsyncSession, province_id: str) -> list[str]:

@@ -20,9 +20,17 @@ from adoption.series import AdoptionPoint, Granularity
 from db.sessions import scope_session
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
-from schema.adoption.access import STATUS, target_for
+from schema.adoption.access import target_for
 from schema.errors import PilotGraphError
 
+# The HTTP status of each refusal of the access policy (any other code: 400).
+STATUS = {
+    "UNAUTHENTICATED": 401,
+    "FORBIDDEN": 403,
+    "FORBIDDEN_TENANT": 403,
+    "TENANT_NOT_FOUND": 404,
+    "PROVINCE_REQUIRED": 400,
+}
 COLUMNS = (
     "tenant",
     "start",

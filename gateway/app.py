@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 
 from db.dialect import is_postgres
 from db.engine import make_engine
@@ -165,33 +165,42 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
             await _stop_all(steps)
 
     app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readiness.endpoint),
-            Route("/graphql", view, methods=["GET", "POST"]),
-            Route("/ofrep/v1/evaluate/flags", ofrep.evaluate_flags, methods=["POST"]),
-            Route("/ofrep/v1/evaluate/flags/{key:path}", ofrep.evaluate_flag, methods=["POST"]),
-            Route("/v1/events", post_events, methods=["POST"]),
-            # Any method reaches it, so a wrong one gets a coded 405 rather than plain text.
-            Route("/v1/install-tokens", InstallTokenEndpoint(state)),
-            Route("/v1/adoption.csv", export_csv, methods=["GET"]),
-            WebSocketRoute("/graphql", view),
-            console_mount(),
-        ],
-        middleware=[
-            Middleware(AccessMiddleware),
-            Middleware(Faults),  # inside the access log, which sees the status it sends
-            Middleware(Backpressure, limit=settings.in_flight_limit),
-            *edge_middleware(state),
-            Middleware(TenancyMiddleware, state=state),
-            Middleware(RateLimits, gate=rates),
-            Middleware(SessionCloser),
-        ],
+        routes=_routes(state, view, readiness),
+        middleware=_middleware(settings, state, rates),
         exception_handlers={404: _not_found, HTTPException: _http_error},
         lifespan=lifespan,
     )
     app.state.pilotgraph = state
     return app
+
+
+def _routes(state: GatewayState, view: GraphQLView, readiness: Readiness) -> list[BaseRoute]:
+    return [
+        Route("/healthz", healthz),
+        Route("/readyz", readiness.endpoint),
+        Route("/graphql", view, methods=["GET", "POST"]),
+        Route("/ofrep/v1/evaluate/flags", ofrep.evaluate_flags, methods=["POST"]),
+        Route("/ofrep/v1/evaluate/flags/{key:path}", ofrep.evaluate_flag, methods=["POST"]),
+        Route("/v1/events", post_events, methods=["POST"]),
+        # Any method reaches it, so a wrong one gets a coded 405 rather than plain text.
+        Route("/v1/install-tokens", InstallTokenEndpoint(state)),
+        Route("/v1/adoption.csv", export_csv, methods=["GET"]),
+        WebSocketRoute("/graphql", view),
+        console_mount(),
+    ]
+
+
+def _middleware(settings: Settings, state: GatewayState, rates: RateGate) -> list[Middleware]:
+    """Outermost first."""
+    return [
+        Middleware(AccessMiddleware),
+        Middleware(Faults),  # inside the access log, which sees the status it sends
+        Middleware(Backpressure, limit=settings.in_flight_limit),
+        *edge_middleware(state),
+        Middleware(TenancyMiddleware, state=state),
+        Middleware(RateLimits, gate=rates),
+        Middleware(SessionCloser),
+    ]
 
 
 def serve_app() -> Starlette:

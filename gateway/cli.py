@@ -15,7 +15,7 @@ from db.clock import utc_now
 from gateway import migrate
 from gateway.cli_metrics import metrics_app
 from gateway.cli_rollout import rollout_app
-from gateway.settings import Settings, SettingsError, get_settings
+from gateway.cli_settings import settings_or_exit
 from tenants.types import PROVINCE_ROLES, Role
 
 app = typer.Typer(help="PilotGraph: stage a pilot across a province while watching adoption.")
@@ -31,14 +31,6 @@ app.add_typer(rollout_app, name="rollout")
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 
 
-def _settings() -> Settings:
-    try:
-        return get_settings()
-    except SettingsError as exc:
-        typer.secho(str(exc), fg=typer.colors.RED, err=True)
-        raise typer.Exit(2) from exc
-
-
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
@@ -50,7 +42,7 @@ def serve(
 
     from gateway.observability.listener import ListenerError, metrics_listener
 
-    settings = _settings()
+    settings = settings_or_exit()
     try:
         with metrics_listener(settings.metrics_host, settings.metrics_port):
             uvicorn.run(
@@ -73,7 +65,7 @@ def serve(
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations (with the admin URL when one is configured)."""
-    migrate.upgrade(_settings().db_admin_url, revision)
+    migrate.upgrade(settings_or_exit().db_admin_url, revision)
     typer.echo(f"database at {revision}")
 
 
@@ -85,7 +77,7 @@ def db_create_app_role(
     """Create (or update) the application's role: LOGIN, NOSUPERUSER, NOBYPASSRLS, DML grants."""
     from gateway.roles import create_app_role
 
-    asyncio.run(create_app_role(_settings().db_admin_url, name=name, password=password))
+    asyncio.run(create_app_role(settings_or_exit().db_admin_url, name=name, password=password))
     typer.echo(f"role {name} ready (no BYPASSRLS; row-level security applies)")
 
 
@@ -110,7 +102,7 @@ async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
     from tenants.demo.load import load_demo
     from tenants.models import Tenant
 
-    engine = make_engine(_settings().db_url)
+    engine = make_engine(settings_or_exit().db_url)
     sessions = make_sessionmaker(engine)
     try:
         async with sessions() as session:
@@ -168,7 +160,7 @@ def token(
     from gateway.auth import AuthError, issue_development_token
     from tenants.demo.province import PROVINCE_ID
 
-    settings = _settings()
+    settings = settings_or_exit()
     if settings.is_production:
         typer.secho("refused: development tokens are not issued in production", err=True, fg="red")
         raise typer.Exit(1)
@@ -210,7 +202,7 @@ async def _demo_subject(tenant: str, role: Role) -> str:
     from tenants.handbook.read_model import first_member_with_position
 
     position = {Role.MEMBER: MEMBER, Role.BRANCH_SECRETARY: SECRETARY}.get(role)
-    engine = make_engine(_settings().db_url)
+    engine = make_engine(settings_or_exit().db_url)
     try:
         async with scope_session(make_sessionmaker(engine)(), tenant) as session:
             found = await first_member_with_position(

@@ -18,6 +18,7 @@ from rich.progress import (
 )
 
 from db.clock import utc_now
+from gateway.cli_settings import settings_or_exit
 
 metrics_app = typer.Typer(help="Adoption metrics: rollups of the app's events.")
 
@@ -33,9 +34,8 @@ def rebuild(
     tenant: Annotated[str | None, typer.Option(help="One tenant (slug); default: all.")] = None,
 ) -> None:
     """Recompute the rollups from events (all, or from the month of --from), with a progress bar."""
-    from gateway.cli import _settings
 
-    asyncio.run(_rebuild(_settings().db_url, since.date() if since else None, tenant))
+    asyncio.run(_rebuild(settings_or_exit().db_url, since.date() if since else None, tenant))
 
 
 async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:

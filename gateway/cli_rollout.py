@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.broadcast import notify
 from db.clock import utc_now
+from gateway.cli_settings import settings_or_exit
 from gateway.state import kpi_source
 from rollout import guardrail, status, waves
 from rollout.errors import RolloutError
@@ -53,9 +54,8 @@ VERDICTS = {
 async def _with_session(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
     from db.engine import make_engine
     from db.sessions import make_sessionmaker
-    from gateway.cli import _settings
 
-    engine = make_engine(_settings().db_url)
+    engine = make_engine(settings_or_exit().db_url)
     try:
         async with make_sessionmaker(engine)() as session:
             return await work(session)
@@ -268,10 +268,9 @@ def guardrail_command(
     ] = False,
 ) -> None:
     """Check every running plan once; pause those whose waves' weekly active members fell."""
-    from gateway.cli import _settings
     from gateway.state import guardrail_policy
 
-    policy = guardrail_policy(_settings())
+    policy = guardrail_policy(settings_or_exit())
 
     async def work(session: AsyncSession) -> list[WaveCheck]:
         return await guardrail.check(

@@ -13,17 +13,18 @@ import json
 import uuid
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from adoption import service
 from adoption.errors import AdoptionError, MalformedBatch
-from adoption.members import is_member
 from db.sessions import scope_session
 from gateway.edge.http_spec import EdgeRefusal, check_json_depth
 from gateway.observability.metrics import EVENTS_INGESTED
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
+from tenants.handbook.read_model import member_of
 
 NDJSON = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 
@@ -44,6 +45,25 @@ async def post_events(request: Request) -> Response:
         return error_response(400, exc.code, exc.message)
     except EdgeRefusal as exc:
         return error_response(exc.status, exc.code, exc.message)
+    result = await _store(state, scope, events)
+    if isinstance(result, Response):
+        return result
+    _count(scope.tenant.id, result)
+    return JSONResponse(
+        {
+            "accepted": result.accepted,
+            "refused": result.refused,
+            "stored": result.stored,
+            "results": [_outcome(o) for o in result.outcomes],
+        }
+    )
+
+
+async def _store(
+    state: GatewayState, scope: RequestScope, events: list[Any]
+) -> service.IngestResult | Response:
+    """Ingest the batch in the tenant's transaction, or the coded refusal to answer."""
+    assert scope.tenant is not None
     async with scope_session(state.sessionmaker(), scope.tenant.id) as session:
         member_id = await _member(scope, session)
         if member_id is False:
@@ -63,15 +83,7 @@ async def post_events(request: Request) -> Response:
         except AdoptionError as exc:
             return error_response(413, exc.code, exc.message)
         await session.commit()
-    _count(scope.tenant.id, result)
-    return JSONResponse(
-        {
-            "accepted": result.accepted,
-            "refused": result.refused,
-            "stored": result.stored,
-            "results": [_outcome(o) for o in result.outcomes],
-        }
-    )
+    return result
 
 
 def _count(tenant_id: str, result: service.IngestResult) -> None:
@@ -96,20 +108,15 @@ def _outcome(outcome: service.EventOutcome) -> dict[str, Any]:
     }
 
 
-async def _member(scope: RequestScope, session: Any) -> uuid.UUID | bool | None:
+async def _member(scope: RequestScope, session: AsyncSession) -> uuid.UUID | bool | None:
     """The token's member (None: anonymous; False: a token that is no member of the tenant)."""
-    principal = scope.principal
-    if principal is None:
+    if scope.principal is None:
         return None
     assert scope.tenant is not None
-    try:
-        member_id = uuid.UUID(principal.subject)
-    except ValueError:
-        return False
-    if principal.tenant != scope.tenant.id:
-        return False
-    found = await is_member(session=session, tenant_id=scope.tenant.id, member_id=member_id)
-    return member_id if found else False
+    member_id = await member_of(
+        session=session, tenant_id=scope.tenant.id, principal=scope.principal
+    )
+    return member_id if member_id is not None else False
 
 
 def _parse(body: bytes, content_type: str) -> list[Any]:

@@ -8,22 +8,32 @@ code and message HTTP answers. The token was verified at the upgrade (tenancy mi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, cast
 
+from graphql import GraphQLFormattedError
+from starlette.websockets import WebSocket
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
     Operation,
 )
-from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import (
+    ErrorMessage,
+    SubscribeMessage,
+)
 from strawberry.types.execution import PreExecutionError
 from strawberry.utils.aio import aclosing
 
-from gateway.edge.documents import WEBSOCKET, Call
+from gateway.edge.documents import WEBSOCKET, Call, Edge
 from gateway.edge.http_spec import EdgeRefusal, Params, params_from_json
 from schema.context import Context
 
-if TYPE_CHECKING:
-    from gateway.view import GraphQLView
+
+class EdgeView(Protocol):
+    """What the handler needs of the view that made it (``gateway.view.GraphQLView``)."""
+
+    edge: Edge
+
+    def new_context(self, request: WebSocket) -> Context: ...
 
 
 class EdgeTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
@@ -41,17 +51,17 @@ class EdgeTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         try:
             params = params_from_json(message.get("payload"))
         except EdgeRefusal as exc:
-            await self.send_message(_error(message["id"], exc))  # type: ignore[arg-type]
+            await self.send_message(_error(message["id"], exc))
             return
         self.params[message["id"]] = params
-        started = {**message, "payload": {"query": params.query or ""}}
-        await super().handle_subscribe(started)  # type: ignore[arg-type]
+        started: SubscribeMessage = {**message, "payload": {"query": params.query or ""}}
+        await super().handle_subscribe(started)
         if message["id"] not in self.operations:  # refused: over the limit, or a reused id
             self.params.pop(message["id"], None)
 
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """Run one operation through the edge; its context is closed however it ends."""
-        view: GraphQLView = self.view  # type: ignore[assignment]
+        view = cast(EdgeView, self.view)
         socket = self.websocket.ws  # type: ignore[attr-defined]
         context = view.new_context(socket)
         address = socket.client.host if socket.client else "unknown"
@@ -59,7 +69,7 @@ class EdgeTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         try:
             await self._results(operation, call)
         except EdgeRefusal as exc:
-            await operation.send_operation_message(_error(operation.id, exc))  # type: ignore[arg-type]
+            await operation.send_operation_message(_error(operation.id, exc))
         except Exception as error:
             await self.handle_task_exception(error)
             await operation.send_operation_message({"id": operation.id, "type": "complete"})
@@ -68,7 +78,7 @@ class EdgeTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             await context.close()
 
     async def _results(self, operation: Operation[Context, None], call: Call) -> None:
-        view: GraphQLView = self.view  # type: ignore[assignment]
+        view = cast(EdgeView, self.view)
         async with aclosing(view.edge.stream(call)) as results:
             async for result in results:
                 if isinstance(result, PreExecutionError):
@@ -80,7 +90,10 @@ class EdgeTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
         await operation.send_operation_message({"id": operation.id, "type": "complete"})
 
 
-def _error(operation_id: str, refusal: EdgeRefusal) -> dict[str, Any]:
+def _error(operation_id: str, refusal: EdgeRefusal) -> ErrorMessage:
     """The ``error`` message for a refusal: the code and message HTTP answers."""
-    error = {"message": refusal.message, "extensions": {"code": refusal.code}}
+    error: GraphQLFormattedError = {
+        "message": refusal.message,
+        "extensions": {"code": refusal.code},
+    }
     return {"id": operation_id, "type": "error", "payload": [error]}

@@ -117,6 +117,58 @@ async def create(
     _validate_guardrail(guardrail_drop)
     named = [t for wave in waves for t in wave.tenant_ids]
     await flags.check_tenants(session=session, province_id=province_id, tenant_ids=named)
+    await _stage_flag_off(session, province_id, flag_key, actor=actor, now=now)
+    if await _id_of(session, province_id, flag_key) is not None:
+        raise InvalidPlan(f"The flag {flag_key!r} already has a rollout plan.")
+    plan = RolloutPlan(
+        id=uuid.uuid4(),
+        province_id=province_id,
+        flag_key=flag_key,
+        status=PlanStatus.DRAFT.value,
+        current_wave=-1,
+        current_step=-1,
+        version=1,
+        updated_at=now,
+        guardrail_drop=guardrail_drop,
+    )
+    session.add(plan)
+    await session.flush()
+    await _add_waves(session, plan, waves)
+    _audit_created(session, plan, waves, actor=actor, now=now)
+    return await get_or_raise(session=session, province_id=province_id, flag_key=flag_key)
+
+
+def _audit_created(
+    session: AsyncSession,
+    plan: RolloutPlan,
+    waves: Sequence[WaveSpec],
+    *,
+    actor: str,
+    now: dt.datetime,
+) -> None:
+    audit.record(
+        session,
+        actor=actor,
+        action="plan.create",
+        at=now,
+        before=None,
+        after={
+            "waves": [
+                {"name": w.name, "tenants": sorted(w.tenant_ids), "ramp": list(w.ramp)}
+                for w in waves
+            ],
+            "guardrail_drop": plan.guardrail_drop,
+        },
+        flag_key=plan.flag_key,
+        plan_id=plan.id,
+        province_id=plan.province_id,
+    )
+
+
+async def _stage_flag_off(
+    session: AsyncSession, province_id: str, flag_key: str, *, actor: str, now: dt.datetime
+) -> None:
+    """The flag exists and serves off by default: a plan ramps it up from nobody."""
     flag = await flags.ensure(
         session=session,
         province_id=province_id,
@@ -136,25 +188,13 @@ async def create(
             default_variant=OFF,
             reason="A rollout plan stages the flag from off.",
         )
-    if await _id_of(session, province_id, flag_key) is not None:
-        raise InvalidPlan(f"The flag {flag_key!r} already has a rollout plan.")
-    plan = RolloutPlan(
-        id=uuid.uuid4(),
-        province_id=province_id,
-        flag_key=flag.key,
-        status=PlanStatus.DRAFT.value,
-        current_wave=-1,
-        current_step=-1,
-        version=1,
-        updated_at=now,
-        guardrail_drop=guardrail_drop,
-    )
-    session.add(plan)
-    await session.flush()
+
+
+async def _add_waves(session: AsyncSession, plan: RolloutPlan, waves: Sequence[WaveSpec]) -> None:
     for position, spec in enumerate(waves):
         session.add(
             RolloutWave(
-                province_id=province_id,
+                province_id=plan.province_id,
                 plan_id=plan.id,
                 position=position,
                 name=spec.name,
@@ -164,33 +204,18 @@ async def create(
                 gate_sustain_days=spec.sustain_days,
             )
         )
-    await session.flush()
+    await session.flush()  # the waves before the tenants that reference them
     for position, spec in enumerate(waves):
         for tenant_id in spec.tenant_ids:
             session.add(
                 RolloutWaveTenant(
-                    tenant_id=tenant_id, plan_id=plan.id, province_id=province_id, position=position
+                    tenant_id=tenant_id,
+                    plan_id=plan.id,
+                    province_id=plan.province_id,
+                    position=position,
                 )
             )
     await session.flush()
-    audit.record(
-        session,
-        actor=actor,
-        action="plan.create",
-        at=now,
-        before=None,
-        after={
-            "waves": [
-                {"name": w.name, "tenants": sorted(w.tenant_ids), "ramp": list(w.ramp)}
-                for w in waves
-            ],
-            "guardrail_drop": guardrail_drop,
-        },
-        flag_key=flag_key,
-        plan_id=plan.id,
-        province_id=province_id,
-    )
-    return await get_or_raise(session=session, province_id=province_id, flag_key=flag_key)
 
 
 async def set_guardrail(

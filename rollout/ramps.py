@@ -36,22 +36,7 @@ async def set_tenant_ramp(
         )
     row = await session.get(TenantRollout, (province_id, tenant_id, flag_key))
     before = None if row is None else {"percentage": row.basis_points / 100}
-    if basis_points == 0:
-        if row is not None:
-            await session.delete(row)
-        row = None
-    elif row is None:
-        row = TenantRollout(
-            province_id=province_id,
-            tenant_id=tenant_id,
-            flag_key=flag_key,
-            basis_points=basis_points,
-            wave=wave,
-            since=now,
-        )
-        session.add(row)
-    else:
-        row.basis_points, row.since = basis_points, now
+    row = await _store(session, row, view, tenant_id, basis_points, now)
     flag = await flags.get_or_raise(session=session, province_id=province_id, key=flag_key)
     flags.bump(flag, now)
     audit.record(
@@ -67,4 +52,32 @@ async def set_tenant_ramp(
         tenant_id=tenant_id,
         province_id=province_id,
     )
+    return row
+
+
+async def _store(
+    session: AsyncSession,
+    row: TenantRollout | None,
+    view: plans.PlanView,
+    tenant_id: str,
+    basis_points: int,
+    now: dt.datetime,
+) -> TenantRollout | None:
+    """The tenant's ramp row at ``basis_points``; at 0% it has none."""
+    if basis_points == 0:
+        if row is not None:
+            await session.delete(row)
+        return None
+    if row is None:
+        row = TenantRollout(
+            province_id=view.plan.province_id,
+            tenant_id=tenant_id,
+            flag_key=view.plan.flag_key,
+            basis_points=basis_points,
+            wave=view.wave_of(tenant_id),
+            since=now,
+        )
+        session.add(row)
+    else:
+        row.basis_points, row.since = basis_points, now
     return row

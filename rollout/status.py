@@ -1,4 +1,5 @@
-"""A plan's current state for admins: each tenant's rollout and each wave's gate, now."""
+"""A plan's current state for admins: each tenant's rollout and each wave's gate, now, and
+what waits (approvals, scheduled steps)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout import gates, plans
+from rollout import gates, plans, schedule, waves
 from rollout.evaluation import BUCKETS
+from rollout.guardrail import Policy
 from rollout.kpi import GateEvaluation, KpiSource
-from rollout.models import Flag, TenantRollout
+from rollout.models import Flag, RolloutApproval, ScheduledStep, TenantRollout
 from rollout.registry import FIRST_VERSION
 
 
@@ -35,6 +37,18 @@ class Report:
     flag_version: int
     tenants: list[TenantState]
     gates: list[GateEvaluation | None]  # per wave; None for wave 0 / no criteria
+
+
+@dataclass(frozen=True, slots=True)
+class RolloutView:
+    """Everything an admin reads of a plan: its report, the guardrail threshold in force, and
+    the steps waiting for a second admin or for their time."""
+
+    flag_key: str
+    report: Report
+    guardrail_effective_drop: float
+    pending_approvals: list[RolloutApproval]
+    scheduled_steps: list[ScheduledStep]
 
 
 async def report(
@@ -71,3 +85,31 @@ async def report(
         )
     flag = await session.get(Flag, (province_id, flag_key))
     return Report(view, flag.version if flag else FIRST_VERSION, tenants, wave_gates)
+
+
+async def state(
+    *,
+    session: AsyncSession,
+    province_id: str,
+    flag_key: str,
+    kpis: KpiSource,
+    now: dt.datetime,
+    policy: Policy,
+) -> RolloutView | None:
+    """The province's plan now (:func:`report`) with what waits, or None without a plan."""
+    found = await report(
+        session=session, province_id=province_id, flag_key=flag_key, kpis=kpis, now=now
+    )
+    if found is None:
+        return None
+    approvals = await waves.pending_approvals(
+        session=session, province_id=province_id, flag_key=flag_key
+    )
+    scheduled = await schedule.pending(session=session, province_id=province_id, flag_key=flag_key)
+    return RolloutView(
+        flag_key=flag_key,
+        report=found,
+        guardrail_effective_drop=policy.drop_of(found.view.plan),
+        pending_approvals=list(approvals),
+        scheduled_steps=list(scheduled),
+    )

@@ -251,15 +251,7 @@ async def approve(
 
     Another province's approval answers as one that does not exist.
     """
-    approval = await session.get(RolloutApproval, approval_id)
-    if (
-        approval is None
-        or approval.province_id != province_id
-        or approval.status != ApprovalStatus.PENDING.value
-    ):
-        raise ApprovalNotFound()
-    if approval.requested_by == actor:
-        raise SelfApproval()
+    approval = await _pending_approval_or_raise(session, province_id, approval_id, actor)
     plan = await session.get(RolloutPlan, approval.plan_id)
     assert plan is not None  # the approval's foreign key
     view = await _locked(session, province_id, plan.flag_key)
@@ -289,6 +281,21 @@ async def approve(
         extra=extra,
     )
     return StepOutcome(view, applied=True, approval=approval)
+
+
+async def _pending_approval_or_raise(
+    session: AsyncSession, province_id: str, approval_id: uuid.UUID, actor: str
+) -> RolloutApproval:
+    approval = await session.get(RolloutApproval, approval_id)
+    if (
+        approval is None
+        or approval.province_id != province_id
+        or approval.status != ApprovalStatus.PENDING.value
+    ):
+        raise ApprovalNotFound()
+    if approval.requested_by == actor:
+        raise SelfApproval()
+    return approval
 
 
 async def pending_approvals(

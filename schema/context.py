@@ -14,12 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
+from adoption.errors import AdoptionError
 from adoption.install_tokens import InstallTokenKey
 from db.sessions import switch_tenant
+from rollout.errors import RolloutError
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
-from schema.errors import PilotGraphError
+from schema.errors import PilotGraphError, unauthenticated
 from schema.handbook.loaders import HandbookLoaders, build_loaders
 from tenants.errors import TenantsError
 from tenants.handbook.access import Actor
@@ -29,6 +31,8 @@ from tenants.registry import TenantInfo, TenantRegistry
 T = TypeVar("T")
 # How long a closing context waits for database work still running before cancelling it.
 CLOSE_GRACE_S = 1.0
+# The domains' expected errors: a command that raises one is rolled back (nothing half-written).
+EXPECTED_ERRORS = (TenantsError, RolloutError, AdoptionError)
 
 
 class RequestEnded(RuntimeError):
@@ -76,6 +80,12 @@ class Context:
             self._loaders[tenant_id] = loaders
         return loaders
 
+    def principal_or_raise(self) -> Principal:
+        """The verified caller; UNAUTHENTICATED without a token (as a permission check says)."""
+        if self.principal is None:
+            raise unauthenticated()
+        return self.principal
+
     @property
     def tenant_id(self) -> str:
         if self.tenant is None:
@@ -115,14 +125,16 @@ class Context:
     async def command(self, fn: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:
         """Run a writing service function.
 
-        On an expected error roll back, so nothing is half-written.
+        On an expected error of any domain (:data:`EXPECTED_ERRORS`) roll back, so nothing is
+        half-written, then let it reach the caller; an unexpected one ends the request, whose
+        session is closed unsaved.
         """
         return await self._alone(lambda: self._or_roll_back(fn, **kwargs))
 
     async def _or_roll_back(self, fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
         try:
             return await fn(session=self.session, tenant_id=self.tenant_id, **kwargs)
-        except TenantsError:
+        except EXPECTED_ERRORS:
             await self.session.rollback()
             raise
 

@@ -11,13 +11,13 @@ OPERATION_KEY = "pilotgraph_operation"
 ERROR_IDS_KEY = "pilotgraph_error_ids"
 
 
-def _state(context: Any) -> dict[str, Any] | None:
+def _state(context: object) -> dict[str, Any] | None:
     request = getattr(context, "request", None)
     scope = getattr(request, "scope", None)
     return scope.setdefault("state", {}) if isinstance(scope, dict) else None
 
 
-def record_error_id(context: Any, error_id: str) -> None:
+def record_error_id(context: object, error_id: str) -> None:
     state = _state(context)
     if state is not None:
         state.setdefault(ERROR_IDS_KEY, []).append(error_id)

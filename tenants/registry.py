@@ -19,8 +19,6 @@ from db.broadcast import RESYNC_S, Listener
 from tenants import service
 from tenants.errors import TenantNotFound
 
-CHANNEL = "pilotgraph_tenants"
-
 
 @dataclass(frozen=True, slots=True)
 class TenantInfo:
@@ -76,7 +74,7 @@ class TenantRegistry:
         async def reload(_payload: str) -> None:
             await self.reload(sessionmaker)
 
-        return Listener(engine, CHANNEL, reload, resync_s=resync_s)
+        return Listener(engine, service.CHANNEL, reload, resync_s=resync_s)
 
     def get(self, slug: str) -> TenantInfo | None:
         """The tenant with this slug, or None."""

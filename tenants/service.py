@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tenants.handbook.models import Member
 from tenants.models import Branch, Organisation, Province, Tenant
 
+# Where a tenant change is announced; every replica's registry listens on it and reloads.
+CHANNEL = "pilotgraph_tenants"
+
 
 async def list_provinces(*, session: AsyncSession) -> Sequence[Province]:
     """Every province, by id."""
@@ -68,7 +71,6 @@ async def register_tenant(
     """Add a tenant and tell every replica's registry to reload."""
     from db import broadcast
     from tenants.errors import Conflict, NotFound
-    from tenants.registry import CHANNEL
 
     if await session.get(Province, province_id) is None:
         raise NotFound("Province", field="provinceId")

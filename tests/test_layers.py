@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 import tomllib
 from pathlib import Path
 
@@ -93,3 +94,108 @@ def test_db_is_the_lowest_layer():
     others = set(ABOVE) - {"db"} | {"gateway"}
     # when / then: db may import none of them
     assert ABOVE["db"] == others
+
+
+# The application's packages, whose modules must import one another without a cycle.
+APPLICATION = ("gateway", "schema", "tenants", "rollout", "adoption", "db")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imported_modules(path: Path, known: set[str]) -> set[str]:
+    """The known modules a module imports, at the top, in a function or under TYPE_CHECKING."""
+    name = _module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            targets = [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in known:  # `from pkg import name`: the module or pkg
+                target = target.rpartition(".")[0]
+            if target and target != name:
+                found.add(target)
+    return found
+
+
+def import_graph(packages: tuple[str, ...] = APPLICATION) -> dict[str, set[str]]:
+    """Module → the application modules it imports (migrations are scripts, not modules)."""
+    paths = {
+        _module_name(p): p
+        for package in packages
+        for p in (ROOT / package).rglob("*.py")
+        if "migrations" not in p.parts
+    }
+    known = set(paths)
+    return {name: _imported_modules(path, known) for name, path in paths.items()}
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Every group of modules that import one another, directly or not (Tarjan's SCCs)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while (member := stack.pop()) != node:
+                group.append(member)
+            group.append(node)
+            if len(group) > 1 or node in graph.get(node, ()):
+                found.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return sorted(found)
+
+
+def test_the_cycle_check_finds_a_cycle_and_passes_a_chain():
+    # given: a → b → c → a, and d → a apart from it
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    # when / then
+    assert cycles(graph) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+
+
+def test_the_import_graph_sees_a_cycle_planted_on_disk(tmp_path, monkeypatch):
+    # given: a package whose two modules import each other, one of them lazily and relatively
+    package = tmp_path / "planted"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "one.py").write_text("from planted.two import thing\n")
+    (package / "two.py").write_text("def thing():\n    from . import one\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    # when
+    found = cycles(import_graph(("planted",)))
+    # then
+    assert found == [["planted.one", "planted.two"]]
+
+
+def test_the_application_has_no_import_cycle():
+    # given: every module of the application, found on disk
+    graph = import_graph()
+    # when / then: a cycle would be listed here by its modules
+    assert len(graph) > 100
+    assert cycles(graph) == []

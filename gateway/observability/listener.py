@@ -14,7 +14,6 @@ imports it only after the directory is set, and refuses to start when it was imp
 from __future__ import annotations
 
 import contextlib
-import glob
 import json
 import os
 import shutil
@@ -28,10 +27,11 @@ from socketserver import ThreadingMixIn
 from typing import TYPE_CHECKING, Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
+from gateway.observability.workers import MULTIPROC_ENV, forget_dead_workers
+
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
 
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 PATH = "/metrics"
 NOT_FOUND = json.dumps(
     {"errors": [{"message": "Not found.", "extensions": {"code": "NOT_FOUND"}}]}
@@ -68,33 +68,6 @@ def scrape_registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]  # untyped upstream
     return registry
-
-
-def forget_dead_workers(directory: str) -> None:
-    """Drop live gauges of workers that exited without saying so (killed, crashed)."""
-    for path in glob.glob(os.path.join(directory, "gauge_live*_*.db")):
-        pid = int(path.rsplit("_", 1)[1].removesuffix(".db"))
-        if not _alive(pid):
-            forget_worker(pid)
-
-
-def forget_worker(pid: int) -> None:
-    """Drop a worker's live gauges from the shared directory (nothing to do within one process)."""
-    directory = os.environ.get(MULTIPROC_ENV)
-    if directory:
-        from prometheus_client import multiprocess
-
-        multiprocess.mark_process_dead(pid, directory)  # type: ignore[no-untyped-call]  # untyped upstream
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def metrics_app() -> WSGIApp:

@@ -4,22 +4,15 @@ CSV export."""
 
 from __future__ import annotations
 
-from typing import Any
+from strawberry.types import Info
 
 from adoption.reads import Target
+from schema.context import Context
 from schema.errors import PilotGraphError, unauthenticated
 from schema.permissions import Permission, check_permission
 from schema.tenants.access import covered_tenant_or_raise
 from tenants.identity import Principal
 from tenants.registry import TenantInfo, TenantRegistry
-
-STATUS = {
-    "UNAUTHENTICATED": 401,
-    "FORBIDDEN": 403,
-    "FORBIDDEN_TENANT": 403,
-    "TENANT_NOT_FOUND": 404,
-    "PROVINCE_REQUIRED": 400,
-}
 
 
 def target_for(
@@ -59,13 +52,13 @@ def province_for(
     raise PilotGraphError("PROVINCE_REQUIRED", "Choose a province: your token names none.")
 
 
-def target_or_raise(info: Any, slug: str | None) -> Target:
+def target_or_raise(info: Info[Context, None], slug: str | None) -> Target:
     """:func:`target_for` for a GraphQL field."""
     context = info.context
     return target_for(context.principal, context.registry, context.tenant, slug)
 
 
-def province_or_raise(info: Any) -> str:
+def province_or_raise(info: Info[Context, None]) -> str:
     """:func:`province_for` for a GraphQL field."""
     context = info.context
-    return province_for(context.principal, context.registry, context.tenant)
+    return province_for(context.principal_or_raise(), context.registry, context.tenant)

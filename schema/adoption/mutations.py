@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
 import strawberry
 from strawberry.types import Info
 
 from adoption import service
 from adoption.errors import AdoptionError
-from adoption.members import is_member
 from schema.adoption.types import EventInput, TrackEventsPayload
 from schema.context import Context
 from schema.errors import PilotGraphError
 from schema.fields import mutation
 from schema.permissions import Permission, requires
+from tenants.handbook.read_model import member_of
 
 
 @strawberry.type
@@ -28,7 +26,9 @@ class AdoptionMutation:
         self, info: Info[Context, None], events: list[EventInput]
     ) -> TrackEventsPayload:
         context = info.context
-        member_id = await context.run(_member_or_raise, subject=context.principal.subject)  # type: ignore[union-attr]
+        member_id = await context.run(member_of, principal=context.principal_or_raise())
+        if member_id is None:
+            raise PilotGraphError("NOT_A_MEMBER", "Events are recorded for members of the tenant.")
         assert context.tenant is not None  # requires(...) needs a tenant
         try:
             result = await context.command(
@@ -43,17 +43,3 @@ class AdoptionMutation:
             raise PilotGraphError(exc.code, exc.message) from exc
         await context.commit()
         return TrackEventsPayload.from_domain(result)
-
-
-async def _member_or_raise(*, session: object, tenant_id: str, subject: str) -> uuid.UUID:
-    try:
-        member_id = uuid.UUID(subject)
-    except ValueError:
-        member_id = None
-    if member_id is None or not await is_member(
-        session=session,  # type: ignore[arg-type]
-        tenant_id=tenant_id,
-        member_id=member_id,
-    ):
-        raise PilotGraphError("NOT_A_MEMBER", "Events are recorded for members of the tenant.")
-    return member_id

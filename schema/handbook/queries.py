@@ -25,6 +25,7 @@ from schema.rollout.gating import gated
 from schema.tenants.access import readable_tenant_or_raise
 from schema.tenants.types import Tenant
 from tenants import service as tenants_service
+from tenants.errors import NotAllowed
 from tenants.handbook import models, service
 from tenants.handbook.service import MemberFilter, When
 
@@ -59,8 +60,7 @@ class HandbookQuery:
         description="Branches the caller may read.",
     )
     async def branches(self, info: Info[Context, None]) -> list[Branch]:
-        actor = await info.context.actor()
-        scope = None if actor.sees_whole_tenant else [actor.branch_id] if actor.branch_id else []
+        scope = (await info.context.actor()).readable_branch_ids
         rows = await info.context.run(tenants_service.list_branches, branch_ids=scope)
         return [Branch.from_model(row) for row in rows]
 
@@ -95,19 +95,19 @@ class HandbookQuery:
             branch = decode_id("Branch", branch_id, field="branchId") if branch_id else None
         except InvalidId as exc:
             raise _invalid(exc) from exc
-        actor = await info.context.actor()
-        if not actor.sees_whole_tenant:
-            if branch is not None and branch != actor.branch_id:
-                raise PilotGraphError("FORBIDDEN", "You may only list your own branch's members.")
-            branch = actor.branch_id
-            if branch is None:
-                return MemberConnection.from_rows([], has_next=False, total=0)
         filters = MemberFilter(
             branch_id=branch, status=status.value if status else None, search=check_search(search)
         )
-        page = await info.context.run(
-            service.members_page, filters=filters, first=size, after=cursor
-        )
+        try:
+            page = await info.context.run(
+                service.readable_members_page,
+                actor=await info.context.actor(),
+                filters=filters,
+                first=size,
+                after=cursor,
+            )
+        except NotAllowed as exc:
+            raise PilotGraphError(exc.code, exc.message) from exc
         return MemberConnection.from_rows(list(page.rows), has_next=page.has_next, total=page.total)
 
     @field(

@@ -9,8 +9,10 @@ it exists.
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
+from strawberry.types import Info
+
+from schema.context import Context
 from schema.errors import PilotGraphError
 from schema.relay import InvalidId, decode_id
 from schema.tenants.access import require_handbook_reader
@@ -30,13 +32,15 @@ def _decoded(type_name: str, id_: str) -> uuid.UUID:
         raise PilotGraphError(exc.code, exc.message) from exc
 
 
-async def _readable(info: Any, type_name: str, id_: str, branch_id: uuid.UUID | None) -> None:
+async def _readable(
+    info: Info[Context, None], type_name: str, id_: str, branch_id: uuid.UUID | None
+) -> None:
     actor = await info.context.actor()
     if branch_id is None or not actor.reads_branch(branch_id):
         raise _not_found(type_name, id_)
 
 
-async def member_or_raise(info: Any, id_: str) -> models.Member:
+async def member_or_raise(info: Info[Context, None], id_: str) -> models.Member:
     """The referenced member, if the caller may read it."""
     require_handbook_reader(info)
     row: models.Member | None = await info.context.loaders.member_by_id.load(
@@ -47,7 +51,7 @@ async def member_or_raise(info: Any, id_: str) -> models.Member:
     return row
 
 
-async def branch_or_raise(info: Any, id_: str) -> Branch:
+async def branch_or_raise(info: Info[Context, None], id_: str) -> Branch:
     """The referenced branch, if the caller may read it."""
     require_handbook_reader(info)
     row: Branch | None = await info.context.loaders.branch_by_id.load(_decoded("Branch", id_))
@@ -56,7 +60,7 @@ async def branch_or_raise(info: Any, id_: str) -> Branch:
     return row
 
 
-async def meeting_or_raise(info: Any, id_: str) -> models.Meeting:
+async def meeting_or_raise(info: Info[Context, None], id_: str) -> models.Meeting:
     """The referenced meeting, if the caller may read its branch."""
     require_handbook_reader(info)
     row: models.Meeting | None = await info.context.run(

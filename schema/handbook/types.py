@@ -20,10 +20,10 @@ from schema.handbook import references
 from schema.handbook.loaders import HandbookLoaders
 from schema.permissions import Permission, requires
 from schema.relay import encode_cursor, encode_id
-from schema.tenants.types import Organisation
 from tenants.handbook import models
 from tenants.handbook.service import When
 from tenants.models import Branch as BranchRow
+from tenants.models import Organisation as OrganisationRow
 
 MAX_PAGE = 100
 MAX_SEARCH = 100
@@ -136,6 +136,16 @@ class Member:
             position=row.position,
             status=models.MemberStatus(row.status),
         )
+
+
+@strawberry.type(description="A grassroots party organisation (Đảng bộ/Chi bộ cơ sở).")
+class Organisation:
+    id: strawberry.ID
+    name: str
+
+    @classmethod
+    def from_model(cls, row: OrganisationRow) -> Organisation:
+        return cls(id=encode_id("Organisation", row.id), name=row.name)
 
 
 @strawberry.federation.type(

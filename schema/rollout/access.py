@@ -8,12 +8,11 @@ does not exist.
 
 from __future__ import annotations
 
-from typing import Any
-
+from schema.context import Context
 from schema.errors import PilotGraphError, tenant_required, unauthenticated
 
 
-def rollout_province(context: Any) -> str:
+def rollout_province(context: Context) -> str:
     """The province the request's rollout reads and writes act in."""
     principal = context.principal
     if principal is None:
@@ -27,7 +26,7 @@ def rollout_province(context: Any) -> str:
     return str(principal.province)
 
 
-def covered_tenant_id(context: Any, slug: str) -> str:
+def covered_tenant_id(context: Context, slug: str) -> str:
     """``slug`` when it is a tenant of the request's province; else TENANT_NOT_FOUND."""
     tenant = context.registry.get(slug)
     if tenant is None or tenant.province_id != rollout_province(context):

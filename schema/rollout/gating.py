@@ -18,12 +18,13 @@ from strawberry.types import Info
 
 from rollout.evaluation import ATTRIBUTE_TIMEOUT_S, BRANCH, EvaluationContext, Snapshot, evaluate
 from rollout.registry import FlagKey, lineage
+from schema.context import Context
 from schema.errors import PilotGraphError
 
 logger = logging.getLogger("pilotgraph.rollout")
 
 
-def evaluation_context(context: Any) -> EvaluationContext:
+def evaluation_context(context: Context) -> EvaluationContext:
     """Who the request is, as flags see it: tenant, member (the subject) and roles."""
     principal = context.principal
     return EvaluationContext(
@@ -33,25 +34,25 @@ def evaluation_context(context: Any) -> EvaluationContext:
     )
 
 
-def province_of(context: Any, tenant_id: str | None) -> str | None:
+def province_of(context: Context, tenant_id: str | None) -> str | None:
     """The province of ``tenant_id``, whose flag configuration its members are served."""
     tenant = context.registry.get(tenant_id) if tenant_id is not None else None
     return None if tenant is None else str(tenant.province_id)
 
 
-def snapshot_for(context: Any, tenant_id: str | None) -> Snapshot:
+def snapshot_for(context: Context, tenant_id: str | None) -> Snapshot:
     """The flag configuration of ``tenant_id``'s province (the registry's defaults for none)."""
     snapshot: Snapshot = context.flags.snapshot_for(province_of(context, tenant_id))
     return snapshot
 
 
-def _needs_branch(context: Any, who: EvaluationContext) -> bool:
+def _needs_branch(context: Context, who: EvaluationContext) -> bool:
     if context.principal is None or who.tenant is None:
         return False
     return snapshot_for(context, who.tenant).uses_branch
 
 
-async def full_evaluation_context(context: Any) -> EvaluationContext:
+async def full_evaluation_context(context: Context) -> EvaluationContext:
     """As :func:`evaluation_context`, plus the member's branch when some rule matches on it.
 
     A field gate uses it: the gated field needs the database anyway, so a branch that cannot be
@@ -64,7 +65,7 @@ async def full_evaluation_context(context: Any) -> EvaluationContext:
     return replace(who, branch=str(actor.branch_id) if actor.branch_id else None)
 
 
-async def features_context(context: Any) -> EvaluationContext:
+async def features_context(context: Context) -> EvaluationContext:
     """As :func:`full_evaluation_context`, but never failing because of the database.
 
     ``features`` reads nothing else from it: when the branch cannot be read within
@@ -90,7 +91,7 @@ def _settled(read: asyncio.Future[Any]) -> None:
         read.exception()  # retrieved here: nobody awaits a read that ran past its time
 
 
-def check_enabled(context: Any, key: FlagKey, who: EvaluationContext | None = None) -> None:
+def check_enabled(context: Context, key: FlagKey, who: EvaluationContext | None = None) -> None:
     """Raise FEATURE_DISABLED unless the flag and every parent flag are on for the request."""
     who = who or evaluation_context(context)
     snapshot = snapshot_for(context, who.tenant)

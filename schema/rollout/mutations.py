@@ -185,14 +185,16 @@ def _error(exc: RolloutError) -> RolloutUserError:
 
 
 def _step_payload(result: StepOutcome | PlanView) -> RolloutStepPayload:
-    view = result.view if isinstance(result, StepOutcome) else result
-    approval = result.approval if isinstance(result, StepOutcome) else None
+    if isinstance(result, PlanView):
+        view, applied, approval = result, True, None
+    else:
+        view, applied, approval = result.view, result.applied, result.approval
     return RolloutStepPayload(
-        applied=result.applied if isinstance(result, StepOutcome) else True,
+        applied=applied,
         status=view.plan.status,
         wave=view.plan.current_wave,
         step=view.plan.current_step,
-        approval_id=strawberry.ID(str(approval.id)) if approval and not result.applied else None,  # type: ignore[union-attr]
+        approval_id=strawberry.ID(str(approval.id)) if approval and not applied else None,
     )
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
-from rollout import audit, notices, schedule, status, waves
+from rollout import audit, notices, status
 from schema.context import Context
 from schema.errors import PilotGraphError, bad_input
 from schema.fields import field
@@ -17,13 +17,9 @@ from schema.rollout.gating import features_context, snapshot_for
 from schema.rollout.types import (
     AuditRecord,
     FeatureEvaluation,
-    PendingApproval,
     RolloutNotice,
     RolloutState,
-    ScheduledRolloutStep,
-    TenantRolloutState,
     evaluate_all,
-    wave_state,
 )
 
 MAX_AUDIT = 500
@@ -52,44 +48,17 @@ class RolloutQuery:
     )
     async def rollout(self, info: Info[Context, None], flag: str) -> RolloutState:
         ctx = info.context
-        province_id = rollout_province(ctx)
-        report = await ctx.run_province(
-            status.report,
-            province_id=province_id,
+        found = await ctx.run_province(
+            status.state,
+            province_id=rollout_province(ctx),
             flag_key=flag,
             kpis=ctx.kpis,
             now=ctx.now,
+            policy=ctx.guardrail,
         )
-        if report is None:
+        if found is None:
             raise PilotGraphError("PLAN_NOT_FOUND", f"The flag {flag!r} has no rollout plan.")
-        view = report.view
-        approvals = await ctx.run_province(
-            waves.pending_approvals, province_id=province_id, flag_key=flag
-        )
-        scheduled = await ctx.run_province(schedule.pending, province_id=province_id, flag_key=flag)
-        return RolloutState(
-            flag=flag,
-            status=view.plan.status,
-            wave=view.plan.current_wave,
-            step=view.plan.current_step,
-            version=view.plan.version,
-            flag_version=report.flag_version,
-            guardrail_drop=view.plan.guardrail_drop,
-            guardrail_effective_drop=ctx.guardrail.drop_of(view.plan),
-            tenants=[
-                TenantRolloutState(
-                    tenant=t.tenant_id,
-                    wave=t.wave,
-                    percentage=t.basis_points / 100,
-                    since=t.since,
-                    state=t.state,
-                )
-                for t in report.tenants
-            ],
-            waves=[wave_state(view, i, report.gates[i]) for i in range(len(view.waves))],
-            pending_approvals=[PendingApproval.from_model(a) for a in approvals],
-            scheduled_steps=[ScheduledRolloutStep.from_model(s) for s in scheduled],
-        )
+        return RolloutState.from_view(found)
 
     @field(
         extensions=requires(Permission.READ_ROLLOUT, needs_tenant=False),

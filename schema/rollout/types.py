@@ -14,6 +14,7 @@ from rollout.models import AuditEntry, RolloutApproval, ScheduledStep
 from rollout.models import RolloutNotice as NoticeRow
 from rollout.plans import PlanView
 from rollout.registry import REGISTRY
+from rollout.status import RolloutView, TenantState
 
 
 @strawberry.enum(description="OpenFeature resolution reasons.")
@@ -102,6 +103,16 @@ class TenantRolloutState:
     since: dt.datetime | None
     state: str = strawberry.field(description="on, partial or off.")
 
+    @classmethod
+    def from_state(cls, tenant: TenantState) -> TenantRolloutState:
+        return cls(
+            tenant=tenant.tenant_id,
+            wave=tenant.wave,
+            percentage=tenant.basis_points / 100,
+            since=tenant.since,
+            state=tenant.state,
+        )
+
 
 @strawberry.type
 class RolloutState:
@@ -127,6 +138,26 @@ class RolloutState:
     scheduled_steps: list[ScheduledRolloutStep] = strawberry.field(
         description="Steps scheduled and not yet run, soonest first."
     )
+
+    @classmethod
+    def from_view(cls, found: RolloutView) -> RolloutState:
+        report, plan = found.report, found.report.view.plan
+        return cls(
+            flag=found.flag_key,
+            status=plan.status,
+            wave=plan.current_wave,
+            step=plan.current_step,
+            version=plan.version,
+            flag_version=report.flag_version,
+            guardrail_drop=plan.guardrail_drop,
+            guardrail_effective_drop=found.guardrail_effective_drop,
+            tenants=[TenantRolloutState.from_state(t) for t in report.tenants],
+            waves=[
+                wave_state(report.view, i, report.gates[i]) for i in range(len(report.view.waves))
+            ],
+            pending_approvals=[PendingApproval.from_model(a) for a in found.pending_approvals],
+            scheduled_steps=[ScheduledRolloutStep.from_model(s) for s in found.scheduled_steps],
+        )
 
 
 @strawberry.type(description="A step a province admin asked for, waiting for a second admin.")

@@ -7,11 +7,12 @@ resolved for a router is checked against the caller, never against the router.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import replace
-from typing import Any
+
+from strawberry.types import Info
 
 from rollout.registry import FlagKey
+from schema.context import Context
 from schema.errors import PilotGraphError, tenant_required
 from schema.permissions import Permission, Requires
 from schema.rollout.gating import check_enabled, evaluation_context, full_evaluation_context
@@ -19,15 +20,15 @@ from tenants.identity import Principal
 from tenants.registry import TenantInfo, TenantRegistry
 
 
-def readable_tenant_or_raise(info: Any, slug: str | None) -> TenantInfo:
+def readable_tenant_or_raise(info: Info[Context, None], slug: str | None) -> TenantInfo:
     """The tenant ``slug`` names (or the request's), if the principal may read it."""
     context = info.context
     Requires(Permission.READ_HANDBOOK, needs_tenant=False).has_permission(None, info)
     if slug is None:
         if context.tenant is None:
             raise tenant_required()
-        return context.tenant  # type: ignore[no-any-return]
-    return covered_tenant_or_raise(context.principal, context.registry, slug)
+        return context.tenant
+    return covered_tenant_or_raise(context.principal_or_raise(), context.registry, slug)
 
 
 def covered_tenant_or_raise(
@@ -42,12 +43,12 @@ def covered_tenant_or_raise(
     return tenant
 
 
-def require_handbook_reader(info: Any) -> None:
+def require_handbook_reader(info: Info[Context, None]) -> None:
     """What ``requires(Permission.READ_HANDBOOK)`` checks, for entity resolvers it cannot wrap."""
     Requires(Permission.READ_HANDBOOK).has_permission(None, info)
 
 
-async def check_handbook_on(context: Any, tenant_id: str) -> None:
+async def check_handbook_on(context: Context, tenant_id: str) -> None:
     """FEATURE_DISABLED unless the handbook is on for the caller in ``tenant_id``.
 
     The gate of the root fields, evaluated for the tenant whose data is read: reading a tenant
@@ -58,11 +59,3 @@ async def check_handbook_on(context: Any, tenant_id: str) -> None:
     else:
         who = replace(evaluation_context(context), tenant=tenant_id)
     check_enabled(context, FlagKey.HANDBOOK, who)
-
-
-async def readable_branch_ids(context: Any, tenant_id: str) -> list[uuid.UUID] | None:
-    """The branches of ``tenant_id`` the caller reads: None for every one, else their own."""
-    actor = await context.actor_in(tenant_id)
-    if actor.sees_whole_tenant:
-        return None
-    return [actor.branch_id] if actor.branch_id else []

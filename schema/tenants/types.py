@@ -1,26 +1,17 @@
-"""GraphQL types of the hierarchy: province, tenant, organisation."""
+"""GraphQL types of the hierarchy: province and tenant (its branches are the handbook's)."""
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
 
 from schema.context import Context
 from schema.fields import field
-from schema.relay import encode_id
-from schema.tenants.access import check_handbook_on, readable_branch_ids, readable_tenant_or_raise
+from schema.handbook.types import Branch
+from schema.tenants.access import check_handbook_on, readable_tenant_or_raise
 from tenants import service
-from tenants.models import Organisation as OrganisationRow
 from tenants.models import TenantKind
 from tenants.registry import TenantInfo
-
-if TYPE_CHECKING:
-    from schema.handbook.types import Branch
-
-# The handbook's types import this module (Organisation): Branch is named lazily.
-LazyBranch = Annotated["Branch", strawberry.lazy("schema.handbook.types")]
 
 # Marks the domain enum itself as a GraphQL enum, so fields can be annotated with it.
 strawberry.enum(TenantKind, name="TenantKind")
@@ -51,11 +42,9 @@ class Tenant:
         return await info.context.run_for(self.slug, service.count_members)
 
     @field(description="Branches the caller may read: every one for admins, else their own.")
-    async def branches(self, info: Info[Context, None]) -> list[LazyBranch]:
-        from schema.handbook.types import Branch  # here, not at the top: see LazyBranch
-
+    async def branches(self, info: Info[Context, None]) -> list[Branch]:
         await check_handbook_on(info.context, self.slug)
-        scope = await readable_branch_ids(info.context, self.slug)
+        scope = (await info.context.actor_in(self.slug)).readable_branch_ids
         rows = await info.context.run_for(self.slug, service.list_branches, branch_ids=scope)
         return [Branch.from_model(row) for row in rows]
 
@@ -74,13 +63,3 @@ class Tenant:
                 slug=tenant.province_id, name=tenant.province_name, timezone=tenant.timezone
             ),
         )
-
-
-@strawberry.type(description="A grassroots party organisation (Đảng bộ/Chi bộ cơ sở).")
-class Organisation:
-    id: strawberry.ID
-    name: str
-
-    @classmethod
-    def from_model(cls, row: OrganisationRow) -> Organisation:
-        return cls(id=encode_id("Organisation", row.id), name=row.name)

@@ -40,3 +40,10 @@ class Actor:
 
     def reads_branch(self, branch_id: uuid.UUID) -> bool:
         return self.sees_whole_tenant or self.branch_id == branch_id
+
+    @property
+    def readable_branch_ids(self) -> list[uuid.UUID] | None:
+        """The branches this actor reads: None for every one, else their own (none without one)."""
+        if self.sees_whole_tenant:
+            return None
+        return [self.branch_id] if self.branch_id else []

@@ -161,24 +161,7 @@ async def record_attendance(
             "Attendance can be recorded once the meeting has started.", field="meetingId"
         )
     member_ids = [member_id for member_id, _ in marks]
-    if not marks or len(marks) > MAX_ATTENDANCE_ROWS:
-        raise InvalidInput(f"Give 1 to {MAX_ATTENDANCE_ROWS} marks.", field="marks")
-    if len(set(member_ids)) != len(member_ids):
-        raise InvalidInput("A member is marked more than once.", field="marks")
-    branch_members = set(
-        await session.scalars(
-            select(Member.id).where(
-                Member.tenant_id == tenant_id,
-                Member.branch_id == meeting.branch_id,
-                Member.id.in_(member_ids),
-            )
-        )
-    )
-    if missing := [m for m in member_ids if m not in branch_members]:
-        raise InvalidInput(
-            f"{len(missing)} of the marked members are not in this meeting's branch.",
-            field="marks",
-        )
+    await _check_marked_members(session, tenant_id, meeting, member_ids)
     await session.execute(
         delete(Attendance).where(
             Attendance.tenant_id == tenant_id,
@@ -200,6 +183,30 @@ async def record_attendance(
     meeting.version += 1
     await session.commit()
     return meeting
+
+
+async def _check_marked_members(
+    session: AsyncSession, tenant_id: str, meeting: Meeting, member_ids: list[uuid.UUID]
+) -> None:
+    """1 to MAX_ATTENDANCE_ROWS distinct members, every one of the meeting's branch."""
+    if not member_ids or len(member_ids) > MAX_ATTENDANCE_ROWS:
+        raise InvalidInput(f"Give 1 to {MAX_ATTENDANCE_ROWS} marks.", field="marks")
+    if len(set(member_ids)) != len(member_ids):
+        raise InvalidInput("A member is marked more than once.", field="marks")
+    branch_members = set(
+        await session.scalars(
+            select(Member.id).where(
+                Member.tenant_id == tenant_id,
+                Member.branch_id == meeting.branch_id,
+                Member.id.in_(member_ids),
+            )
+        )
+    )
+    if missing := [m for m in member_ids if m not in branch_members]:
+        raise InvalidInput(
+            f"{len(missing)} of the marked members are not in this meeting's branch.",
+            field="marks",
+        )
 
 
 async def publish_notice(

@@ -1,4 +1,5 @@
-"""Narrow reads other packages (CLI, rollout) may use without knowing handbook internals."""
+"""Narrow reads other packages may use without knowing handbook internals (today: the CLI's
+development tokens)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenants.handbook.models import Member
+from tenants.identity import Principal
 
 
 async def first_member_with_position(
@@ -18,3 +20,23 @@ async def first_member_with_position(
     if position is not None:
         query = query.where(Member.position == position)
     return await session.scalar(query.order_by(Member.branch_id, Member.full_name).limit(1))
+
+
+async def member_of(
+    *, session: AsyncSession, tenant_id: str, principal: Principal
+) -> uuid.UUID | None:
+    """The member a token speaks for in ``tenant_id``, or None when it speaks for none.
+
+    The token's subject must be a member id, the token must be this tenant's, and the member
+    one of its members: the rule every way of recording a member's events applies.
+    """
+    try:
+        member_id = uuid.UUID(principal.subject)
+    except ValueError:
+        return None
+    if principal.tenant != tenant_id:
+        return None
+    found = await session.scalar(
+        select(Member.id).where(Member.tenant_id == tenant_id, Member.id == member_id)
+    )
+    return member_id if found is not None else None

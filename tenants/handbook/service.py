@@ -6,12 +6,13 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenants.errors import NotAllowed
 from tenants.handbook.access import Actor
 from tenants.handbook.models import (
     Attendance,
@@ -90,6 +91,29 @@ async def members_page(
         await session.scalars(query.order_by(Member.full_name, Member.id).limit(first + 1))
     ).all()
     return MemberPage(rows=rows[:first], has_next=len(rows) > first, total=int(total or 0))
+
+
+async def readable_members_page(
+    *,
+    session: AsyncSession,
+    tenant_id: str,
+    actor: Actor,
+    filters: MemberFilter,
+    first: int,
+    after: MemberCursor | None,
+) -> MemberPage:
+    """:func:`members_page` within what ``actor`` reads: any branch, or only their own (asking
+    for another's raises :class:`NotAllowed`; without a branch they read no member)."""
+    scope = actor.readable_branch_ids
+    if scope is not None:
+        if filters.branch_id is not None and filters.branch_id not in scope:
+            raise NotAllowed("You may only list your own branch's members.")
+        if not scope:
+            return MemberPage(rows=[], has_next=False, total=0)
+        filters = replace(filters, branch_id=scope[0])
+    return await members_page(
+        session=session, tenant_id=tenant_id, filters=filters, first=first, after=after
+    )
 
 
 async def members_by_branches(

@@ -7,8 +7,12 @@ import asyncio
 import pytest
 from sqlalchemy import text
 
+from adoption.errors import AdoptionError
+from rollout.errors import RolloutError
 from schema import context as context_module
 from schema.context import Context, RequestEnded
+from tenants.errors import TenantsError
+from tenants.models import Province
 from tests import world
 
 
@@ -66,3 +70,31 @@ async def test_closing_cancels_work_stuck_past_the_grace(gateway, monkeypatch):
     # then
     assert not context._work
     caller.cancel()
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        TenantsError("The tenant refused."),
+        RolloutError("The rollout refused."),
+        AdoptionError("The batch was refused."),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_a_command_that_raises_an_expected_error_leaves_nothing_written(gateway, error):
+    # given: a write that has begun, then refuses with its domain's expected error
+    context = _context(gateway)
+
+    async def half_written(*, session, tenant_id: str) -> None:
+        await _select_one(session=session, tenant_id=tenant_id)
+        session.add(Province(id="zz", name="Half written", timezone="Asia/Ho_Chi_Minh"))
+        raise error
+
+    # when
+    with pytest.raises(type(error)) as raised:
+        await context.command(half_written)
+    # then: the same error reaches the caller, and the transaction was rolled back
+    assert raised.value is error
+    assert list(context.session.new) == []
+    assert not context.session.in_transaction()
+    await context.close()

@@ -11,7 +11,8 @@ from db.engine import make_engine
 from db.sessions import make_sessionmaker
 from tenants import service
 from tenants.models import Tenant
-from tenants.registry import CHANNEL, TenantRegistry
+from tenants.registry import TenantRegistry
+from tenants.service import CHANNEL
 
 
 async def _wait_for(predicate, seconds=5.0):

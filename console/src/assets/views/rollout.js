@@ -71,8 +71,9 @@ function membersOn(rollout, info) {
 }
 
 /**
- * Approval requests not yet carried out, and scheduled steps not yet run: read from the audit
- * log, since the API lists neither directly yet.
+ * Approval requests not yet carried out, and scheduled steps not yet run, derived from the audit
+ * log. The API lists both directly (`rollout(flag) { pendingApprovals scheduledSteps }`); this view
+ * still reads the audit rows instead.
  */
 async function pending(flag) {
   const rows = (await gql(AUDIT_PENDING, { flag })).rolloutAudit;
