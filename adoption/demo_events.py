@@ -25,7 +25,7 @@ from adoption.calendar import add_months, month_of, next_month, zone
 from adoption.models import AdoptionEvent, AdoptionEventId, EventType
 from adoption.partitions import ensure_partitions
 from db.sessions import scope_session
-from tenants.handbook.models import Member
+from tenants.handbook.read_model import member_ids
 
 DEMO_SEED = 20240521
 Progress = Callable[[str, int], None]
@@ -76,11 +76,7 @@ async def _simulate_tenant(
     has_events = select(func.count()).select_from(AdoptionEvent)
     if await session.scalar(has_events.where(AdoptionEvent.tenant_id == pilot.tenant_id)):
         return 0
-    members = list(
-        await session.scalars(
-            select(Member.id).where(Member.tenant_id == pilot.tenant_id).order_by(Member.id)
-        )
-    )
+    members = await member_ids(session=session, tenant_id=pilot.tenant_id)
     if not members:
         return 0
     rng = random.Random(f"{seed}:{pilot.tenant_id}")  # noqa: S311  (a reproducible simulation, not security)

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adoption import retention
-from adoption.members import province_tenants
 from adoption.scope import enter_province
 from adoption.series import AdoptionPoint, Granularity, combined, periods, series, series_by_tenant
+from tenants.read_model import province_tenants
 
 
 @dataclass(frozen=True, slots=True)

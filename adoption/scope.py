@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.dialect import is_postgres
-from tenants.models import Tenant
+from tenants.read_model import provinces_of
 
 PROVINCE_SETTING = "app.province_id"
 
@@ -34,10 +34,7 @@ async def by_province(
     session: AsyncSession, tenant_ids: Sequence[str]
 ) -> dict[str | None, list[str]]:
     """The tenants grouped by province, in the given order (None: not a known tenant)."""
-    rows = await session.execute(
-        select(Tenant.id, Tenant.province_id).where(Tenant.id.in_(tenant_ids))
-    )
-    province_of: dict[str, str] = {tenant_id: province for tenant_id, province in rows}
+    province_of = await provinces_of(session=session, tenant_ids=tenant_ids)
     grouped: dict[str | None, list[str]] = defaultdict(list)
     for tenant_id in tenant_ids:
         grouped[province_of.get(tenant_id)].append(tenant_id)

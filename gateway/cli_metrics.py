@@ -41,17 +41,21 @@ def rebuild(
 async def _rebuild(url: str, since: dt.date | None, only: str | None) -> None:
     from adoption import rollups
     from adoption.calendar import day_start, month_of, zone
-    from adoption.members import all_tenants
     from adoption.partitions import ensure_ahead
     from db.engine import make_engine
     from db.sessions import make_sessionmaker, scope_session
     from tenants import statistics
+    from tenants.read_model import all_tenants
 
     engine = make_engine(url)
     sessions = make_sessionmaker(engine)
     try:
         async with sessions() as session:
-            tenants = [(t, z) for t, z in await all_tenants(session=session) if only in (None, t)]
+            tenants = [
+                (t.tenant_id, t.timezone)
+                for t in await all_tenants(session=session)
+                if only in (None, t.tenant_id)
+            ]
             await ensure_ahead(session, now=utc_now())
             await session.commit()
         columns = (

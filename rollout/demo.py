@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.broadcast import notify
@@ -14,7 +13,7 @@ from rollout.gates import NoAdoptionData
 from rollout.kpi import Criterion, Metric
 from rollout.registry import FlagKey
 from rollout.snapshot import CHANNEL
-from tenants.models import Tenant
+from tenants.read_model import province_tenants
 
 ACTOR = "demo"
 PILOT = ("yen-mo",)
@@ -29,9 +28,7 @@ async def _rest_of_province(session: AsyncSession, province_id: str) -> list[str
 
 async def _rest_of(session: AsyncSession, province_id: str, staged_: tuple[str, ...]) -> list[str]:
     staged = set(staged_)
-    slugs = await session.scalars(
-        select(Tenant.id).where(Tenant.province_id == province_id).order_by(Tenant.id)
-    )
+    slugs = await province_tenants(session=session, province_id=province_id)
     return [slug for slug in slugs if slug not in staged]
 
 

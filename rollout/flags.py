@@ -17,7 +17,7 @@ from rollout import audit
 from rollout.errors import FlagNotFound, UnknownTenant, UnknownVariant, VersionConflict
 from rollout.models import Flag, FlagOverride, FlagRule, FlagState
 from rollout.registry import BOOLEAN_VARIANTS, FIRST_VERSION, ON, definition
-from tenants.models import Tenant
+from tenants.read_model import province_tenants_among
 
 
 def flag_state(flag: Flag) -> dict[str, Any]:
@@ -96,11 +96,7 @@ async def check_tenants(
 ) -> None:
     """Refuse tenants that are not the province's exactly as tenants that do not exist."""
     named = set(tenant_ids)
-    known = set(
-        await session.scalars(
-            select(Tenant.id).where(Tenant.province_id == province_id, Tenant.id.in_(named))
-        )
-    )
+    known = await province_tenants_among(session=session, province_id=province_id, tenant_ids=named)
     if unknown := sorted(named - known):
         raise UnknownTenant(f"Unknown tenants: {', '.join(unknown)}.")
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout import audit, flags
@@ -26,7 +26,7 @@ from rollout.models import (
     TenantRollout,
 )
 from rollout.registry import OFF, definition
-from tenants.models import Tenant
+from tenants.read_model import province_tenant_count as count_province_tenants
 
 NOT_STARTED = (-1, -1)
 
@@ -314,10 +314,7 @@ async def id_or_raise(*, session: AsyncSession, province_id: str, flag_key: str)
 
 async def province_tenant_count(*, session: AsyncSession, view: PlanView) -> int:
     """How many tenants the plan's province has (the base of "more than half")."""
-    count = await session.scalar(
-        select(func.count()).select_from(Tenant).where(Tenant.province_id == view.plan.province_id)
-    )
-    return int(count or 0)
+    return await count_province_tenants(session=session, province_id=view.plan.province_id)
 
 
 async def apply(

@@ -89,6 +89,64 @@ def test_every_installed_package_has_its_place_in_the_layers():
     assert installed == placed
 
 
+# Rollout and adoption read tenants through its read models, never through its ORM models.
+TENANT_MODELS = {"tenants.models", "tenants.handbook.models"}
+READ_THROUGH_READ_MODELS = ("rollout", "adoption")
+
+
+def _model_imports(package: str) -> dict[str, list[str]]:
+    """The modules of ``package`` that import tenants' ORM models, with what they import."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        imported = _imported_names(path) & TENANT_MODELS
+        if imported:
+            found[str(path.relative_to(ROOT))] = sorted(imported)
+    return found
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every absolute module name ``path`` imports, with ``from pkg import module`` spelled out."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
+@pytest.mark.parametrize("package", READ_THROUGH_READ_MODELS)
+def test_a_domain_reads_tenants_only_through_its_read_models(package):
+    # given: every module of the package, found on disk
+    # when
+    imports = _model_imports(package)
+    # then
+    assert imports == {}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from tenants.models import Tenant\n",
+        "def members():\n    from tenants.handbook.models import Member\n",
+        "import tenants.models\n",
+        "from tenants.handbook import models\n",
+    ],
+)
+def test_the_read_model_rule_sees_an_orm_import_planted_on_disk(tmp_path, monkeypatch, source):
+    # given: an adoption module that reads tenants' ORM models, at the top or lazily
+    planted = tmp_path / "adoption" / "planted.py"
+    planted.parent.mkdir()
+    planted.write_text(source)
+    (tmp_path / "adoption" / "fine.py").write_text("from tenants.read_model import all_tenants\n")
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    # when
+    imports = _model_imports("adoption")
+    # then
+    assert list(imports) == ["adoption/planted.py"]
+
+
 def test_db_is_the_lowest_layer():
     # given: every other layer
     others = set(ABOVE) - {"db"} | {"gateway"}

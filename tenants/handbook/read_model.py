@@ -1,5 +1,8 @@
-"""Narrow reads other packages may use without knowing handbook internals (today: the CLI's
-development tokens)."""
+"""What other domains may read about the handbook's members (a narrow read model).
+
+Adoption, the event ingest and the CLI's development tokens ask here instead of importing
+``tenants.handbook.models``.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,12 @@ async def first_member_with_position(
     if position is not None:
         query = query.where(Member.position == position)
     return await session.scalar(query.order_by(Member.branch_id, Member.full_name).limit(1))
+
+
+async def member_ids(*, session: AsyncSession, tenant_id: str) -> list[uuid.UUID]:
+    """The ids of the tenant's members, in id order (one query)."""
+    query = select(Member.id).where(Member.tenant_id == tenant_id).order_by(Member.id)
+    return list(await session.scalars(query))
 
 
 async def member_of(
