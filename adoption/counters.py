@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adoption.dialect import period_start
 from adoption.models import AdoptionDaily, AdoptionMemberCount, AdoptionMemberDay
+from db.dialect import period_start
 
 
 @dataclass(frozen=True, slots=True)

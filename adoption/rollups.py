@@ -22,7 +22,6 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adoption.calendar import day_start, local_day, month_of, next_month, week_of
-from adoption.dialect import execute_many, insert
 from adoption.models import (
     ACTIVE_TYPES,
     ROLLUP_TABLES,
@@ -35,7 +34,7 @@ from adoption.models import (
     AdoptionMonthly,
     EventType,
 )
-from db.dialect import is_postgres
+from db.dialect import execute_many, insert, is_postgres
 
 REBUILD_CHUNK = 20_000
 # SQLite: the pause between two months of a chunked rebuild, longer than the longest sleep of

@@ -19,12 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adoption import bulk, rollups
 from adoption.calendar import zone
-from adoption.dialect import execute_many, insert
 from adoption.errors import TooManyEvents
 from adoption.events import MAX_EVENTS, Refusal, ValidEvent, validate_all
 from adoption.install_tokens import InstallTokenKey
 from adoption.models import AdoptionEvent, AdoptionEventId
-from db.dialect import is_postgres
+from db.dialect import execute_many, insert, is_postgres
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,10 +32,10 @@ from sqlalchemy import insert, text
 
 from adoption import rollups, service
 from adoption.calendar import zone
-from adoption.dialect import insert as upsert
 from adoption.install_tokens import InstallTokenKey
 from adoption.models import AdoptionEvent, AdoptionEventId
 from bench import _harness as harness
+from db.dialect import insert as upsert
 from db.engine import make_engine
 from db.sessions import make_sessionmaker, scope_session
 from gateway import migrate

@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adoption import rollups, service
 from adoption.calendar import month_of, week_of, zone
-from adoption.dialect import period_start
 from adoption.models import (
     AdoptionActivation,
     AdoptionDaily,
     AdoptionInstall,
     AdoptionMemberCount,
 )
+from db.dialect import period_start
 from db.engine import make_engine
 from gateway import migrate
 from tenants.handbook.models import Member, MemberStatus
