@@ -7,7 +7,7 @@ months (generated server-side with ``generate_series``: 6,000 members per tenant
 logins), then the rollups. The rollups are filled with set-based ``INSERT … SELECT … GROUP BY``
 over the events (the same definitions as ``adoption.rollups``; a Python rebuild of 10
 million events would take long and measure nothing the dashboard does). Timed, as the
-application's role through the province path: ``adoption.reads`` — each tenant's
+application's role through the province path: ``adoption.read_model`` — each tenant's
 12 monthly points (members, installs, activation, active members, uses, stickiness). Same-run
 baseline: one ``GROUP BY`` over the raw events for the same monthly active members and uses.
 """
@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
-from adoption import reads
+from adoption import read_model
 from adoption.series import Granularity
 from bench import _harness as harness
 from db.engine import make_engine
@@ -131,8 +131,8 @@ async def _time_dashboard(name: str, runs: int) -> list[float]:
         for _ in range(runs):
             async with make_sessionmaker(engine)() as session:
                 started = time.perf_counter()
-                target = await reads.province_target(session=session, province_id="bench")
-                await reads.tenant_series(
+                target = await read_model.province_target(session=session, province_id="bench")
+                await read_model.tenant_series(
                     session=session,
                     target=target,
                     start=START,

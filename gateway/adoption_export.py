@@ -14,7 +14,7 @@ import io
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adoption import reads
+from adoption import read_model
 from adoption.errors import AdoptionError
 from adoption.series import AdoptionPoint, Granularity
 from db.sessions import scope_session
@@ -64,7 +64,7 @@ async def export_csv(request: Request) -> Response:
     writer.writerow(COLUMNS)
     async with scope_session(state.sessionmaker(), scope.tenant.id if scope.tenant else None) as s:
         try:
-            by_tenant = await reads.tenant_series(
+            by_tenant = await read_model.tenant_series(
                 session=s, target=target, start=start, end=end, granularity=granularity
             )
             for tenant_id, points in by_tenant.items():

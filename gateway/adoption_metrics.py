@@ -14,7 +14,7 @@ import logging
 
 from prometheus_client import Gauge
 
-from adoption import reads
+from adoption import read_model
 from adoption.calendar import zone
 from db.sessions import scope_session
 from gateway.observability.metrics import REGISTRY
@@ -49,9 +49,9 @@ async def refresh(state: GatewayState) -> int:
     for province in sorted({t.province_id for t in tenants}):
         mine = [t for t in tenants if t.province_id == province]
         today = state.clock().astimezone(zone(mine[0].timezone)).date()
-        target = reads.Target(tuple(t.id for t in mine), province)
+        target = read_model.Target(tuple(t.id for t in mine), province)
         async with scope_session(state.sessionmaker(), None) as session:
-            summaries = await reads.per_tenant_summaries(
+            summaries = await read_model.per_tenant_summaries(
                 session=session, target=target, as_of=today
             )
         for tenant_id, point in summaries.items():

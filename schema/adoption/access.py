@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from strawberry.types import Info
 
-from adoption.reads import Target
+from adoption.read_model import Target
 from schema.context import Context
 from schema.errors import PilotGraphError, unauthenticated
 from schema.permissions import Permission, check_permission

@@ -10,7 +10,7 @@ import strawberry
 from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from adoption import reads, series
+from adoption import read_model, series
 from adoption.errors import AdoptionError, FlagPlanNotFound
 from rollout import plans
 from schema.adoption.access import province_or_raise, target_or_raise
@@ -47,16 +47,16 @@ async def _wave_series(
     start: dt.date,
     end: dt.date,
     granularity: series.Granularity,
-) -> list[reads.WaveSeries]:
+) -> list[read_model.WaveSeries]:
     """Adoption by wave: rollout's plan gives the waves, adoption reads their KPIs."""
     view = await plans.get(session=session, province_id=province_id, flag_key=flag)
     if view is None:
         raise FlagPlanNotFound(flag)
     waves = [
-        reads.WaveTenants(wave.position, wave.name, tuple(tenants))
+        read_model.WaveTenants(wave.position, wave.name, tuple(tenants))
         for wave, tenants in zip(view.waves, view.tenants, strict=True)
     ]
-    return await reads.wave_series(
+    return await read_model.wave_series(
         session=session,
         province_id=province_id,
         waves=waves,
@@ -83,7 +83,7 @@ class AdoptionQuery:
         target = target_or_raise(info, tenant)
         points = await _read(
             info,
-            reads.adoption_series,
+            read_model.adoption_series,
             target=target,
             start=start,
             end=end,
@@ -130,7 +130,7 @@ class AdoptionQuery:
         target = target_or_raise(info, tenant)
         as_of = _local_today(info)
         cohorts = await _read(
-            info, reads.retention_cohorts, target=target, as_of=as_of, months=months
+            info, read_model.retention_cohorts, target=target, as_of=as_of, months=months
         )
         return [RetentionCohort.from_domain(c) for c in cohorts]
 

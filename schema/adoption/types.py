@@ -8,7 +8,7 @@ from enum import Enum
 import strawberry
 
 from adoption import series
-from adoption.reads import WaveSeries
+from adoption.read_model import WaveSeries
 from adoption.retention import Cohort
 from adoption.service import EventOutcome, IngestResult
 
