@@ -15,13 +15,14 @@ from strawberry.types import Info
 
 from db.broadcast import notify
 from rollout import flags, notices, plans, ramps, schedule, waves
-from rollout.errors import NoticeNotFound, RolloutError
+from rollout.errors import ApprovalNotFound, NoticeNotFound, RolloutError
 from rollout.kpi import Criterion, KpiSource, Metric
 from rollout.models import Flag, FlagState
 from rollout.plans import PlanView
 from rollout.snapshot import CHANNEL, FlagStore
 from rollout.waves import Action, StepOutcome
 from schema.context import Context
+from schema.errors import ErrorCode, UserError
 from schema.fields import mutation
 from schema.permissions import Permission, requires
 from schema.relay import canonical_uuid
@@ -32,27 +33,6 @@ ADMIN = requires(Permission.MANAGE_ROLLOUT, needs_tenant=False)
 T = TypeVar("T")
 
 
-@strawberry.enum
-class RolloutErrorCode(Enum):
-    FLAG_NOT_FOUND = "FLAG_NOT_FOUND"
-    PLAN_NOT_FOUND = "PLAN_NOT_FOUND"
-    VERSION_CONFLICT = "VERSION_CONFLICT"
-    GATE_FAILED = "GATE_FAILED"
-    INVALID_TRANSITION = "INVALID_TRANSITION"
-    TOO_EARLY = "TOO_EARLY"
-    SELF_APPROVAL = "SELF_APPROVAL"
-    APPROVAL_NOT_FOUND = "APPROVAL_NOT_FOUND"
-    OUT_OF_BOUNDS = "OUT_OF_BOUNDS"
-    INVALID_INPUT = "INVALID_INPUT"
-    NOTICE_NOT_FOUND = "NOTICE_NOT_FOUND"
-
-
-@strawberry.type(description="An expected error of a rollout mutation.")
-class RolloutUserError:
-    code: RolloutErrorCode
-    message: str
-
-
 @strawberry.type
 class RolloutStepPayload:
     applied: bool = strawberry.field(description="False while waiting for a second admin.")
@@ -60,7 +40,7 @@ class RolloutStepPayload:
     wave: int | None = None
     step: int | None = None
     approval_id: strawberry.ID | None = None
-    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -68,20 +48,20 @@ class FlagPayload:
     key: str | None = None
     state: str | None = None
     version: int | None = None
-    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class TenantRampPayload:
     percentage: float | None = None
-    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class ScheduledStepPayload:
     id: strawberry.ID | None = None
     run_at: dt.datetime | None = None
-    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -89,13 +69,13 @@ class RolloutGuardrailPayload:
     guardrail_drop: float | None = strawberry.field(
         default=None, description="The plan's threshold now; null: the deployment's default."
     )
-    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class RolloutNoticePayload:
     notice: RolloutNotice | None = None
-    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.enum
@@ -180,10 +160,6 @@ async def _publish(*, session: AsyncSession, flags: FlagStore, key: str) -> None
     await notify(session, CHANNEL, key)
 
 
-def _error(exc: RolloutError) -> RolloutUserError:
-    return RolloutUserError(code=RolloutErrorCode(exc.code), message=exc.message)
-
-
 def _step_payload(result: StepOutcome | PlanView) -> RolloutStepPayload:
     if isinstance(result, PlanView):
         view, applied, approval = result, True, None
@@ -198,8 +174,9 @@ def _step_payload(result: StepOutcome | PlanView) -> RolloutStepPayload:
     )
 
 
-DANGLING = RolloutUserError(
-    code=RolloutErrorCode.INVALID_INPUT,
+DANGLING = UserError(
+    field=None,
+    code=ErrorCode("INVALID_INPUT"),
     message="The change names a tenant, flag or plan that does not exist (any more).",
 )
 
@@ -215,7 +192,7 @@ def _dangling(exc: IntegrityError) -> bool:
 
 async def _attempt(
     ctx: Context, fn: Callable[..., Awaitable[T]], **kwargs: Any
-) -> tuple[T | None, list[RolloutUserError]]:
+) -> tuple[T | None, list[UserError]]:
     """:func:`_carry_out`; an expected error rolls the write back and becomes payload errors.
 
     The services refuse unknown tenants themselves; a foreign-key violation is still answered
@@ -225,7 +202,7 @@ async def _attempt(
         return await _carry_out(ctx, fn, actor=_actor(ctx), **kwargs), []
     except RolloutError as exc:
         await ctx.rollback()
-        return None, [_error(exc)]
+        return None, [UserError.from_domain(exc)]
     except IntegrityError as exc:
         if not _dangling(exc):
             raise
@@ -242,7 +219,7 @@ async def _step(
     return _step_payload(result)
 
 
-def _flag_payload(row: Flag | None, errors: list[RolloutUserError]) -> FlagPayload:
+def _flag_payload(row: Flag | None, errors: list[UserError]) -> FlagPayload:
     if row is None:
         return FlagPayload(errors=errors)
     return FlagPayload(key=row.key, state=row.state, version=row.version)
@@ -318,12 +295,7 @@ class RolloutMutation:
         if parsed is None:
             return RolloutStepPayload(
                 applied=False,
-                errors=[
-                    RolloutUserError(
-                        code=RolloutErrorCode.APPROVAL_NOT_FOUND,
-                        message="There is no pending approval with this id.",
-                    )
-                ],
+                errors=[UserError.from_domain(ApprovalNotFound())],
             )
         return await _step(info.context, waves.approve, approval_id=parsed)
 
@@ -480,6 +452,6 @@ class RolloutMutation:
             await ctx.commit()
         except RolloutError as exc:
             await ctx.rollback()
-            return RolloutNoticePayload(errors=[_error(exc)])
+            return RolloutNoticePayload(errors=[UserError.from_domain(exc)])
         await ctx.run_province(notify, channel=CHANNEL, payload=row.flag_key)  # consoles refresh
         return RolloutNoticePayload(notice=RolloutNotice.from_model(row))

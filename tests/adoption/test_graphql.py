@@ -246,8 +246,8 @@ async def test_adoption_by_wave_of_a_flag_without_plan(
     _, body = await gql(client_for(token=token(Role.AUDITOR)), BY_WAVE)
 
     # then
-    assert error_codes(body) == ["FLAG_PLAN_NOT_FOUND"]
-    assert body["errors"][0]["message"] == "Flag 'handbook' has no rollout plan."
+    assert error_codes(body) == ["PLAN_NOT_FOUND"]
+    assert body["errors"][0]["message"] == "The flag 'handbook' has no rollout plan."
 
 
 async def test_track_events_records_the_members_events(
