@@ -78,24 +78,15 @@ class RolloutNoticePayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.enum
-class RolloutAction(Enum):
-    START = "start"
-    ADVANCE = "advance"
-    PAUSE = "pause"
-    RESUME = "resume"
-    ROLLBACK = "rollback"
-
-
-@strawberry.enum
-class GateMetric(Enum):
-    ACTIVATION_RATE = "activation_rate"
-    MONTHLY_ACTIVE_RATE = "monthly_active_rate"
+# The domain's enums, exposed under their GraphQL names (never a hand-kept copy).
+strawberry.enum(Action, name="RolloutAction")
+strawberry.enum(Metric, name="GateMetric")
+strawberry.enum(FlagState, name="FlagStateInput")
 
 
 @strawberry.input
 class GateCriterionInput:
-    metric: GateMetric
+    metric: Metric
     minimum: float = strawberry.field(description="A ratio: 0.9 for 90%.")
 
 
@@ -107,13 +98,6 @@ class WaveInput:
     earliest_start: dt.datetime | None = None
     gate: list[GateCriterionInput] = strawberry.field(default_factory=list)
     sustain_days: int = 0
-
-
-@strawberry.enum
-class FlagStateInput(Enum):
-    ACTIVE = "active"
-    KILLED = "killed"
-    ARCHIVED = "archived"
 
 
 @strawberry.enum(description="What a targeting rule matches on.")
@@ -304,7 +288,7 @@ class RolloutMutation:
         self,
         info: Info[Context, None],
         flag: str,
-        state: FlagStateInput,
+        state: FlagState,
         expected_version: int,
         reason: str,
     ) -> FlagPayload:
@@ -314,7 +298,7 @@ class RolloutMutation:
             key=flag,
             reason=reason,
             expected_version=expected_version,
-            state=FlagState(state.value),
+            state=state,
         )
         return _flag_payload(row, errors)
 
@@ -343,7 +327,7 @@ class RolloutMutation:
         self,
         info: Info[Context, None],
         flag: str,
-        action: RolloutAction,
+        action: Action,
         run_at: dt.datetime,
         reason: str,
     ) -> ScheduledStepPayload:
@@ -351,7 +335,7 @@ class RolloutMutation:
             info.context,
             schedule.schedule,
             flag_key=flag,
-            action=Action(action.value),
+            action=action,
             run_at=run_at,
             reason=reason,
         )
@@ -411,7 +395,7 @@ class RolloutMutation:
                 ramp=tuple(w.ramp),
                 earliest_start=w.earliest_start,
                 sustain_days=w.sustain_days,
-                gate=tuple(Criterion(Metric(c.metric.value), c.minimum) for c in w.gate),
+                gate=tuple(Criterion(c.metric, c.minimum) for c in w.gate),
             )
             for w in waves
         ]
