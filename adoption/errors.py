@@ -15,7 +15,9 @@ class TooManyEvents(AdoptionError):
     code = "TOO_MANY_EVENTS"
 
     def __init__(self, count: int, limit: int) -> None:
-        super().__init__(f"A request carries at most {limit} events; this one has {count}.")
+        super().__init__(
+            f"A request carries at most {limit} events; this one has {count}.", field="events"
+        )
         self.count, self.limit = count, limit
 
 
