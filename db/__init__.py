@@ -3,7 +3,8 @@
 ``base`` (declarative base, UTC timestamps), ``engine`` (the pooled engine), ``connections``
 (timeouts, keepalive, direct connections), ``sessions`` (tenant-scoped sessions for row-level
 security), ``dialect`` (``is_postgres``), ``clock`` (``utc_now``), ``broadcast`` (change
-notifications between replicas).
+notifications between replicas), ``errors`` (``DomainError``, the base of every domain's
+expected errors).
 """
 
 # Imported for its side effect: every session transaction sets the tenant row-level security

@@ -22,8 +22,9 @@ from adoption.errors import AdoptionError, MalformedBatch
 from db.sessions import scope_session
 from gateway.edge.http_spec import EdgeRefusal, check_json_depth
 from gateway.observability.metrics import EVENTS_INGESTED
-from gateway.responses import error_response
+from gateway.responses import domain_error_response, error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
+from tenants.errors import TenantRequired
 from tenants.handbook.read_model import member_of
 
 NDJSON = ("application/x-ndjson", "application/ndjson", "application/jsonl")
@@ -34,9 +35,7 @@ async def post_events(request: Request) -> Response:
     state: GatewayState = request.app.state.pilotgraph
     scope: RequestScope = request.scope["state"][SCOPE_KEY]
     if scope.tenant is None:
-        return error_response(
-            400, "TENANT_REQUIRED", "Choose a tenant: sign in, or use /t/{tenant}/v1/events."
-        )
+        return domain_error_response(400, TenantRequired())
     # The edge's BodyLimit refuses bodies over MAX_BYTES (edge.path_body_bytes) while streaming.
     body = await request.body()
     try:

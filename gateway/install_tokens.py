@@ -21,8 +21,9 @@ from adoption.events import MAX_DEVICE
 from gateway.edge.http_spec import EdgeRefusal, check_json_depth
 from gateway.edge.middleware import shared_limiter
 from gateway.edge.ratelimit import Limiter, Verdict
-from gateway.responses import error_response
+from gateway.responses import domain_error_response, error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
+from tenants.errors import TenantRequired
 
 
 class InstallTokenEndpoint:
@@ -45,9 +46,7 @@ class InstallTokenEndpoint:
             )
         scope: RequestScope = request.scope["state"][SCOPE_KEY]
         if scope.tenant is None:
-            return error_response(
-                400, "TENANT_REQUIRED", "Choose a tenant: use /t/{tenant}/v1/install-tokens."
-            )
+            return domain_error_response(400, TenantRequired())
         refusal = await self._throttle(request, scope.tenant.id)
         if refusal is not None:
             return refusal

@@ -7,6 +7,7 @@ from typing import Any
 from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from db.errors import DomainError
 from gateway.edge.documents import RETRY_AFTER_S
 from schema.errors import Unexpected
 
@@ -17,6 +18,11 @@ def error_response(
     """A 4xx/5xx answer with a GraphQL-shaped ``errors`` list."""
     body: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code}}]}
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def domain_error_response(status: int, exc: DomainError) -> JSONResponse:
+    """A domain error as a coded 4xx: the same code and message GraphQL would give."""
+    return error_response(status, exc.code, exc.message)
 
 
 async def send_error(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from db.errors import DomainError
 
-class RolloutError(Exception):
+
+class RolloutError(DomainError):
+    """Root of rollout's expected errors."""
+
     code = "ROLLOUT_ERROR"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class FlagNotFound(RolloutError):
@@ -38,6 +38,7 @@ class PlanNotFound(RolloutError):
 
     def __init__(self, flag_key: str) -> None:
         super().__init__(f"The flag {flag_key!r} has no rollout plan.")
+        self.flag_key = flag_key
 
 
 class UnknownTenant(RolloutError):

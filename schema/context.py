@@ -14,16 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adoption.errors import AdoptionError
 from adoption.install_tokens import InstallTokenKey
+from db.errors import DomainError
 from db.sessions import switch_tenant
-from rollout.errors import RolloutError
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
-from schema.errors import PilotGraphError, unauthenticated
+from schema.errors import tenant_required, unauthenticated
 from schema.handbook.loaders import HandbookLoaders, build_loaders
-from tenants.errors import TenantsError
 from tenants.handbook.access import Actor
 from tenants.identity import Principal
 from tenants.registry import TenantInfo, TenantRegistry
@@ -32,7 +30,7 @@ T = TypeVar("T")
 # How long a closing context waits for database work still running before cancelling it.
 CLOSE_GRACE_S = 1.0
 # The domains' expected errors: a command that raises one is rolled back (nothing half-written).
-EXPECTED_ERRORS = (TenantsError, RolloutError, AdoptionError)
+EXPECTED_ERRORS = (DomainError,)
 
 
 class RequestEnded(RuntimeError):
@@ -89,7 +87,7 @@ class Context:
     @property
     def tenant_id(self) -> str:
         if self.tenant is None:
-            raise PilotGraphError("TENANT_REQUIRED", "Choose a tenant for this request.")
+            raise tenant_required()
         return self.tenant.id
 
     async def run(self, fn: Callable[..., Awaitable[T]], /, **kwargs: Any) -> T:

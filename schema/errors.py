@@ -1,4 +1,8 @@
-"""GraphQL errors with an ``extensions.code`` and the typed payload error of mutations."""
+"""GraphQL errors with an ``extensions.code`` and the typed payload error of mutations.
+
+The codes are the domain errors' own (:class:`db.errors.DomainError` subclasses): the
+``ErrorCode`` enum is built from those classes, so a new error needs no second spelling here.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,18 @@ import logging
 import uuid
 from dataclasses import dataclass, replace
 from enum import Enum
+from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 
+from adoption import errors as adoption_errors
+from db.errors import DomainError
+from rollout import errors as rollout_errors
+from schema import relay
 from schema.unavailable import QUERY_TIMEOUT, RETRYABLE, SERVICE_UNAVAILABLE, classify
+from tenants import errors as tenants_errors
+from tenants.errors import TenantRequired
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 logger = logging.getLogger("pilotgraph.errors")
@@ -24,34 +35,62 @@ class PilotGraphError(GraphQLError):
         self.code = code
 
 
+def from_domain(exc: DomainError) -> PilotGraphError:
+    """A domain error as a top-level GraphQL error: same code, same message."""
+    return PilotGraphError(exc.code, exc.message)
+
+
 def unauthenticated() -> PilotGraphError:
     return PilotGraphError("UNAUTHENTICATED", "Sign in: this field needs a bearer token.")
 
 
 def tenant_required() -> PilotGraphError:
-    return PilotGraphError(
-        "TENANT_REQUIRED", "Choose a tenant: use /t/{tenant}/graphql or the X-Tenant header."
-    )
+    return from_domain(TenantRequired())
 
 
 def bad_input(message: str) -> PilotGraphError:
     return PilotGraphError("BAD_USER_INPUT", message)
 
 
-@strawberry.enum
-class ErrorCode(Enum):
-    NOT_FOUND = "NOT_FOUND"
-    INVALID_ID = "INVALID_ID"
-    INVALID_INPUT = "INVALID_INPUT"
-    FORBIDDEN = "FORBIDDEN"
-    CONFLICT = "CONFLICT"
+# The modules whose errors a GraphQL client can meet; their roots only name a domain.
+PAYLOAD_ERROR_MODULES = (tenants_errors, rollout_errors, adoption_errors, relay)
+ROOTS = (tenants_errors.TenantsError, rollout_errors.RolloutError, adoption_errors.AdoptionError)
+
+
+def domain_errors() -> list[type[DomainError]]:
+    """Every concrete error class of :data:`PAYLOAD_ERROR_MODULES`, in a stable order."""
+    modules = {module.__name__ for module in PAYLOAD_ERROR_MODULES}
+    found: list[type[DomainError]] = []
+    pending: list[type[DomainError]] = [DomainError]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__module__ in modules and cls not in ROOTS:
+            found.append(cls)
+    return sorted(found, key=lambda cls: (cls.code, cls.__module__, cls.__qualname__))
+
+
+def _error_code_enum() -> type[Enum]:
+    codes = sorted({cls.code for cls in domain_errors()})
+    # Enum's functional form: the members are known only once the error classes are.
+    make: Any = Enum
+    members: type[Enum] = make("ErrorCode", [(code, code) for code in codes])
+    return strawberry.enum(members, description="What went wrong; one code per kind of refusal.")
+
+
+ErrorCode = _error_code_enum()
 
 
 @strawberry.type(description="An expected error of a mutation: which input, why, and a code.")
 class UserError:
     field: str | None
-    code: ErrorCode
+    code: Enum = strawberry.field(graphql_type=ErrorCode)
     message: str
+
+    @classmethod
+    def from_domain(cls, exc: DomainError) -> UserError:
+        """The payload error of a refused mutation: the domain error's field, code and text."""
+        return cls(field=exc.field, code=ErrorCode(exc.code), message=exc.message)
 
 
 _MESSAGES = {

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from db.errors import DomainError
 
-class TenantsError(Exception):
+
+class TenantsError(DomainError):
     """Root of every expected error raised by the tenants package."""
 
     code = "TENANTS_ERROR"
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+
+class TenantRequired(TenantsError):
+    """The request names no tenant; every endpoint that needs one answers with this message."""
+
+    code = "TENANT_REQUIRED"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Choose a tenant: use the /t/{tenant}/ path, the tenant's host or the X-Tenant header."
+        )
 
 
 class TenantNotFound(TenantsError):

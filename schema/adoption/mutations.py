@@ -9,7 +9,7 @@ from adoption import service
 from adoption.errors import AdoptionError
 from schema.adoption.types import EventInput, TrackEventsPayload
 from schema.context import Context
-from schema.errors import PilotGraphError
+from schema.errors import PilotGraphError, UserError
 from schema.fields import mutation
 from schema.permissions import Permission, requires
 from tenants.handbook.read_model import member_of
@@ -40,6 +40,6 @@ class AdoptionMutation:
                 install_key=context.install_key,
             )
         except AdoptionError as exc:
-            raise PilotGraphError(exc.code, exc.message) from exc
+            return TrackEventsPayload(errors=[UserError.from_domain(exc)])
         await context.commit()
         return TrackEventsPayload.from_domain(result)

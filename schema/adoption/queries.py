@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
 from adoption import read_model, series
-from adoption.errors import AdoptionError, FlagPlanNotFound
+from adoption.errors import AdoptionError
 from rollout import plans
+from rollout.errors import PlanNotFound
 from schema.adoption.access import province_or_raise, target_or_raise
 from schema.adoption.types import (
     AdoptionPoint,
@@ -22,7 +23,7 @@ from schema.adoption.types import (
     WaveAdoption,
 )
 from schema.context import Context
-from schema.errors import PilotGraphError, bad_input
+from schema.errors import bad_input, from_domain
 from schema.fields import field
 from schema.permissions import Permission, requires
 
@@ -32,11 +33,11 @@ To = Annotated[dt.date, strawberry.argument(name="to", description="Last local d
 
 
 async def _read(info: Info[Context, None], fn: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
-    """Run a province-path read on the request's session; adoption errors keep their code."""
+    """Run a province-path read on the request's session; domain errors keep their code."""
     try:
         return await info.context.run_province(fn, **kwargs)
-    except AdoptionError as exc:
-        raise PilotGraphError(exc.code, exc.message) from exc
+    except (AdoptionError, PlanNotFound) as exc:
+        raise from_domain(exc) from exc
 
 
 async def _wave_series(
@@ -51,7 +52,7 @@ async def _wave_series(
     """Adoption by wave: rollout's plan gives the waves, adoption reads their KPIs."""
     view = await plans.get(session=session, province_id=province_id, flag_key=flag)
     if view is None:
-        raise FlagPlanNotFound(flag)
+        raise PlanNotFound(flag)
     waves = [
         read_model.WaveTenants(wave.position, wave.name, tuple(tenants))
         for wave, tenants in zip(view.waves, view.tenants, strict=True)

@@ -11,6 +11,7 @@ from adoption import series
 from adoption.read_model import WaveSeries
 from adoption.retention import Cohort
 from adoption.service import EventOutcome, IngestResult
+from schema.errors import UserError
 
 
 @strawberry.enum(description="How a KPI time series is cut: local days, ISO weeks or months.")
@@ -145,9 +146,12 @@ class EventResult:
 
 @strawberry.type
 class TrackEventsPayload:
-    accepted: int
-    refused: int
-    results: list[EventResult]
+    accepted: int = 0
+    refused: int = 0
+    results: list[EventResult] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(
+        default_factory=list, description="Why the whole batch was refused (nothing stored)."
+    )
 
     @classmethod
     def from_domain(cls, result: IngestResult) -> TrackEventsPayload:

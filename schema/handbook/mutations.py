@@ -11,7 +11,7 @@ from strawberry.types import Info
 
 from rollout.registry import FlagKey
 from schema.context import Context
-from schema.errors import ErrorCode, UserError
+from schema.errors import UserError
 from schema.fields import mutation
 from schema.handbook.types import Meeting, Notice, ResolutionComment
 from schema.permissions import Permission, requires
@@ -95,10 +95,6 @@ class CommentPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-def _user_error(exc: TenantsError) -> list[UserError]:
-    return [UserError(field=exc.field, code=ErrorCode(exc.code), message=exc.message)]
-
-
 async def _attempt(
     parse: Callable[[], dict[str, Any]],
     run: Callable[..., Awaitable[T]],
@@ -107,7 +103,7 @@ async def _attempt(
     try:
         return await run(**parse()), []
     except TenantsError as exc:
-        return None, _user_error(exc)
+        return None, [UserError.from_domain(exc)]
 
 
 @strawberry.type

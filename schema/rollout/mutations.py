@@ -15,13 +15,14 @@ from strawberry.types import Info
 
 from db.broadcast import notify
 from rollout import flags, notices, plans, ramps, schedule, waves
-from rollout.errors import NoticeNotFound, RolloutError
+from rollout.errors import ApprovalNotFound, NoticeNotFound, RolloutError
 from rollout.kpi import Criterion, KpiSource, Metric
 from rollout.models import Flag, FlagState
 from rollout.plans import PlanView
 from rollout.snapshot import CHANNEL, FlagStore
 from rollout.waves import Action, StepOutcome
 from schema.context import Context
+from schema.errors import ErrorCode, UserError
 from schema.fields import mutation
 from schema.permissions import Permission, requires
 from schema.relay import canonical_uuid
@@ -32,27 +33,6 @@ ADMIN = requires(Permission.MANAGE_ROLLOUT, needs_tenant=False)
 T = TypeVar("T")
 
 
-@strawberry.enum
-class RolloutErrorCode(Enum):
-    FLAG_NOT_FOUND = "FLAG_NOT_FOUND"
-    PLAN_NOT_FOUND = "PLAN_NOT_FOUND"
-    VERSION_CONFLICT = "VERSION_CONFLICT"
-    GATE_FAILED = "GATE_FAILED"
-    INVALID_TRANSITION = "INVALID_TRANSITION"
-    TOO_EARLY = "TOO_EARLY"
-    SELF_APPROVAL = "SELF_APPROVAL"
-    APPROVAL_NOT_FOUND = "APPROVAL_NOT_FOUND"
-    OUT_OF_BOUNDS = "OUT_OF_BOUNDS"
-    INVALID_INPUT = "INVALID_INPUT"
-    NOTICE_NOT_FOUND = "NOTICE_NOT_FOUND"
-
-
-@strawberry.type(description="An expected error of a rollout mutation.")
-class RolloutUserError:
-    code: RolloutErrorCode
-    message: str
-
-
 @strawberry.type
 class RolloutStepPayload:
     applied: bool = strawberry.field(description="False while waiting for a second admin.")
@@ -60,7 +40,7 @@ class RolloutStepPayload:
     wave: int | None = None
     step: int | None = None
     approval_id: strawberry.ID | None = None
-    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -68,20 +48,20 @@ class FlagPayload:
     key: str | None = None
     state: str | None = None
     version: int | None = None
-    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class TenantRampPayload:
     percentage: float | None = None
-    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class ScheduledStepPayload:
     id: strawberry.ID | None = None
     run_at: dt.datetime | None = None
-    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
@@ -89,33 +69,24 @@ class RolloutGuardrailPayload:
     guardrail_drop: float | None = strawberry.field(
         default=None, description="The plan's threshold now; null: the deployment's default."
     )
-    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
 @strawberry.type
 class RolloutNoticePayload:
     notice: RolloutNotice | None = None
-    errors: list[RolloutUserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(default_factory=list)
 
 
-@strawberry.enum
-class RolloutAction(Enum):
-    START = "start"
-    ADVANCE = "advance"
-    PAUSE = "pause"
-    RESUME = "resume"
-    ROLLBACK = "rollback"
-
-
-@strawberry.enum
-class GateMetric(Enum):
-    ACTIVATION_RATE = "activation_rate"
-    MONTHLY_ACTIVE_RATE = "monthly_active_rate"
+# The domain's enums, exposed under their GraphQL names (never a hand-kept copy).
+strawberry.enum(Action, name="RolloutAction")
+strawberry.enum(Metric, name="GateMetric")
+strawberry.enum(FlagState, name="FlagStateInput")
 
 
 @strawberry.input
 class GateCriterionInput:
-    metric: GateMetric
+    metric: Metric
     minimum: float = strawberry.field(description="A ratio: 0.9 for 90%.")
 
 
@@ -127,13 +98,6 @@ class WaveInput:
     earliest_start: dt.datetime | None = None
     gate: list[GateCriterionInput] = strawberry.field(default_factory=list)
     sustain_days: int = 0
-
-
-@strawberry.enum
-class FlagStateInput(Enum):
-    ACTIVE = "active"
-    KILLED = "killed"
-    ARCHIVED = "archived"
 
 
 @strawberry.enum(description="What a targeting rule matches on.")
@@ -180,10 +144,6 @@ async def _publish(*, session: AsyncSession, flags: FlagStore, key: str) -> None
     await notify(session, CHANNEL, key)
 
 
-def _error(exc: RolloutError) -> RolloutUserError:
-    return RolloutUserError(code=RolloutErrorCode(exc.code), message=exc.message)
-
-
 def _step_payload(result: StepOutcome | PlanView) -> RolloutStepPayload:
     if isinstance(result, PlanView):
         view, applied, approval = result, True, None
@@ -198,8 +158,9 @@ def _step_payload(result: StepOutcome | PlanView) -> RolloutStepPayload:
     )
 
 
-DANGLING = RolloutUserError(
-    code=RolloutErrorCode.INVALID_INPUT,
+DANGLING = UserError(
+    field=None,
+    code=ErrorCode("INVALID_INPUT"),
     message="The change names a tenant, flag or plan that does not exist (any more).",
 )
 
@@ -215,7 +176,7 @@ def _dangling(exc: IntegrityError) -> bool:
 
 async def _attempt(
     ctx: Context, fn: Callable[..., Awaitable[T]], **kwargs: Any
-) -> tuple[T | None, list[RolloutUserError]]:
+) -> tuple[T | None, list[UserError]]:
     """:func:`_carry_out`; an expected error rolls the write back and becomes payload errors.
 
     The services refuse unknown tenants themselves; a foreign-key violation is still answered
@@ -225,7 +186,7 @@ async def _attempt(
         return await _carry_out(ctx, fn, actor=_actor(ctx), **kwargs), []
     except RolloutError as exc:
         await ctx.rollback()
-        return None, [_error(exc)]
+        return None, [UserError.from_domain(exc)]
     except IntegrityError as exc:
         if not _dangling(exc):
             raise
@@ -242,7 +203,7 @@ async def _step(
     return _step_payload(result)
 
 
-def _flag_payload(row: Flag | None, errors: list[RolloutUserError]) -> FlagPayload:
+def _flag_payload(row: Flag | None, errors: list[UserError]) -> FlagPayload:
     if row is None:
         return FlagPayload(errors=errors)
     return FlagPayload(key=row.key, state=row.state, version=row.version)
@@ -318,12 +279,7 @@ class RolloutMutation:
         if parsed is None:
             return RolloutStepPayload(
                 applied=False,
-                errors=[
-                    RolloutUserError(
-                        code=RolloutErrorCode.APPROVAL_NOT_FOUND,
-                        message="There is no pending approval with this id.",
-                    )
-                ],
+                errors=[UserError.from_domain(ApprovalNotFound())],
             )
         return await _step(info.context, waves.approve, approval_id=parsed)
 
@@ -332,7 +288,7 @@ class RolloutMutation:
         self,
         info: Info[Context, None],
         flag: str,
-        state: FlagStateInput,
+        state: FlagState,
         expected_version: int,
         reason: str,
     ) -> FlagPayload:
@@ -342,7 +298,7 @@ class RolloutMutation:
             key=flag,
             reason=reason,
             expected_version=expected_version,
-            state=FlagState(state.value),
+            state=state,
         )
         return _flag_payload(row, errors)
 
@@ -371,7 +327,7 @@ class RolloutMutation:
         self,
         info: Info[Context, None],
         flag: str,
-        action: RolloutAction,
+        action: Action,
         run_at: dt.datetime,
         reason: str,
     ) -> ScheduledStepPayload:
@@ -379,7 +335,7 @@ class RolloutMutation:
             info.context,
             schedule.schedule,
             flag_key=flag,
-            action=Action(action.value),
+            action=action,
             run_at=run_at,
             reason=reason,
         )
@@ -439,7 +395,7 @@ class RolloutMutation:
                 ramp=tuple(w.ramp),
                 earliest_start=w.earliest_start,
                 sustain_days=w.sustain_days,
-                gate=tuple(Criterion(Metric(c.metric.value), c.minimum) for c in w.gate),
+                gate=tuple(Criterion(c.metric, c.minimum) for c in w.gate),
             )
             for w in waves
         ]
@@ -480,6 +436,6 @@ class RolloutMutation:
             await ctx.commit()
         except RolloutError as exc:
             await ctx.rollback()
-            return RolloutNoticePayload(errors=[_error(exc)])
+            return RolloutNoticePayload(errors=[UserError.from_domain(exc)])
         await ctx.run_province(notify, channel=CHANNEL, payload=row.flag_key)  # consoles refresh
         return RolloutNoticePayload(notice=RolloutNotice.from_model(row))

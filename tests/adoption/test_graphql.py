@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from adoption.events import MAX_EVENTS
 from gateway.state import GatewayState
 from rollout.models import Flag, RolloutPlan, RolloutWave, RolloutWaveTenant
 from tenants.types import Role
@@ -246,8 +247,8 @@ async def test_adoption_by_wave_of_a_flag_without_plan(
     _, body = await gql(client_for(token=token(Role.AUDITOR)), BY_WAVE)
 
     # then
-    assert error_codes(body) == ["FLAG_PLAN_NOT_FOUND"]
-    assert body["errors"][0]["message"] == "Flag 'handbook' has no rollout plan."
+    assert error_codes(body) == ["PLAN_NOT_FOUND"]
+    assert body["errors"][0]["message"] == "The flag 'handbook' has no rollout plan."
 
 
 async def test_track_events_records_the_members_events(
@@ -306,3 +307,42 @@ async def test_track_events_refused(
 
     # then
     assert error_codes(body) == [code]
+
+
+TRACK_WITH_ERRORS = """
+mutation ($events: [EventInput!]!) {
+  trackEvents(events: $events) {
+    accepted refused results { index } errors { field code message }
+  }
+}
+"""
+
+
+async def test_track_events_too_many_is_a_payload_error(
+    client_for: Client, token: TokenFactory
+) -> None:
+    # given one event over the limit
+    member = client_for(token=token(Role.MEMBER, tenant=YEN_MO, subject=str(YM_MEMBER_A)))
+    events = [
+        {"id": str(uuid.UUID(int=i)), "type": "login", "timestamp": DAY, "deviceId": "p1"}
+        for i in range(1, MAX_EVENTS + 2)
+    ]
+
+    # when
+    status, body = await gql(member, TRACK_WITH_ERRORS, {"events": events})
+
+    # then: nothing stored, the refusal in the payload as every mutation's
+    assert status == 200
+    assert "errors" not in body
+    assert body["data"]["trackEvents"] == {
+        "accepted": 0,
+        "refused": 0,
+        "results": [],
+        "errors": [
+            {
+                "field": "events",
+                "code": "TOO_MANY_EVENTS",
+                "message": "A request carries at most 1000 events; this one has 1001.",
+            }
+        ],
+    }

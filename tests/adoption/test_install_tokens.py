@@ -352,7 +352,12 @@ async def test_a_device_gets_a_token_bound_to_it_and_the_tenant(
             "POST",
             "/v1/install-tokens",
             {"deviceId": "p"},
-            (400, "TENANT_REQUIRED", "Choose a tenant: use /t/{tenant}/v1/install-tokens."),
+            (
+                400,
+                "TENANT_REQUIRED",
+                "Choose a tenant: use the /t/{tenant}/ path, the tenant's host"
+                " or the X-Tenant header.",
+            ),
         ),
         (
             "POST",
