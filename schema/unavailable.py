@@ -60,11 +60,6 @@ def classify(error: BaseException | None) -> str | None:
     return None
 
 
-def is_unavailable(error: BaseException | None) -> bool:
-    """Whether ``error`` (or what caused it) says the database cannot be reached right now."""
-    return classify(error) == SERVICE_UNAVAILABLE
-
-
 def _classify_one(error: BaseException) -> str | None:
     state = _sqlstate(error)
     if state is not None:
