@@ -8,7 +8,7 @@ months, cut to the requested range; "members" is the tenant's members at a perio
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -131,37 +131,62 @@ async def series_by_tenant(
     cuts = periods(start, end, granularity)
     unit = None if granularity is Granularity.DAY else granularity.value
     totals = await counters.period_totals(session, tenant_ids, start, end, unit)
-    active = await _distinct_active(session, tenant_ids, cuts, granularity, totals)
-    joined_by = await counters.members(session, tenant_ids, start, end)
-    before = await counters.first_days_before(session, tenant_ids, start)
-    bucket = {Granularity.DAY: lambda d: d, Granularity.WEEK: week_of, Granularity.MONTH: month_of}
-    key_of = bucket[granularity]
-    result: dict[str, list[AdoptionPoint]] = {}
-    for tenant_id in tenant_ids:
-        by_period = totals.get(tenant_id, {})
-        joined = joined_by.get(tenant_id, counters.Cumulative(()))
-        activated, installed = before.get(tenant_id, (0, 0))
-        points = []
-        for index, (first, last) in enumerate(cuts):
-            row = by_period.get(key_of(first), counters.NOTHING)
-            activated += row.new_activations
-            installed += row.new_installs
-            points.append(
-                AdoptionPoint(
-                    start=first,
-                    end=last,
-                    members=joined.upto(last),
-                    installs=installed,
-                    activated_members=activated,
-                    new_installs=row.new_installs,
-                    new_activations=row.new_activations,
-                    active_members=active.get((tenant_id, index), 0),
-                    uses=row.sessions,
-                    mean_daily_active=row.active / ((last - first).days + 1),
-                )
+    read = _Read(
+        totals=totals,
+        active=await _distinct_active(session, tenant_ids, cuts, granularity, totals),
+        joined=await counters.members(session, tenant_ids, start, end),
+        before=await counters.first_days_before(session, tenant_ids, start),
+        key_of=BUCKET_OF[granularity],
+    )
+    return {tenant_id: _tenant_series(tenant_id, cuts, read) for tenant_id in tenant_ids}
+
+
+# The first day of the period a day falls in: the key of ``counters.period_totals``.
+BUCKET_OF: dict[Granularity, Callable[[dt.date], dt.date]] = {
+    Granularity.DAY: lambda d: d,
+    Granularity.WEEK: week_of,
+    Granularity.MONTH: month_of,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Read:
+    """What the rollups answered for every tenant of a series."""
+
+    totals: counters.ByPeriod
+    active: dict[tuple[str, int], int]  # (tenant, period index) → distinct active members
+    joined: dict[str, counters.Cumulative]
+    before: dict[str, tuple[int, int]]  # activated, installed before the first period
+    key_of: Callable[[dt.date], dt.date]
+
+
+def _tenant_series(
+    tenant_id: str, cuts: list[tuple[dt.date, dt.date]], read: _Read
+) -> list[AdoptionPoint]:
+    """One tenant's points; installs and activations accumulate from before the first period."""
+    by_period = read.totals.get(tenant_id, {})
+    joined = read.joined.get(tenant_id, counters.Cumulative(()))
+    activated, installed = read.before.get(tenant_id, (0, 0))
+    points = []
+    for index, (first, last) in enumerate(cuts):
+        row = by_period.get(read.key_of(first), counters.NOTHING)
+        activated += row.new_activations
+        installed += row.new_installs
+        points.append(
+            AdoptionPoint(
+                start=first,
+                end=last,
+                members=joined.upto(last),
+                installs=installed,
+                activated_members=activated,
+                new_installs=row.new_installs,
+                new_activations=row.new_activations,
+                active_members=read.active.get((tenant_id, index), 0),
+                uses=row.sessions,
+                mean_daily_active=row.active / ((last - first).days + 1),
             )
-        result[tenant_id] = points
-    return result
+        )
+    return points
 
 
 async def _distinct_active(

@@ -91,6 +91,11 @@ def _change(
         await notify(session, CHANNEL, flag)
         return result
 
+    return _run(work)
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+    """Run ``work`` in a session; exit 1 with the error's code if the rollout refuses it."""
     try:
         return asyncio.run(_with_session(work))
     except RolloutError as exc:
@@ -129,31 +134,32 @@ def status_command(flag: Flag, province: Province = None) -> None:
                 f"PLAN_NOT_FOUND: The flag {flag!r} has no rollout plan.", err=True, fg="red"
             )
             raise typer.Exit(1)
-        plan = report.view.plan
-        typer.echo(f"{flag}: {plan.status}, wave {plan.current_wave} step {plan.current_step}")
-        for position, wave in enumerate(report.view.waves):
-            gate = report.gates[position]
-            verdict = "no gate" if gate is None else ("passes" if gate.passed else "fails")
-            ramp = " → ".join(f"{bp / 100:g}%" for bp in wave.ramp)
-            typer.echo(f"  wave {position} {wave.name!r} ramp {ramp}; gate {verdict}")
-        for tenant in report.tenants:
-            since = tenant.since.isoformat() if tenant.since else "-"
-            percentage = f"{tenant.basis_points / 100:>6g}%"
-            typer.echo(
-                f"    {tenant.tenant_id:<16} wave {tenant.wave} {percentage} "
-                f"{tenant.state:<8} since {since}"
-            )
+        _echo_report(flag, report)
         pending = await waves.pending_approvals(
             session=session, province_id=province_id, flag_key=flag
         )
         for approval in pending:
             typer.echo(f"  pending approval {approval.id} requested by {approval.requested_by}")
 
-    try:
-        asyncio.run(_with_session(work))
-    except RolloutError as exc:
-        typer.secho(f"{exc.code}: {exc.message}", err=True, fg="red")
-        raise typer.Exit(1) from exc
+    _run(work)
+
+
+def _echo_report(flag: str, report: status.Report) -> None:
+    """The plan's position, then each wave with its gate, then each tenant's state."""
+    plan = report.view.plan
+    typer.echo(f"{flag}: {plan.status}, wave {plan.current_wave} step {plan.current_step}")
+    for position, wave in enumerate(report.view.waves):
+        gate = report.gates[position]
+        verdict = "no gate" if gate is None else ("passes" if gate.passed else "fails")
+        ramp = " → ".join(f"{bp / 100:g}%" for bp in wave.ramp)
+        typer.echo(f"  wave {position} {wave.name!r} ramp {ramp}; gate {verdict}")
+    for tenant in report.tenants:
+        since = tenant.since.isoformat() if tenant.since else "-"
+        percentage = f"{tenant.basis_points / 100:>6g}%"
+        typer.echo(
+            f"    {tenant.tenant_id:<16} wave {tenant.wave} {percentage} "
+            f"{tenant.state:<8} since {since}"
+        )
 
 
 @rollout_app.command()
@@ -241,11 +247,7 @@ def approve(
         await notify(session, CHANNEL, outcome.view.plan.flag_key)
         return outcome
 
-    try:
-        _echo_step(asyncio.run(_with_session(work)))
-    except RolloutError as exc:
-        typer.secho(f"{exc.code}: {exc.message}", err=True, fg="red")
-        raise typer.Exit(1) from exc
+    _echo_step(_run(work))
 
 
 def _describe(check: WaveCheck) -> str:

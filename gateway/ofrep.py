@@ -77,7 +77,23 @@ async def _context(request: Request, snapshot: Snapshot) -> EvaluationContext:
     scope: RequestScope = request.scope["state"][SCOPE_KEY]
     principal = scope.principal
     assert principal is not None  # checked by the endpoints
-    raw = await request.body() or b"{}"
+    context = _body_context(await request.body() or b"{}")
+    if context.get("targetingKey") not in (None, principal.subject):
+        raise OfrepError(
+            400, "INVALID_CONTEXT", "targetingKey must be the signed-in member or absent."
+        )
+    who = EvaluationContext(
+        tenant=scope.tenant.id if scope.tenant else None,
+        member=principal.subject,
+        roles=frozenset(str(role) for role in principal.roles),
+    )
+    if not snapshot.uses_branch or who.tenant is None:
+        return who
+    return await _with_branch(request, who, tenant_id=who.tenant, subject=principal.subject)
+
+
+def _body_context(raw: bytes) -> dict[str, Any]:
+    """The body's ``context`` object; refused when the body is too deep, not JSON or no object."""
     try:
         check_json_depth(raw)
     except EdgeRefusal as exc:
@@ -89,22 +105,17 @@ async def _context(request: Request, snapshot: Snapshot) -> EvaluationContext:
     context = body.get("context", {}) if isinstance(body, dict) else None
     if not isinstance(context, dict):
         raise OfrepError(400, "INVALID_CONTEXT", "context must be a JSON object.")
-    targeting_key = context.get("targetingKey")
-    if targeting_key not in (None, principal.subject):
-        raise OfrepError(
-            400, "INVALID_CONTEXT", "targetingKey must be the signed-in member or absent."
-        )
-    who = EvaluationContext(
-        tenant=scope.tenant.id if scope.tenant else None,
-        member=principal.subject,
-        roles=frozenset(str(role) for role in principal.roles),
-    )
-    if not snapshot.uses_branch or who.tenant is None:
-        return who
+    return context
+
+
+async def _with_branch(
+    request: Request, who: EvaluationContext, *, tenant_id: str, subject: str
+) -> EvaluationContext:
+    """``who`` with the member's branch, or marked as missing it when it cannot be read in time."""
     state: GatewayState = request.app.state.pilotgraph
     try:
         branch = await state.branches.branch_of(
-            state.sessionmaker, tenant_id=who.tenant, subject=principal.subject
+            state.sessionmaker, tenant_id=tenant_id, subject=subject
         )
     except BranchUnavailable:
         return replace(who, unavailable=frozenset({BRANCH}))

@@ -32,6 +32,23 @@ async def _rest_of(session: AsyncSession, province_id: str, staged_: tuple[str, 
     return [slug for slug in slugs if slug not in staged]
 
 
+def _demo_waves(rest: list[str]) -> list[plans.WaveSpec]:
+    """The pilot, then three districts gated on its adoption, then ``rest`` of the province."""
+    return [
+        plans.WaveSpec("Yen Mo pilot", PILOT),
+        plans.WaveSpec(
+            "Hoa Lu, Ninh Binh city, Kim Son",
+            WAVE_1,
+            ramp=(25, 50, 100),
+            gate=GATE,
+            sustain_days=SUSTAIN_DAYS,
+        ),
+        plans.WaveSpec(
+            "The rest of the province", rest, ramp=(50, 100), gate=GATE, sustain_days=SUSTAIN_DAYS
+        ),
+    ]
+
+
 async def load_demo_plan(
     *,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -50,23 +67,7 @@ async def load_demo_plan(
             flag_key=key,
             actor=ACTOR,
             now=now,
-            waves=[
-                plans.WaveSpec("Yen Mo pilot", PILOT),
-                plans.WaveSpec(
-                    "Hoa Lu, Ninh Binh city, Kim Son",
-                    WAVE_1,
-                    ramp=(25, 50, 100),
-                    gate=GATE,
-                    sustain_days=SUSTAIN_DAYS,
-                ),
-                plans.WaveSpec(
-                    "The rest of the province",
-                    rest,
-                    ramp=(50, 100),
-                    gate=GATE,
-                    sustain_days=SUSTAIN_DAYS,
-                ),
-            ],
+            waves=_demo_waves(rest),
         )
         # wave 0 has no gate, so no adoption data is needed to start the pilot
         await waves.step_forward(

@@ -16,8 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from rollout import audit
 from rollout.errors import FlagNotFound, UnknownTenant, UnknownVariant, VersionConflict
 from rollout.models import Flag, FlagOverride, FlagRule, FlagState
-from rollout.registry import BOOLEAN_VARIANTS, FIRST_VERSION, ON, definition
+from rollout.registry import BOOLEAN_VARIANTS, FIRST_VERSION, ON, FlagDefinition, definition
 from tenants.read_model import province_tenants_among
+
+# Targeting rules in order: (attribute → accepted values, variant).
+Rules = Sequence[tuple[Mapping[str, Sequence[str]], str]]
 
 
 def flag_state(flag: Flag) -> dict[str, Any]:
@@ -64,18 +67,7 @@ async def ensure(
     entry = definition(key)
     if entry is None:
         raise FlagNotFound(key)
-    flag = Flag(
-        province_id=province_id,
-        key=key,
-        description=entry.description,
-        kind=entry.kind.value,
-        variants=dict(BOOLEAN_VARIANTS),
-        default_variant=default_variant or entry.unconfigured_variant,
-        rollout_variant=ON,
-        state=FlagState.ACTIVE.value,
-        version=FIRST_VERSION,
-        updated_at=now,
-    )
+    flag = _new_flag(province_id, entry, default_variant or entry.unconfigured_variant, now)
     session.add(flag)
     audit.record(
         session,
@@ -89,6 +81,23 @@ async def ensure(
     )
     await session.flush()
     return flag
+
+
+def _new_flag(
+    province_id: str, entry: FlagDefinition, default_variant: str, now: dt.datetime
+) -> Flag:
+    return Flag(
+        province_id=province_id,
+        key=entry.key,
+        description=entry.description,
+        kind=entry.kind.value,
+        variants=dict(BOOLEAN_VARIANTS),
+        default_variant=default_variant,
+        rollout_variant=ON,
+        state=FlagState.ACTIVE.value,
+        version=FIRST_VERSION,
+        updated_at=now,
+    )
 
 
 async def check_tenants(
@@ -203,7 +212,7 @@ async def set_rules(
     session: AsyncSession,
     province_id: str,
     key: str,
-    rules: Sequence[tuple[Mapping[str, Sequence[str]], str]],
+    rules: Rules,
     expected_version: int,
     actor: str,
     reason: str,
@@ -212,34 +221,45 @@ async def set_rules(
     """Replace the flag's targeting rules: (attribute → accepted values, variant), in order."""
     flag = await ensure(session=session, province_id=province_id, key=key, actor=actor, now=now)
     check_version(flag, expected_version)
-    mine = (FlagRule.province_id == province_id, FlagRule.flag_key == key)
-    old = (await session.scalars(select(FlagRule).where(*mine))).all()
-    before = {"rules": [{"conditions": r.conditions, "variant": r.variant} for r in old]}
-    await session.execute(delete(FlagRule).where(*mine))
-    after: list[dict[str, Any]] = []
-    for position, (conditions, variant) in enumerate(rules):
-        _check_variant(flag, variant)
-        plain = {attr: sorted(values) for attr, values in conditions.items()}
-        session.add(
-            FlagRule(
-                province_id=province_id,
-                flag_key=key,
-                position=position,
-                conditions=plain,
-                variant=variant,
-            )
-        )
-        after.append({"conditions": plain, "variant": variant})
+    before = await _delete_rules(session, flag)
+    after = _add_rules(session, flag, rules)
     bump(flag, now)
     audit.record(
         session,
         actor=actor,
         action="flag.rules",
         at=now,
-        before=before,
+        before={"rules": before},
         after={"rules": after},
         reason=reason,
         flag_key=key,
         province_id=province_id,
     )
     return flag
+
+
+async def _delete_rules(session: AsyncSession, flag: Flag) -> list[dict[str, Any]]:
+    """Delete the flag's rules, answering them as they were (for the audit)."""
+    mine = (FlagRule.province_id == flag.province_id, FlagRule.flag_key == flag.key)
+    old = (await session.scalars(select(FlagRule).where(*mine))).all()
+    await session.execute(delete(FlagRule).where(*mine))
+    return [{"conditions": r.conditions, "variant": r.variant} for r in old]
+
+
+def _add_rules(session: AsyncSession, flag: Flag, rules: Rules) -> list[dict[str, Any]]:
+    """Add ``rules`` in order, each naming one of the flag's variants; answer them as stored."""
+    after: list[dict[str, Any]] = []
+    for position, (conditions, variant) in enumerate(rules):
+        _check_variant(flag, variant)
+        plain = {attr: sorted(values) for attr, values in conditions.items()}
+        session.add(
+            FlagRule(
+                province_id=flag.province_id,
+                flag_key=flag.key,
+                position=position,
+                conditions=plain,
+                variant=variant,
+            )
+        )
+        after.append({"conditions": plain, "variant": variant})
+    return after

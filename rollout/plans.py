@@ -321,34 +321,13 @@ async def apply(
     *, session: AsyncSession, view: PlanView, position: tuple[int, int], now: dt.datetime
 ) -> None:
     """Move the plan to ``position`` and set every plan tenant's rollout to match."""
-    province_id, flag_key = view.plan.province_id, view.plan.flag_key
-    current = {
-        r.tenant_id: r
-        for r in await session.scalars(
-            select(TenantRollout).where(
-                TenantRollout.province_id == province_id, TenantRollout.flag_key == flag_key
-            )
-        )
-    }
+    current = await _tenant_rollouts(session, view)
     for wave, tenant_ids in enumerate(view.tenants):
         basis_points = view.basis_points(wave, position)
         for tenant_id in tenant_ids:
-            row = current.get(tenant_id)
-            if basis_points == 0:
-                if row is not None:
-                    await session.execute(
-                        delete(TenantRollout).where(
-                            TenantRollout.province_id == province_id,
-                            TenantRollout.tenant_id == tenant_id,
-                            TenantRollout.flag_key == flag_key,
-                        )
-                    )
-            elif row is None:
-                row = TenantRollout(province_id=province_id, tenant_id=tenant_id, flag_key=flag_key)
-                row.basis_points, row.wave, row.since = basis_points, wave, now
-                session.add(row)
-            elif row.basis_points != basis_points:
-                row.basis_points, row.wave, row.since = basis_points, wave, now
+            await _set_tenant(
+                session, view, current.get(tenant_id), tenant_id, wave, basis_points, now
+            )
         if wave == position[0] and view.waves[wave].started_at is None:
             view.waves[wave].started_at = now
     for later in view.waves[position[0] + 1 :]:
@@ -356,5 +335,46 @@ async def apply(
     view.plan.current_wave, view.plan.current_step = position
     view.plan.version += 1
     view.plan.updated_at = now
-    flag = await flags.get_or_raise(session=session, province_id=province_id, key=flag_key)
+    flag = await flags.get_or_raise(
+        session=session, province_id=view.plan.province_id, key=view.plan.flag_key
+    )
     flags.bump(flag, now)
+
+
+async def _tenant_rollouts(session: AsyncSession, view: PlanView) -> dict[str, TenantRollout]:
+    """The plan's flag's tenant rollout rows in its province, by tenant."""
+    rows = await session.scalars(
+        select(TenantRollout).where(
+            TenantRollout.province_id == view.plan.province_id,
+            TenantRollout.flag_key == view.plan.flag_key,
+        )
+    )
+    return {row.tenant_id: row for row in rows}
+
+
+async def _set_tenant(
+    session: AsyncSession,
+    view: PlanView,
+    row: TenantRollout | None,
+    tenant_id: str,
+    wave: int,
+    basis_points: int,
+    now: dt.datetime,
+) -> None:
+    """The tenant's rollout row at ``basis_points`` (none at 0%); ``since`` moves only on change."""
+    province_id, flag_key = view.plan.province_id, view.plan.flag_key
+    if basis_points == 0:
+        if row is not None:
+            await session.execute(
+                delete(TenantRollout).where(
+                    TenantRollout.province_id == province_id,
+                    TenantRollout.tenant_id == tenant_id,
+                    TenantRollout.flag_key == flag_key,
+                )
+            )
+    elif row is None:
+        row = TenantRollout(province_id=province_id, tenant_id=tenant_id, flag_key=flag_key)
+        row.basis_points, row.wave, row.since = basis_points, wave, now
+        session.add(row)
+    elif row.basis_points != basis_points:
+        row.basis_points, row.wave, row.since = basis_points, wave, now

@@ -26,14 +26,7 @@ async def set_tenant_ramp(
     view = await plans.get_or_raise(
         session=session, province_id=province_id, flag_key=flag_key, for_update=True
     )
-    wave = view.wave_of(tenant_id)
-    ceiling = 0 if wave is None else view.basis_points(wave, view.position)
-    basis_points = round(percentage * 100)
-    if not 0 <= basis_points <= ceiling:
-        raise OutOfBounds(
-            f"The plan allows {tenant_id} between 0% and {ceiling / 100:g}% of "
-            f"{flag_key!r} now; {percentage:g}% is outside that."
-        )
+    basis_points = _basis_points_or_raise(view, tenant_id, flag_key, percentage)
     row = await session.get(TenantRollout, (province_id, tenant_id, flag_key))
     before = None if row is None else {"percentage": row.basis_points / 100}
     row = await _store(session, row, view, tenant_id, basis_points, now)
@@ -53,6 +46,21 @@ async def set_tenant_ramp(
         province_id=province_id,
     )
     return row
+
+
+def _basis_points_or_raise(
+    view: plans.PlanView, tenant_id: str, flag_key: str, percentage: float
+) -> int:
+    """``percentage`` in basis points, or OutOfBounds above what the tenant's wave has now."""
+    wave = view.wave_of(tenant_id)
+    ceiling = 0 if wave is None else view.basis_points(wave, view.position)
+    basis_points = round(percentage * 100)
+    if not 0 <= basis_points <= ceiling:
+        raise OutOfBounds(
+            f"The plan allows {tenant_id} between 0% and {ceiling / 100:g}% of "
+            f"{flag_key!r} now; {percentage:g}% is outside that."
+        )
+    return basis_points
 
 
 async def _store(

@@ -105,40 +105,55 @@ async def _run_one(
 ) -> uuid.UUID | None:
     async with sessionmaker() as session:
         await lock_sqlite_for_writing(session, ScheduledStep)
-        step = await session.scalar(
-            select(ScheduledStep)
-            .where(
-                ScheduledStep.status == StepStatus.PENDING.value,
-                ScheduledStep.run_at <= now,
-                ~_earlier_pending_step_of_its_plan(),
-            )
-            .order_by(ScheduledStep.run_at)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
+        step = await _next_due_step(session, now)
         if step is None:
             return None
         plan = await session.get(RolloutPlan, step.plan_id)
         assert plan is not None  # the step's foreign key
         outcome = await _carry_out(session, step, plan, kpis, now)
-        step.status = (
-            StepStatus.FAILED.value if outcome.startswith("failed") else StepStatus.DONE.value
-        )
-        step.ran_at, step.ran_by, step.outcome = now, worker, outcome
-        audit.record(
-            session,
-            actor=f"schedule:{worker}",
-            action="schedule.run",
-            at=now,
-            before=None,
-            after={"id": str(step.id), "action": step.action, "outcome": outcome},
-            reason=step.reason,
-            flag_key=plan.flag_key,
-            plan_id=plan.id,
-            province_id=plan.province_id,
-        )
+        _record(session, step, plan, worker, outcome, now)
         await session.commit()
         return step.id
+
+
+async def _next_due_step(session: AsyncSession, now: dt.datetime) -> ScheduledStep | None:
+    """The earliest due pending step no other worker holds, locked for this one."""
+    return await session.scalar(
+        select(ScheduledStep)
+        .where(
+            ScheduledStep.status == StepStatus.PENDING.value,
+            ScheduledStep.run_at <= now,
+            ~_earlier_pending_step_of_its_plan(),
+        )
+        .order_by(ScheduledStep.run_at)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def _record(
+    session: AsyncSession,
+    step: ScheduledStep,
+    plan: RolloutPlan,
+    worker: str,
+    outcome: str,
+    now: dt.datetime,
+) -> None:
+    """Mark the step done (or failed) by ``worker``, and audit it."""
+    step.status = StepStatus.FAILED.value if outcome.startswith("failed") else StepStatus.DONE.value
+    step.ran_at, step.ran_by, step.outcome = now, worker, outcome
+    audit.record(
+        session,
+        actor=f"schedule:{worker}",
+        action="schedule.run",
+        at=now,
+        before=None,
+        after={"id": str(step.id), "action": step.action, "outcome": outcome},
+        reason=step.reason,
+        flag_key=plan.flag_key,
+        plan_id=plan.id,
+        province_id=plan.province_id,
+    )
 
 
 def _earlier_pending_step_of_its_plan() -> Exists:
@@ -155,41 +170,38 @@ def _earlier_pending_step_of_its_plan() -> Exists:
 async def _carry_out(
     session: AsyncSession, step: ScheduledStep, plan: RolloutPlan, kpis: KpiSource, now: dt.datetime
 ) -> str:
+    """The step's outcome; a refusal is rolled back to a savepoint and becomes the outcome."""
+    try:
+        async with session.begin_nested():
+            return await _apply(session, step, plan, kpis, now)
+    except RolloutError as exc:
+        return f"failed: {exc.code}: {exc.message}"
+
+
+async def _apply(
+    session: AsyncSession, step: ScheduledStep, plan: RolloutPlan, kpis: KpiSource, now: dt.datetime
+) -> str:
     action = Action(step.action)
     actor = step.requested_by  # the step acts with its requester's authority, in its province
     province_id, flag_key = plan.province_id, plan.flag_key
-    try:
-        async with session.begin_nested():
-            if action in (Action.START, Action.ADVANCE):
-                result = await waves.step_forward(
-                    session=session,
-                    province_id=province_id,
-                    flag_key=flag_key,
-                    action=action,
-                    actor=actor,
-                    now=now,
-                    kpis=kpis,
-                )
-                return "applied" if result.applied else "awaiting approval"
-            if action is Action.ROLLBACK:
-                await waves.rollback(
-                    session=session,
-                    province_id=province_id,
-                    flag_key=flag_key,
-                    actor=actor,
-                    reason=step.reason,
-                    now=now,
-                )
-            else:
-                change = waves.pause if action is Action.PAUSE else waves.resume
-                await change(
-                    session=session,
-                    province_id=province_id,
-                    flag_key=flag_key,
-                    actor=actor,
-                    reason=step.reason,
-                    now=now,
-                )
-            return "applied"
-    except RolloutError as exc:
-        return f"failed: {exc.code}: {exc.message}"
+    if action in (Action.START, Action.ADVANCE):
+        result = await waves.step_forward(
+            session=session,
+            province_id=province_id,
+            flag_key=flag_key,
+            action=action,
+            actor=actor,
+            now=now,
+            kpis=kpis,
+        )
+        return "applied" if result.applied else "awaiting approval"
+    change = {Action.ROLLBACK: waves.rollback, Action.PAUSE: waves.pause}.get(action, waves.resume)
+    await change(
+        session=session,
+        province_id=province_id,
+        flag_key=flag_key,
+        actor=actor,
+        reason=step.reason,
+        now=now,
+    )
+    return "applied"

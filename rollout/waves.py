@@ -255,14 +255,7 @@ async def approve(
     plan = await session.get(RolloutPlan, approval.plan_id)
     assert plan is not None  # the approval's foreign key
     view = await _locked(session, province_id, plan.flag_key)
-    expected = PlanStatus.DRAFT if approval.action == Action.START.value else PlanStatus.RUNNING
-    if view.plan.status != expected.value:
-        # A paused plan stays frozen: its pending step waits until it is resumed.
-        raise InvalidTransition(
-            f"Cannot approve a step of the plan of {plan.flag_key!r}: it is {view.plan.status}."
-        )
-    if list(view.position) != approval.request["from"]:
-        raise InvalidTransition("The plan moved since this step was requested; request it again.")
+    _check_unmoved(view, approval)
     target = (approval.request["to"][0], approval.request["to"][1])
     approval.status, approval.approved_by, approval.approved_at = (
         ApprovalStatus.APPROVED.value,
@@ -281,6 +274,19 @@ async def approve(
         extra=extra,
     )
     return StepOutcome(view, applied=True, approval=approval)
+
+
+def _check_unmoved(view: PlanView, approval: RolloutApproval) -> None:
+    """Refuse an approval whose plan is no longer where the step was requested from."""
+    expected = PlanStatus.DRAFT if approval.action == Action.START.value else PlanStatus.RUNNING
+    if view.plan.status != expected.value:
+        # A paused plan stays frozen: its pending step waits until it is resumed.
+        plan = view.plan
+        raise InvalidTransition(
+            f"Cannot approve a step of the plan of {plan.flag_key!r}: it is {plan.status}."
+        )
+    if list(view.position) != approval.request["from"]:
+        raise InvalidTransition("The plan moved since this step was requested; request it again.")
 
 
 async def _pending_approval_or_raise(

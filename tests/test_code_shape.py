@@ -7,11 +7,16 @@ reader scrolls through it. Migrations are scripts, not application code.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 APPLICATION = ("gateway", "schema", "tenants", "rollout", "adoption", "db")
-MAX_LINES = 60
+MAX_LINES = 40
+# Functions allowed over the limit for now, each with its reason; an entry must still be needed.
+OVER_THE_LIMIT = {
+    "gateway/app.py create_app": "the middleware stack is being reworked; split after that lands",
+}
 
 
 def long_functions(source: str, where: str, limit: int = MAX_LINES) -> dict[str, int]:
@@ -27,11 +32,18 @@ def long_functions(source: str, where: str, limit: int = MAX_LINES) -> dict[str,
 
 
 def test_the_check_finds_a_long_method_and_passes_a_short_one():
-    # given: a decorated method of 61 lines and a function of 3
-    body = "\n".join(f"        x{i} = {i}" for i in range(59))
+    # given: a decorated method of 41 lines and a function of 3
+    body = "\n".join(f"        x{i} = {i}" for i in range(39))
     source = f"class A:\n    @staticmethod\n    def long():\n{body}\n\ndef short():\n    return 1\n"
     # when / then
-    assert long_functions(source, "planted.py") == {"planted.py:3 long": 61}
+    assert long_functions(source, "planted.py") == {"planted.py:3 long": 41}
+
+
+def test_a_function_of_exactly_the_limit_passes():
+    # given: a function of 40 lines, signature to last line
+    body = "\n".join(f"    x{i} = {i}" for i in range(39))
+    # when / then
+    assert long_functions(f"def fits():\n{body}\n", "planted.py") == {}
 
 
 def test_no_application_function_is_over_the_limit():
@@ -49,4 +61,9 @@ def test_no_application_function_is_over_the_limit():
         offenders |= long_functions(source, str(path.relative_to(ROOT)))
     # then: split any function listed here
     assert len(paths) > 100
-    assert offenders == {}
+    assert _without_line_numbers(offenders) == set(OVER_THE_LIMIT)
+
+
+def _without_line_numbers(offenders: dict[str, int]) -> set[str]:
+    """``path:line name`` → ``path name``: an allowance survives edits above the function."""
+    return {re.sub(r":\d+ ", " ", key) for key in offenders}

@@ -97,7 +97,9 @@ def build_tenant(tenant: DemoTenant, *, seed: int, today: dt.date) -> TenantRows
         for position in range(size):
             rows.members.append(_member(rng, t, branch["id"], position, believers, today))
     _add_meetings(rng, rows, t, today)
-    _add_notices_documents_drafts(rng, rows, t, today)
+    _add_notices(rng, rows, t, today)
+    _add_documents(rng, rows, t)
+    _add_drafts(rng, rows, t, today)
     return rows
 
 
@@ -131,55 +133,68 @@ def _month_day(today: dt.date, months_ahead: int, day: int) -> dt.date:
 
 
 def _add_meetings(rng: random.Random, rows: TenantRows, t: str, today: dt.date) -> None:
+    """A monthly meeting per branch from PAST_MONTHS ago to next month; attendance at the last
+    one held."""
     now = _local(today, 12)
-    members_by_branch: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for member in rows.members:
-        members_by_branch.setdefault(member["branch_id"], []).append(member["id"])
+    members = _members_by_branch(rows)
     for branch in rows.branches:
         last_held: uuid.UUID | None = None
         for offset in range(-PAST_MONTHS, 2):
             day = _month_day(today, offset, rng.randint(3, 10))
-            starts = _local(day, 8)
-            meeting_id = _uuid(rng)
-            held = starts + dt.timedelta(hours=3) < now
-            label = f"{day.month:02d}/{day.year}"
-            rows.meetings.append(
-                {
-                    "tenant_id": t,
-                    "id": meeting_id,
-                    "branch_id": branch["id"],
-                    "title": f"Sinh hoạt chi bộ định kỳ tháng {label}",
-                    "starts_at": starts,
-                    "ends_at": starts + dt.timedelta(hours=3),
-                    "place": f"Nhà văn hóa {branch['name'].removeprefix('Chi bộ ')}",
-                    "agenda": "1. Đánh giá kết quả tháng trước\n2. Nhiệm vụ tháng tới\n"
-                    "3. Sinh hoạt chuyên đề: học tập và làm theo tư tưởng Hồ Chí Minh",
-                    "status": (MeetingStatus.HELD if held else MeetingStatus.SCHEDULED).value,
-                    "cancel_reason": None,
-                    "version": 1,
-                }
-            )
-            if held:
-                last_held = meeting_id
+            meeting = _meeting(t, _uuid(rng), branch, day, now)
+            rows.meetings.append(meeting)
+            if meeting["status"] == MeetingStatus.HELD.value:
+                last_held = meeting["id"]
         if last_held is not None:
-            for member_id in members_by_branch.get(branch["id"], []):
-                roll = rng.random()
-                status = (
-                    AttendanceStatus.PRESENT
-                    if roll < 0.86
-                    else AttendanceStatus.EXCUSED
-                    if roll < 0.96
-                    else AttendanceStatus.ABSENT
-                )
-                rows.attendance.append(
-                    {
-                        "tenant_id": t,
-                        "meeting_id": last_held,
-                        "member_id": member_id,
-                        "status": status.value,
-                        "recorded_at": now,
-                    }
-                )
+            for member_id in members.get(branch["id"], []):
+                rows.attendance.append(_attendance(rng, t, last_held, member_id, now))
+
+
+def _members_by_branch(rows: TenantRows) -> dict[uuid.UUID, list[uuid.UUID]]:
+    found: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for member in rows.members:
+        found.setdefault(member["branch_id"], []).append(member["id"])
+    return found
+
+
+def _meeting(t: str, meeting_id: uuid.UUID, branch: Row, day: dt.date, now: dt.datetime) -> Row:
+    starts = _local(day, 8)
+    held = starts + dt.timedelta(hours=3) < now
+    return {
+        "tenant_id": t,
+        "id": meeting_id,
+        "branch_id": branch["id"],
+        "title": f"Sinh hoạt chi bộ định kỳ tháng {day.month:02d}/{day.year}",
+        "starts_at": starts,
+        "ends_at": starts + dt.timedelta(hours=3),
+        "place": f"Nhà văn hóa {branch['name'].removeprefix('Chi bộ ')}",
+        "agenda": "1. Đánh giá kết quả tháng trước\n2. Nhiệm vụ tháng tới\n"
+        "3. Sinh hoạt chuyên đề: học tập và làm theo tư tưởng Hồ Chí Minh",
+        "status": (MeetingStatus.HELD if held else MeetingStatus.SCHEDULED).value,
+        "cancel_reason": None,
+        "version": 1,
+    }
+
+
+def _attendance(
+    rng: random.Random, t: str, meeting_id: uuid.UUID, member_id: uuid.UUID, now: dt.datetime
+) -> Row:
+    """Most members present, some excused, a few absent."""
+    roll = rng.random()
+    status = (
+        AttendanceStatus.PRESENT
+        if roll < 0.86
+        else AttendanceStatus.EXCUSED
+        if roll < 0.96
+        else AttendanceStatus.ABSENT
+    )
+    return {
+        "tenant_id": t,
+        "meeting_id": meeting_id,
+        "member_id": member_id,
+        "status": status.value,
+        "recorded_at": now,
+    }
 
 
 NOTICES = (
@@ -207,9 +222,8 @@ NOTICES = (
 )
 
 
-def _add_notices_documents_drafts(
-    rng: random.Random, rows: TenantRows, t: str, today: dt.date
-) -> None:
+def _add_notices(rng: random.Random, rows: TenantRows, t: str, today: dt.date) -> None:
+    """The tenant-wide notices, a week apart, the latest yesterday."""
     for days_ago, (kind, title, body) in enumerate(NOTICES):
         rows.notices.append(
             {
@@ -223,6 +237,9 @@ def _add_notices_documents_drafts(
                 "published_by": f"{t}-organisation-department",
             }
         )
+
+
+def _add_documents(rng: random.Random, rows: TenantRows, t: str) -> None:
     for number, issued, title, summary in DOCUMENTS:
         rows.documents.append(
             {
@@ -234,11 +251,13 @@ def _add_notices_documents_drafts(
                 "summary": names.nfc(summary),
             }
         )
-    authors: dict[uuid.UUID, list[uuid.UUID]] = {}
-    for member in rows.members:
-        authors.setdefault(member["branch_id"], []).append(member["id"])
+
+
+def _add_drafts(rng: random.Random, rows: TenantRows, t: str, today: dt.date) -> None:
+    """Next month's open draft resolution per branch, with comments by up to two members."""
+    authors = _members_by_branch(rows)
+    month = _month_day(today, 1, 1)
     for branch in rows.branches:
-        month = _month_day(today, 1, 1)
         draft_id = _uuid(rng)
         rows.drafts.append(
             {
