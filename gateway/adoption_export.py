@@ -2,7 +2,7 @@
 
 Query parameters: ``from``, ``to`` (local days, inclusive), ``granularity`` (day, week, month;
 default month) and ``tenant`` (a slug; without it, every tenant of the caller's province). Who may
-read what is GraphQL's rule (``schema.adoption.access``).
+read what is GraphQL's rule (``adoption.access``).
 """
 
 from __future__ import annotations
@@ -15,15 +15,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adoption import read_model
+from adoption.access import target_for
 from adoption.errors import AdoptionError
 from adoption.series import AdoptionPoint, Granularity
 from db.sessions import scope_session
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
-from schema.adoption.access import target_for
 from schema.errors import PilotGraphError
+from tenants.permissions import Refused
 
-# The HTTP status of each refusal of the access policy (any other code: 400).
+# The HTTP status of each refusal of the access policy.
 STATUS = {
     "UNAUTHENTICATED": 401,
     "FORBIDDEN": 403,
@@ -53,12 +54,16 @@ async def export_csv(request: Request) -> Response:
     scope: RequestScope = request.scope["state"][SCOPE_KEY]
     try:
         start, end, granularity = _parameters(request)
-        target = target_for(
-            scope.principal, state.registry, scope.tenant, request.query_params.get("tenant")
-        )
     except PilotGraphError as exc:
-        code = str(exc.code)
-        return error_response(STATUS.get(code, 400), code, exc.message)
+        return error_response(400, str(exc.code), exc.message)
+    target = target_for(
+        principal=scope.principal,
+        registry=state.registry,
+        request_tenant=scope.tenant,
+        slug=request.query_params.get("tenant"),
+    )
+    if isinstance(target, Refused):
+        return error_response(STATUS[target.code], target.code, target.message)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)

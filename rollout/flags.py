@@ -88,7 +88,7 @@ def _new_flag(
 ) -> Flag:
     return Flag(
         province_id=province_id,
-        key=entry.key,
+        key=entry.key.value,
         description=entry.description,
         kind=entry.kind.value,
         variants=dict(BOOLEAN_VARIANTS),

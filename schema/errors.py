@@ -22,6 +22,7 @@ from schema import relay
 from schema.unavailable import QUERY_TIMEOUT, RETRYABLE, SERVICE_UNAVAILABLE, classify
 from tenants import errors as tenants_errors
 from tenants.errors import TenantRequired
+from tenants.permissions import UNAUTHENTICATED, Refused
 
 INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
 logger = logging.getLogger("pilotgraph.errors")
@@ -40,8 +41,13 @@ def from_domain(exc: DomainError) -> PilotGraphError:
     return PilotGraphError(exc.code, exc.message)
 
 
+def from_refusal(refused: Refused) -> PilotGraphError:
+    """An access policy's refusal as a top-level GraphQL error: same code, same message."""
+    return PilotGraphError(refused.code, refused.message)
+
+
 def unauthenticated() -> PilotGraphError:
-    return PilotGraphError("UNAUTHENTICATED", "Sign in: this field needs a bearer token.")
+    return from_refusal(UNAUTHENTICATED)
 
 
 def tenant_required() -> PilotGraphError:

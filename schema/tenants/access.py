@@ -1,8 +1,8 @@
 """Which tenant a field may read when the query names one by slug (``tenant(slug:)``, entities).
 
-The rule is the tenancy middleware's (``Principal.covers``): the principal's home tenant, or any
-tenant of its province for province roles. A router forwards the caller's token, so a reference
-resolved for a router is checked against the caller, never against the router.
+The rule is the tenancy middleware's (``tenants.permissions.covered_tenant``): the principal's
+home tenant, or any tenant of its province for province roles. A router forwards the caller's
+token, so a reference resolved for a router is checked against the caller, never the router.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from strawberry.types import Info
 
 from rollout.registry import FlagKey
 from schema.context import Context
-from schema.errors import PilotGraphError, tenant_required
+from schema.errors import from_refusal, tenant_required
 from schema.permissions import Permission, Requires
 from schema.rollout.gating import check_enabled, evaluation_context, full_evaluation_context
-from tenants.identity import Principal
-from tenants.registry import TenantInfo, TenantRegistry
+from tenants.permissions import Refused, covered_tenant
+from tenants.registry import TenantInfo
 
 
 def readable_tenant_or_raise(info: Info[Context, None], slug: str | None) -> TenantInfo:
@@ -28,18 +28,9 @@ def readable_tenant_or_raise(info: Info[Context, None], slug: str | None) -> Ten
         if context.tenant is None:
             raise tenant_required()
         return context.tenant
-    return covered_tenant_or_raise(context.principal_or_raise(), context.registry, slug)
-
-
-def covered_tenant_or_raise(
-    principal: Principal, registry: TenantRegistry, slug: str
-) -> TenantInfo:
-    """The tenant ``slug`` names, if ``principal`` covers it; shared with the adoption reads."""
-    tenant = registry.get(slug)
-    if tenant is None:
-        raise PilotGraphError("TENANT_NOT_FOUND", f"Tenant '{slug}' does not exist.")
-    if not principal.covers(tenant):
-        raise PilotGraphError("FORBIDDEN_TENANT", f"Your role does not cover tenant '{slug}'.")
+    tenant = covered_tenant(context.principal_or_raise(), context.registry, slug)
+    if isinstance(tenant, Refused):
+        raise from_refusal(tenant)
     return tenant
 
 
