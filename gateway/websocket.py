@@ -62,6 +62,7 @@ class EdgeTransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
     async def run_operation(self, operation: Operation[Context, None]) -> None:
         """Run one operation through the edge; its context is closed however it ends."""
         view = cast(EdgeView, self.view)
+        # Typed as the abstract AsyncWebSocketAdapter; the ASGI adapter holds the Starlette socket.
         socket = self.websocket.ws  # type: ignore[attr-defined]
         context = view.new_context(socket)
         address = socket.client.host if socket.client else "unknown"

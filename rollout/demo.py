@@ -9,9 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.broadcast import notify
 from rollout import plans, waves
+from rollout.flag_catalogue import FlagKey
 from rollout.gates import NoAdoptionData
 from rollout.kpi import Criterion, Metric
-from rollout.registry import FlagKey
 from rollout.snapshot import CHANNEL
 from tenants.read_model import province_tenants
 

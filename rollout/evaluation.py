@@ -19,8 +19,8 @@ from typing import Any
 
 import mmh3
 
+from rollout.flag_catalogue import BOOLEAN_VARIANTS, CATALOGUE, FIRST_VERSION, OFF, ON, FlagKey
 from rollout.models import FlagState
-from rollout.registry import BOOLEAN_VARIANTS, FIRST_VERSION, OFF, ON, REGISTRY, FlagKey
 
 BUCKETS = 10_000  # 0.01% steps: a percentage p covers buckets below p × 100
 BRANCH = "branch"  # the one attribute read from the database (the member's branch)
@@ -84,7 +84,7 @@ class FlagConfig:
     default_variant: str
     rollout_variant: str
     state: str = FlagState.ACTIVE.value
-    version: int = FIRST_VERSION  # not configured yet: served from the registry
+    version: int = FIRST_VERSION  # not configured yet: served from the catalogue
     rules: tuple[Rule, ...] = ()
     overrides: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     rollouts: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
@@ -180,9 +180,9 @@ def _serve(config: FlagConfig, variant: str, reason: Reason) -> Evaluation:
     return Evaluation(config.key, config.variants[variant], variant, reason, None, config.version)
 
 
-def registry_config(key: FlagKey) -> FlagConfig:
-    """A registry flag nobody has configured yet: what ``flags.ensure`` would create."""
-    entry = REGISTRY[key]
+def catalogue_config(key: FlagKey) -> FlagConfig:
+    """A catalogue flag nobody has configured yet: what ``flags.ensure`` would create."""
+    entry = CATALOGUE[key]
     return FlagConfig(
         key=key.value,
         kind=entry.kind.value,
@@ -194,13 +194,13 @@ def registry_config(key: FlagKey) -> FlagConfig:
 
 
 def make_snapshot(configs: Mapping[str, FlagConfig]) -> Snapshot:
-    """A snapshot of the given flags plus every unconfigured registry flag."""
-    flags: dict[str, FlagConfig] = {key.value: registry_config(key) for key in REGISTRY}
+    """A snapshot of the given flags plus every unconfigured catalogue flag."""
+    flags: dict[str, FlagConfig] = {key.value: catalogue_config(key) for key in CATALOGUE}
     flags.update(configs)
     digest = hashlib.sha256()
     for key in sorted(flags):
         # The default too: a row created at FIRST_VERSION may serve another default than the
-        # registry's unconfigured flag of the same version.
+        # catalogue's unconfigured flag of the same version.
         digest.update(f"{key}:{flags[key].version}:{flags[key].default_variant};".encode())
     uses_branch = any(
         attr == BRANCH

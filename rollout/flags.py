@@ -1,4 +1,4 @@
-"""Flag writes: create from the registry, edit with optimistic concurrency, overrides, rules.
+"""Flag writes: create from the catalogue, edit with optimistic concurrency, overrides, rules.
 
 Every write bumps the flag's version (the snapshot's ETag follows it) and adds an audit row in
 the same transaction; the caller commits.
@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout import audit
 from rollout.errors import FlagNotFound, UnknownTenant, UnknownVariant, VersionConflict
+from rollout.flag_catalogue import BOOLEAN_VARIANTS, FIRST_VERSION, ON, FlagDefinition, definition
 from rollout.models import Flag, FlagOverride, FlagRule, FlagState
-from rollout.registry import BOOLEAN_VARIANTS, FIRST_VERSION, ON, FlagDefinition, definition
 from tenants.read_model import province_tenants_among
 
 # Targeting rules in order: (attribute → accepted values, variant).
@@ -55,7 +55,7 @@ async def ensure(
     now: dt.datetime,
     default_variant: str | None = None,
 ) -> Flag:
-    """The province's flag row; created from the registry if it has none, serving what it served
+    """The province's flag row; created from the catalogue if it has none, serving what it served
     unconfigured.
 
     ``default_variant`` chooses another default for a new row (a rollout plan starts from off).

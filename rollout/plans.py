@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout import audit, flags
 from rollout.errors import InvalidPlan, PlanNotFound
+from rollout.flag_catalogue import OFF, definition
 from rollout.kpi import Criterion, Metric
 from rollout.models import (
     PlanStatus,
@@ -25,7 +26,6 @@ from rollout.models import (
     RolloutWaveTenant,
     TenantRollout,
 )
-from rollout.registry import OFF, definition
 from tenants.read_model import province_tenant_count as count_province_tenants
 
 NOT_STARTED = (-1, -1)
@@ -108,7 +108,7 @@ async def create(
     now: dt.datetime,
     guardrail_drop: float | None = None,
 ) -> PlanView:
-    """A new, not yet started plan for a registry flag of the province (created with the default
+    """A new, not yet started plan for a catalogue flag of the province (created with the default
     off); every wave's tenants are the province's.
 
     ``guardrail_drop``: see :func:`set_guardrail`.

@@ -70,7 +70,7 @@ class FlagStore:
     """The process's current snapshots, one per province; a failed reload keeps serving the
     last good ones.
 
-    A province with no configured flag is served the registry's defaults (:data:`EMPTY`).
+    A province with no configured flag is served the catalogue's defaults (:data:`EMPTY`).
     Subscribers (``featuresChanged``) get the snapshots each time one's ETag changes.
     """
 
@@ -79,7 +79,7 @@ class FlagStore:
         self._subscribers: set[asyncio.Queue[ProvinceSnapshots]] = set()
 
     def snapshot_for(self, province_id: str | None) -> Snapshot:
-        """The flag configuration of ``province_id`` (the registry's defaults for None)."""
+        """The flag configuration of ``province_id`` (the catalogue's defaults for None)."""
         if province_id is None:
             return EMPTY
         return self.snapshots.get(province_id, EMPTY)

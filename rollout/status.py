@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout import gates, plans, schedule, waves
 from rollout.evaluation import BUCKETS
+from rollout.flag_catalogue import FIRST_VERSION
 from rollout.guardrail import Policy
 from rollout.kpi import GateEvaluation, KpiSource
 from rollout.models import Flag, RolloutApproval, ScheduledStep, TenantRollout
-from rollout.registry import FIRST_VERSION
 
 
 @dataclass(frozen=True, slots=True)

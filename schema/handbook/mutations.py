@@ -9,14 +9,14 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.types import Info
 
-from rollout.registry import FlagKey
+from rollout.flag_catalogue import FlagKey
 from schema.context import Context
 from schema.errors import UserError
 from schema.fields import mutation
 from schema.handbook.types import Meeting, Notice, ResolutionComment
 from schema.permissions import Permission, requires
 from schema.relay import decode_id
-from schema.rollout.gating import gated
+from schema.rollout.features import gated
 from tenants.errors import TenantsError
 from tenants.handbook import commands, models
 

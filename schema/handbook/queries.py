@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from strawberry.types import Info
 
-from rollout.registry import FlagKey
+from rollout.flag_catalogue import FlagKey
 from schema.context import Context
 from schema.errors import PilotGraphError
 from schema.fields import field
@@ -21,7 +21,7 @@ from schema.handbook.types import (
 )
 from schema.permissions import Permission, requires
 from schema.relay import InvalidId, decode_cursor, decode_id
-from schema.rollout.gating import gated
+from schema.rollout.features import gated
 from schema.tenants.access import readable_tenant_or_raise
 from schema.tenants.types import Tenant
 from tenants import service as tenants_service

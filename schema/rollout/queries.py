@@ -13,7 +13,7 @@ from schema.errors import PilotGraphError, bad_input
 from schema.fields import field
 from schema.permissions import Permission, requires
 from schema.rollout.access import covered_tenant_id, rollout_province
-from schema.rollout.gating import features_context, snapshot_for
+from schema.rollout.features import features_context, snapshot_for
 from schema.rollout.types import (
     AuditRecord,
     FeatureEvaluation,

@@ -11,7 +11,7 @@ from rollout.evaluation import EMPTY
 from schema.context import Context
 from schema.fields import subscription
 from schema.permissions import Permission, requires
-from schema.rollout.gating import features_context, province_of
+from schema.rollout.features import features_context, province_of
 from schema.rollout.types import FeatureEvaluation, evaluate_all
 
 

@@ -9,11 +9,11 @@ from typing import cast
 import strawberry
 
 from rollout.evaluation import Evaluation, EvaluationContext, Snapshot, evaluate
+from rollout.flag_catalogue import CATALOGUE
 from rollout.kpi import CriterionResult, GateEvaluation
 from rollout.models import AuditEntry, RolloutApproval, ScheduledStep
 from rollout.models import RolloutNotice as NoticeRow
 from rollout.plans import PlanView
-from rollout.registry import REGISTRY
 from rollout.status import RolloutView, TenantState
 
 
@@ -50,9 +50,9 @@ class FeatureEvaluation:
 
 
 def evaluate_all(snapshot: Snapshot, who: EvaluationContext) -> list[FeatureEvaluation]:
-    """Every product flag for ``who``, in registry order."""
+    """Every product flag for ``who``, in catalogue order."""
     return [
-        FeatureEvaluation.from_evaluation(evaluate(snapshot, key.value, who)) for key in REGISTRY
+        FeatureEvaluation.from_evaluation(evaluate(snapshot, key.value, who)) for key in CATALOGUE
     ]
 
 

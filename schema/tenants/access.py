@@ -11,11 +11,11 @@ from dataclasses import replace
 
 from strawberry.types import Info
 
-from rollout.registry import FlagKey
+from rollout.flag_catalogue import FlagKey
 from schema.context import Context
 from schema.errors import from_refusal, tenant_required
 from schema.permissions import Permission, Requires
-from schema.rollout.gating import check_enabled, evaluation_context, full_evaluation_context
+from schema.rollout.features import check_enabled, evaluation_context, full_evaluation_context
 from tenants.permissions import Refused, covered_tenant
 from tenants.registry import TenantInfo
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout import flags, plans
+from rollout.flag_catalogue import FlagKey
 from rollout.kpi import Criterion, Metric
-from rollout.registry import FlagKey
 from tenants.models import Tenant
 from tests.world import KIM_SON, NOW, YEN_MO, YM_BRANCH_A
 

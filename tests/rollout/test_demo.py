@@ -6,7 +6,7 @@ from db.engine import make_engine
 from db.sessions import make_sessionmaker
 from rollout import demo, plans, snapshot
 from rollout.evaluation import EvaluationContext, Reason, evaluate
-from rollout.registry import FlagKey
+from rollout.flag_catalogue import FlagKey
 from tenants.demo.province import HA_NAM, NINH_BINH, TENANTS
 from tenants.models import Tenant
 from tests.world import NOW

@@ -20,7 +20,7 @@ from rollout.evaluation import (
     evaluate,
     make_snapshot,
 )
-from rollout.registry import FlagKey
+from rollout.flag_catalogue import FlagKey
 
 KEY = FlagKey.NOTICES.value
 VARIANTS = MappingProxyType({"on": True, "off": False})

@@ -7,8 +7,8 @@ import pytest
 from rollout import audit, flags, snapshot
 from rollout.errors import FlagNotFound, UnknownVariant, VersionConflict
 from rollout.evaluation import EvaluationContext, Reason, evaluate
+from rollout.flag_catalogue import FlagKey
 from rollout.models import FlagState
-from rollout.registry import FlagKey
 from tests.world import KIM_SON, NOW, YEN_MO
 
 KEY = FlagKey.NOTICES.value

@@ -27,7 +27,7 @@ from gateway.app import create_app
 from gateway.member_branches import MemberBranches
 from rollout import flags
 from rollout.evaluation import ATTRIBUTE_TIMEOUT_S
-from rollout.registry import FlagKey
+from rollout.flag_catalogue import FlagKey
 from rollout.runtime import RolloutRuntime
 from rollout.snapshot import FlagStore
 from schema.context import Context

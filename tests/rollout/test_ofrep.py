@@ -7,8 +7,8 @@ import pytest
 from gateway.ofrep import OFREP_REASONS
 from rollout import flags
 from rollout.evaluation import Reason
+from rollout.flag_catalogue import FlagKey
 from rollout.models import FlagState
-from rollout.registry import FlagKey
 from tenants.types import Role
 from tests import world
 

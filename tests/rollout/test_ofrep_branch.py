@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from rollout.registry import FlagKey
+from rollout.flag_catalogue import FlagKey
 from tenants.types import Role
 from tests import world
 from tests.rollout.plan_world import notices_for_branch_a

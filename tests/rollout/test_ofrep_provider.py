@@ -15,7 +15,7 @@ from db.engine import make_engine
 from db.sessions import make_sessionmaker
 from gateway.auth import issue_development_token
 from gateway.settings import Settings
-from rollout.registry import FlagKey
+from rollout.flag_catalogue import FlagKey
 from tenants.types import Role
 from tests.rollout.server import running_gateway, wait_for
 from tests.rollout.test_propagation import kill

@@ -14,9 +14,9 @@ from db.sessions import make_sessionmaker
 from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from rollout import flags
+from rollout.flag_catalogue import FlagKey
 from rollout.gates import NoAdoptionData
 from rollout.models import FlagState
-from rollout.registry import FlagKey
 from rollout.runtime import RolloutRuntime
 from rollout.snapshot import CHANNEL, FlagStore
 from tenants.types import Role

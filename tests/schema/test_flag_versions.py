@@ -7,8 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from rollout.evaluation import make_snapshot, registry_config
-from rollout.registry import FIRST_VERSION, OFF, REGISTRY, FlagKey
+from rollout.evaluation import catalogue_config, make_snapshot
+from rollout.flag_catalogue import CATALOGUE, FIRST_VERSION, OFF, FlagKey
 from tenants.types import Role
 from tests import world
 from tests.graphql import gql
@@ -47,7 +47,7 @@ async def ofrep_version(member, key: str) -> int:
     return int(response.json()["metadata"]["version"])
 
 
-@pytest.mark.parametrize("key", [k.value for k in REGISTRY])
+@pytest.mark.parametrize("key", [k.value for k in CATALOGUE])
 async def test_an_unconfigured_flag_has_the_version_its_first_edit_expects(
     gateway, member, admin, key
 ):
@@ -66,7 +66,7 @@ async def test_an_unconfigured_flag_has_the_version_its_first_edit_expects(
     assert await ofrep_version(member, key) == FIRST_VERSION + 1
 
 
-@pytest.mark.parametrize("key", [k.value for k in REGISTRY])
+@pytest.mark.parametrize("key", [k.value for k in CATALOGUE])
 async def test_an_edit_without_expected_version_and_ofrep_agree(gateway, member, admin, key):
     # when
     _, body = await gql(admin, OVERRIDE, {"flag": key})
@@ -80,7 +80,7 @@ def test_a_flag_created_off_at_the_first_version_changes_the_etag():
     # given: the registry's unconfigured flags, on
     unconfigured = make_snapshot({})
     key = FlagKey.HANDBOOK
-    created_off = replace(registry_config(key), default_variant=OFF)
+    created_off = replace(catalogue_config(key), default_variant=OFF)
     # when
     configured = make_snapshot({key.value: created_off})
     # then: same version, another default: another ETag

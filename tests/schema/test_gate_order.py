@@ -22,8 +22,8 @@ from graphql import (
 from strawberry.permission import PermissionExtension
 
 from rollout import flags
-from rollout.registry import FlagKey
-from schema.rollout.gating import FeatureGate
+from rollout.flag_catalogue import FlagKey
+from schema.rollout.features import FeatureGate
 from schema.root import schema
 from tenants.types import Role
 from tests import world

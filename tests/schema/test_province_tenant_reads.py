@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rollout import flags
-from rollout.registry import FlagKey
+from rollout.flag_catalogue import FlagKey
 from tenants.types import Role
 from tests import world
 from tests.graphql import error_codes, gql

@@ -14,8 +14,8 @@ from db.sessions import make_sessionmaker
 from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from rollout import flags
+from rollout.flag_catalogue import FlagKey
 from rollout.models import FlagState
-from rollout.registry import FlagKey
 from schema.context import Context
 from schema.root import schema
 from tenants.identity import Principal

@@ -18,7 +18,7 @@ from db.sessions import make_sessionmaker
 from gateway.app import build_state, create_app
 from gateway.settings import Settings
 from gateway.state import GatewayState
-from rollout.registry import REGISTRY
+from rollout.flag_catalogue import CATALOGUE
 from tests import databases
 from tests.graphql import asgi_client
 from tests.security import principals, transport, truth, world
@@ -53,7 +53,7 @@ class Arena:
     def target(self, slug: str, *, raw_ids: bool = False) -> Target:
         """``slug``'s real identifiers; flags: its plans' and those no plan stages."""
         planned = {f for flags in self.truth.flags.values() for f in flags}
-        free = [k.value for k in REGISTRY if k.value not in planned]
+        free = [k.value for k in CATALOGUE if k.value not in planned]
         seed = next(t for t in world.TENANTS if t.slug == slug)
         return Target(
             slug,

@@ -1,4 +1,4 @@
-"""The closed, typed registry of flags the product itself checks."""
+"""The closed, typed catalogue of flags the product itself checks (keys, parents, defaults)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class FlagDefinition:
     unconfigured_variant: str = ON
 
 
-REGISTRY: MappingProxyType[FlagKey, FlagDefinition] = MappingProxyType(
+CATALOGUE: MappingProxyType[FlagKey, FlagDefinition] = MappingProxyType(
     {
         FlagKey.HANDBOOK: FlagDefinition(
             FlagKey.HANDBOOK, "The electronic party-member handbook as a whole.", None
@@ -54,9 +54,9 @@ REGISTRY: MappingProxyType[FlagKey, FlagDefinition] = MappingProxyType(
 
 
 def definition(key: str) -> FlagDefinition | None:
-    """The registry entry for ``key``, or None when the product does not know the flag."""
+    """The catalogue entry for ``key``, or None when the product does not know the flag."""
     try:
-        return REGISTRY[FlagKey(key)]
+        return CATALOGUE[FlagKey(key)]
     except ValueError:
         return None
 
@@ -64,8 +64,8 @@ def definition(key: str) -> FlagDefinition | None:
 def lineage(key: FlagKey) -> tuple[FlagKey, ...]:
     """The flag and its ancestors, outermost first: every one must be on."""
     chain = [key]
-    parent = REGISTRY[key].parent
+    parent = CATALOGUE[key].parent
     while parent is not None:
         chain.append(parent)
-        parent = REGISTRY[parent].parent
+        parent = CATALOGUE[parent].parent
     return tuple(reversed(chain))

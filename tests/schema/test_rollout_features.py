@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from rollout import flags
+from rollout.flag_catalogue import FlagKey
 from rollout.models import FlagState
-from rollout.registry import FlagKey
 from tenants.types import Role
 from tests import world
 from tests.graphql import error_codes, gql

@@ -17,7 +17,7 @@ from strawberry.extensions.field_extension import FieldExtension
 from strawberry.types import Info
 
 from rollout.evaluation import ATTRIBUTE_TIMEOUT_S, BRANCH, EvaluationContext, Snapshot, evaluate
-from rollout.registry import FlagKey, lineage
+from rollout.flag_catalogue import FlagKey, lineage
 from schema.context import Context
 from schema.errors import PilotGraphError
 
