@@ -1,5 +1,5 @@
 """Declared permissions: each field names one; each role holds a fixed set
-(:data:`tenants.permissions.ROLE_PERMISSIONS`, which the REST endpoints and domains read too).
+(:data:`tenants.permissions.ROLE_PERMISSIONS`, which the domains' access policies read too).
 
 Example::
 

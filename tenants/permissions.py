@@ -1,8 +1,9 @@
 """What each role may do, and the refusals every layer answers alike.
 
-Beside :mod:`tenants.identity` because the schema (field permissions), the gateway (REST
-endpoints) and the domains' access policies (``adoption.access``) all decide over the same
-principal and the same table; each layer turns a :class:`Refused` into its own kind of answer.
+Beside :mod:`tenants.identity` because the schema (field permissions) and the domains' access
+policies (``adoption.access``, which the CSV export also asks) decide over the same principal
+and the same table; each caller turns a :class:`Refused` into its own kind of answer: a GraphQL
+field error, or a JSON error with an HTTP status.
 """
 
 from __future__ import annotations
