@@ -211,14 +211,13 @@ async def test_the_login_and_refresh_flow_give_tokens_the_gateway_accepts(kc_cli
     assert second.json()["subject"] == realm.users["province-admin"].id
 
 
-async def test_a_rotated_key_is_fetched_once_and_old_tokens_still_verify(gateway, realm):
-    # given: a verifier that has fetched the realm's first key
-    verifier = verifier_for(gateway, realm, jwks_refresh_cooldown_s=0.5)
+async def test_a_rotated_key_is_fetched_at_once_and_old_tokens_still_verify(gateway, realm):
+    # given: a verifier that has just fetched the realm's first key (a long cooldown)
+    verifier = verifier_for(gateway, realm, jwks_refresh_cooldown_s=60)
     old = realm.access_token("member")
     assert (await verifier.verify(old)).subject == str(world.YM_MEMBER_A)
-    # when: the realm rotates its key, and the cooldown since that fetch has passed
+    # when: the realm rotates its key and signs with the new one
     new_kid = realm.rotate_key()
-    await asyncio.sleep(0.6)
     fresh = realm.access_token("member")
     principals = [await verifier.verify(token) for token in (fresh, fresh, old)]
     # then
@@ -227,27 +226,51 @@ async def test_a_rotated_key_is_fetched_once_and_old_tokens_still_verify(gateway
     assert realm.jwks_hits == 2  # the first fetch, and one refetch for the new kid
 
 
+def bogus_tokens(realm: KeycloakRealm, count: int) -> list[str]:
+    """Well-formed tokens signed by a key the realm never published, each with its own kid."""
+    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    claims = realm.access_claims("member")
+    return [jwt.encode(claims, stranger, "RS256", headers={"kid": f"x{i}"}) for i in range(count)]
+
+
 async def test_unknown_kids_cannot_hammer_the_provider(gateway, realm):
     # given: a verifier with a 1 s refetch cooldown, which has fetched the JWKS once
     verifier = verifier_for(gateway, realm, jwks_refresh_cooldown_s=1.0)
     await verifier.verify(realm.access_token("member"))
-    stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    claims = realm.access_claims("member")
-    bogus = [jwt.encode(claims, stranger, "RS256", headers={"kid": f"x{i}"}) for i in range(60)]
-    # when: 60 tokens with unknown kids, at once, within and after the cooldown
+    bogus = bogus_tokens(realm, 60)
+    # when: 30 tokens with unknown kids at once, then 30 more after the cooldown
     refused = await asyncio.gather(*(_refusal(verifier, token) for token in bogus[:30]))
     await asyncio.sleep(1.1)
     refused += await asyncio.gather(*(_refusal(verifier, token) for token in bogus[30:]))
-    # then: every one refused, and at most one refetch per cooldown
-    assert all(message.startswith("No signing key for the bearer token") for message in refused)
+    # then: every one refused, with one refetch per cooldown
+    assert refused[0] == (
+        'No signing key for the bearer token: Unable to find a signing key that matches: "x0".'
+    )
+    assert all(message.startswith("No signing key for the bearer token:") for message in refused)
     assert len(refused) == 60
+    assert realm.jwks_hits == 1 + 2
+
+
+async def test_a_provider_that_is_down_gets_one_refetch_per_cooldown(gateway, realm):
+    # given: keys fetched, then the certs endpoint fails
+    verifier = verifier_for(gateway, realm, jwks_refresh_cooldown_s=60)
+    member = realm.access_token("member")
+    await verifier.verify(member)
+    realm.certs_down = True
+    # when: unknown kids keep coming
+    refused = [await _refusal(verifier, token) for token in bogus_tokens(realm, 20)]
+    # then: one failed attempt, not twenty; cached keys still verify
+    assert refused[0].startswith("No signing key for the bearer token: Fail to fetch data")
+    assert refused[1].endswith('Unable to find a signing key that matches: "x1".')
     assert realm.jwks_hits == 2
+    assert (await verifier.verify(member)).subject == str(world.YM_MEMBER_A)
 
 
 async def test_a_new_kid_within_the_cooldown_is_refused_until_it_passes(gateway, realm):
-    # given
+    # given: a refetch for a made-up kid has just started the cooldown
     verifier = verifier_for(gateway, realm, jwks_refresh_cooldown_s=1.0)
     await verifier.verify(realm.access_token("member"))
+    await _refusal(verifier, bogus_tokens(realm, 1)[0])
     realm.rotate_key()
     fresh = realm.access_token("member")
     # when
@@ -255,9 +278,21 @@ async def test_a_new_kid_within_the_cooldown_is_refused_until_it_passes(gateway,
     await asyncio.sleep(1.1)
     later = await verifier.verify(fresh)
     # then
-    assert early.startswith("No signing key for the bearer token")
+    assert early.startswith("No signing key for the bearer token: Unable to find a signing key")
     assert later.subject == str(world.YM_MEMBER_A)
-    assert realm.jwks_hits == 2
+    assert realm.jwks_hits == 3
+
+
+async def test_a_token_without_kid_is_refused_without_a_fetch(gateway, realm):
+    # given
+    verifier = verifier_for(gateway, realm)
+    claims = realm.access_claims("member")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    # when
+    message = await _refusal(verifier, jwt.encode(claims, key, "RS256"))
+    # then
+    assert message == "No signing key for the bearer token: The bearer token names no key (kid)."
+    assert realm.jwks_hits == 0
 
 
 async def _refusal(verifier: TokenVerifier, token: str) -> str:
