@@ -299,3 +299,67 @@ async def _refusal(verifier: TokenVerifier, token: str) -> str:
     with pytest.raises(AuthError) as caught:
         await verifier.verify(token)
     return caught.value.message
+
+
+# -- the realm itself refuses what Keycloak refuses ---------------------------------------------
+
+
+def _auth_params(realm: KeycloakRealm, verifier: str, **overrides: str) -> dict[str, str]:
+    params = {
+        "client_id": realm.client_id,
+        "redirect_uri": REDIRECT,
+        "response_type": "code",
+        "code_challenge": pkce_challenge(verifier),
+        "code_challenge_method": "S256",
+        "state": "st-2",
+    }
+    return params | overrides
+
+
+def test_the_realm_refuses_a_bad_client_redirect_or_pkce(realm):
+    # given
+    auth = f"{realm.issuer}/protocol/openid-connect/auth"
+    token = f"{realm.issuer}/protocol/openid-connect/token"
+    realm.redirect_uris = (REDIRECT,)
+    with httpx.Client() as http:
+        # when
+        client = http.get(auth, params=_auth_params(realm, "v" * 43, client_id="other"))
+        redirect = http.get(auth, params=_auth_params(realm, "v" * 43, redirect_uri="http://evil/"))
+        plain = http.get(auth, params=_auth_params(realm, "v" * 43, code_challenge_method="plain"))
+        back = http.get(auth, params=_auth_params(realm, "v" * 43, login_hint="member"))
+        code = parse_qs(urlparse(back.headers["location"]).query)["code"][0]
+        form = {"client_id": realm.client_id, "redirect_uri": REDIRECT, "code": code}
+        wrong = http.post(token, data=form | {"grant_type": "authorization_code"})
+        grant = http.post(token, data=form | {"grant_type": "password"})
+        refresh = http.post(token, data=form | {"grant_type": "refresh_token"})
+    # then
+    assert (client.status_code, client.text) == (400, "Client not found.")
+    assert (redirect.status_code, redirect.text) == (400, "Invalid parameter: redirect_uri")
+    assert plain.status_code == 400
+    assert wrong.json() == {
+        "error": "invalid_grant",
+        "error_description": "PKCE verification failed: Invalid code verifier",
+    }
+    assert grant.json()["error"] == "unsupported_grant_type"
+    assert refresh.json() == {
+        "error": "invalid_grant",
+        "error_description": "Invalid refresh token",
+    }
+
+
+def test_the_realm_signs_in_on_its_login_form(realm):
+    # given
+    auth = f"{realm.issuer}/protocol/openid-connect/auth"
+    params = _auth_params(realm, "w" * 43)
+    with httpx.Client() as http:
+        # when
+        page = http.get(auth, params=params)
+        unknown = http.post(auth, data=params | {"username": "mallory"})
+        signed_in = http.post(auth, data=params | {"username": "auditor"})
+    # then
+    assert page.status_code == 200
+    assert 'name="username"' in page.text
+    assert unknown.status_code == 400
+    assert "Invalid username or password." in unknown.text
+    assert signed_in.status_code == 302
+    assert parse_qs(urlparse(signed_in.headers["location"]).query)["state"] == ["st-2"]
