@@ -18,6 +18,7 @@ from tenants.types import Role
 from tests import world
 
 LATER = int(time.time()) + 86_400
+TENANT = "{ tenant { slug } }"
 KEYCLOAK_ROLES = ["offline_access", "uma_authorization", "default-roles-pilotgraph"]
 ROLES_MESSAGE = "The roles claim must be a non-empty list of known roles."
 MEMBER_ID_MESSAGE = "The member id claim must be a non-empty string."
@@ -256,3 +257,38 @@ def test_fuzzed_keycloak_claims_give_exactly_what_they_say_or_are_refused(gatewa
     if refused is not None:
         assert refused.code == "UNAUTHENTICATED"
         assert refused.message.startswith("The "), payload
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(payload=keycloak_payloads())
+async def test_fuzzed_keycloak_claims_over_http_never_grant_more(client_for, gateway, payload):
+    # given
+    try:
+        expected: Principal | None = expected_principal(payload, gateway.registry)
+    except Refused:
+        expected = None
+    claims = {"iss": "pilotgraph-dev", "aud": "pilotgraph", **payload}
+    client = client_for(jwt.encode(claims, DEVELOPMENT_JWT_SECRET, algorithm="HS256"))
+    # when
+    response = await client.post(f"/t/{world.YEN_MO}/graphql", json={"query": TENANT})
+    # then: never a 5xx, every error coded, Yen Mo only for claims that reach it
+    body = response.json()
+    assert response.status_code < 500, response.text
+    assert all(error["extensions"]["code"] for error in body.get("errors", []))
+    if expected is None:
+        assert (response.status_code, body["errors"][0]["extensions"]["code"]) == (
+            401,
+            "UNAUTHENTICATED",
+        ), payload
+    read = (body.get("data") or {}).get("tenant")
+    assert bool(read) == (expected is not None and reaches_yen_mo(expected)), (payload, body)
+
+
+def reaches_yen_mo(principal: Principal) -> bool:
+    if principal.tenant == world.YEN_MO:
+        return True
+    return principal.reaches_province and principal.province == world.PROVINCE
