@@ -237,7 +237,7 @@ class KeycloakRealm:
         with self._lock:
             self._refresh[refresh] = (grant, time.time() + self.refresh_token_lifespan_s)
         body = {
-            "access_token": self.access_token(grant.username),
+            "access_token": self.access_token(grant.username, scope=grant.scope),
             "expires_in": self.access_token_lifespan_s,
             "refresh_expires_in": self.refresh_token_lifespan_s,
             "refresh_token": refresh,
