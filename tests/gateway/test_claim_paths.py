@@ -292,3 +292,50 @@ def reaches_yen_mo(principal: Principal) -> bool:
     if principal.tenant == world.YEN_MO:
         return True
     return principal.reaches_province and principal.province == world.PROVINCE
+
+
+NESTED = ClaimPaths(
+    roles=("pg.roles",), tenant=("pg.tenant",), province=("pg.province",), member_id=("pg.member",)
+)
+
+
+@st.composite
+def nested_payloads(draw: st.DrawFn) -> dict[str, Any]:
+    """Claims under one ``pg`` object (or a ``pg`` of the wrong type, or none), as NESTED reads."""
+    drawn = {claim: draw(CLAIM_VALUES[claim]) for claim in ("roles", "tenant", "province")}
+    drawn["member"] = draw(mostly(st.just("m-1"), st.just(MISSING) | SCALARS))
+    inner = {claim: value for claim, value in drawn.items() if value is not MISSING}
+    pg = draw(mostly(st.just(inner), st.just(MISSING) | SCALARS))
+    flat = {"roles": ["member"], "tenant": world.YEN_MO}  # never read with NESTED
+    return {"sub": KC_UUID, "exp": LATER, **flat} | ({} if pg is MISSING else {"pg": pg})
+
+
+def expected_nested(payload: dict[str, Any], registry: Any) -> Principal:
+    """The test's reading of NESTED: the ``pg`` object's claims, or Refused."""
+    pg = payload.get("pg", MISSING)
+    if not isinstance(pg, dict) or "member" not in pg:
+        raise Refused("pg")  # no member id: NESTED has no sub to fall back on
+    flat = {"sub": KC_UUID, "member_id": pg["member"]}
+    flat |= {claim: pg[claim] for claim in ("roles", "tenant", "province") if claim in pg}
+    return expected_principal(flat, registry)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(payload=nested_payloads())
+def test_fuzzed_claims_at_configured_paths_give_exactly_what_they_say(gateway, payload):
+    # given
+    try:
+        expected: Principal | None = expected_nested(payload, gateway.registry)
+    except Refused:
+        expected = None
+    # when
+    try:
+        principal: Principal | None = principal_from_claims(payload, gateway.registry, paths=NESTED)
+    except AuthError:
+        principal = None
+    # then
+    assert principal == expected, payload

@@ -226,6 +226,25 @@ async def test_a_rotated_key_is_fetched_at_once_and_old_tokens_still_verify(gate
     assert realm.jwks_hits == 2  # the first fetch, and one refetch for the new kid
 
 
+async def test_a_retired_key_stops_verifying_once_the_cache_expires(gateway, realm):
+    # given: a token signed with the first key, then a rotation that retires it
+    verifier = verifier_for(gateway, realm, jwks_cache_s=1)
+    old_kid = realm.active_kid
+    old = realm.access_token("member")
+    await verifier.verify(old)
+    realm.rotate_key()
+    realm.retire_key(old_kid)
+    # when: the cached key set expires
+    await asyncio.sleep(1.1)
+    message = await _refusal(verifier, old)
+    # then
+    assert message == (
+        "No signing key for the bearer token: "
+        f'Unable to find a signing key that matches: "{old_kid}".'
+    )
+    assert (await verifier.verify(realm.access_token("member"))).tenant == world.YEN_MO
+
+
 def bogus_tokens(realm: KeycloakRealm, count: int) -> list[str]:
     """Well-formed tokens signed by a key the realm never published, each with its own kid."""
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
