@@ -5,19 +5,31 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hmac
+import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import jwt
 
 from db.clock import utc_now
-from gateway.claims import ClaimError, check_scope, check_times, parse_claims
+from gateway.claims import (
+    DEFAULT_CLAIM_PATHS,
+    ClaimError,
+    ClaimPaths,
+    check_scope,
+    check_times,
+    parse_claims,
+)
 from gateway.settings import Settings
 from tenants.identity import Principal
 from tenants.registry import TenantRegistry
 from tenants.types import Role
 
 ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"]
+# A JWKS fetch holds every verification needing a new key; an identity provider that hangs must
+# not hold them for PyJWT's default 30 s.
+JWKS_TIMEOUT_S = 5.0
 # PyJWT checks signature, iss and aud; the types of sub and the times are gateway.claims' (one
 # message naming the claim), and the times are compared only once typed: PyJWT reads int("…").
 CLAIMS_CHECKED_HERE: jwt.types.Options = {
@@ -51,19 +63,55 @@ def router_allowed(settings: Settings | None, header: str | None) -> bool:
     return header is not None and hmac.compare_digest(header.encode(), expected)
 
 
+class SigningKeys:
+    """A JWKS's signing keys, cached; an unknown ``kid`` refetches at most once per cooldown.
+
+    The cooldown starts with every refetch, a failed one included, so neither a flood of made-up
+    ``kid``s nor an identity provider that is down or slow gets more than one request per cooldown
+    from them; a key rotated in is found by the first token that names it, once the cooldown since
+    the last refetch has passed. One fetch at a time, each given at most ``JWKS_TIMEOUT_S``.
+    """
+
+    def __init__(self, url: str, *, lifespan: float, cooldown: float) -> None:
+        self._client = jwt.PyJWKClient(url, lifespan=lifespan, timeout=JWKS_TIMEOUT_S)
+        self._cooldown = cooldown
+        self._refetched_at: float | None = None
+        self._lock = threading.Lock()
+
+    def key_for(self, token: str) -> jwt.PyJWK:
+        """The key the token's ``kid`` names (blocking: run it in a thread)."""
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str):
+            raise jwt.PyJWKClientError("The bearer token names no key (kid)")
+        with self._lock:
+            key = self._client.match_kid(self._client.get_signing_keys(), kid)
+            if key is None and self._may_refetch():
+                key = self._client.match_kid(self._client.get_signing_keys(refresh=True), kid)
+        if key is None:
+            raise jwt.PyJWKClientError(f'Unable to find a signing key that matches: "{kid}"')
+        return key
+
+    def _may_refetch(self) -> bool:
+        now = time.monotonic()
+        if self._refetched_at is not None and now - self._refetched_at < self._cooldown:
+            return False
+        self._refetched_at = now
+        return True
+
+
 class TokenVerifier:
-    """Verifies bearer tokens; the JWKS client caches keys and refetches on an unknown ``kid``."""
+    """Verifies bearer tokens: HS256 with the shared secret, or a key of the JWKS (SigningKeys)."""
 
     def __init__(self, settings: Settings, registry: TenantRegistry) -> None:
         self._settings = settings
         self._registry = registry
         self._secret = settings.hs256_secret
+        self._paths = settings.claim_paths
         self._jwks = (
-            jwt.PyJWKClient(
+            SigningKeys(
                 settings.jwks_url,
-                cache_keys=True,
                 lifespan=settings.jwks_cache_s,
-                cooldown_duration=settings.jwks_refresh_cooldown_s,
+                cooldown=settings.jwks_refresh_cooldown_s,
             )
             if settings.jwks_url
             else None
@@ -88,7 +136,9 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise AuthError(f"The bearer token was refused: {exc}.") from exc
-        return principal_from_claims(claims, self._registry, leeway=self._settings.jwt_leeway_s)
+        return principal_from_claims(
+            claims, self._registry, leeway=self._settings.jwt_leeway_s, paths=self._paths
+        )
 
     async def _key_for(self, algorithm: Any, token: str) -> tuple[Any, list[str]]:
         if algorithm == "HS256" and self._secret is not None:
@@ -96,7 +146,7 @@ class TokenVerifier:
         if algorithm in ASYMMETRIC_ALGORITHMS and self._jwks is not None:
             jwks = self._jwks
             try:
-                signing_key = await asyncio.to_thread(jwks.get_signing_key_from_jwt, token)
+                signing_key = await asyncio.to_thread(jwks.key_for, token)
             except jwt.PyJWTError as exc:
                 raise AuthError(f"No signing key for the bearer token: {exc}.") from exc
             return signing_key.key, ASYMMETRIC_ALGORITHMS
@@ -104,17 +154,27 @@ class TokenVerifier:
 
 
 def principal_from_claims(
-    payload: Mapping[str, Any], registry: TenantRegistry, *, leeway: float = 0
+    payload: Mapping[str, Any],
+    registry: TenantRegistry,
+    *,
+    leeway: float = 0,
+    paths: ClaimPaths = DEFAULT_CLAIM_PATHS,
 ) -> Principal:
-    """Parse verified claims strictly (``gateway.claims``), check times, then the registry."""
+    """Parse verified claims strictly (``gateway.claims``), check times, then the registry.
+
+    The principal's subject is the member id claim (by default ``member_id``, else ``sub``).
+    """
     try:
-        claims = parse_claims(payload)
+        claims = parse_claims(payload, paths)
         check_times(claims, leeway)
         check_scope(claims, registry)
     except ClaimError as exc:
         raise AuthError(exc.message) from None
     return Principal(
-        subject=claims.sub, roles=claims.role_set, tenant=claims.tenant, province=claims.province
+        subject=claims.member_id,
+        roles=claims.role_set,
+        tenant=claims.tenant,
+        province=claims.province,
     )
 
 
@@ -127,7 +187,11 @@ def issue_development_token(
     province: str | None = None,
     now: dt.datetime | None = None,
 ) -> str:
-    """Sign an HS256 token for development; refused in production, or if its claims are not."""
+    """Sign an HS256 token for development; refused in production, or if its claims are not.
+
+    Each claim is written at the last of its configured paths (by default the flat ``roles``,
+    ``tenant``, ``province`` and ``sub``).
+    """
     if settings.is_production:
         raise AuthError("Development tokens are not issued in production.")
     secret = settings.hs256_secret
@@ -136,15 +200,31 @@ def issue_development_token(
     issued = int((now or utc_now()).timestamp())
     claims: dict[str, Any] = {
         "sub": subject,
-        "roles": [role.value for role in roles],
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "iat": issued,
         "exp": issued + settings.dev_token_ttl_h * 3600,
     }
-    claims |= {k: v for k, v in (("tenant", tenant), ("province", province)) if v is not None}
+    paths = settings.claim_paths
+    placed = (
+        (paths.member_id, subject),
+        (paths.roles, [role.value for role in roles]),
+        (paths.tenant, tenant),
+        (paths.province, province),
+    )
+    for where, value in placed:
+        if value is not None:
+            _place(claims, where[-1], value)
     try:
-        parse_claims(claims)  # never sign what the verifier would refuse for its shape
+        parse_claims(claims, paths)  # never sign what the verifier would refuse for its shape
     except ClaimError as exc:
         raise AuthError(exc.message) from None
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def _place(claims: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    node = claims
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value
