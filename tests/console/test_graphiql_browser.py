@@ -80,7 +80,8 @@ async def test_the_landing_page_loads_with_only_the_gateway_reachable(
     answer = await page.goto("/")
     await page.get_by_role("link", name="/graphql").click()
     # then
-    assert answer is not None and answer.status == 200
+    assert answer is not None
+    assert answer.status == 200
     await expect(page.locator(".graphiql-query-editor")).to_contain_text("query Home")
     await page.go_back()
     await expect(page.get_by_role("heading", name="PilotGraph")).to_be_visible()

@@ -6,7 +6,7 @@
   var root = document.getElementById("graphiql");
   if (typeof window.GraphiQL === "undefined" || typeof window.ReactDOM === "undefined") {
     document.getElementById("graphiql-loading").textContent =
-      "GraphiQL chưa được build · GraphiQL's files are not built: " +
+      "Không tải được GraphiQL · GraphiQL's files did not load. Are they built? " +
       "npm ci --prefix console && npm run build --prefix console";
     return;
   }
