@@ -35,6 +35,7 @@ from gateway.health import Readiness, healthz
 from gateway.install_tokens import InstallTokenEndpoint
 from gateway.observability import metrics
 from gateway.observability.access import AccessMiddleware
+from gateway.pages import page_routes
 from gateway.responses import error_response
 from gateway.settings import Settings, get_settings
 from gateway.state import GatewayState, kpi_source
@@ -187,6 +188,7 @@ def _routes(state: GatewayState, view: GraphQLView, readiness: Readiness) -> lis
         Route("/v1/adoption.csv", export_csv, methods=["GET"]),
         WebSocketRoute("/graphql", view),
         console_mount(),
+        *page_routes(graphiql=view.graphql_ide is not None),
     ]
 
 

@@ -37,6 +37,7 @@ from gateway.edge.http_spec import (
     params_from_json,
     params_from_query_string,
 )
+from gateway.pages import graphiql_page
 from gateway.responses import error_response
 from gateway.settings import Settings
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
@@ -88,6 +89,10 @@ class GraphQLView(GraphQL[Context, None]):
         calls = [Call(params, context, transport, address) for params in operations]
         bodies = [await self._one(call) for call in calls]
         return self._respond(bodies, batched, media_type, sub_response)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """Our GraphiQL page: every asset from the gateway, none from a CDN."""
+        return graphiql_page()
 
     def decode_json(self, data: str | bytes) -> object:
         """A WebSocket message's JSON; too deep is malformed (closed 4400), not a crash."""

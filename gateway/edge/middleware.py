@@ -41,7 +41,7 @@ SECURITY_HEADERS = {
     "cross-origin-opener-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
-# API answers load nothing; GraphiQL (HTML, development) keeps its own scripts and styles.
+# API answers load nothing; HTML pages (landing, GraphiQL, console) set a CSP of their own.
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 HSTS = "max-age=31536000; includeSubDomains"
 

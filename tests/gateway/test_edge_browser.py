@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from gateway.app import create_app
+from gateway.pages import GRAPHIQL_CSP
 from gateway.settings import Environment
 from tests.conftest import make_settings
 from tests.graphql import asgi_client
@@ -78,7 +79,7 @@ async def test_security_headers_on_api_answers_and_errors(edge_client):
         assert "strict-transport-security" not in response.headers
 
 
-async def test_graphiql_keeps_its_scripts_and_production_adds_hsts(edge_client):
+async def test_graphiql_has_its_own_csp_and_production_adds_hsts(edge_client):
     # given
     development = edge_client(headers={"Accept": "text/html"})
     production = edge_client(
@@ -90,7 +91,7 @@ async def test_graphiql_keeps_its_scripts_and_production_adds_hsts(edge_client):
     api = await production.post("/graphql", json=TYPENAME)
     # then
     assert graphiql.status_code == 200
-    assert "content-security-policy" not in graphiql.headers
+    assert graphiql.headers["content-security-policy"] == GRAPHIQL_CSP
     assert graphiql.headers["x-content-type-options"] == "nosniff"
     assert api.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
 
