@@ -95,22 +95,24 @@ async def test_the_console_keeps_working_past_its_token_lifetime(short_lived, br
     # given: signed in with a token that expires in 4 s
     url, issuer = short_lived
     context, page, answers = await _signed_in_page(browser, url)
-    # when: three lifetimes later, the admin opens the audit log and the province again
-    await page.wait_for_timeout(3 * TTL_S * 1000)
-    await page.locator("#nav a[data-view=audit]").click()
-    await page.locator("#audit-table").wait_for()
-    await page.locator("#nav a[data-view=province]").click()
-    await page.locator("#province-table tr[data-tenant=yen-mo]").wait_for()
-    # then: the token was refreshed before each expiry, every call answered, discovery read once
-    assert issuer.stats["refresh_token"] >= 3
-    assert issuer.stats["discovery"] == 1
-    statuses = [a.status for a in answers]
-    assert statuses
-    assert set(statuses) == {200}, statuses
-    for answer in answers:
-        assert "errors" not in await answer.json()
-    assert SUBJECT in await page.locator("#who").inner_text()
-    await context.close()
+    try:
+        # when: three lifetimes later, the admin opens the audit log and the province again
+        await page.wait_for_timeout(3 * TTL_S * 1000)
+        await page.locator("#nav a[data-view=audit]").click()
+        await page.locator("#audit-table").wait_for()
+        await page.locator("#nav a[data-view=province]").click()
+        await page.locator("#province-table tr[data-tenant=yen-mo]").wait_for()
+        # then: the token was refreshed before each expiry, every call answered, discovery read once
+        assert issuer.stats["refresh_token"] >= 3
+        assert issuer.stats["discovery"] == 1
+        statuses = [a.status for a in answers]
+        assert statuses
+        assert set(statuses) == {200}, statuses
+        for answer in answers:
+            assert "errors" not in await answer.json()
+        assert SUBJECT in await page.locator("#who").inner_text()
+    finally:
+        await context.close()
 
 
 async def test_a_refused_refresh_returns_to_sign_in_with_a_message(short_lived, browser):

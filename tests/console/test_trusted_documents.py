@@ -58,30 +58,32 @@ async def test_every_view_works_in_trusted_mode_sending_only_hashes(
     sent, answered = [], []
     page.on("request", lambda r: sent.append(r) if r.url.endswith("/graphql") else None)
     page.on("response", lambda r: answered.append(r) if r.url.endswith("/graphql") else None)
-    await sign_in(page, admin_token)
-    # when: every view, and a step scheduled in the past (a mutation refused in its payload)
-    for view, loaded in VIEWS.items():
-        await page.goto(f"/admin/#/{view}")
-        await page.locator(loaded).first.wait_for()
-        await screenshot(page, f"30-trusted-{view}")
-    await page.goto("/admin/#/rollout")
-    await page.locator("#schedule-at").fill("2020-01-01T10:00")
-    await page.locator("#schedule-reason").fill("Trusted-mode check")
-    await page.locator("#schedule-form button[type=submit]").click()
-    await page.locator("#schedule-result [role=alert]").wait_for()
-    # then: each request is a console operation's hash, never a document
-    bodies = [json.loads(r.post_data or "{}") for r in sent]
-    assert len(bodies) >= len(VIEWS)
-    console_ids = _console_ids()
-    for body in bodies:
-        assert set(body) <= {"operationName", "variables", "extensions"}, body
-        assert body["extensions"]["persistedQuery"]["sha256Hash"] in console_ids, body
-    # and each answer is data without a GraphQL error (OPERATION_NOT_ALLOWED or any other)
-    for answer in answered:
-        payload = await answer.json()
-        assert answer.status == 200, payload
-        assert "errors" not in payload, payload
-    await context.close()
+    try:
+        await sign_in(page, admin_token)
+        # when: every view, and a step scheduled in the past (a mutation refused in its payload)
+        for view, loaded in VIEWS.items():
+            await page.goto(f"/admin/#/{view}")
+            await page.locator(loaded).first.wait_for()
+            await screenshot(page, f"30-trusted-{view}")
+        await page.goto("/admin/#/rollout")
+        await page.locator("#schedule-at").fill("2020-01-01T10:00")
+        await page.locator("#schedule-reason").fill("Trusted-mode check")
+        await page.locator("#schedule-form button[type=submit]").click()
+        await page.locator("#schedule-result [role=alert]").wait_for()
+        # then: each request is a console operation's hash, never a document
+        bodies = [json.loads(r.post_data or "{}") for r in sent]
+        assert len(bodies) >= len(VIEWS)
+        console_ids = _console_ids()
+        for body in bodies:
+            assert set(body) <= {"operationName", "variables", "extensions"}, body
+            assert body["extensions"]["persistedQuery"]["sha256Hash"] in console_ids, body
+        # and each answer is data without a GraphQL error (OPERATION_NOT_ALLOWED or any other)
+        for answer in answered:
+            payload = await answer.json()
+            assert answer.status == 200, payload
+            assert "errors" not in payload, payload
+    finally:
+        await context.close()  # an open event stream would hold the gateway at shutdown
 
 
 async def test_every_console_operation_is_allowed_by_the_trusted_gateway(trusted_gateway):
