@@ -42,6 +42,27 @@ def target_for(
     return Target.tenant(tenant.id)  # the caller's home tenant: the request's own scope
 
 
+def tenants_target_for(
+    *, principal: Principal | None, registry: Tenants, slugs: list[str]
+) -> Target | Refused:
+    """Each tenant ``slugs`` names, every one covered by the principal (read tenant by tenant);
+    or the first refusal."""
+    if principal is None:
+        return UNAUTHENTICATED
+    if refused := refusal(principal.roles, Permission.READ_ADOPTION):
+        return refused
+    tenants: list[TenantInfo] = []
+    for slug in slugs:
+        tenant = covered_tenant(principal, registry, slug)
+        if isinstance(tenant, Refused):
+            return tenant
+        tenants.append(tenant)
+    ids = tuple(t.id for t in tenants)
+    if principal.reaches_province and tenants:
+        return Target(ids, tenants[0].province_id)  # a province role covers only its province
+    return Target(ids)  # at most the caller's home tenant: the request's own scope
+
+
 def _province_target(
     principal: Principal, registry: Tenants, request_tenant: TenantInfo | None
 ) -> Target | Refused:

@@ -9,6 +9,7 @@ from adoption import access
 from adoption.read_model import Target
 from schema.context import Context
 from schema.errors import from_refusal
+from schema.tenants.access import check_slugs
 from tenants.permissions import Refused
 
 
@@ -20,6 +21,17 @@ def target_or_raise(info: Info[Context, None], slug: str | None) -> Target:
         registry=context.registry,
         request_tenant=context.tenant,
         slug=slug,
+    )
+    if isinstance(target, Refused):
+        raise from_refusal(target)
+    return target
+
+
+def tenants_target_or_raise(info: Info[Context, None], slugs: list[str]) -> Target:
+    """Each tenant ``slugs`` names (at most 100, each once), if the caller may read them all."""
+    context = info.context
+    target = access.tenants_target_for(
+        principal=context.principal, registry=context.registry, slugs=check_slugs(slugs)
     )
     if isinstance(target, Refused):
         raise from_refusal(target)

@@ -13,10 +13,11 @@ from strawberry.types import Info
 
 from rollout.flag_catalogue import FlagKey
 from schema.context import Context
-from schema.errors import from_refusal, tenant_required
+from schema.errors import bad_input, from_refusal, tenant_required
 from schema.permissions import Permission, Requires
 from schema.rollout.features import check_enabled, evaluation_context, full_evaluation_context
-from tenants.permissions import Refused, covered_tenant
+from tenants.identity import Principal
+from tenants.permissions import Refused, Tenants, covered_tenant
 from tenants.registry import TenantInfo
 
 
@@ -28,7 +29,22 @@ def readable_tenant_or_raise(info: Info[Context, None], slug: str | None) -> Ten
         if context.tenant is None:
             raise tenant_required()
         return context.tenant
-    tenant = covered_tenant(context.principal_or_raise(), context.registry, slug)
+    return covered_tenant_or_raise(context.principal_or_raise(), context.registry, slug)
+
+
+MAX_SLUGS = 100
+
+
+def check_slugs(slugs: list[str]) -> list[str]:
+    """A list argument naming tenants: at most 100, each named once, in the order given."""
+    if len(slugs) > MAX_SLUGS:
+        raise bad_input(f"Name at most {MAX_SLUGS} tenants; got {len(slugs)}.")
+    return list(dict.fromkeys(slugs))
+
+
+def covered_tenant_or_raise(principal: Principal, registry: Tenants, slug: str) -> TenantInfo:
+    """The tenant ``slug`` names, if ``principal`` covers it; shared with the adoption reads."""
+    tenant = covered_tenant(principal, registry, slug)
     if isinstance(tenant, Refused):
         raise from_refusal(tenant)
     return tenant
