@@ -1,8 +1,27 @@
 # PilotGraph gateway image. Build: docker build -t pilotgraph:0.1.0 .
-# The builder installs the project and its dependencies into a virtualenv; the runtime stage copies
-# only that virtualenv, so no build tooling or source tree ships in the image.
+# Three stages: Node builds the admin console into gateway/console/static (package data); the
+# Python builder installs the hashed runtime lock, then the project without dependencies, into a
+# virtualenv; the runtime stage copies only that virtualenv, so no build tooling or source ships.
+#
+# Base images are pinned by digest, so a re-pushed tag cannot change a build. To refresh one:
+#   docker buildx imagetools inspect node:20-bookworm-slim --format '{{json .Manifest.Digest}}'
+#   docker buildx imagetools inspect python:3.11-slim-bookworm --format '{{json .Manifest.Digest}}'
+# then replace the digest below (or pass --build-arg NODE_IMAGE=... / PYTHON_IMAGE=...).
+ARG NODE_IMAGE=node:20-bookworm-slim@sha256:2cf067cfed83d5ea958367df9f966191a942351a2df77d6f0193e162b5febfc0
+ARG PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:a36c24f9cbdf4fd0f52d67f0823eeac19c2028c637cecc392d97f980d4fec56b
 
-FROM python:3.11-slim-bookworm AS builder
+
+FROM ${NODE_IMAGE} AS console
+
+WORKDIR /src
+# Dependencies first: the layer is reused until the console's lockfile changes.
+COPY console/package.json console/package-lock.json console/
+RUN npm ci --prefix console --no-audit --no-fund
+COPY console/ console/
+RUN npm run build --prefix console
+
+
+FROM ${PYTHON_IMAGE} AS builder
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -12,6 +31,10 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 
 WORKDIR /src
+# Exactly the locked versions, each checked against its hash; reused until the lock changes.
+COPY requirements/runtime.txt requirements/runtime.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/runtime.txt
+
 COPY pyproject.toml README.md ./
 COPY db/ db/
 COPY gateway/ gateway/
@@ -19,10 +42,13 @@ COPY schema/ schema/
 COPY tenants/ tenants/
 COPY rollout/ rollout/
 COPY adoption/ adoption/
-RUN pip install --no-cache-dir .
+COPY --from=console /src/gateway/console/static/ gateway/console/static/
+# The project only: every dependency is already installed from the lock.
+RUN pip install --no-cache-dir --no-deps . \
+    && test -f /opt/venv/lib/python3.11/site-packages/gateway/console/static/index.html
 
 
-FROM python:3.11-slim-bookworm AS runtime
+FROM ${PYTHON_IMAGE} AS runtime
 
 LABEL org.opencontainers.image.title="pilotgraph" \
       org.opencontainers.image.description="Multi-tenant GraphQL gateway for staged pilot rollouts"

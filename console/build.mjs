@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dist = join(here, "dist");
+const dist = join(here, "..", "gateway", "console", "static");
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, "assets", "vendor"), { recursive: true });
 cpSync(join(here, "src"), dist, { recursive: true });
