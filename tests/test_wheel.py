@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,6 +25,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CONSOLE = ROOT / "gateway" / "console" / "static" / "index.html"
 ASSET = re.compile(r'(?:src|href)="(/admin/[^"]+)"')
+# What the Dockerfile's builder copies before `pip install --no-deps .`.
+SOURCES = (
+    "pyproject.toml",
+    "README.md",
+    "db",
+    "gateway",
+    "schema",
+    "tenants",
+    "rollout",
+    "adoption",
+)
 
 
 def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -42,10 +54,18 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The project's wheel, built from the working tree with the console already built."""
+    """The project's wheel, built from a clean copy of what the image copies (a build/ left in the
+    working tree would otherwise supply files the package data does not name)."""
     assert CONSOLE.is_file(), "build the console first: npm run build --prefix console"
-    out = tmp_path_factory.mktemp("wheel")
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), ".", cwd=ROOT)
+    source, out = tmp_path_factory.mktemp("source"), tmp_path_factory.mktemp("wheel")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for name in SOURCES:
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, source / name, ignore=ignore)
+        else:
+            shutil.copy2(ROOT / name, source / name)
+    wheel_cmd = [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), "."]
+    run(*wheel_cmd, cwd=source)
     (found,) = out.glob("pilotgraph-*.whl")
     return found
 
