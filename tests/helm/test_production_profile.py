@@ -307,3 +307,21 @@ def test_one_worker_by_default() -> None:
     assert (
         Path(ROOT / "helm" / "pilotgraph" / "values.yaml").read_text().count("\nworkers: 1\n") == 1
     )
+
+
+def test_scrape_annotations_only_on_the_metrics_service_when_asked() -> None:
+    # given the default profile, and the same with scrape annotations on
+    def services(*sets: str) -> dict[str, dict[str, Any]]:
+        rendered = render_chart(DEFAULT, *sets)
+        return {m["metadata"]["name"]: m for m in rendered if m["kind"] == "Service"}
+
+    plain, annotated = services(), services("metrics.scrapeAnnotations=true")
+
+    # then they are off by default, and when on they name the metrics port, never the API Service
+    assert "annotations" not in plain["pg-pilotgraph-metrics"]["metadata"]
+    assert annotated["pg-pilotgraph-metrics"]["metadata"]["annotations"] == {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": "9464",
+        "prometheus.io/path": "/metrics",
+    }
+    assert "annotations" not in annotated["pg-pilotgraph"]["metadata"]
