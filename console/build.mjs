@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
-const dist = join(here, "dist");
+const dist = join(root, "gateway", "console", "static");
 // PILOTGRAPH_TRUSTED_DOCUMENTS: another documents folder (its own manifest.json beside them).
 const documents = process.env.PILOTGRAPH_TRUSTED_DOCUMENTS ?? join(root, "clients", "trusted-documents");
 const venvPython = join(root, ".venv", "bin", "python");

@@ -19,8 +19,9 @@ from gateway.state import GatewayState
 from tenants.identity import Principal
 
 PREFIX = "/admin"
-# `npm run build --prefix console` writes the page, its modules and the chart library here.
-DIST = Path(__file__).resolve().parents[2] / "console" / "dist"
+# `npm run build --prefix console` writes the page, its modules and the chart library here:
+# package data, so a wheel (and the image) carries the built console.
+DIST = Path(__file__).resolve().parent / "static"
 # The page loads only what the gateway serves: no CDN, no inline script.
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
