@@ -23,6 +23,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
+from db.clock import utc_now
 from gateway.observability.workers import forget_worker
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -169,15 +170,19 @@ class PoolGauges:
                 await self._task
         forget_worker(os.getpid())
 
-    async def _loop(self) -> None:
-        from gateway.observability.schedule_lag import sample_schedule_lag
+    async def _sample_schedule_lag(self) -> None:
+        from gateway.observability.schedule_lag import overdue_seconds
 
+        async with self.engine.connect() as connection:
+            SCHEDULE_OVERDUE.set(await overdue_seconds(connection, utc_now()))
+
+    async def _loop(self) -> None:
         samples = 0
         while True:
             sample_pool(self.engine)
             if samples % SCHEDULE_SAMPLE_EVERY == 0:
                 try:
-                    await sample_schedule_lag(self.engine)
+                    await self._sample_schedule_lag()
                 except Exception:  # the database is down: readiness says so, the loop goes on
                     logger.warning("could not read the schedule's lag", exc_info=True)
             samples += 1

@@ -10,10 +10,8 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from db.clock import Clock, utc_now
-from gateway.observability.metrics import SCHEDULE_OVERDUE
 from rollout.models import ScheduledStep, StepStatus
 
 
@@ -28,9 +26,3 @@ async def overdue_seconds(connection: AsyncConnection, now: dt.datetime) -> floa
     if due is None:
         return 0.0
     return max((now - due).total_seconds(), 0.0)
-
-
-async def sample_schedule_lag(engine: AsyncEngine, clock: Clock = utc_now) -> None:
-    """Set ``pilotgraph_rollout_schedule_overdue_seconds`` from the table as it is now."""
-    async with engine.connect() as connection:
-        SCHEDULE_OVERDUE.set(await overdue_seconds(connection, clock()))
