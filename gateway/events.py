@@ -21,7 +21,7 @@ from adoption import service
 from adoption.errors import AdoptionError, MalformedBatch
 from db.sessions import scope_session
 from gateway.edge.http_spec import EdgeRefusal, check_json_depth
-from gateway.observability.metrics import EVENTS_INGESTED
+from gateway.observability.metrics import EVENTS_INGESTED, EVENTS_REFUSED
 from gateway.responses import domain_error_response, error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from tenants.errors import TenantRequired
@@ -94,6 +94,9 @@ def _count(tenant_id: str, result: service.IngestResult) -> None:
     ):
         if count:
             EVENTS_INGESTED.labels(tenant=tenant_id, outcome=outcome).inc(count)
+    for refused in result.outcomes:
+        if not refused.accepted:
+            EVENTS_REFUSED.labels(tenant=tenant_id, code=refused.code or "UNKNOWN").inc()
 
 
 def _outcome(outcome: service.EventOutcome) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 from db.connections import ConnectOptions, connect_direct
 from db.dialect import is_postgres
 from gateway.edge.documents import RETRY_AFTER_S
+from gateway.observability import metrics
 from gateway.state import GatewayState
 
 READY_TIMEOUT_S = 2.0
@@ -60,7 +61,9 @@ class Readiness:
                     await self._probe()
                     self._ready_at = time.monotonic()
         except Exception as exc:  # a timeout, a refused connection, a failed query
+            metrics.READY.set(0)
             return _unready(type(exc).__name__)
+        metrics.READY.set(1)
         return JSONResponse({"status": "ready", "tenants": len(self.state.registry.all())})
 
     async def _probe(self) -> None:

@@ -9,6 +9,7 @@ from starlette.types import Receive, Scope, Send
 
 from db.errors import DomainError
 from gateway.edge.documents import RETRY_AFTER_S
+from gateway.observability import metrics
 from schema.errors import Unexpected
 
 
@@ -17,6 +18,7 @@ def error_response(
 ) -> JSONResponse:
     """A 4xx/5xx answer with a GraphQL-shaped ``errors`` list."""
     body: dict[str, Any] = {"errors": [{"message": message, "extensions": {"code": code}}]}
+    metrics.count_server_error(status, code)
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -41,4 +43,5 @@ def fault_response(fault: Unexpected) -> JSONResponse:
     else:
         status, headers = 500, None
     body = {"errors": [{"message": fault.message, "extensions": fault.extensions}]}
+    metrics.count_server_error(status, str(fault.extensions.get("code", "")))
     return JSONResponse(body, status_code=status, headers=headers)

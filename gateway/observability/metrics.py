@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests and latency by route, operation and tenant; pool; domain counters.
+"""Prometheus metrics: requests and latency by route, operation and tenant; pool; domain counters;
+readiness and the rollout schedule's lag, for alerts (``helm/…/prometheusrule.yaml``).
 
 Other packages count their own events through the counters defined here (flag evaluations,
 ingested events); labels never carry member ids, only tenants, so cardinality stays bounded.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import platform
 from importlib import metadata
@@ -21,11 +23,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
 
+from db.clock import utc_now
 from gateway.observability.workers import forget_worker
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 POOL_SAMPLE_S = 5.0
+SCHEDULE_SAMPLE_EVERY = 3
+logger = logging.getLogger("pilotgraph.metrics")
 
 HTTP_REQUESTS = Counter(
     "pilotgraph_http_requests",
@@ -53,6 +58,12 @@ GRAPHQL_LATENCY = Histogram(
     buckets=LATENCY_BUCKETS,
     registry=REGISTRY,
 )
+HTTP_ERRORS = Counter(
+    "pilotgraph_http_errors",
+    "5xx answers by status and error code (OVERLOADED, INTERNAL_SERVER_ERROR, …).",
+    ["status", "code"],
+    registry=REGISTRY,
+)
 FLAG_EVALUATIONS = Counter(
     "pilotgraph_flag_evaluations",
     "Feature flag evaluations.",
@@ -65,11 +76,31 @@ EVENTS_INGESTED = Counter(
     ["tenant", "outcome"],
     registry=REGISTRY,
 )
+EVENTS_REFUSED = Counter(
+    "pilotgraph_events_refused",
+    "Adoption events refused, by the refusal's code.",
+    ["tenant", "code"],
+    registry=REGISTRY,
+)
 GUARDRAIL_PAUSES = Counter(
     "pilotgraph_rollout_guardrail_pauses",
     "Rollout plans the adoption guardrail paused.",
     ["flag"],
     registry=REGISTRY,
+)
+# Each worker answers probes in turn: the pod is as ready as the latest probe found it.
+READY = Gauge(
+    "pilotgraph_ready",
+    "1 when the latest readiness probe found the database answering, 0 when it did not.",
+    registry=REGISTRY,
+    multiprocess_mode="livemostrecent",
+)
+# Every worker looks at the same table: the largest is the pod's.
+SCHEDULE_OVERDUE = Gauge(
+    "pilotgraph_rollout_schedule_overdue_seconds",
+    "Age of the oldest scheduled rollout step past its due time and not yet run (0: none).",
+    registry=REGISTRY,
+    multiprocess_mode="livemax",
 )
 # Every worker sets the same 1: the largest is that 1.
 BUILD_INFO = Gauge(
@@ -99,6 +130,12 @@ def _version() -> str:
 BUILD_INFO.labels(version=_version(), python=platform.python_version()).set(1)
 
 
+def count_server_error(status: int, code: str) -> None:
+    """Count a 5xx answer by its code; 4xx answers are the clients' business."""
+    if status >= 500:
+        HTTP_ERRORS.labels(str(status), code or "UNKNOWN").inc()
+
+
 def sample_pool(engine: AsyncEngine) -> None:
     """Set the pool gauges from ``engine``'s connection pool as it is now."""
     pool = engine.sync_engine.pool
@@ -111,7 +148,8 @@ def sample_pool(engine: AsyncEngine) -> None:
 
 
 class PoolGauges:
-    """Samples the engine's pool every ``interval_s`` for the app's lifetime.
+    """Samples the engine's pool every ``interval_s`` for the app's lifetime, and the rollout
+    schedule's lag every ``SCHEDULE_SAMPLE_EVERY`` samples (it costs a query).
 
     Scrapes happen in another process, so the pool is read here, not at scrape time.
     """
@@ -132,7 +170,20 @@ class PoolGauges:
                 await self._task
         forget_worker(os.getpid())
 
+    async def _sample_schedule_lag(self) -> None:
+        from gateway.observability.schedule_lag import overdue_seconds
+
+        async with self.engine.connect() as connection:
+            SCHEDULE_OVERDUE.set(await overdue_seconds(connection, utc_now()))
+
     async def _loop(self) -> None:
+        samples = 0
         while True:
             sample_pool(self.engine)
+            if samples % SCHEDULE_SAMPLE_EVERY == 0:
+                try:
+                    await self._sample_schedule_lag()
+                except Exception:  # the database is down: readiness says so, the loop goes on
+                    logger.warning("could not read the schedule's lag", exc_info=True)
+            samples += 1
             await asyncio.sleep(self.interval_s)
