@@ -30,8 +30,8 @@ from tenants.demo.build import MEMBER, SECRETARY
 from tenants.handbook.read_model import first_member_with_position
 from tests import databases
 from tests.conftest import IN_CI
-from tests.production.database import CLI, ROOT, demo_database
 from tests.keycloak import KeycloakRealm, KeycloakUser, running_keycloak
+from tests.production.database import CLI, ROOT, demo_database
 from tests.production.receivers import OtlpReceiver, free_port, serving
 
 MANIFEST = ROOT / "clients" / "trusted-documents" / "manifest.json"

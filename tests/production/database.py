@@ -10,6 +10,7 @@ The date is in the name because the demo's events and plan are placed relative t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import hashlib
 import os
@@ -55,7 +56,11 @@ async def _build_template(name: str) -> None:
     env = {**os.environ, "PILOTGRAPH_DATABASE_URL": building.app_url}
     env.pop("PILOTGRAPH_ENVIRONMENT", None)
     await asyncio.to_thread(
-        subprocess.run, [str(CLI), "demo", "load"], env=env, cwd=ROOT, check=True,
+        subprocess.run,
+        [str(CLI), "demo", "load"],
+        env=env,
+        cwd=ROOT,
+        check=True,
         capture_output=True,
     )
     conn = await databases.SHARED.connect()
@@ -76,10 +81,9 @@ async def _drop_stale_templates(conn: asyncpg.Connection, keep: str) -> None:
         keep,
     )
     for row in rows:
-        try:
+        # one in use is being copied by another run right now; the next run drops it
+        with contextlib.suppress(asyncpg.ObjectInUseError):
             await conn.execute(f'DROP DATABASE "{row["datname"]}"')
-        except asyncpg.ObjectInUseError:
-            pass  # another run copies it right now; the next run drops it
 
 
 async def demo_database() -> databases.TestDatabase:
