@@ -11,7 +11,14 @@ from typing import Any
 import jwt
 
 from db.clock import utc_now
-from gateway.claims import ClaimError, check_scope, check_times, parse_claims
+from gateway.claims import (
+    DEFAULT_CLAIM_PATHS,
+    ClaimError,
+    ClaimPaths,
+    check_scope,
+    check_times,
+    parse_claims,
+)
 from gateway.settings import Settings
 from tenants.identity import Principal
 from tenants.registry import TenantRegistry
@@ -58,6 +65,7 @@ class TokenVerifier:
         self._settings = settings
         self._registry = registry
         self._secret = settings.hs256_secret
+        self._paths = settings.claim_paths
         self._jwks = (
             jwt.PyJWKClient(
                 settings.jwks_url,
@@ -88,7 +96,9 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise AuthError(f"The bearer token was refused: {exc}.") from exc
-        return principal_from_claims(claims, self._registry, leeway=self._settings.jwt_leeway_s)
+        return principal_from_claims(
+            claims, self._registry, leeway=self._settings.jwt_leeway_s, paths=self._paths
+        )
 
     async def _key_for(self, algorithm: Any, token: str) -> tuple[Any, list[str]]:
         if algorithm == "HS256" and self._secret is not None:
@@ -104,17 +114,27 @@ class TokenVerifier:
 
 
 def principal_from_claims(
-    payload: Mapping[str, Any], registry: TenantRegistry, *, leeway: float = 0
+    payload: Mapping[str, Any],
+    registry: TenantRegistry,
+    *,
+    leeway: float = 0,
+    paths: ClaimPaths = DEFAULT_CLAIM_PATHS,
 ) -> Principal:
-    """Parse verified claims strictly (``gateway.claims``), check times, then the registry."""
+    """Parse verified claims strictly (``gateway.claims``), check times, then the registry.
+
+    The principal's subject is the member id claim (by default ``member_id``, else ``sub``).
+    """
     try:
-        claims = parse_claims(payload)
+        claims = parse_claims(payload, paths)
         check_times(claims, leeway)
         check_scope(claims, registry)
     except ClaimError as exc:
         raise AuthError(exc.message) from None
     return Principal(
-        subject=claims.sub, roles=claims.role_set, tenant=claims.tenant, province=claims.province
+        subject=claims.member_id,
+        roles=claims.role_set,
+        tenant=claims.tenant,
+        province=claims.province,
     )
 
 
@@ -127,7 +147,11 @@ def issue_development_token(
     province: str | None = None,
     now: dt.datetime | None = None,
 ) -> str:
-    """Sign an HS256 token for development; refused in production, or if its claims are not."""
+    """Sign an HS256 token for development; refused in production, or if its claims are not.
+
+    Each claim is written at the last of its configured paths (by default the flat ``roles``,
+    ``tenant``, ``province`` and ``sub``).
+    """
     if settings.is_production:
         raise AuthError("Development tokens are not issued in production.")
     secret = settings.hs256_secret
@@ -136,15 +160,31 @@ def issue_development_token(
     issued = int((now or utc_now()).timestamp())
     claims: dict[str, Any] = {
         "sub": subject,
-        "roles": [role.value for role in roles],
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "iat": issued,
         "exp": issued + settings.dev_token_ttl_h * 3600,
     }
-    claims |= {k: v for k, v in (("tenant", tenant), ("province", province)) if v is not None}
+    paths = settings.claim_paths
+    placed = (
+        (paths.member_id, subject),
+        (paths.roles, [role.value for role in roles]),
+        (paths.tenant, tenant),
+        (paths.province, province),
+    )
+    for where, value in placed:
+        if value is not None:
+            _place(claims, where[-1], value)
     try:
-        parse_claims(claims)  # never sign what the verifier would refuse for its shape
+        parse_claims(claims, paths)  # never sign what the verifier would refuse for its shape
     except ClaimError as exc:
         raise AuthError(exc.message) from None
     return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def _place(claims: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    node = claims
+    for key in parents:
+        node = node.setdefault(key, {})
+    node[leaf] = value

@@ -9,9 +9,17 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any, Self
 
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.claims import ClaimPaths, parse_paths
 from gateway.edge.config import EdgeSettings, RateLimit
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/pilotgraph.db"
@@ -72,6 +80,13 @@ class Settings(BaseSettings):
     jwt_issuer: str = "pilotgraph-dev"
     jwt_audience: str = "pilotgraph"
     jwt_leeway_s: int = Field(default=30, ge=0)
+    # Where a token carries the claims PilotGraph reads: comma-separated dotted paths, the first
+    # present one decides (gateway.claims). The defaults read Keycloak's realm roles and the user
+    # attributes its protocol mappers add (docs/DEPLOY.md), and the flat claims of other issuers.
+    claim_roles: str = "realm_access.roles,roles"
+    claim_tenant: str = "tenant"
+    claim_province: str = "province"
+    claim_member_id: str = "member_id,sub"
     dev_token_ttl_h: int = Field(default=12, ge=1)
     # Shared secret a federation router sends as X-Router-Token to reach _service/_entities.
     router_token: SecretStr | None = None
@@ -112,6 +127,12 @@ class Settings(BaseSettings):
     # POST /v1/install-tokens per client address and per tenant, while rate limits are on.
     install_token_rate: RateLimit = RateLimit(per_second=1 / 30, burst=20)
     install_token_tenant_rate: RateLimit = RateLimit(per_second=0.1, burst=60)
+
+    @field_validator("claim_roles", "claim_tenant", "claim_province", "claim_member_id")
+    @classmethod
+    def _claim_paths_are_dotted(cls, value: str) -> str:
+        parse_paths(value)
+        return value
 
     @model_validator(mode="after")
     def _command_timeout_above_statement_timeout(self) -> Self:
@@ -160,6 +181,16 @@ class Settings(BaseSettings):
                 f"PILOTGRAPH_JWT_SECRET must be at least {MIN_HS256_SECRET_BYTES} bytes"
                 " in production"
             )
+
+    @property
+    def claim_paths(self) -> ClaimPaths:
+        """Where the claims PilotGraph reads sit in a token."""
+        return ClaimPaths(
+            roles=parse_paths(self.claim_roles),
+            tenant=parse_paths(self.claim_tenant),
+            province=parse_paths(self.claim_province),
+            member_id=parse_paths(self.claim_member_id),
+        )
 
     @property
     def is_production(self) -> bool:

@@ -89,7 +89,8 @@ def demo_users() -> dict[str, KeycloakUser]:
     return {user.username: user for user in users}
 
 
-def _s256(verifier: str) -> str:
+def pkce_challenge(verifier: str) -> str:
+    """The S256 code challenge of a PKCE code verifier."""
     digest = hashlib.sha256(verifier.encode()).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
@@ -360,7 +361,7 @@ class KeycloakRealm:
             return _oauth_error("invalid_grant", "Code not valid")
         if form.get("redirect_uri") != grant.redirect_uri:
             return _oauth_error("invalid_grant", "Incorrect redirect_uri")
-        if _s256(form.get("code_verifier", "")) != grant.challenge:
+        if pkce_challenge(form.get("code_verifier", "")) != grant.challenge:
             return _oauth_error("invalid_grant", "PKCE verification failed: Invalid code verifier")
         return self._token_response(grant)
 
