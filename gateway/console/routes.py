@@ -13,7 +13,7 @@ from starlette.types import Receive, Scope, Send
 from gateway.auth import AuthError
 from gateway.console.access import ConsoleAccess, console_access
 from gateway.console.live import RolloutEvents
-from gateway.console.oidc import config, redeem
+from gateway.console.oidc import config, redeem, refresh
 from gateway.responses import error_response
 from gateway.state import GatewayState
 from tenants.identity import Principal
@@ -113,6 +113,7 @@ def console_mount() -> Mount:
             Route("/api/events", events, methods=["GET"]),
             Route("/api/config", config, methods=["GET"]),
             Route("/api/oidc/token", redeem, methods=["POST"]),
+            Route("/api/oidc/refresh", refresh, methods=["POST"]),
             Mount("/assets", Assets(directory=DIST / "assets", check_dir=False)),
         ],
     )

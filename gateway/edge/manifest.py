@@ -7,6 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+# The manifest of the repository's own clients (the handbook app and the console), committed
+# and kept current by `tools/trusted_documents.py check` and the console's build.
+CLIENTS_MANIFEST = (
+    Path(__file__).resolve().parents[2] / "clients" / "trusted-documents" / "manifest.json"
+)
+
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -7,6 +7,10 @@ cache bounded by bytes and count, per replica: it holds public documents, no ten
 
 Trusted documents: only operations listed in a manifest run, by hash or by identical text;
 anything else answers ``OPERATION_NOT_ALLOWED``. See docs/TRUSTED_DOCUMENTS.md.
+
+A manifest's hash runs in every mode, so a client that sends only hashes (the console) works
+the same in development: outside ``trusted`` mode without a configured manifest, the edge knows
+the repository's committed one (``clients/trusted-documents/manifest.json``) when it is there.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import Any
 
 from gateway.edge.config import EdgeSettings, PersistedMode
 from gateway.edge.http_spec import EdgeRefusal, Params
-from gateway.edge.manifest import load_manifest, sha256
+from gateway.edge.manifest import CLIENTS_MANIFEST, load_manifest, sha256
 from schema.bounded import ByteBoundedLRU, text_bytes
 
 
@@ -31,9 +35,7 @@ class PersistedOperations:
 
     def __init__(self, settings: EdgeSettings) -> None:
         self.mode = settings.persisted
-        self.manifest = (
-            load_manifest(settings.trusted_manifest) if settings.trusted_manifest else {}
-        )
+        self.manifest = _manifest_for(settings)
         if self.mode is PersistedMode.TRUSTED and not self.manifest:
             raise ValueError("persisted mode 'trusted' needs edge.trusted_manifest")
         bounds = settings.apq_cache
@@ -49,6 +51,8 @@ class PersistedOperations:
         if requested is None:
             return params.query
         if self.mode is PersistedMode.OFF:
+            if requested in self.manifest:  # a manifest's hash runs in every mode
+                return self._trusted(params.query, requested)
             raise PersistedRefused(
                 "PERSISTED_QUERY_NOT_SUPPORTED", "Persisted queries are not supported here."
             )
@@ -87,6 +91,15 @@ class PersistedOperations:
         if known is None:
             raise PersistedRefused("PERSISTED_QUERY_NOT_FOUND", "PersistedQueryNotFound")
         return known
+
+
+def _manifest_for(settings: EdgeSettings) -> dict[str, str]:
+    """The configured manifest; else, outside trusted mode, the committed one if present."""
+    if settings.trusted_manifest:
+        return load_manifest(settings.trusted_manifest)
+    if settings.persisted is not PersistedMode.TRUSTED and CLIENTS_MANIFEST.is_file():
+        return load_manifest(CLIENTS_MANIFEST)
+    return {}
 
 
 def _requested_hash(extensions: dict[str, Any]) -> str | None:

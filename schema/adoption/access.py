@@ -10,7 +10,7 @@ from adoption.read_model import Target
 from schema.context import Context
 from schema.errors import PilotGraphError, unauthenticated
 from schema.permissions import Permission, check_permission
-from schema.tenants.access import covered_tenant_or_raise
+from schema.tenants.access import check_slugs, covered_tenant_or_raise
 from tenants.identity import Principal
 from tenants.registry import TenantInfo, TenantRegistry
 
@@ -37,6 +37,21 @@ def target_for(
     return Target.tenant(tenant.id)  # the caller's home tenant: the request's own scope
 
 
+def tenants_target_for(
+    principal: Principal | None, registry: TenantRegistry, slugs: list[str]
+) -> Target:
+    """Each tenant ``slugs`` names, every one covered by the principal (read tenant by tenant);
+    raises :class:`PilotGraphError` like :func:`target_for`."""
+    if principal is None:
+        raise unauthenticated()
+    check_permission(principal.roles, Permission.READ_ADOPTION)
+    tenants = [covered_tenant_or_raise(principal, registry, slug) for slug in check_slugs(slugs)]
+    ids = tuple(t.id for t in tenants)
+    if principal.reaches_province and tenants:
+        return Target(ids, tenants[0].province_id)  # a province role covers only its province
+    return Target(ids)  # at most the caller's home tenant: the request's own scope
+
+
 def province_for(
     principal: Principal, registry: TenantRegistry, request_tenant: TenantInfo | None
 ) -> str:
@@ -56,6 +71,11 @@ def target_or_raise(info: Info[Context, None], slug: str | None) -> Target:
     """:func:`target_for` for a GraphQL field."""
     context = info.context
     return target_for(context.principal, context.registry, context.tenant, slug)
+
+
+def tenants_target_or_raise(info: Info[Context, None], slugs: list[str]) -> Target:
+    """:func:`tenants_target_for` for a GraphQL field."""
+    return tenants_target_for(info.context.principal, info.context.registry, slugs)
 
 
 def province_or_raise(info: Info[Context, None]) -> str:

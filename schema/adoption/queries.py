@@ -14,7 +14,7 @@ from adoption import read_model, series
 from adoption.errors import AdoptionError
 from rollout import plans
 from rollout.errors import PlanNotFound
-from schema.adoption.access import province_or_raise, target_or_raise
+from schema.adoption.access import province_or_raise, target_or_raise, tenants_target_or_raise
 from schema.adoption.types import (
     AdoptionPoint,
     AdoptionReport,
@@ -95,6 +95,34 @@ class AdoptionQuery:
             granularity=granularity,
             points=[AdoptionPoint.from_domain(p) for p in points],
         )
+
+    @field(
+        extensions=requires(Permission.READ_ADOPTION, needs_tenant=False),
+        description="Adoption KPIs of each named tenant (at most 100), one report each, in order.",
+    )
+    async def adoption_by_tenant(
+        self,
+        info: Info[Context, None],
+        tenants: list[str],
+        start: From,
+        end: To,
+        granularity: Granularity = Granularity.MONTH,
+    ) -> list[AdoptionReport]:
+        target = tenants_target_or_raise(info, tenants)
+        if not target.tenant_ids:
+            return []
+        by_tenant = await _read(
+            info,
+            read_model.tenant_series,
+            target=target,
+            start=start,
+            end=end,
+            granularity=granularity.to_domain(),
+        )
+        return [
+            AdoptionReport.of_tenant(tenant_id, granularity, by_tenant[tenant_id])
+            for tenant_id in target.tenant_ids
+        ]
 
     @field(
         extensions=requires(Permission.READ_PROVINCE_ADOPTION, needs_tenant=False),

@@ -63,6 +63,16 @@ class AdoptionReport:
     granularity: Granularity
     points: list[AdoptionPoint]
 
+    @classmethod
+    def of_tenant(
+        cls, tenant_id: str, granularity: Granularity, points: list[series.AdoptionPoint]
+    ) -> AdoptionReport:
+        return cls(
+            tenants=[tenant_id],
+            granularity=granularity,
+            points=[AdoptionPoint.from_domain(p) for p in points],
+        )
+
 
 @strawberry.type(description="A KPI series for the tenants of one wave of a flag's plan.")
 class WaveAdoption:

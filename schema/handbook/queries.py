@@ -22,7 +22,7 @@ from schema.handbook.types import (
 from schema.permissions import Permission, requires
 from schema.relay import InvalidId, decode_cursor, decode_id
 from schema.rollout.gating import gated
-from schema.tenants.access import readable_tenant_or_raise
+from schema.tenants.access import check_slugs, readable_tenant_or_raise
 from schema.tenants.types import Tenant
 from tenants import service as tenants_service
 from tenants.errors import NotAllowed
@@ -54,6 +54,14 @@ class HandbookQuery:
     )
     def tenant(self, info: Info[Context, None], slug: str | None = None) -> Tenant:
         return Tenant.from_info(readable_tenant_or_raise(info, slug))
+
+    @field(
+        extensions=requires(Permission.READ_HANDBOOK, needs_tenant=False),
+        description="The tenants named by slug (at most 100), each one the role covers, in order.",
+    )
+    def tenants(self, info: Info[Context, None], slugs: list[str]) -> list[Tenant]:
+        named = check_slugs(slugs)
+        return [Tenant.from_info(readable_tenant_or_raise(info, slug)) for slug in named]
 
     @field(
         extensions=requires(Permission.READ_HANDBOOK) + gated(FlagKey.HANDBOOK),

@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from rollout.registry import FlagKey
 from schema.context import Context
-from schema.errors import PilotGraphError, tenant_required
+from schema.errors import PilotGraphError, bad_input, tenant_required
 from schema.permissions import Permission, Requires
 from schema.rollout.gating import check_enabled, evaluation_context, full_evaluation_context
 from tenants.identity import Principal
@@ -29,6 +29,16 @@ def readable_tenant_or_raise(info: Info[Context, None], slug: str | None) -> Ten
             raise tenant_required()
         return context.tenant
     return covered_tenant_or_raise(context.principal_or_raise(), context.registry, slug)
+
+
+MAX_SLUGS = 100
+
+
+def check_slugs(slugs: list[str]) -> list[str]:
+    """A list argument naming tenants: at most 100, each named once, in the order given."""
+    if len(slugs) > MAX_SLUGS:
+        raise bad_input(f"Name at most {MAX_SLUGS} tenants; got {len(slugs)}.")
+    return list(dict.fromkeys(slugs))
 
 
 def covered_tenant_or_raise(

@@ -1,5 +1,13 @@
 // Calls to the gateway: the sign-in check and GraphQL, always with the signed-in token.
+// GraphQL operations are sent by name → sha256 hash (persisted-query form, as the gateway runs
+// them in trusted-documents mode); their documents live in clients/trusted-documents/console/
+// and the build writes the hashes into operations.js. No document text leaves the console.
+import { OPERATIONS } from "./operations.js";
+
 const TOKEN_KEY = "pilotgraph.console.token";
+const REFRESH_KEY = "pilotgraph.console.refresh";
+let renewal = null;  // the timer that refreshes the access token before it expires
+let onSessionEnd = () => {};
 
 export class ApiError extends Error {
   constructor(code, message) {
@@ -13,7 +21,23 @@ export function token() {
 }
 
 export function forget() {
+  clearTimeout(renewal);
+  renewal = null;
   sessionStorage.removeItem(TOKEN_KEY);
+  sessionStorage.removeItem(REFRESH_KEY);
+}
+
+export function hasRefresh() {
+  return sessionStorage.getItem(REFRESH_KEY) !== null;
+}
+
+// After the session ended, calls still in flight never settle: the sign-in page replaces the
+// view, and no view may write an error over it.
+const SETTLES_NEVER = () => new Promise(() => {});
+
+/** What to do when the session cannot be refreshed any more (the shell shows the sign-in page). */
+export function whenSessionEnds(handler) {
+  onSessionEnd = handler;
 }
 
 async function call(url, init) {
@@ -24,27 +48,72 @@ async function call(url, init) {
   }
 }
 
+async function errorOf(response) {
+  const body = await response.json().catch(() => ({}));
+  const error = body.errors?.[0] ?? {};
+  return new ApiError(error.extensions?.code ?? "HTTP_" + response.status, error.message ?? response.statusText);
+}
+
 /** Check a token with the gateway; keep it for this tab when the console lets its role in. */
 export async function signIn(candidate) {
   const response = await call("/admin/api/session", {
     headers: { Authorization: `Bearer ${candidate}` },
   });
+  if (!response.ok) throw await errorOf(response);
   const body = await response.json();
-  if (!response.ok) {
-    const error = body.errors?.[0] ?? {};
-    throw new ApiError(error.extensions?.code ?? "ERROR", error.message ?? response.statusText);
-  }
   sessionStorage.setItem(TOKEN_KEY, candidate);
   return body;
 }
 
-/** Run a GraphQL document; throws ApiError with the first error's code and message. */
-export async function gql(query, variables = {}) {
-  const response = await call("/graphql", {
+/** An OIDC grant {token, refreshToken, expiresIn}: refresh the token before it expires. */
+export function keepFresh(grant) {
+  clearTimeout(renewal);
+  renewal = null;
+  if (!grant.refreshToken) return;
+  sessionStorage.setItem(REFRESH_KEY, grant.refreshToken);
+  const seconds = grant.expiresIn > 0 ? grant.expiresIn - Math.min(60, grant.expiresIn / 3) : 240;
+  renewal = setTimeout(() => refresh().catch(() => {}), Math.max(1, seconds) * 1000);
+}
+
+/** Redeem the refresh token for a new access token; on refusal the session ends. */
+export async function refresh() {
+  const refreshToken = sessionStorage.getItem(REFRESH_KEY);
+  if (!refreshToken) throw new ApiError("UNAUTHENTICATED", "no refresh token");
+  const response = await call("/admin/api/oidc/refresh", {
+    method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ refreshToken }),
+  });
+  if (!response.ok) {
+    const error = await errorOf(response);
+    forget();
+    onSessionEnd(error);
+    throw error;
+  }
+  const grant = await response.json();
+  sessionStorage.setItem(TOKEN_KEY, grant.token);
+  keepFresh(grant);
+  return grant.token;
+}
+
+function post(name, variables) {
+  const sha256Hash = OPERATIONS[name];
+  if (!sha256Hash) throw new ApiError("UNKNOWN_OPERATION", `no operation named ${name}`);
+  return call("/graphql", {
     method: "POST",
     headers: { Authorization: `Bearer ${token()}`, "Content-Type": "application/json" },
-    body: JSON.stringify({ query, variables }),
+    body: JSON.stringify({ operationName: name, variables, extensions: { persistedQuery: { version: 1, sha256Hash } } }),
   });
+}
+
+/** Run the console's operation `name`; throws ApiError with the first error's code and message. */
+export async function gql(name, variables = {}) {
+  if (!token()) return SETTLES_NEVER();
+  let response = await post(name, variables);
+  if (response.status === 401 && hasRefresh()) {
+    // the token expired before its renewal ran (a sleeping laptop): renew, then once more
+    if (!(await refresh().then(() => true, () => false))) return SETTLES_NEVER();
+    response = await post(name, variables);
+  }
   let body;
   try {
     body = await response.json();
@@ -53,10 +122,7 @@ export async function gql(query, variables = {}) {
   }
   if (body.errors?.length) {
     const error = body.errors[0];
-    let code = error.extensions?.code ?? "ERROR";
-    // a field the schema does not (yet) have: the view says so instead of breaking
-    if (/Cannot query field|Unknown argument|Unknown type/.test(error.message)) code = "UNAVAILABLE";
-    throw new ApiError(code, error.message);
+    throw new ApiError(error.extensions?.code ?? "ERROR", error.message);
   }
   return body.data;
 }

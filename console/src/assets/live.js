@@ -7,14 +7,13 @@ import { t } from "./i18n.js";
 
 const POLL_MS = 3000;
 const RETRY_MS = 5000;
-const LATEST = `query Latest($flag: String!) { rolloutAudit(flag: $flag, first: 1) { at actor action } }`;
 let running = false;
 let controller = null;
 let poller = null;
 let seen = null;
 
 async function latest(app) {
-  const entry = (await gql(LATEST, { flag: app.flag })).rolloutAudit[0] ?? null;
+  const entry = (await gql("LatestAudit", { flag: app.flag })).rolloutAudit[0] ?? null;
   return { entry, key: entry ? `${entry.at} ${entry.action} ${entry.actor}` : "" };
 }
 

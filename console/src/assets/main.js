@@ -1,5 +1,5 @@
 // The console's shell: sign-in, role refusal, language switch, and the hash router.
-import { ApiError, forget, signIn, token } from "./api.js";
+import { ApiError, forget, hasRefresh, keepFresh, refresh, signIn, token, whenSessionEnds } from "./api.js";
 import { lang, setLang, t, translatePage } from "./i18n.js";
 import { alertBox, h, show } from "./ui.js";
 import { startLive, stopLive } from "./live.js";
@@ -48,9 +48,10 @@ async function onSignIn(event) {
   await enter(new FormData(event.target).get("token").trim());
 }
 
-async function enter(candidate) {
+async function enter(candidate, grant = null) {
   try {
     app.access = await signIn(candidate);
+    if (grant) keepFresh(grant);
   } catch (error) {
     if (error instanceof ApiError && error.code === "CONSOLE_FORBIDDEN") return refusedPage();
     return signInPage(error.code === "NETWORK" ? t("error.network") : t("error.token"));
@@ -65,6 +66,14 @@ function signOut() {
   app.access = null;
   location.hash = "";
   render();
+}
+
+/** The access token expired and its refresh was refused: back to sign-in, saying why. */
+function sessionEnded() {
+  stopLive();
+  app.access = null;
+  chrome();
+  signInPage(t("error.sessionEnded"));
 }
 
 function chrome() {
@@ -119,12 +128,14 @@ async function boot() {
     return signInPage(t("error.token"));
   }
   booted = true;
-  if (returned) return enter(returned);
-  const saved = token();
-  if (saved) {
+  whenSessionEnds(sessionEnded);
+  if (returned) return enter(returned.token, returned);
+  if (token()) {
     try {
-      app.access = await signIn(saved);
+      // a reload of an OIDC session renews its token first (refused: back to sign-in, said why)
+      app.access = await signIn(hasRefresh() ? await refresh() : token());
     } catch {
+      if (!token()) return;  // the refresh was refused: sessionEnded shows the sign-in page
       forget();
     }
   }

@@ -1,5 +1,6 @@
 // OpenID Connect login, authorization code + PKCE (S256): the browser makes the verifier,
-// the issuer authenticates, and the gateway redeems the code (POST /admin/api/oidc/token).
+// the issuer authenticates, and the gateway redeems the code (POST /admin/api/oidc/token) and,
+// before the access token expires, the refresh token (POST /admin/api/oidc/refresh, api.js).
 const PENDING = "pilotgraph.console.oidc";
 
 function randomString(bytes = 32) {
@@ -43,7 +44,8 @@ export async function startLogin(oidc) {
   location.assign(url.toString());
 }
 
-/** Back from the issuer: the access token for the code in the URL, or null if none is there. */
+/** Back from the issuer: the grant {token, refreshToken, expiresIn} for the code in the URL,
+ * or null if none is there. */
 export async function finishLogin() {
   const params = new URLSearchParams(location.search);
   const code = params.get("code");
@@ -57,5 +59,5 @@ export async function finishLogin() {
     body: JSON.stringify({ code, codeVerifier: pending.verifier, redirectUri: redirectUri() }),
   });
   if (!response.ok) throw new Error("token");
-  return (await response.json()).token;
+  return response.json();
 }

@@ -4,10 +4,6 @@ import { formatDateTime, t } from "../i18n.js";
 import { alertBox, h, plainError, show } from "../ui.js";
 import { destroyCharts } from "../charts.js";
 
-const AUDIT = `query Audit($flag: String, $tenant: String, $actor: String, $since: DateTime, $until: DateTime) {
-  rolloutAudit(flag: $flag, tenant: $tenant, actor: $actor, since: $since, until: $until, first: 200) {
-    at actor action flag tenant before after reason } }`;
-
 const filters = { flag: "handbook", tenant: "", actor: "", since: "", until: "" };
 
 function field(name, label, type = "text") {
@@ -26,7 +22,7 @@ async function load(table) {
   const variables = { flag: filters.flag || null, tenant: filters.tenant || null,
     actor: filters.actor || null, since: day(filters.since, false), until: day(filters.until, true) };
   try {
-    const rows = (await gql(AUDIT, variables)).rolloutAudit;
+    const rows = (await gql("Audit", variables)).rolloutAudit;
     if (!rows.length) return table.replaceChildren(h("p", {}, t("audit.empty")));
     table.replaceChildren(h("table", { id: "audit-table" },
       h("thead", {}, h("tr", {}, ["audit.at", "audit.actor", "audit.action", "flag", "audit.tenant", "audit.change", "audit.reason"].map((k) => h("th", { scope: "col" }, t(k))))),

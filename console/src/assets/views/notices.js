@@ -6,12 +6,6 @@ import { alertBox, h, plainError, show } from "../ui.js";
 import { destroyCharts } from "../charts.js";
 import { waveLabel } from "../data.js";
 
-const NOTICE_FIELDS = "id kind flag wave message figures createdAt acknowledgedAt acknowledgedBy";
-const NOTICES = `query Notices($flag: String, $unacknowledgedOnly: Boolean!) {
-  rolloutNotices(flag: $flag, unacknowledgedOnly: $unacknowledgedOnly, first: 200) { ${NOTICE_FIELDS} } }`;
-const ACKNOWLEDGE = `mutation Acknowledge($id: ID!) {
-  result: acknowledgeRolloutNotice(id: $id) { notice { id acknowledgedAt } errors { code message } } }`;
-
 const filters = { flag: "", unacknowledgedOnly: false };
 
 function waveCell(wave) {
@@ -41,7 +35,7 @@ async function acknowledge(notice, button, table, app) {
   const status = document.getElementById("notice-result");
   button.disabled = true;  // one request per click, however impatient
   try {
-    const { result } = await gql(ACKNOWLEDGE, { id: notice.id });
+    const { result } = await gql("AcknowledgeRolloutNotice", { id: notice.id });
     if (result.errors.length) {
       button.disabled = false;
       return status.replaceChildren(alertBox(result.errors.map((e) => e.message).join(" ")));
@@ -67,7 +61,7 @@ function noticeRow(notice, table, app) {
 async function load(table, app) {
   const variables = { flag: filters.flag || null, unacknowledgedOnly: filters.unacknowledgedOnly };
   try {
-    const rows = (await gql(NOTICES, variables)).rolloutNotices;  // newest first, as the API lists them
+    const rows = (await gql("RolloutNotices", variables)).rolloutNotices;  // newest first, as the API lists them
     if (!rows.length) return table.replaceChildren(h("p", { id: "notices-empty" }, t("notices.empty")));
     const open = rows.filter((n) => !n.acknowledgedAt).length;
     const head = ["notices.at", "flag", "province.wave", "notices.message", "notices.figures", "notices.state"];

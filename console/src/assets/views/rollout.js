@@ -6,20 +6,11 @@ import { alertBox, confirmAction, h, plainError, show } from "../ui.js";
 import { destroyCharts } from "../charts.js";
 import { readRollout, tenantInfo, waveLabel } from "../data.js";
 
-const STEP_FIELDS = "applied status wave step approvalId errors { code message }";
+// The console's operations for each action (clients/trusted-documents/console/<Name>.graphql).
 const MUTATIONS = {
-  start: `mutation Start($flag: String!) { result: startRollout(flag: $flag) { ${STEP_FIELDS} } }`,
-  advance: `mutation Advance($flag: String!, $reason: String) { result: advanceRollout(flag: $flag, overrideReason: $reason) { ${STEP_FIELDS} } }`,
-  pause: `mutation Pause($flag: String!, $reason: String!) { result: pauseRollout(flag: $flag, reason: $reason) { ${STEP_FIELDS} } }`,
-  resume: `mutation Resume($flag: String!, $reason: String!) { result: resumeRollout(flag: $flag, reason: $reason) { ${STEP_FIELDS} } }`,
-  rollback: `mutation Rollback($flag: String!, $reason: String!) { result: rollbackRollout(flag: $flag, reason: $reason) { ${STEP_FIELDS} } }`,
-  approve: `mutation Approve($id: ID!) { result: approveRolloutStep(approvalId: $id) { ${STEP_FIELDS} } }`,
+  start: "StartRollout", advance: "AdvanceRollout", pause: "PauseRollout",
+  resume: "ResumeRollout", rollback: "RollbackRollout", approve: "ApproveRolloutStep",
 };
-const AUDIT_PENDING = `query Pending($flag: String!) { rolloutAudit(flag: $flag, first: 500) { at actor action after reason } }`;
-const SCHEDULE = `mutation Schedule($flag: String!, $action: RolloutAction!, $runAt: DateTime!, $reason: String!) {
-  result: scheduleRolloutStep(flag: $flag, action: $action, runAt: $runAt, reason: $reason) { id runAt errors { code message } } }`;
-const GUARDRAIL = `mutation Guardrail($flag: String!, $reason: String!, $drop: Float) {
-  result: setRolloutGuardrail(flag: $flag, reason: $reason, drop: $drop) { guardrailDrop errors { code message } } }`;
 
 /** Percentage each tenant has at plan position (wave, step). */
 function percentages(rollout, [wave, step]) {
@@ -76,7 +67,7 @@ function membersOn(rollout, info) {
  * still reads the audit rows instead.
  */
 async function pending(flag) {
-  const rows = (await gql(AUDIT_PENDING, { flag })).rolloutAudit;
+  const rows = (await gql("PendingApprovals", { flag })).rolloutAudit;
   const ids = (action, key) => new Set(rows.filter((r) => r.action === action).map((r) => r.after?.[key]));
   const approved = ids("plan.approve", "approval_id");
   const ran = ids("schedule.run", "id");
@@ -202,7 +193,7 @@ function scheduleForm(main, app) {
     const form = new FormData(event.target);
     const status = main.querySelector("#schedule-result");
     try {
-      const { result } = await gql(SCHEDULE, { flag: app.flag, action: form.get("action"),
+      const { result } = await gql("ScheduleRolloutStep", { flag: app.flag, action: form.get("action"),
         runAt: new Date(form.get("runAt")).toISOString(), reason: form.get("reason").trim() });
       if (result.errors.length) return status.replaceChildren(alertBox(result.errors.map((e) => e.message).join(" ")));
       await rolloutView(main, app);
@@ -232,7 +223,7 @@ async function saveGuardrail(main, app, event) {
   const status = main.querySelector("#guardrail-result");
   try {
     // the input is in percent, the API takes a fraction (0.1 % steps: no float noise)
-    const { result } = await gql(GUARDRAIL, { flag: app.flag, reason: form.get("reason").trim(),
+    const { result } = await gql("SetRolloutGuardrail", { flag: app.flag, reason: form.get("reason").trim(),
       drop: pct === "" ? null : Math.round(Number(pct) * 10) / 1000 });
     if (result.errors.length) return status.replaceChildren(alertBox(result.errors.map((e) => e.message).join(" ")));
     await rolloutView(main, app);
