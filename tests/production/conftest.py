@@ -31,8 +31,9 @@ from tenants.handbook.read_model import first_member_with_position
 from tests import databases
 from tests.conftest import IN_CI
 from tests.keycloak import KeycloakRealm, KeycloakUser, running_keycloak
+from tests.otlp import OtlpReceiver
 from tests.production.database import CLI, ROOT, demo_database
-from tests.production.receivers import OtlpReceiver, free_port, serving
+from tests.production.ports import free_port
 
 MANIFEST = ROOT / "clients" / "trusted-documents" / "manifest.json"
 REDIS_DB = 15  # flushed before the gateway starts
@@ -150,23 +151,22 @@ def realm(people: People) -> Iterator[KeycloakRealm]:
 
 
 @pytest.fixture(scope="session")
-def receiver() -> Iterator[tuple[OtlpReceiver, str]]:
-    receiver = OtlpReceiver()
-    with serving(receiver.app(), free_port()) as url:
-        yield receiver, url
+def receiver() -> Iterator[OtlpReceiver]:
+    with OtlpReceiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture(scope="session")
 def profile(
     production_database: databases.TestDatabase,
     realm: KeycloakRealm,
-    receiver: tuple[OtlpReceiver, str],
+    receiver: OtlpReceiver,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Profile]:
     """``pilotgraph serve --workers 2`` with the production profile, ready."""
     _require_services()
     port, metrics_port = free_port(), free_port()
-    env = _profile_env(production_database, realm, receiver[1], metrics_port)
+    env = _profile_env(production_database, realm, receiver.base_url, metrics_port)
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("PILOTGRAPH_")}
     inherited.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = tmp_path_factory.mktemp("production") / "gateway.log"
@@ -183,7 +183,7 @@ def profile(
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, process, log)
-        yield Profile(url, f"http://127.0.0.1:{metrics_port}", realm, receiver[0], env, log)
+        yield Profile(url, f"http://127.0.0.1:{metrics_port}", realm, receiver, env, log)
     finally:
         _stop(process)
 
