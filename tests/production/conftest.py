@@ -36,6 +36,7 @@ from tests.production.database import CLI, ROOT, demo_database
 from tests.production.ports import free_port
 
 MANIFEST = ROOT / "clients" / "trusted-documents" / "manifest.json"
+WORKERS = 2
 REDIS_DB = 15  # flushed before the gateway starts
 READY_TIMEOUT_S = 90.0
 PROVINCE = "ninh-binh"
@@ -75,7 +76,11 @@ def _profile_env(
         "PILOTGRAPH_OTLP_ENDPOINT": f"{otlp}/v1/traces",
         "PILOTGRAPH_INSTALL_TOKEN_KEY": secrets.token_urlsafe(48),
         "PILOTGRAPH_LOG_JSON": "true",
-        "PILOTGRAPH_LOG_LEVEL": "info",
+        "PILOTGRAPH_GRAPHIQL": "false",
+        # as helm/pilotgraph/ci/production-values.yaml sets them (tests/production/test_chart.py)
+        "PILOTGRAPH_GUARDRAIL_DROP": "0.25",
+        "PILOTGRAPH_GUARDRAIL_MIN_ACTIVE": "50",
+        "PILOTGRAPH_GUARDRAIL_INTERVAL_S": "600",
     }
 
 
@@ -170,7 +175,16 @@ def profile(
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("PILOTGRAPH_")}
     inherited.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = tmp_path_factory.mktemp("production") / "gateway.log"
-    command = [str(CLI), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
+    command = [
+        str(CLI),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        str(WORKERS),
+    ]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command,
