@@ -105,47 +105,98 @@ because a pre-install hook runs before the release's own Secret exists.
 
 {{/*
 Non-secret environment as a YAML map: the ConfigMap's data, and the migrations Job's inline env
-(the ConfigMap does not exist yet when a pre-install hook runs). Empty settings are left out so the
-application's defaults apply.
+(the ConfigMap does not exist yet when a pre-install hook runs). Call with (dict "root" $ "job" BOOL):
+the Job gets no PILOTGRAPH_EDGE, since the trusted-documents manifest it names is not mounted there
+and `db upgrade` does not serve requests. Empty settings are left out so the application's defaults
+apply; config.extra adds settings the chart has no value for, but never overrides one it has.
 */}}
 {{- define "pilotgraph.configData" -}}
-{{- $c := .Values.config -}}
-PILOTGRAPH_ENVIRONMENT: {{ $c.environment | quote }}
-PILOTGRAPH_GRAPHIQL: {{ $c.graphiql | toString | quote }}
-PILOTGRAPH_LOG_JSON: {{ $c.logJson | toString | quote }}
-PILOTGRAPH_GUARDRAIL_DROP: {{ $c.guardrailDrop | toString | quote }}
-PILOTGRAPH_GUARDRAIL_MIN_ACTIVE: {{ $c.guardrailMinActive | int | toString | quote }}
-PILOTGRAPH_GUARDRAIL_INTERVAL_S: {{ $c.guardrailIntervalSeconds | toString | quote }}
-PILOTGRAPH_DATABASE_POOL_SIZE: {{ $c.databasePoolSize | int | toString | quote }}
-PILOTGRAPH_DATABASE_COMMAND_TIMEOUT_S: {{ $c.databaseCommandTimeoutSeconds | toString | quote }}
-PILOTGRAPH_SHUTDOWN_TIMEOUT_S: {{ $c.shutdownTimeoutSeconds | int | toString | quote }}
-{{- if gt (int $c.maxInFlight) 0 }}
-PILOTGRAPH_MAX_IN_FLIGHT: {{ $c.maxInFlight | int | toString | quote }}
-{{- end }}
-{{- if lt (int .Values.terminationGracePeriodSeconds) (add (int $c.shutdownTimeoutSeconds) 10 | int) }}
+{{- $root := .root -}}
+{{- $c := $root.Values.config -}}
+{{- if lt (int $root.Values.terminationGracePeriodSeconds) (add (int $c.shutdownTimeoutSeconds) 10 | int) }}
 {{- fail "terminationGracePeriodSeconds must be at least config.shutdownTimeoutSeconds + 10 (the requests' grace, then up to 5 s to stop)" }}
 {{- end }}
-{{- if .Values.metrics.enabled }}
-PILOTGRAPH_METRICS_PORT: {{ .Values.metrics.port | int | toString | quote }}
-PILOTGRAPH_METRICS_HOST: "0.0.0.0"
+{{- $data := dict
+  "PILOTGRAPH_ENVIRONMENT" $c.environment
+  "PILOTGRAPH_GRAPHIQL" ($c.graphiql | toString)
+  "PILOTGRAPH_LOG_JSON" ($c.logJson | toString)
+  "PILOTGRAPH_GUARDRAIL_DROP" ($c.guardrailDrop | toString)
+  "PILOTGRAPH_GUARDRAIL_MIN_ACTIVE" ($c.guardrailMinActive | int | toString)
+  "PILOTGRAPH_GUARDRAIL_INTERVAL_S" ($c.guardrailIntervalSeconds | toString)
+  "PILOTGRAPH_DATABASE_POOL_SIZE" ($c.databasePoolSize | int | toString)
+  "PILOTGRAPH_DATABASE_COMMAND_TIMEOUT_S" ($c.databaseCommandTimeoutSeconds | toString)
+  "PILOTGRAPH_SHUTDOWN_TIMEOUT_S" ($c.shutdownTimeoutSeconds | int | toString)
+-}}
+{{- if gt (int $c.maxInFlight) 0 }}
+{{- $_ := set $data "PILOTGRAPH_MAX_IN_FLIGHT" ($c.maxInFlight | int | toString) }}
+{{- end }}
+{{- if $root.Values.metrics.enabled }}
+{{- $_ := set $data "PILOTGRAPH_METRICS_PORT" ($root.Values.metrics.port | int | toString) }}
+{{- $_ := set $data "PILOTGRAPH_METRICS_HOST" "0.0.0.0" }}
 {{- else }}
-PILOTGRAPH_METRICS_PORT: "0"
+{{- $_ := set $data "PILOTGRAPH_METRICS_PORT" "0" }}
 {{- end }}
-{{- with $c.baseDomain }}
-PILOTGRAPH_BASE_DOMAIN: {{ . | quote }}
+{{- range $name, $value := dict "BASE_DOMAIN" $c.baseDomain "JWKS_URL" $c.jwksUrl "JWT_ISSUER" $c.jwtIssuer "JWT_AUDIENCE" $c.jwtAudience "OTLP_ENDPOINT" $c.otlpEndpoint "OIDC_ISSUER" $c.oidc.issuer "OIDC_CLIENT_ID" $c.oidc.clientId "OIDC_SCOPE" $c.oidc.scope }}
+{{- if $value }}
+{{- $_ := set $data (printf "PILOTGRAPH_%s" $name) $value }}
 {{- end }}
-{{- with $c.jwksUrl }}
-PILOTGRAPH_JWKS_URL: {{ . | quote }}
 {{- end }}
-{{- with $c.jwtIssuer }}
-PILOTGRAPH_JWT_ISSUER: {{ . | quote }}
+{{- $edge := include "pilotgraph.edge" $root | fromJson }}
+{{- if and $edge (not .job) }}
+{{- $_ := set $data "PILOTGRAPH_EDGE" ($edge | toJson) }}
 {{- end }}
-{{- with $c.jwtAudience }}
-PILOTGRAPH_JWT_AUDIENCE: {{ . | quote }}
+{{- range $name, $value := $c.extra }}
+{{- if hasKey $data $name }}
+{{- fail (printf "config.extra.%s is a setting the chart renders from its own value: set that value instead" $name) }}
 {{- end }}
-{{- with $c.otlpEndpoint }}
-PILOTGRAPH_OTLP_ENDPOINT: {{ . | quote }}
+{{- $_ := set $data $name ($value | toString) }}
 {{- end }}
+{{- toYaml $data }}
+{{- end }}
+
+{{/*
+PILOTGRAPH_EDGE as JSON: config.edge, with the persisted-operations mode and the mounted manifest's
+path from config.persistedOperations and trustedDocuments. "{}" when nothing is set.
+*/}}
+{{- define "pilotgraph.edge" -}}
+{{- $edge := deepCopy .Values.config.edge }}
+{{- range list "persisted" "trusted_manifest" }}
+{{- if hasKey $edge . }}
+{{- fail (printf "config.edge.%s is set by the chart: use config.persistedOperations and trustedDocuments" .) }}
+{{- end }}
+{{- end }}
+{{- with .Values.config.persistedOperations }}
+{{- $_ := set $edge "persisted" . }}
+{{- end }}
+{{- if include "pilotgraph.trustedDocumentsSource" . }}
+{{- $_ := set $edge "trusted_manifest" (include "pilotgraph.trustedManifestPath" .) }}
+{{- else if eq .Values.config.persistedOperations "trusted" }}
+{{- fail "config.persistedOperations \"trusted\" needs a manifest: --set-file trustedDocuments.manifest=manifest.json or trustedDocuments.existingConfigMap" }}
+{{- end }}
+{{- $edge | toJson }}
+{{- end }}
+
+{{/*
+Name of the ConfigMap holding the trusted-documents manifest: the operator's, or the chart's when
+trustedDocuments.manifest is given; empty when there is none.
+*/}}
+{{- define "pilotgraph.trustedDocumentsSource" -}}
+{{- $t := .Values.trustedDocuments }}
+{{- if and $t.manifest $t.existingConfigMap }}
+{{- fail "trustedDocuments: set manifest or existingConfigMap, not both" }}
+{{- end }}
+{{- if $t.existingConfigMap }}
+{{- $t.existingConfigMap }}
+{{- else if $t.manifest }}
+{{- printf "%s-trusted-documents" (include "pilotgraph.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{/*
+Where the gateway reads the trusted-documents manifest (a read-only ConfigMap volume).
+*/}}
+{{- define "pilotgraph.trustedManifestPath" -}}
+{{- printf "%s/%s" .Values.trustedDocuments.mountPath .Values.trustedDocuments.key }}
 {{- end }}
 
 {{/*
@@ -181,8 +232,11 @@ PILOTGRAPH_ROUTER_TOKEN: {{ . | b64enc | quote }}
 {{- end }}
 
 {{/*
-Secret environment variables. Call with (dict "secret" NAME "admin" BOOL). The owner-role URL is
-given only to the migrations Job (admin true): the gateway connects as the RLS-bound app role.
+Secret environment variables. Call with (dict "root" $ "secret" NAME "admin" BOOL). The owner-role
+URL is given only to the migrations Job (admin true): the gateway connects as the RLS-bound app role.
+A key the release needs (pilotgraph.secretKeyNeeded) is a required reference, so a Secret without it
+stops the pod at creation instead of starting a gateway without it; with a chart-made Secret the
+other keys are left out, with an existing Secret they are optional references.
 */}}
 {{- define "pilotgraph.secretEnv" -}}
 - name: PILOTGRAPH_DATABASE_URL
@@ -198,12 +252,31 @@ given only to the migrations Job (admin true): the gateway connects as the RLS-b
       key: PILOTGRAPH_DATABASE_ADMIN_URL
 {{- end }}
 {{- range list "PILOTGRAPH_JWT_SECRET" "PILOTGRAPH_INSTALL_TOKEN_KEY" "PILOTGRAPH_REDIS_URL" "PILOTGRAPH_ROUTER_TOKEN" }}
+{{- $needed := include "pilotgraph.secretKeyNeeded" (dict "root" $.root "key" .) }}
+{{- if or $needed $.root.Values.secrets.existingSecret }}
 - name: {{ . }}
   valueFrom:
     secretKeyRef:
       name: {{ $.secret }}
       key: {{ . }}
+      {{- if not $needed }}
       optional: true
+      {{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when the release needs the optional Secret key .key: the chart-made Secret holds it, the
+existing Secret is declared to hold it (secrets.existingSecretKeys), or the values require it
+(the install-token key in production, the router token with the router).
+*/}}
+{{- define "pilotgraph.secretKeyNeeded" -}}
+{{- $v := .root.Values }}
+{{- $values := dict "PILOTGRAPH_JWT_SECRET" $v.secrets.jwtSecret "PILOTGRAPH_INSTALL_TOKEN_KEY" $v.secrets.installTokenKey "PILOTGRAPH_REDIS_URL" $v.secrets.redisUrl "PILOTGRAPH_ROUTER_TOKEN" $v.secrets.routerToken }}
+{{- if or (has .key $v.secrets.existingSecretKeys) (and (not $v.secrets.existingSecret) (get $values .key)) }}true
+{{- else if and (eq .key "PILOTGRAPH_INSTALL_TOKEN_KEY") (eq $v.config.environment "production") }}true
+{{- else if and (eq .key "PILOTGRAPH_ROUTER_TOKEN") $v.router.enabled }}true
 {{- end }}
 {{- end }}
 
