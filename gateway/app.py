@@ -35,6 +35,7 @@ from gateway.health import Readiness, healthz
 from gateway.install_tokens import InstallTokenEndpoint
 from gateway.observability import metrics
 from gateway.observability.access import AccessMiddleware
+from gateway.observability.spans import ServerSpans
 from gateway.responses import error_response
 from gateway.settings import Settings, get_settings
 from gateway.state import GatewayState, kpi_source
@@ -193,6 +194,7 @@ def _routes(state: GatewayState, view: GraphQLView, readiness: Readiness) -> lis
 def _middleware(settings: Settings, state: GatewayState, rates: RateGate) -> list[Middleware]:
     """Outermost first."""
     return [
+        Middleware(ServerSpans),  # outermost: the access line and every later span are in it
         Middleware(AccessMiddleware),
         Middleware(Faults),  # inside the access log, which sees the status it sends
         Middleware(Backpressure, limit=settings.in_flight_limit),

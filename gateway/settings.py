@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.claims import ClaimPaths, parse_paths
 from gateway.edge.config import EdgeSettings, RateLimit
+from gateway.observability.endpoint import otlp_traces_url
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/pilotgraph.db"
 # Long enough for HS256 (RFC 7518 asks for >= 256 bits); refused in production.
@@ -108,7 +109,16 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"
     log_level: str = "info"
     log_json: bool = False
-    otlp_endpoint: str | None = None  # e.g. http://otel-collector:4318/v1/traces
+    # The collector's OTLP/HTTP base URL (``http://otel-collector:4318``, ``/v1/traces`` is
+    # appended) or its full traces URL; falls back to the standard OTEL_EXPORTER_OTLP_* variables.
+    otlp_endpoint: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "PILOTGRAPH_OTLP_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ),
+    )
     service_name: str = "pilotgraph"
     # The edge (limits, rate limits, persisted operations, CORS): JSON in PILOTGRAPH_EDGE.
     edge: EdgeSettings = EdgeSettings()
@@ -133,6 +143,8 @@ class Settings(BaseSettings):
     def _claim_paths_are_dotted(cls, value: str) -> str:
         parse_paths(value)
         return value
+
+    _otlp_endpoint_is_http = field_validator("otlp_endpoint")(otlp_traces_url)
 
     @model_validator(mode="after")
     def _command_timeout_above_statement_timeout(self) -> Self:
@@ -243,15 +255,18 @@ class Settings(BaseSettings):
         return admin.get_secret_value() if admin is not None else self.db_url
 
 
+def _variable(loc: tuple[int | str, ...]) -> str:
+    """The variable an error is about; a field read under an alias is named by that alias."""
+    name = "_".join(str(p) for p in loc).upper() or "SETTINGS"
+    return name if name.startswith(("PILOTGRAPH_", "OTEL_")) else f"PILOTGRAPH_{name}"
+
+
 def load_settings() -> Settings:
     """Read the settings, turning validation failures into one message naming the keys."""
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"PILOTGRAPH_{'_'.join(str(p) for p in err['loc']).upper() or 'SETTINGS'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = "; ".join(f"{_variable(err['loc'])}: {err['msg']}" for err in exc.errors())
         raise SettingsError(f"invalid configuration: {problems}") from exc
 
 

@@ -99,7 +99,7 @@ class MaskUnexpectedErrors(MaskErrors):
 
 
 def build_schema(*, tracing: bool = False) -> Schema:
-    """Build the GraphQL schema; ``tracing`` adds OpenTelemetry spans per operation and field."""
+    """Build the GraphQL schema; ``tracing`` adds an OpenTelemetry span per operation."""
     extensions: list[Any] = [
         lambda: MaskUnexpectedErrors(should_mask_error=_should_mask),
         OperationRecorder,
@@ -110,9 +110,9 @@ def build_schema(*, tracing: bool = False) -> Schema:
         TextArguments,
     ]
     if tracing:
-        from strawberry.extensions.tracing import OpenTelemetryExtension
+        from schema.spans import OperationSpans
 
-        extensions.append(OpenTelemetryExtension)
+        extensions.append(OperationSpans)
     return PilotGraphSchema(
         query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
     )

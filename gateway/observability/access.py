@@ -33,7 +33,7 @@ def _operation_label(name: str) -> str:
     return "other"
 
 
-def _route(path: str) -> str:
+def route_label(path: str) -> str:
     """A bounded label: the known route prefix, never a raw path."""
     for route in ROUTES:
         if path == route or path.startswith(route.rstrip("/") + "/"):
@@ -70,7 +70,7 @@ class AccessMiddleware:
         state: dict[str, Any] = scope.get("state", {})
         request: RequestScope | None = state.get(SCOPE_KEY)
         tenant = request.tenant.id if request and request.tenant else "-"
-        route, method = _route(scope["path"]), scope["method"]
+        route, method = route_label(scope["path"]), scope["method"]
         operation = state.get(OPERATION_KEY)
         metrics.HTTP_REQUESTS.labels(route, method, str(status), tenant).inc()
         metrics.HTTP_LATENCY.labels(route, method, tenant).observe(seconds)

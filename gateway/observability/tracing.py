@@ -1,4 +1,4 @@
-"""OpenTelemetry traces over OTLP/HTTP: GraphQL operations and resolvers, and SQL statements."""
+"""OpenTelemetry traces over OTLP/HTTP: HTTP requests, GraphQL operations, SQL statements."""
 
 from __future__ import annotations
 

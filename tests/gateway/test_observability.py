@@ -10,11 +10,7 @@ import platform
 
 import httpx
 import pytest
-from opentelemetry import trace
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from db.engine import make_engine
 from gateway.app import create_app
@@ -27,21 +23,9 @@ from tests import world
 from tests.conftest import make_settings
 from tests.graphql import gql
 from tests.metrics import scrape
+from tests.tracing import in_memory_tracing
 
 HOME = "query Home { me { fullName } tenant { slug } }"
-
-
-_TRACING: list[tuple[InMemorySpanExporter, TracerProvider]] = []
-
-
-def _tracing() -> tuple[InMemorySpanExporter, TracerProvider]:
-    """The process has one global tracer provider: install it once."""
-    if not _TRACING:
-        exporter, provider = InMemorySpanExporter(), TracerProvider()
-        provider.add_span_processor(SimpleSpanProcessor(exporter))
-        trace.set_tracer_provider(provider)
-        _TRACING.append((exporter, provider))
-    return _TRACING[0]
 
 
 @pytest.fixture
@@ -184,7 +168,7 @@ async def test_access_line_is_json_with_request_fields(member, capsys):
 
 async def test_traces_cover_the_operation_and_its_sql(database, gateway):
     # given: tracing configured, exported in memory
-    exporter, provider = _tracing()
+    exporter, provider = in_memory_tracing()
     exporter.clear()
     engine = make_engine(database.app_url)
     instrument_engine(engine, provider)
@@ -210,5 +194,5 @@ async def test_traces_cover_the_operation_and_its_sql(database, gateway):
     # then
     names = [span.name for span in exporter.get_finished_spans()]
     assert status == 200
-    assert "GraphQL Query: Home" in names
+    assert "query Home" in names
     assert any(name.startswith("SELECT") for name in names)
