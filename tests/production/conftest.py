@@ -61,7 +61,7 @@ class Profile:
 def _profile_env(
     database: databases.TestDatabase, realm: KeycloakRealm, otlp: str, metrics_port: int
 ) -> dict[str, str]:
-    edge = {"persisted": "trusted", "trusted_manifest": str(MANIFEST)}
+    edge = {"persisted": "trusted", "rate_limits_enabled": True, "trusted_manifest": str(MANIFEST)}
     return {
         "PILOTGRAPH_ENVIRONMENT": "production",
         "PILOTGRAPH_DATABASE_URL": database.app_url,
@@ -70,10 +70,11 @@ def _profile_env(
         "PILOTGRAPH_JWT_AUDIENCE": realm.audience,
         "PILOTGRAPH_OIDC_ISSUER": realm.issuer,
         "PILOTGRAPH_OIDC_CLIENT_ID": realm.client_id,
+        "PILOTGRAPH_CLAIM_ROLES": "realm_access.roles",
         "PILOTGRAPH_EDGE": json.dumps(edge),
         "PILOTGRAPH_REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
         "PILOTGRAPH_METRICS_PORT": str(metrics_port),
-        "PILOTGRAPH_OTLP_ENDPOINT": f"{otlp}/v1/traces",
+        "PILOTGRAPH_OTLP_ENDPOINT": otlp,  # the collector's base URL; spans go to /v1/traces
         "PILOTGRAPH_INSTALL_TOKEN_KEY": secrets.token_urlsafe(48),
         "PILOTGRAPH_LOG_JSON": "true",
         "PILOTGRAPH_GRAPHIQL": "false",
