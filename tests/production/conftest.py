@@ -1,10 +1,10 @@
-"""The production profile, run as a province runs it, once per test session.
+"""The production profile, run as a province runs it, once for the package.
 
 ``pilotgraph serve --workers 2`` in production mode, as a subprocess on a free port, over a fresh
 PostgreSQL database (as the app role, under row-level security) holding the demo province; only
 the committed trusted documents run; tokens are RS256 from a Keycloak-shaped realm's JWKS; rate
 limits in Redis; metrics on their own port; traces exported over OTLP/HTTP to a local receiver.
-Nothing here skips in CI: a missing piece fails the session.
+Nothing here skips in CI: a missing piece fails the tests.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -54,9 +53,6 @@ class Profile:
     env: dict[str, str]  # the PILOTGRAPH_* variables the gateway ran with
     log: Path
 
-    def log_tail(self) -> str:
-        return self.log.read_text(errors="replace")[-3000:]
-
 
 def _profile_env(
     database: databases.TestDatabase, realm: KeycloakRealm, otlp: str, metrics_port: int
@@ -85,16 +81,15 @@ def _profile_env(
     }
 
 
-def _require_services() -> None:
-    reasons = []
+def _flush_redis() -> None:
+    """Empty the profile's Redis database; without Redis, skip (fail in CI)."""
     try:
         redis.Redis.from_url(f"redis://127.0.0.1:6379/{REDIS_DB}").flushdb()
     except redis.RedisError as exc:
-        reasons.append(f"Redis: {exc}")
-    if reasons:
+        reason = f"the production profile needs Redis at 127.0.0.1:6379: {exc}"
         if IN_CI:
-            pytest.fail(f"the production profile needs {', '.join(reasons)}")
-        pytest.skip(", ".join(reasons))
+            pytest.fail(reason)
+        pytest.skip(reason)
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -124,7 +119,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def production_database() -> AsyncIterator[databases.TestDatabase]:
     reason = await databases.postgres_reachable()
     if reason is not None:
@@ -134,6 +129,31 @@ async def production_database() -> AsyncIterator[databases.TestDatabase]:
     db = await demo_database()
     yield db
     await databases.drop_postgres(db)
+
+
+@dataclass(frozen=True)
+class People:
+    """Demo members of Yen Mo, by id: the realm's users carry them as ``member_id``."""
+
+    member: str
+    secretary: str
+
+
+@pytest.fixture(scope="package")
+async def people(production_database: databases.TestDatabase) -> People:
+    engine = make_engine(production_database.app_url)
+    try:
+        sessions = make_sessionmaker(engine)
+        found = {}
+        for position in (MEMBER, SECRETARY):
+            async with scope_session(sessions(), TENANT) as session:
+                found[position] = await first_member_with_position(
+                    session=session, tenant_id=TENANT, position=position
+                )
+    finally:
+        await engine.dispose()
+    assert None not in found.values(), found
+    return People(member=str(found[MEMBER]), secretary=str(found[SECRETARY]))
 
 
 def _users(people: People) -> dict[str, KeycloakUser]:
@@ -150,19 +170,19 @@ def _users(people: People) -> dict[str, KeycloakUser]:
     return {user.username: user for user in users}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def realm(people: People) -> Iterator[KeycloakRealm]:
     with running_keycloak(users=_users(people)) as realm:
         yield realm
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def receiver() -> Iterator[OtlpReceiver]:
     with OtlpReceiver() as receiver:
         yield receiver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def profile(
     production_database: databases.TestDatabase,
     realm: KeycloakRealm,
@@ -170,7 +190,7 @@ def profile(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Profile]:
     """``pilotgraph serve --workers 2`` with the production profile, ready."""
-    _require_services()
+    _flush_redis()
     port, metrics_port = free_port(), free_port()
     env = _profile_env(production_database, realm, receiver.base_url, metrics_port)
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("PILOTGRAPH_")}
@@ -203,31 +223,6 @@ def profile(
         _stop(process)
 
 
-@dataclass(frozen=True)
-class People:
-    """Demo members of Yen Mo, by id: the realm's users carry them as ``member_id``."""
-
-    member: str
-    secretary: str
-
-
-@pytest.fixture(scope="session")
-async def people(production_database: databases.TestDatabase) -> People:
-    engine = make_engine(production_database.app_url)
-    try:
-        sessions = make_sessionmaker(engine)
-        found = {}
-        for position in (MEMBER, SECRETARY):
-            async with scope_session(sessions(), TENANT) as session:
-                found[position] = await first_member_with_position(
-                    session=session, tenant_id=TENANT, position=position
-                )
-    finally:
-        await engine.dispose()
-    assert None not in found.values(), found
-    return People(member=str(found[MEMBER]), secretary=str(found[SECRETARY]))
-
-
 @pytest.fixture
 async def client(profile: Profile) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=profile.url, timeout=30) as client:
@@ -236,8 +231,3 @@ async def client(profile: Profile) -> AsyncIterator[httpx.AsyncClient]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-def errors_of(body: dict[str, Any]) -> list[tuple[str, str]]:
-    """(code, message) of every error in a GraphQL answer."""
-    return [(e["extensions"]["code"], e["message"]) for e in body.get("errors") or []]
