@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hmac
+import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +27,9 @@ from tenants.registry import TenantRegistry
 from tenants.types import Role
 
 ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"]
+# A JWKS fetch holds every verification needing a new key; an identity provider that hangs must
+# not hold them for PyJWT's default 30 s.
+JWKS_TIMEOUT_S = 5.0
 # PyJWT checks signature, iss and aud; the types of sub and the times are gateway.claims' (one
 # message naming the claim), and the times are compared only once typed: PyJWT reads int("…").
 CLAIMS_CHECKED_HERE: jwt.types.Options = {
@@ -58,8 +63,44 @@ def router_allowed(settings: Settings | None, header: str | None) -> bool:
     return header is not None and hmac.compare_digest(header.encode(), expected)
 
 
+class SigningKeys:
+    """A JWKS's signing keys, cached; an unknown ``kid`` refetches at most once per cooldown.
+
+    The cooldown starts with every refetch, a failed one included, so neither a flood of made-up
+    ``kid``s nor an identity provider that is down or slow gets more than one request per cooldown
+    from them; a key rotated in is found by the first token that names it, once the cooldown since
+    the last refetch has passed. One fetch at a time, each given at most ``JWKS_TIMEOUT_S``.
+    """
+
+    def __init__(self, url: str, *, lifespan: float, cooldown: float) -> None:
+        self._client = jwt.PyJWKClient(url, lifespan=lifespan, timeout=JWKS_TIMEOUT_S)
+        self._cooldown = cooldown
+        self._refetched_at: float | None = None
+        self._lock = threading.Lock()
+
+    def key_for(self, token: str) -> jwt.PyJWK:
+        """The key the token's ``kid`` names (blocking: run it in a thread)."""
+        kid = jwt.get_unverified_header(token).get("kid")
+        if not isinstance(kid, str):
+            raise jwt.PyJWKClientError("The bearer token names no key (kid)")
+        with self._lock:
+            key = self._client.match_kid(self._client.get_signing_keys(), kid)
+            if key is None and self._may_refetch():
+                key = self._client.match_kid(self._client.get_signing_keys(refresh=True), kid)
+        if key is None:
+            raise jwt.PyJWKClientError(f'Unable to find a signing key that matches: "{kid}"')
+        return key
+
+    def _may_refetch(self) -> bool:
+        now = time.monotonic()
+        if self._refetched_at is not None and now - self._refetched_at < self._cooldown:
+            return False
+        self._refetched_at = now
+        return True
+
+
 class TokenVerifier:
-    """Verifies bearer tokens; the JWKS client caches keys and refetches on an unknown ``kid``."""
+    """Verifies bearer tokens: HS256 with the shared secret, or a key of the JWKS (SigningKeys)."""
 
     def __init__(self, settings: Settings, registry: TenantRegistry) -> None:
         self._settings = settings
@@ -67,11 +108,10 @@ class TokenVerifier:
         self._secret = settings.hs256_secret
         self._paths = settings.claim_paths
         self._jwks = (
-            jwt.PyJWKClient(
+            SigningKeys(
                 settings.jwks_url,
-                cache_keys=True,
                 lifespan=settings.jwks_cache_s,
-                cooldown_duration=settings.jwks_refresh_cooldown_s,
+                cooldown=settings.jwks_refresh_cooldown_s,
             )
             if settings.jwks_url
             else None
@@ -106,7 +146,7 @@ class TokenVerifier:
         if algorithm in ASYMMETRIC_ALGORITHMS and self._jwks is not None:
             jwks = self._jwks
             try:
-                signing_key = await asyncio.to_thread(jwks.get_signing_key_from_jwt, token)
+                signing_key = await asyncio.to_thread(jwks.key_for, token)
             except jwt.PyJWTError as exc:
                 raise AuthError(f"No signing key for the bearer token: {exc}.") from exc
             return signing_key.key, ASYMMETRIC_ALGORITHMS

@@ -11,11 +11,10 @@ is no ``province``); claims it does not read are ignored. A claim that is presen
 type (``null`` included). ``roles`` is a non-empty list of non-empty strings; names outside
 PilotGraph's roles (Keycloak's ``offline_access``, ``default-roles-<realm>``) are dropped, and a
 token left with no PilotGraph role is refused. Then the names are checked against the tenant
-registry: ``tenant`` and
-``province`` must exist, a province role must name its province (no claim never means "every
-province"), a tenant role its tenant, and a tenant inside the token's province. Times are
-compared only once typed (PyJWT would read ``int("9999999999")`` as an expiry). Every refusal is
-a :class:`ClaimError` naming the claim.
+registry: ``tenant`` and ``province`` must exist, a province role must name its province (no claim
+never means "every province"), a tenant role its tenant, and a tenant inside the token's province.
+Times are compared only once typed (PyJWT would read ``int("9999999999")`` as an expiry). Every
+refusal is a :class:`ClaimError` naming the claim.
 """
 
 from __future__ import annotations

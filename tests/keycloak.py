@@ -138,6 +138,7 @@ class KeycloakRealm:
         self.access_token_lifespan_s = access_token_lifespan_s
         self.refresh_token_lifespan_s = refresh_token_lifespan_s
         self.jwks_hits = 0
+        self.certs_down = False  # the certs endpoint answers 503, as a realm being restarted
         self._keys: list[tuple[str, rsa.RSAPrivateKey]] = []
         self._codes: dict[str, _Grant] = {}
         self._refresh: dict[str, tuple[_Grant, float]] = {}
@@ -236,7 +237,7 @@ class KeycloakRealm:
         with self._lock:
             self._refresh[refresh] = (grant, time.time() + self.refresh_token_lifespan_s)
         body = {
-            "access_token": self.access_token(grant.username),
+            "access_token": self.access_token(grant.username, scope=grant.scope),
             "expires_in": self.access_token_lifespan_s,
             "refresh_expires_in": self.refresh_token_lifespan_s,
             "refresh_token": refresh,
@@ -288,6 +289,8 @@ class KeycloakRealm:
         with self._lock:
             self.jwks_hits += 1
             body = self.jwks()
+        if self.certs_down:
+            return JSONResponse({"error": "unavailable"}, status_code=503)
         return JSONResponse(body)
 
     async def _auth(self, request: Request) -> Response:

@@ -18,6 +18,7 @@ from tenants.types import Role
 from tests import world
 
 LATER = int(time.time()) + 86_400
+TENANT = "{ tenant { slug } }"
 KEYCLOAK_ROLES = ["offline_access", "uma_authorization", "default-roles-pilotgraph"]
 ROLES_MESSAGE = "The roles claim must be a non-empty list of known roles."
 MEMBER_ID_MESSAGE = "The member id claim must be a non-empty string."
@@ -155,20 +156,31 @@ def test_development_tokens_follow_the_configured_paths(gateway):
 
 MISSING = object()
 KNOWN = sorted(ROLE_NAMES)
-ROLE_LISTS = st.lists(
-    st.sampled_from([*KNOWN, *KEYCLOAK_ROLES, "", "Member"]) | st.integers() | st.none(),
-    max_size=4,
-)
+
+
+def mostly(good: st.SearchStrategy[Any], bad: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """``good`` four times in five: accepted tokens stay common, so every rule is reached."""
+    return st.sampled_from([good, good, good, good, bad]).flatmap(lambda chosen: chosen)
+
+
 SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=4) | st.just([])
-NAMES = st.sampled_from([world.YEN_MO, world.KIM_SON, world.DUY_TIEN, *world.PROVINCES, ""])
-ROLES_VALUE = ROLE_LISTS | SCALARS
-REALM_ACCESS = st.dictionaries(st.just("roles"), ROLES_VALUE, max_size=1) | SCALARS
+ROLE_LISTS = mostly(
+    st.tuples(
+        st.lists(st.sampled_from(KNOWN), min_size=1, max_size=2),
+        st.lists(st.sampled_from(KEYCLOAK_ROLES), max_size=3),
+    ).flatmap(lambda parts: st.permutations([*parts[0], *parts[1]])),
+    st.lists(st.sampled_from([*KNOWN, "", "Member"]) | st.integers() | st.none(), max_size=3),
+)
+ROLES_VALUE = mostly(ROLE_LISTS, SCALARS)
+REALM_ACCESS = mostly(st.fixed_dictionaries({"roles": ROLES_VALUE}), st.just({}) | SCALARS)
+TENANTS = st.sampled_from([world.YEN_MO, world.KIM_SON, world.DUY_TIEN, "atlantis"])
+PROVINCES = st.sampled_from([*world.PROVINCES, "atlantis"])
 CLAIM_VALUES = {
-    "realm_access": st.just(MISSING) | REALM_ACCESS,
+    "realm_access": mostly(REALM_ACCESS, st.just(MISSING)),
     "roles": st.just(MISSING) | ROLES_VALUE,
-    "tenant": st.just(MISSING) | NAMES | SCALARS,
-    "province": st.just(MISSING) | NAMES | SCALARS,
-    "member_id": st.just(MISSING) | st.just("m-1") | SCALARS,
+    "tenant": mostly(TENANTS, st.just(MISSING) | SCALARS),
+    "province": mostly(st.just(MISSING) | PROVINCES, SCALARS),
+    "member_id": st.just(MISSING) | mostly(st.just("m-1"), SCALARS),
 }
 
 
@@ -245,3 +257,85 @@ def test_fuzzed_keycloak_claims_give_exactly_what_they_say_or_are_refused(gatewa
     if refused is not None:
         assert refused.code == "UNAUTHENTICATED"
         assert refused.message.startswith("The "), payload
+
+
+@settings(
+    max_examples=120,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(payload=keycloak_payloads())
+async def test_fuzzed_keycloak_claims_over_http_never_grant_more(client_for, gateway, payload):
+    # given
+    try:
+        expected: Principal | None = expected_principal(payload, gateway.registry)
+    except Refused:
+        expected = None
+    claims = {"iss": "pilotgraph-dev", "aud": "pilotgraph", **payload}
+    client = client_for(jwt.encode(claims, DEVELOPMENT_JWT_SECRET, algorithm="HS256"))
+    # when
+    response = await client.post(f"/t/{world.YEN_MO}/graphql", json={"query": TENANT})
+    # then: never a 5xx, every error coded, Yen Mo only for claims that reach it
+    body = response.json()
+    assert response.status_code < 500, response.text
+    assert all(error["extensions"]["code"] for error in body.get("errors", []))
+    if expected is None:
+        assert (response.status_code, body["errors"][0]["extensions"]["code"]) == (
+            401,
+            "UNAUTHENTICATED",
+        ), payload
+    read = (body.get("data") or {}).get("tenant")
+    assert bool(read) == (expected is not None and reaches_yen_mo(expected)), (payload, body)
+
+
+def reaches_yen_mo(principal: Principal) -> bool:
+    if principal.tenant == world.YEN_MO:
+        return True
+    return principal.reaches_province and principal.province == world.PROVINCE
+
+
+NESTED = ClaimPaths(
+    roles=("pg.roles",), tenant=("pg.tenant",), province=("pg.province",), member_id=("pg.member",)
+)
+
+
+@st.composite
+def nested_payloads(draw: st.DrawFn) -> dict[str, Any]:
+    """Claims under one ``pg`` object (or a ``pg`` of the wrong type, or none), as NESTED reads."""
+    drawn = {claim: draw(CLAIM_VALUES[claim]) for claim in ("roles", "tenant", "province")}
+    drawn["member"] = draw(mostly(st.just("m-1"), st.just(MISSING) | SCALARS))
+    inner = {claim: value for claim, value in drawn.items() if value is not MISSING}
+    pg = draw(mostly(st.just(inner), st.just(MISSING) | SCALARS))
+    flat = {"roles": ["member"], "tenant": world.YEN_MO}  # never read with NESTED
+    return {"sub": KC_UUID, "exp": LATER, **flat} | ({} if pg is MISSING else {"pg": pg})
+
+
+def expected_nested(payload: dict[str, Any], registry: Any) -> Principal:
+    """The test's reading of NESTED: the ``pg`` object's claims, or Refused."""
+    pg = payload.get("pg", MISSING)
+    if not isinstance(pg, dict) or "member" not in pg:
+        raise Refused("pg")  # no member id: NESTED has no sub to fall back on
+    flat = {"sub": KC_UUID, "member_id": pg["member"]}
+    flat |= {claim: pg[claim] for claim in ("roles", "tenant", "province") if claim in pg}
+    return expected_principal(flat, registry)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(payload=nested_payloads())
+def test_fuzzed_claims_at_configured_paths_give_exactly_what_they_say(gateway, payload):
+    # given
+    try:
+        expected: Principal | None = expected_nested(payload, gateway.registry)
+    except Refused:
+        expected = None
+    # when
+    try:
+        principal: Principal | None = principal_from_claims(payload, gateway.registry, paths=NESTED)
+    except AuthError:
+        principal = None
+    # then
+    assert principal == expected, payload

@@ -26,6 +26,8 @@ ROLES_MESSAGE = "The roles claim must be a non-empty list of known roles."
 ME_AND_TENANT = "{ me { fullName } tenant { slug } }"
 TENANT = "{ tenant { slug } }"
 REDIRECT = "http://testserver/admin/"
+# Long enough that a loaded machine does the steps meant to fall within one cooldown in time.
+COOLDOWN_S = 3.0
 
 
 @pytest.fixture
@@ -211,14 +213,13 @@ async def test_the_login_and_refresh_flow_give_tokens_the_gateway_accepts(kc_cli
     assert second.json()["subject"] == realm.users["province-admin"].id
 
 
-async def test_a_rotated_key_is_fetched_once_and_old_tokens_still_verify(gateway, realm):
-    # given: a verifier that has fetched the realm's first key
-    verifier = verifier_for(gateway, realm, jwks_refresh_cooldown_s=0.5)
+async def test_a_rotated_key_is_fetched_at_once_and_old_tokens_still_verify(gateway, realm):
+    # given: a verifier that has just fetched the realm's first key (a long cooldown)
+    verifier = verifier_for(gateway, realm, jwks_refresh_cooldown_s=60)
     old = realm.access_token("member")
     assert (await verifier.verify(old)).subject == str(world.YM_MEMBER_A)
-    # when: the realm rotates its key, and the cooldown since that fetch has passed
+    # when: the realm rotates its key and signs with the new one
     new_kid = realm.rotate_key()
-    await asyncio.sleep(0.6)
     fresh = realm.access_token("member")
     principals = [await verifier.verify(token) for token in (fresh, fresh, old)]
     # then
@@ -227,40 +228,159 @@ async def test_a_rotated_key_is_fetched_once_and_old_tokens_still_verify(gateway
     assert realm.jwks_hits == 2  # the first fetch, and one refetch for the new kid
 
 
-async def test_unknown_kids_cannot_hammer_the_provider(gateway, realm):
-    # given: a verifier with a 1 s refetch cooldown, which has fetched the JWKS once
-    verifier = verifier_for(gateway, realm, jwks_refresh_cooldown_s=1.0)
-    await verifier.verify(realm.access_token("member"))
+async def test_a_retired_key_stops_verifying_once_the_cache_expires(gateway, realm):
+    # given: a token signed with the first key, then a rotation that retires it
+    verifier = verifier_for(gateway, realm, jwks_cache_s=1)
+    old_kid = realm.active_kid
+    old = realm.access_token("member")
+    await verifier.verify(old)
+    realm.rotate_key()
+    realm.retire_key(old_kid)
+    # when: the cached key set expires
+    await asyncio.sleep(1.1)
+    message = await _refusal(verifier, old)
+    # then
+    assert message == (
+        "No signing key for the bearer token: "
+        f'Unable to find a signing key that matches: "{old_kid}".'
+    )
+    assert (await verifier.verify(realm.access_token("member"))).tenant == world.YEN_MO
+
+
+def bogus_tokens(realm: KeycloakRealm, count: int) -> list[str]:
+    """Well-formed tokens signed by a key the realm never published, each with its own kid."""
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     claims = realm.access_claims("member")
-    bogus = [jwt.encode(claims, stranger, "RS256", headers={"kid": f"x{i}"}) for i in range(60)]
-    # when: 60 tokens with unknown kids, at once, within and after the cooldown
+    return [jwt.encode(claims, stranger, "RS256", headers={"kid": f"x{i}"}) for i in range(count)]
+
+
+async def test_unknown_kids_cannot_hammer_the_provider(gateway, realm):
+    # given: a verifier with a 3 s refetch cooldown, which has fetched the JWKS once
+    verifier = verifier_for(gateway, realm, jwks_refresh_cooldown_s=COOLDOWN_S)
+    await verifier.verify(realm.access_token("member"))
+    bogus = bogus_tokens(realm, 60)
+    # when: 30 tokens with unknown kids at once, then 30 more after the cooldown
     refused = await asyncio.gather(*(_refusal(verifier, token) for token in bogus[:30]))
-    await asyncio.sleep(1.1)
+    await asyncio.sleep(COOLDOWN_S + 0.1)
     refused += await asyncio.gather(*(_refusal(verifier, token) for token in bogus[30:]))
-    # then: every one refused, and at most one refetch per cooldown
-    assert all(message.startswith("No signing key for the bearer token") for message in refused)
+    # then: every one refused, with one refetch per cooldown
+    assert refused[0] == (
+        'No signing key for the bearer token: Unable to find a signing key that matches: "x0".'
+    )
+    assert all(message.startswith("No signing key for the bearer token:") for message in refused)
     assert len(refused) == 60
+    assert realm.jwks_hits == 1 + 2
+
+
+async def test_a_provider_that_is_down_gets_one_refetch_per_cooldown(gateway, realm):
+    # given: keys fetched, then the certs endpoint fails
+    verifier = verifier_for(gateway, realm, jwks_refresh_cooldown_s=60)
+    member = realm.access_token("member")
+    await verifier.verify(member)
+    realm.certs_down = True
+    # when: unknown kids keep coming
+    refused = [await _refusal(verifier, token) for token in bogus_tokens(realm, 20)]
+    # then: one failed attempt, not twenty; cached keys still verify
+    assert refused[0].startswith("No signing key for the bearer token: Fail to fetch data")
+    assert refused[1].endswith('Unable to find a signing key that matches: "x1".')
     assert realm.jwks_hits == 2
+    assert (await verifier.verify(member)).subject == str(world.YM_MEMBER_A)
 
 
 async def test_a_new_kid_within_the_cooldown_is_refused_until_it_passes(gateway, realm):
-    # given
-    verifier = verifier_for(gateway, realm, jwks_refresh_cooldown_s=1.0)
+    # given: a refetch for a made-up kid has just started the cooldown
+    verifier = verifier_for(gateway, realm, jwks_refresh_cooldown_s=COOLDOWN_S)
     await verifier.verify(realm.access_token("member"))
+    await _refusal(verifier, bogus_tokens(realm, 1)[0])
     realm.rotate_key()
     fresh = realm.access_token("member")
     # when
     early = await _refusal(verifier, fresh)
-    await asyncio.sleep(1.1)
+    await asyncio.sleep(COOLDOWN_S + 0.1)
     later = await verifier.verify(fresh)
     # then
-    assert early.startswith("No signing key for the bearer token")
+    assert early.startswith("No signing key for the bearer token: Unable to find a signing key")
     assert later.subject == str(world.YM_MEMBER_A)
-    assert realm.jwks_hits == 2
+    assert realm.jwks_hits == 3
+
+
+async def test_a_token_without_kid_is_refused_without_a_fetch(gateway, realm):
+    # given
+    verifier = verifier_for(gateway, realm)
+    claims = realm.access_claims("member")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    # when
+    message = await _refusal(verifier, jwt.encode(claims, key, "RS256"))
+    # then
+    assert message == "No signing key for the bearer token: The bearer token names no key (kid)."
+    assert realm.jwks_hits == 0
 
 
 async def _refusal(verifier: TokenVerifier, token: str) -> str:
     with pytest.raises(AuthError) as caught:
         await verifier.verify(token)
     return caught.value.message
+
+
+# -- the realm itself refuses what Keycloak refuses ---------------------------------------------
+
+
+def _auth_params(realm: KeycloakRealm, verifier: str, **overrides: str) -> dict[str, str]:
+    params = {
+        "client_id": realm.client_id,
+        "redirect_uri": REDIRECT,
+        "response_type": "code",
+        "code_challenge": pkce_challenge(verifier),
+        "code_challenge_method": "S256",
+        "state": "st-2",
+    }
+    return params | overrides
+
+
+def test_the_realm_refuses_a_bad_client_redirect_or_pkce(realm):
+    # given
+    auth = f"{realm.issuer}/protocol/openid-connect/auth"
+    token = f"{realm.issuer}/protocol/openid-connect/token"
+    realm.redirect_uris = (REDIRECT,)
+    with httpx.Client() as http:
+        # when
+        client = http.get(auth, params=_auth_params(realm, "v" * 43, client_id="other"))
+        redirect = http.get(auth, params=_auth_params(realm, "v" * 43, redirect_uri="http://evil/"))
+        plain = http.get(auth, params=_auth_params(realm, "v" * 43, code_challenge_method="plain"))
+        back = http.get(auth, params=_auth_params(realm, "v" * 43, login_hint="member"))
+        code = parse_qs(urlparse(back.headers["location"]).query)["code"][0]
+        form = {"client_id": realm.client_id, "redirect_uri": REDIRECT, "code": code}
+        wrong = http.post(token, data=form | {"grant_type": "authorization_code"})
+        grant = http.post(token, data=form | {"grant_type": "password"})
+        refresh = http.post(token, data=form | {"grant_type": "refresh_token"})
+    # then
+    assert (client.status_code, client.text) == (400, "Client not found.")
+    assert (redirect.status_code, redirect.text) == (400, "Invalid parameter: redirect_uri")
+    assert plain.status_code == 400
+    assert wrong.json() == {
+        "error": "invalid_grant",
+        "error_description": "PKCE verification failed: Invalid code verifier",
+    }
+    assert grant.json()["error"] == "unsupported_grant_type"
+    assert refresh.json() == {
+        "error": "invalid_grant",
+        "error_description": "Invalid refresh token",
+    }
+
+
+def test_the_realm_signs_in_on_its_login_form(realm):
+    # given
+    auth = f"{realm.issuer}/protocol/openid-connect/auth"
+    params = _auth_params(realm, "w" * 43)
+    with httpx.Client() as http:
+        # when
+        page = http.get(auth, params=params)
+        unknown = http.post(auth, data=params | {"username": "mallory"})
+        signed_in = http.post(auth, data=params | {"username": "auditor"})
+    # then
+    assert page.status_code == 200
+    assert 'name="username"' in page.text
+    assert unknown.status_code == 400
+    assert "Invalid username or password." in unknown.text
+    assert signed_in.status_code == 302
+    assert parse_qs(urlparse(signed_in.headers["location"]).query)["state"] == ["st-2"]

@@ -31,11 +31,15 @@ def cover_of(claims: dict[str, Any]) -> frozenset[str]:
     """The widest reach well-typed claims may grant; anything malformed reaches nothing.
 
     Fail closed (DESIGN.md, threat model): a province role reaches its province only through a
-    ``province`` claim that is exactly a known string.
+    ``province`` claim that is exactly a known string. Role names outside PilotGraph's (an identity
+    provider's own) are ignored; a token left with none reaches nothing.
     """
     roles = claims.get("roles")
     tenant = claims.get("tenant")
-    if not isinstance(roles, list) or not roles or not all(r in set(Role) for r in roles):
+    if not isinstance(roles, list) or not all(isinstance(r, str) and r for r in roles):
+        return frozenset()
+    roles = [r for r in roles if r in set(Role)]  # names outside PilotGraph's roles are ignored
+    if not roles:
         return frozenset()
     if tenant is not None and not isinstance(tenant, str):
         return frozenset()
