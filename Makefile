@@ -29,8 +29,9 @@ $(FEDERATION_STAMP): federation/package.json federation/package-lock.json
 
 federation-deps: $(SUBGRAPH_STAMP) $(FEDERATION_STAMP)
 
-# The admin console (/admin): Chart.js from npm, copied with the page into console/dist.
-$(CONSOLE_DIST): console/package.json console/package-lock.json console/build.mjs $(shell find console/src -type f 2>/dev/null)
+# The admin console (/admin): Chart.js from npm, copied with the page into console/dist; its build
+# validates the console's trusted documents with the gateway's schema, hence the virtualenv.
+$(CONSOLE_DIST): console/package.json console/package-lock.json console/build.mjs $(shell find console/src clients/trusted-documents -type f 2>/dev/null) | $(STAMP)
 	npm ci --prefix console --no-audit --no-fund --silent
 	npm run build --prefix console --silent
 

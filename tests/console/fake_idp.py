@@ -1,6 +1,10 @@
-"""A minimal OpenID Connect issuer for the console's login test: code + PKCE (S256) only.
+"""A minimal OpenID Connect issuer for the console's login tests: code + PKCE (S256), and
+refresh tokens (rotated: each one redeems once).
 
-Its access tokens are the gateway's development tokens, so the gateway verifies them as usual.
+Its access tokens are signed like the gateway's development tokens, so the gateway verifies them
+as usual, but live ``ttl_s`` seconds (Keycloak's default is 300). ``Issuer.stats`` counts the
+discovery reads and the grants; ``Issuer.refusing`` makes every refresh fail, as a revoked
+session does.
 """
 
 from __future__ import annotations
@@ -15,18 +19,19 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+import jwt
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from gateway.auth import issue_development_token
 from gateway.settings import Settings
 from tenants.demo.province import PROVINCE_ID
 from tenants.types import Role
 
 SUBJECT = "oidc-admin@province"
+DEFAULT_TTL_S = 300
 
 
 def _s256(verifier: str) -> str:
@@ -34,15 +39,66 @@ def _s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def make_issuer(base: str) -> Starlette:
-    codes: dict[str, dict[str, str]] = {}
+class Issuer:
+    """The issuer's state: open codes and refresh tokens, counters, the refusal switch."""
 
+    def __init__(self, base: str, ttl_s: int) -> None:
+        self.base = base
+        self.ttl_s = ttl_s
+        self.codes: dict[str, dict[str, str]] = {}
+        self.refresh_tokens: set[str] = set()
+        self.refusing = False
+        self.stats = {"discovery": 0, "authorization_code": 0, "refresh_token": 0}
+
+    def grant(self) -> dict[str, Any]:
+        """A fresh access token (``ttl_s``) and a refresh token that redeems once."""
+        settings = Settings()
+        now = int(time.time())
+        claims = {
+            "sub": SUBJECT,
+            "roles": [Role.PROVINCE_ADMIN.value],
+            "province": PROVINCE_ID,
+            "iss": settings.jwt_issuer,
+            "aud": settings.jwt_audience,
+            "iat": now,
+            "exp": now + self.ttl_s,
+        }
+        secret = settings.hs256_secret
+        assert secret is not None
+        refresh = secrets.token_urlsafe(24)
+        self.refresh_tokens.add(refresh)
+        return {
+            "access_token": jwt.encode(claims, secret, algorithm="HS256"),
+            "token_type": "Bearer",
+            "expires_in": self.ttl_s,
+            "refresh_token": refresh,
+        }
+
+    def code_is_good(self, form: dict[str, str]) -> bool:
+        grant = self.codes.pop(str(form.get("code")), None)
+        return (
+            grant is not None
+            and _s256(str(form.get("code_verifier"))) == grant["challenge"]
+            and form.get("redirect_uri") == grant["redirect_uri"]
+            and form.get("client_id") == grant["client_id"]
+        )
+
+    def refresh_is_good(self, form: dict[str, str]) -> bool:
+        token = str(form.get("refresh_token"))
+        if self.refusing or token not in self.refresh_tokens:
+            return False
+        self.refresh_tokens.discard(token)
+        return True
+
+
+def make_issuer(issuer: Issuer) -> Starlette:
     async def discovery(_request: Request) -> Response:
+        issuer.stats["discovery"] += 1
         return JSONResponse(
             {
-                "issuer": base,
-                "authorization_endpoint": f"{base}/authorize",
-                "token_endpoint": f"{base}/token",
+                "issuer": issuer.base,
+                "authorization_endpoint": f"{issuer.base}/authorize",
+                "token_endpoint": f"{issuer.base}/token",
             }
         )
 
@@ -51,7 +107,7 @@ def make_issuer(base: str) -> Starlette:
         if q.get("response_type") != "code" or q.get("code_challenge_method") != "S256":
             return JSONResponse({"error": "invalid_request"}, status_code=400)
         code = secrets.token_urlsafe(16)
-        codes[code] = {
+        issuer.codes[code] = {
             "challenge": q["code_challenge"],
             "redirect_uri": q["redirect_uri"],
             "client_id": q["client_id"],
@@ -61,23 +117,12 @@ def make_issuer(base: str) -> Starlette:
 
     async def token(request: Request) -> Response:
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
-        grant = codes.pop(str(form.get("code")), None)
-        if (
-            grant is None
-            or form.get("grant_type") != "authorization_code"
-            or _s256(str(form.get("code_verifier"))) != grant["challenge"]
-            or form.get("redirect_uri") != grant["redirect_uri"]
-            or form.get("client_id") != grant["client_id"]
-        ):
+        kind = str(form.get("grant_type"))
+        check = {"authorization_code": issuer.code_is_good, "refresh_token": issuer.refresh_is_good}
+        if kind not in check or not check[kind](form):
             return JSONResponse({"error": "invalid_grant"}, status_code=400)
-        access = issue_development_token(
-            Settings(),
-            subject=SUBJECT,
-            roles=[Role.PROVINCE_ADMIN],
-            tenant=None,
-            province=PROVINCE_ID,
-        )
-        return JSONResponse({"access_token": access, "token_type": "Bearer"})
+        issuer.stats[kind] += 1
+        return JSONResponse(issuer.grant())
 
     return Starlette(
         routes=[
@@ -89,11 +134,11 @@ def make_issuer(base: str) -> Starlette:
 
 
 @contextmanager
-def running_issuer(port: int) -> Iterator[str]:
-    """The fake issuer on a loopback port, in a thread; yields its URL."""
-    base = f"http://127.0.0.1:{port}"
+def running_issuer(port: int, *, ttl_s: int = DEFAULT_TTL_S) -> Iterator[Issuer]:
+    """The fake issuer on a loopback port, in a thread; yields it (its URL is ``.base``)."""
+    issuer = Issuer(f"http://127.0.0.1:{port}", ttl_s)
     config: Any = uvicorn.Config(
-        make_issuer(base), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        make_issuer(issuer), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
     )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -101,7 +146,7 @@ def running_issuer(port: int) -> Iterator[str]:
     while not server.started:
         time.sleep(0.05)
     try:
-        yield base
+        yield issuer
     finally:
         server.should_exit = True
         thread.join(timeout=10)

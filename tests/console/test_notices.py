@@ -143,7 +143,7 @@ async def test_a_refused_acknowledgment_shows_the_payload_error(
 
     async def unknown_id(route):
         body = json.loads(route.request.post_data or "{}")
-        if "acknowledgeRolloutNotice" in body.get("query", ""):
+        if body.get("operationName") == "AcknowledgeRolloutNotice":
             body["variables"]["id"] = str(uuid.uuid4())
         await route.continue_(post_data=json.dumps(body))
 

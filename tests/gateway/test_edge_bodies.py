@@ -55,6 +55,7 @@ def member_token(token):
 def test_the_routes_taking_a_body_are_all_found():
     # then: GraphQL, OFREP single and bulk, event ingest, install tokens, the console's OIDC login
     assert set(POST_PATHS) >= {
+        "/admin/api/oidc/refresh",
         "/admin/api/oidc/token",
         "/graphql",
         "/ofrep/v1/evaluate/flags",

@@ -150,6 +150,7 @@ CALLS: dict[tuple[str, str], Call] = {
     ("/admin/api/events", "GET"): Call("/admin/api/events"),  # unauthenticated: no stream
     ("/admin/api/config", "GET"): Call("/admin/api/config"),
     ("/admin/api/oidc/token", "POST"): Call("/admin/api/oidc/token", None, {"code": "x"}),
+    ("/admin/api/oidc/refresh", "POST"): Call("/admin/api/oidc/refresh", None, {"refresh": "x"}),
     ("/admin/assets", "GET"): Call("/admin/assets/missing.js"),
 }
 

@@ -109,6 +109,7 @@ PATHS = [
     "/t/yen-mo/v1/events",
     "/t/yen-mo/v1/install-tokens",
     "/admin/api/oidc/token",
+    "/admin/api/oidc/refresh",
 ]
 
 

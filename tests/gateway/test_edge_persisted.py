@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from gateway.edge.config import EdgeSettings, PersistedMode
-from gateway.edge.manifest import build_manifest, sha256
+from gateway.edge.manifest import CLIENTS_MANIFEST, build_manifest, load_manifest, sha256
 from tenants.types import Role
 from tests import world
 
@@ -150,3 +150,30 @@ def test_a_tampered_manifest_fails_at_start_up(tmp_path):
         EdgeSettings(persisted=PersistedMode.TRUSTED, trusted_manifest=str(path))
     with pytest.raises(ValidationError, match="needs trusted_manifest"):
         EdgeSettings(persisted=PersistedMode.TRUSTED)
+
+
+@pytest.mark.parametrize("mode", [PersistedMode.OFF, PersistedMode.APQ])
+async def test_a_committed_manifest_hash_runs_in_every_mode(edge_client, member_token, mode):
+    # given: no manifest configured; the repository's clients send only hashes
+    home = next(b for b in load_manifest(CLIENTS_MANIFEST).values() if b.startswith("query Home"))
+    client = edge_client(member_token, persisted=mode)
+    # when
+    by_hash = await client.post("/graphql", json={"extensions": persisted(home)})
+    changed = await client.post(
+        "/graphql", json={"query": home.replace("Home", "Home2"), "extensions": persisted(home)}
+    )
+    # then
+    assert by_hash.status_code == 200, by_hash.text
+    assert by_hash.json()["data"]["me"]["fullName"] == "Trần Thị Bình"
+    assert error_of(changed)["extensions"] == {"code": "PERSISTED_QUERY_HASH_MISMATCH"}
+
+
+async def test_apq_off_runs_a_configured_manifest_hash(edge_client, member_token, manifest):
+    # given
+    client = edge_client(member_token, persisted=PersistedMode.OFF, trusted_manifest=manifest)
+    # when
+    by_hash = await client.post("/graphql", json={"extensions": persisted(NOTICES)})
+    unknown = await client.post("/graphql", json={"extensions": persisted(TYPENAME)})
+    # then
+    assert [n["title"] for n in by_hash.json()["data"]["notices"]]
+    assert error_of(unknown)["extensions"] == {"code": "PERSISTED_QUERY_NOT_SUPPORTED"}

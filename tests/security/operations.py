@@ -31,7 +31,7 @@ from schema.relay import encode_id
 from schema.root import schema as strawberry_schema
 
 MAX_DEPTH = 3
-TARGET_STRINGS = frozenset({"slug", "tenant", "tenants", "flag", "search"})
+TARGET_STRINGS = frozenset({"slug", "slugs", "tenant", "tenants", "flag", "search"})
 # Optional arguments worth setting: they make a write land instead of stopping short.
 NAMED: dict[str, Any] = {"variant": "on", "percentage": 50.0, "drop": 0.2}
 CHOICES = 2
