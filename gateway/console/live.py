@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 
+import anyio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.broadcast import Listener
@@ -61,4 +62,5 @@ class RolloutEvents:
                     continue
                 yield f"event: rollout\ndata: {json.dumps({'flag': flag})}\n\n"
         finally:
-            await self._leave(queue)
+            with anyio.CancelScope(shield=True):  # a client gone cancels us; finish leaving
+                await self._leave(queue)
