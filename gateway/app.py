@@ -129,23 +129,28 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
     view = GraphQLView(served, edge, graphql_ide="graphiql" if settings.graphiql else None)
     readiness = Readiness(state)
 
+    app = Starlette(
+        routes=_routes(state, view, readiness),
+        middleware=_middleware(settings, state, rates),
+        exception_handlers={404: _not_found, HTTPException: _http_error},
+        lifespan=_lifespan(state, settings),
+    )
+    app.state.pilotgraph = state
+    return app
+
+
+def _lifespan(
+    state: GatewayState, settings: Settings
+) -> Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]:
+    """Start the listeners, the rollout runtime and the gauges; stop each, whatever fails."""
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await state.registry.reload(state.sessionmaker)
         reloads = state.reloads()
         tenants_changed = state.registry.listener(state.engine, reloads)
         await tenants_changed.start()
-        rollout_runtime = RolloutRuntime(
-            state.engine,
-            state.sessionmaker,
-            state.flags,
-            reloads=reloads,
-            kpis=state.kpis,
-            clock=state.clock,
-            guardrail_s=settings.guardrail_interval_s,
-            guardrail_policy=state.guardrail,
-            on_guardrail_pause=lambda c: metrics.GUARDRAIL_PAUSES.labels(flag=c.flag_key).inc(),
-        )
+        rollout_runtime = _rollout_runtime(state, settings, reloads)
         await rollout_runtime.start()
         pool_gauges = metrics.PoolGauges(state.engine)
         await pool_gauges.start()
@@ -166,14 +171,23 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
                 steps.append(("reload engine", state.reload_engine.dispose))
             await _stop_all(steps)
 
-    app = Starlette(
-        routes=_routes(state, view, readiness),
-        middleware=_middleware(settings, state, rates),
-        exception_handlers={404: _not_found, HTTPException: _http_error},
-        lifespan=lifespan,
+    return lifespan
+
+
+def _rollout_runtime(
+    state: GatewayState, settings: Settings, reloads: async_sessionmaker[AsyncSession]
+) -> RolloutRuntime:
+    return RolloutRuntime(
+        state.engine,
+        state.sessionmaker,
+        state.flags,
+        reloads=reloads,
+        kpis=state.kpis,
+        clock=state.clock,
+        guardrail_s=settings.guardrail_interval_s,
+        guardrail_policy=state.guardrail,
+        on_guardrail_pause=lambda c: metrics.GUARDRAIL_PAUSES.labels(flag=c.flag_key).inc(),
     )
-    app.state.pilotgraph = state
-    return app
 
 
 def _routes(state: GatewayState, view: GraphQLView, readiness: Readiness) -> list[BaseRoute]:
