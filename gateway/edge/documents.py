@@ -126,12 +126,16 @@ class Edge:
     async def _admit(self, call: Call) -> str:
         """The document to run, once the caller's bucket and every check let it pass."""
         await self.throttle(call.context, call.address)
-        query = self.persisted.document(call.params)
+        query = self.persisted.document(call.params, verified_router=self._verified_router(call))
         if not query:
             raise EdgeRefusal(400, "MISSING_QUERY", "No GraphQL query found in the request")
         self.check(query, call)
         self.persisted.register(call.params, query)
         return query
+
+    def _verified_router(self, call: Call) -> bool:
+        """The router proved itself with the configured token; without one (development) nobody."""
+        return call.context.router and self.settings.router_token is not None
 
     def check(self, query: str, call: Call) -> None:
         """Refuse, before execution, what the transport, limits or introspection policy forbid."""

@@ -6,7 +6,9 @@ which registers it once the edge has accepted it (:meth:`PersistedOperations.reg
 cache bounded by bytes and count, per replica: it holds public documents, no tenant data.
 
 Trusted documents: only operations listed in a manifest run, by hash or by identical text;
-anything else answers ``OPERATION_NOT_ALLOWED``. See docs/TRUSTED_DOCUMENTS.md.
+anything else answers ``OPERATION_NOT_ALLOWED``. The one exception is the federation router, once
+it has proved itself with the configured router token: it writes its own subgraph documents and
+enforces the federated manifest toward clients itself. See docs/TRUSTED_DOCUMENTS.md.
 
 A manifest's hash runs in every mode, so a client that sends only hashes (the console) works
 the same in development: outside ``trusted`` mode without a configured manifest, the edge knows
@@ -43,10 +45,16 @@ class PersistedOperations:
             bounds.max_bytes, bounds.max_entry_bytes, settings.apq_cache_size
         )
 
-    def document(self, params: Params) -> str | None:
-        """The document text to run (``None``: no query at all); nothing is registered yet."""
+    def document(self, params: Params, *, verified_router: bool = False) -> str | None:
+        """The document text to run (``None``: no query at all); nothing is registered yet.
+
+        ``verified_router``: the caller proved to be the federation router with a configured
+        router token; in trusted mode its own documents run, a hash it sends is still looked up.
+        """
         requested = _requested_hash(params.extensions)
         if self.mode is PersistedMode.TRUSTED:
+            if verified_router and requested is None:
+                return params.query
             return self._trusted(params.query, requested)
         if requested is None:
             return params.query
