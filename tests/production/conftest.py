@@ -72,6 +72,8 @@ def _profile_env(
         "PILOTGRAPH_METRICS_PORT": str(metrics_port),
         "PILOTGRAPH_OTLP_ENDPOINT": otlp,  # the collector's base URL; spans go to /v1/traces
         "PILOTGRAPH_INSTALL_TOKEN_KEY": secrets.token_urlsafe(48),
+        # the federation router's credential (tests/production/test_federation.py)
+        "PILOTGRAPH_ROUTER_TOKEN": secrets.token_urlsafe(32),
         "PILOTGRAPH_LOG_JSON": "true",
         "PILOTGRAPH_GRAPHIQL": "false",
         # as helm/pilotgraph/ci/production-values.yaml sets them (tests/production/test_chart.py)

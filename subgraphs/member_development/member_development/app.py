@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -90,7 +91,8 @@ async def graphql_endpoint(request: Request) -> JSONResponse:
     if isinstance(body, JSONResponse):
         return body
     try:
-        principal = verify(settings, request.headers.get("authorization"))
+        # A JWKS fetch (first token, unknown kid) is blocking I/O: off the event loop.
+        principal = await asyncio.to_thread(verify, settings, request.headers.get("authorization"))
     except AuthError as exc:
         return _refusal(401, AuthError.code, str(exc))
     try:

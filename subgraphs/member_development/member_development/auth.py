@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import math
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import jwt
@@ -15,6 +16,7 @@ ROLES = frozenset({"member", "branch_secretary", "tenant_admin", "province_admin
 PROVINCE_ROLES = frozenset({"province_admin", "auditor"})
 # Candidates are named people: only those who manage or audit a tenant read them.
 CANDIDATE_READERS = frozenset({"tenant_admin", "province_admin", "auditor"})
+ASYMMETRIC = ["RS256", "ES256"]
 
 
 class AuthError(Exception):
@@ -55,10 +57,11 @@ def verify(settings: Settings, authorization: str | None) -> Principal | None:
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthError("The Authorization header must be 'Bearer <token>'.")
     try:
+        key, algorithms = _key_for(settings, token.strip())
         claims: dict[str, Any] = jwt.decode(
             token.strip(),
-            key=settings.jwt_secret,
-            algorithms=["HS256"],
+            key=key,
+            algorithms=algorithms,
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
             leeway=settings.jwt_leeway_s,
@@ -66,7 +69,51 @@ def verify(settings: Settings, authorization: str | None) -> Principal | None:
         )
     except jwt.PyJWTError as exc:
         raise AuthError(f"The bearer token was refused: {exc}.") from exc
-    return _principal(claims)
+    return _principal(_located(settings, claims))
+
+
+def _key_for(settings: Settings, token: str) -> tuple[Any, list[str]]:
+    """With a JWKS: the token's signing key (RS256/ES256 only); else the shared HS256 secret."""
+    if settings.jwks_url is None:
+        return settings.jwt_secret, ["HS256"]
+    return _jwks(settings.jwks_url).get_signing_key_from_jwt(token).key, ASYMMETRIC
+
+
+@cache
+def _jwks(url: str) -> jwt.PyJWKClient:
+    # Keys are cached for PyJWKClient's lifespan; an unknown kid refetches the JWKS.
+    return jwt.PyJWKClient(url, timeout=5)
+
+
+def _located(settings: Settings, claims: dict[str, Any]) -> dict[str, Any]:
+    """The claims with roles, tenant and province read from their configured paths.
+
+    Roles outside PilotGraph's vocabulary (Keycloak's ``offline_access``, ...) are dropped, as
+    PilotGraph drops them; a token left with none is refused below.
+    """
+    located = {k: v for k, v in claims.items() if k not in ("roles", "tenant", "province")}
+    for name, paths in (
+        ("roles", settings.claim_roles),
+        ("tenant", settings.claim_tenant),
+        ("province", settings.claim_province),
+    ):
+        value = _first(claims, paths)
+        if value is not None:
+            located[name] = value
+    roles = located.get("roles")
+    if isinstance(roles, list):
+        located["roles"] = [r for r in roles if not isinstance(r, str) or r in ROLES]
+    return located
+
+
+def _first(claims: dict[str, Any], paths: str) -> Any:
+    for path in paths.split(","):
+        value: Any = claims
+        for part in path.strip().split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value is not None:
+            return value
+    return None
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
