@@ -36,6 +36,7 @@ SECRET_VALUES = {
     "PILOTGRAPH_DATABASE_URL": "postgresql+asyncpg://pilotgraph_app:pw@db/pilotgraph",
     "PILOTGRAPH_INSTALL_TOKEN_KEY": "k" * 48,
     "PILOTGRAPH_REDIS_URL": "redis://redis:6379/0",
+    "PILOTGRAPH_ROUTER_TOKEN": "r" * 32,
 }
 
 
@@ -90,8 +91,10 @@ def test_production_profile_renders_exactly_the_production_environment() -> None
         "PILOTGRAPH_DATABASE_URL",
         "PILOTGRAPH_INSTALL_TOKEN_KEY",
         "PILOTGRAPH_REDIS_URL",
+        "PILOTGRAPH_ROUTER_TOKEN",  # the federation router's credential
     }
     assert env["PILOTGRAPH_REDIS_URL"] == "secretKeyRef:pilotgraph-env/PILOTGRAPH_REDIS_URL"
+    assert env["PILOTGRAPH_ROUTER_TOKEN"] == "secretKeyRef:pilotgraph-env/PILOTGRAPH_ROUTER_TOKEN"
     assert env["PILOTGRAPH_OTLP_ENDPOINT"] == "http://otel-collector:4318"
 
 
@@ -277,8 +280,8 @@ def secret_refs(values: str, *sets: str) -> dict[str, bool]:
 
 
 def test_secret_keys_the_release_needs_are_required_references() -> None:
-    # given the production profile (existing Secret, Redis declared) and the default profile
-    # (chart-made Secret with a JWT secret and an install-token key, no Redis)
+    # given the production profile (existing Secret, Redis and the router token declared) and the
+    # default profile (chart-made Secret with a JWT secret and an install-token key, no Redis)
     production = secret_refs(PRODUCTION)
     default = secret_refs(DEFAULT)
 
@@ -289,7 +292,7 @@ def test_secret_keys_the_release_needs_are_required_references() -> None:
         "PILOTGRAPH_INSTALL_TOKEN_KEY": False,
         "PILOTGRAPH_REDIS_URL": False,
         "PILOTGRAPH_JWT_SECRET": True,
-        "PILOTGRAPH_ROUTER_TOKEN": True,
+        "PILOTGRAPH_ROUTER_TOKEN": False,
     }
     assert default == {
         "PILOTGRAPH_DATABASE_URL": False,
