@@ -189,6 +189,7 @@ def test_an_ad_hoc_document_to_the_router_is_refused(router, profile):
     assert "data" not in body or body["data"] is None
     assert _codes(body) == ["OPERATION_NOT_ALLOWED"]
     assert body["errors"][0]["message"] == NOT_ALLOWED
+    assert "serviceName" not in body["errors"][0]["extensions"]  # the router's, not a subgraph's
 
 
 def test_an_unknown_hash_to_the_router_is_not_found(router, profile):
