@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import Popen
 from typing import Any
 
 import httpx
@@ -68,6 +69,12 @@ class Router:
     supergraph: Path
 
 
+def _hive_gateway(supergraph: Path, port: int, env: dict[str, str], log: Path) -> Popen[bytes]:
+    """Hive Gateway on ``port`` over ``supergraph``, configured by federation/gateway.config.mjs."""
+    args = [str(tools.HIVE_GATEWAY), "supergraph", str(supergraph), "--host", "127.0.0.1"]
+    return tools.start([*args, "--port", str(port)], cwd=tools.FEDERATION, env=env, log=log)
+
+
 @pytest.fixture(scope="module")
 def router(profile: Profile, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Router]:
     """Hive Gateway with the federated manifest over the gateway and member development."""
@@ -81,32 +88,11 @@ def router(profile: Profile, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     supergraph = _supergraph(work, f"{profile.url}/graphql", f"{md_url}/graphql")
     manifest = work / "manifest.json"
     manifest.write_text(manifest_text(str(FEDERATED), supergraph.read_text()))
-    router_env = {
-        **md_env,
-        "SUPERGRAPH_PATH": str(supergraph),
-        "ROUTER_TRUSTED_DOCUMENTS": str(manifest),
-    }
+    router_env = md_env | {"ROUTER_TRUSTED_DOCUMENTS": str(manifest)}
+    md_args = [*md, "serve", "--port", str(md_port)]
     processes = [
-        tools.start(
-            [*md, "serve", "--port", str(md_port)],
-            cwd=tools.SUBGRAPH,
-            env=md_env,
-            log=work / "md.log",
-        ),
-        tools.start(
-            [
-                str(tools.HIVE_GATEWAY),
-                "supergraph",
-                str(supergraph),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(router_port),
-            ],
-            cwd=tools.FEDERATION,
-            env=router_env,
-            log=work / "router.log",
-        ),
+        tools.start(md_args, cwd=tools.SUBGRAPH, env=md_env, log=work / "md.log"),
+        _hive_gateway(supergraph, router_port, router_env, work / "router.log"),
     ]
     try:
         tools.wait_until_up(f"{md_url}/healthz", processes[0], work / "md.log")
