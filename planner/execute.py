@@ -10,12 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from opentelemetry import trace
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from planner.compiler import Statement
 from planner.decide import admitted
 from planner.plans import Plan
 from schema.context import Context
+from schema.observe import OPERATION_KEY
+
+# The schema's tracer (schema/spans.py): a planned operation gets the span a schema one would.
+tracer = trace.get_tracer("pilotgraph.graphql")
 
 
 async def fetch_data(
@@ -40,6 +45,14 @@ async def answer(plan: Plan, context: Context, variables: Mapping[str, Any] | No
         return None
     statement, parameters = plan.statement(caller, arguments)
     fixed = [caller.tenant, caller.member, context.now]
-    return await context.run_province(
-        fetch_data, statement=statement, parameters=[*fixed, *parameters]
-    )
+    with tracer.start_as_current_span(" ".join(filter(None, ("query", plan.name)))) as span:
+        span.set_attribute("graphql.operation.type", "query")
+        if plan.name:
+            span.set_attribute("graphql.operation.name", plan.name)
+        span.set_attribute("pilotgraph.planned", True)
+        data = await context.run_province(
+            fetch_data, statement=statement, parameters=[*fixed, *parameters]
+        )
+    if context.request is not None:  # for the access log and the operations metric
+        context.request.scope.setdefault("state", {})[OPERATION_KEY] = plan.name or "anonymous"
+    return data
