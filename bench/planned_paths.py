@@ -65,6 +65,7 @@ def app_env(database: str, planned: bool) -> dict[str, str]:
             "PILOTGRAPH_DATABASE_URL": pg_url(database, APP_ROLE),
             "PILOTGRAPH_ENVIRONMENT": "development",
             "PILOTGRAPH_LOG_LEVEL": "warning",
+            "PILOTGRAPH_METRICS_PORT": "0",  # other gateways may run on this machine
             "PILOTGRAPH_PLANNED_OPERATIONS": "true" if planned else "false",
         }
     )
