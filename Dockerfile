@@ -41,6 +41,7 @@ RUN npm ci --prefix console --no-audit --no-fund
 COPY pyproject.toml README.md ./
 COPY db/ db/
 COPY gateway/ gateway/
+COPY planner/ planner/
 COPY schema/ schema/
 COPY tenants/ tenants/
 COPY rollout/ rollout/

@@ -76,7 +76,7 @@ test: $(STAMP) federation-deps $(CONSOLE_DIST)
 lint: $(STAMP) $(SUBGRAPH_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy gateway tenants schema rollout adoption db
+	$(BIN)/mypy gateway planner tenants schema rollout adoption db
 	cd $(SUBGRAPH) && .venv/bin/mypy member_development
 
 schema: $(STAMP)

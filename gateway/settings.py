@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     # Client-side bound on one statement, above the statement timeout: it only fires when the
     # connection died silently (the server would have cancelled first).
     database_command_timeout_s: float = Field(default=15.0, gt=0)
+    # Trusted documents answered by one planned SQL statement on PostgreSQL (docs/PERFORMANCE.md,
+    # "Planned trusted documents"); off, every operation runs on the schema (benches compare both).
+    planned_operations: bool = True
     # Requests one worker serves at once; the excess is answered 503 OVERLOADED at once. None:
     # the connections the pool may open (pool size plus as many overflowing).
     max_in_flight: int | None = Field(default=None, ge=1)

@@ -10,7 +10,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-APPLICATION = ("gateway", "schema", "tenants", "rollout", "adoption", "db")
+APPLICATION = ("gateway", "planner", "schema", "tenants", "rollout", "adoption", "db")
 MAX_LINES = 40
 
 

@@ -31,6 +31,7 @@ SOURCES = (
     "README.md",
     "db",
     "gateway",
+    "planner",
     "schema",
     "tenants",
     "rollout",

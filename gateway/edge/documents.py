@@ -10,6 +10,7 @@ same code and message on every transport; see docs/EDGE.md.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
@@ -28,11 +29,14 @@ from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType as StrawberryOperation
 from strawberry.utils.aio import aclosing
 
+from db.dialect import is_postgres
 from gateway.edge import limits
 from gateway.edge.http_spec import EdgeRefusal, Params
 from gateway.edge.persisted import PersistedOperations
 from gateway.edge.ratelimit import RateGate, refusal
 from gateway.settings import Settings
+from planner.execute import answer
+from planner.plans import Planner
 from schema.context import Context
 from schema.document_cache import parse_document
 
@@ -72,6 +76,7 @@ class Edge:
         self.settings = settings
         self.rates = rates
         self.persisted = PersistedOperations(settings.edge)
+        self.planner = _planner(schema, settings, self.persisted.manifest)
 
     async def throttle(self, context: Context, address: str) -> None:
         """Take the caller's token for one operation; 429 ``RATE_LIMITED`` when none is left."""
@@ -80,8 +85,22 @@ class Edge:
             raise refusal(verdict)
 
     async def execute(self, call: Call) -> ExecutionResult:
-        """Admit a query or mutation and run it within ``edge.request_timeout_s``."""
-        return await self._execute(call, await self._admit(call))
+        """Admit a query or mutation and run it within ``edge.request_timeout_s``: planned
+        when it is a trusted document the planner answers, else on the schema."""
+        query = await self._admit(call)
+        planned = await self._planned(call, query)
+        return planned or await self._execute(call, query)
+
+    async def _planned(self, call: Call, query: str) -> ExecutionResult | None:
+        plan = self.planner.plans.get(query) if self.planner else None
+        if plan is None or call.params.operation_name not in (None, plan.name):
+            return None
+        try:
+            async with asyncio.timeout(self.settings.edge.request_timeout_s):
+                data = await answer(plan, call.context, call.params.variables)
+        except TimeoutError as exc:
+            raise _timed_out() from exc
+        return None if data is None else ExecutionResult(data=json.loads(data), errors=None)
 
     async def stream(self, call: Call) -> AsyncGenerator[Result, None]:
         """Admit any operation the transport allows; a query or mutation yields one result."""
@@ -115,9 +134,7 @@ class Edge:
                     operation_extensions=call.params.extensions,
                 )
         except TimeoutError as exc:
-            retry = {"Retry-After": RETRY_AFTER_S}
-            message = "The request took too long; retry shortly."
-            raise EdgeRefusal(503, UNAVAILABLE, message, retry) from exc
+            raise _timed_out() from exc
         except (InvalidOperationTypeError, CannotGetOperationTypeError) as exc:
             raise limits.QueryRefused(
                 "BAD_REQUEST", f"This operation cannot run here: {exc}."
@@ -168,6 +185,20 @@ class Edge:
         if not self.settings.is_production:
             return True
         return bool(roles and roles & self.settings.edge.introspection_roles)
+
+
+def _timed_out() -> EdgeRefusal:
+    message = "The request took too long; retry shortly."
+    return EdgeRefusal(503, UNAVAILABLE, message, {"Retry-After": RETRY_AFTER_S})
+
+
+def _planner(
+    schema: StrawberrySchema, settings: Settings, manifest: dict[str, str]
+) -> Planner | None:
+    """The manifest's plans, on PostgreSQL with ``planned_operations`` on (else None)."""
+    if not settings.planned_operations or not is_postgres(settings.db_url):
+        return None
+    return Planner.for_documents(schema._schema, manifest)
 
 
 def _check_transport(operation: OperationDefinitionNode, transport: Transport) -> None:

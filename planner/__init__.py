@@ -1,0 +1,1 @@
+"""Trusted documents planned into one SQL statement each (docs/PERFORMANCE.md)."""
