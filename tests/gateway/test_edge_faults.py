@@ -152,6 +152,9 @@ CALLS: dict[tuple[str, str], Call] = {
     ("/admin/api/oidc/token", "POST"): Call("/admin/api/oidc/token", None, {"code": "x"}),
     ("/admin/api/oidc/refresh", "POST"): Call("/admin/api/oidc/refresh", None, {"refresh": "x"}),
     ("/admin/assets", "GET"): Call("/admin/assets/missing.js"),
+    ("/", "GET"): Call("/"),
+    ("/assets", "GET"): Call("/assets/missing.css"),
+    ("/assets/graphiql", "GET"): Call("/assets/graphiql/missing.js"),
 }
 
 
