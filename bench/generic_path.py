@@ -216,10 +216,9 @@ def differences(workers: list[Worker]) -> list[str]:
     ]
 
 
-async def prepare(database: str) -> dict[str, str]:
-    from bench.handbook_query import issue_token, prepare_database
+async def tokens_for(database: str) -> dict[str, str]:
+    from bench.handbook_query import issue_token
 
-    await prepare_database(database)
     return {
         role: await issue_token(database, "yen-mo", role) for role in ("member", "tenant_admin")
     }
@@ -249,31 +248,46 @@ def run_bench(args: argparse.Namespace, database: str, tokens: dict[str, str]) -
     return 1 if problems else 0
 
 
-async def _setup(database: str) -> dict[str, str]:
+async def _setup(database: str, *, fresh: bool) -> dict[str, str]:
     from bench._harness import create_database, machine_summary
 
     print(f"machine: {await machine_summary()}")
-    await create_database(database)
     print(f"database {database}")
-    return await prepare(database)
+    if not fresh:
+        return await tokens_for(database)
+    await create_database(database)
+    from bench.handbook_query import prepare_database
+
+    await prepare_database(database)
+    return await tokens_for(database)
 
 
 def main(argv: list[str] | None = None) -> int:
     from bench._harness import drop_database, fresh_db_name
 
+    args = parse_args(argv)
+    database = args.database or fresh_db_name("pilotgraph_generic")
+    try:
+        tokens = asyncio.run(_setup(database, fresh=args.database is None))
+        return run_bench(args, database, tokens)
+    finally:
+        if not (args.keep_db or args.database):
+            asyncio.run(drop_database(database))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--requests", type=int, default=200, help="requests per block")
     parser.add_argument("--rounds", type=int, default=6, help="blocks per worker and query")
     parser.add_argument("--base", default="int", help="the baseline's branch or commit")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    parser.add_argument(
+        "--database", help="use this database, already loaded by an earlier --keep-db run"
+    )
     args = parser.parse_args(argv)
-    database = fresh_db_name("pilotgraph_generic")
-    try:
-        tokens = asyncio.run(_setup(database))
-        return run_bench(args, database, tokens)
-    finally:
-        if not args.keep_db:
-            asyncio.run(drop_database(database))
+    if not 1 <= args.requests <= 100_000 or not 1 <= args.rounds <= 100:
+        parser.error("--requests must be in [1, 100000] and --rounds in [1, 100]")
+    return args
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ from gateway.claims import (
     parse_claims,
 )
 from gateway.settings import Settings
-from gateway.token_cache import TokenCache
+from gateway.token_cache import MAX_HOLD_S, TokenCache
 from tenants.identity import Principal
 from tenants.registry import TenantRegistry
 from tenants.types import Role
@@ -109,7 +109,9 @@ class TokenVerifier:
     ) -> None:
         self._settings = settings
         self._registry = registry
-        self._verified = TokenCache() if cache is None else cache
+        # A key retired from the JWKS must stop verifying once the key set's cache expires.
+        hold_s = settings.jwks_cache_s if settings.jwks_url else MAX_HOLD_S
+        self._verified = TokenCache(hold_s=hold_s) if cache is None else cache
         self._secret = settings.hs256_secret
         self._paths = settings.claim_paths
         self._jwks = (

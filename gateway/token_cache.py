@@ -3,8 +3,9 @@
 Invariants:
 - Only a token that passed every check is kept; a refused one never is.
 - The key is the token's full text: a token that differs by one byte is another key, verified anew.
-- An entry is served only before the token's ``exp`` and at most ``MAX_HOLD_S`` after it was
-  verified (a key rotated out of a JWKS stops being honoured by then); a served entry's times and
+- An entry is served only before the token's ``exp`` and at most ``hold_s`` after it was
+  verified (``MAX_HOLD_S``; with a JWKS, at most its cache time, so that a key retired from the
+  set stops being honoured at most that long after the set's own cache); a served entry's times and
   scope are checked again (``gateway.claims``), so ``nbf``, the leeway and a tenant that left the
   registry apply as they would to a fresh verification.
 - The cache is bounded by entries and by bytes (``schema.bounded.ByteBoundedLRU``: each entry
@@ -58,11 +59,13 @@ class TokenCache:
         max_entries: int = MAX_ENTRIES,
         max_bytes: int = MAX_BYTES,
         max_entry_bytes: int = MAX_ENTRY_BYTES,
+        hold_s: float = MAX_HOLD_S,
         clock: Callable[[], float] | None = None,
     ) -> None:
         self._entries: ByteBoundedLRU[str, Verified] = ByteBoundedLRU(
             max_bytes, max_entry_bytes, max_entries
         )
+        self._hold_s = min(hold_s, MAX_HOLD_S)
         self._clock = clock or _now
 
     def __len__(self) -> int:
@@ -84,8 +87,8 @@ class TokenCache:
         return entry
 
     def put(self, token: str, claims: Claims, principal: Principal) -> None:
-        """Keep a token that passed every check, until its ``exp`` or ``MAX_HOLD_S`` from now."""
+        """Keep a token that passed every check, until its ``exp`` or ``hold_s`` from now."""
         now = self._clock()
-        until = min(claims.exp, now + MAX_HOLD_S)
+        until = min(claims.exp, now + self._hold_s)
         if until > now:
             self._entries.put(token, Verified(claims, principal, until), entry_bytes(token))

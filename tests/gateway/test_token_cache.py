@@ -172,6 +172,18 @@ def test_an_entry_is_held_at_most_max_hold():
     assert cache.get("t") is None
 
 
+def test_an_entry_is_held_at_most_hold_s():
+    # given: a cache holding entries 5 s (a JWKS cached that long)
+    clock = _Clock(1_000.0)
+    cache = TokenCache(hold_s=5, clock=clock)
+    cache.put("t", *_entry(exp=1_000.0 + 86_400))
+    # when / then
+    clock.now = 1_004.9
+    assert cache.get("t") is not None
+    clock.now = 1_005.0
+    assert cache.get("t") is None
+
+
 def test_an_expired_token_is_not_kept():
     # given
     clock = _Clock(2_000.0)
