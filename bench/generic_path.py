@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import gc
 import json
+import statistics
 import subprocess
 import sys
 import time
@@ -117,6 +118,7 @@ class Worker:
     requests: dict[str, int] = field(default_factory=dict)
     answers: dict[str, str] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    blocks: dict[str, list[float]] = field(default_factory=dict)  # ms per request, per block
 
     def run(self, query: str, count: int) -> None:
         assert self.process.stdin is not None
@@ -125,6 +127,7 @@ class Worker:
         self.process.stdin.flush()
         result = read_answer(self.process)
         self.cpu_s[query] = self.cpu_s.get(query, 0.0) + result["cpu_s"]
+        self.blocks.setdefault(query, []).append(1000.0 * result["cpu_s"] / result["n"])
         self.requests[query] = self.requests.get(query, 0) + result["n"]
         self.answers.setdefault(query, result["answer"])
         self.failures += [f"{self.name}, {query}: {f}" for f in result["failures"]]
@@ -187,7 +190,7 @@ def measure(workers: list[Worker], rounds: int, count: int) -> None:
     for worker in workers:
         for query in ("home", "members"):
             worker.run(query, 20)
-            worker.cpu_s.clear(), worker.requests.clear()
+            worker.cpu_s.clear(), worker.requests.clear(), worker.blocks.clear()
     for index in range(rounds):
         turn = workers[index % len(workers) :] + workers[: index % len(workers)]
         for query in ("home", "members"):
@@ -196,12 +199,16 @@ def measure(workers: list[Worker], rounds: int, count: int) -> None:
 
 
 def report(workers: list[Worker]) -> str:
-    base, *others = workers
-    lines = ["query            " + "".join(f"{w.name:>18}" for w in workers) + "   this/base"]
+    """Totals per worker, the ratio of totals and the median of the rounds' ratios (which a
+    drift of the machine's speed over the run moves less)."""
+    base, this, *_ = workers
+    names = "".join(f"{w.name:>18}" for w in workers)
+    lines = [f"query            {names}   this/base   median of rounds"]
     for query, label in (("home", "member home"), ("members", "50 members")):
         cells = "".join(f"{w.ms_per_request(query):>15.2f} ms" for w in workers)
-        ratio = others[0].ms_per_request(query) / base.ms_per_request(query)
-        lines.append(f"{label:<17}{cells}   {ratio:9.2f}")
+        ratio = this.ms_per_request(query) / base.ms_per_request(query)
+        rounds = [t / b for t, b in zip(this.blocks[query], base.blocks[query], strict=True)]
+        lines.append(f"{label:<17}{cells}   {ratio:9.2f}   {statistics.median(rounds):16.2f}")
     return "\n".join(lines)
 
 
