@@ -31,6 +31,7 @@ from gateway.edge.limits import configure_caches
 from gateway.edge.middleware import RateLimits, close_limiters, edge_middleware
 from gateway.edge.ratelimit import RateGate
 from gateway.events import post_events
+from gateway.gc_tuning import freeze_after_start
 from gateway.health import Readiness, healthz
 from gateway.install_tokens import InstallTokenEndpoint
 from gateway.observability import metrics
@@ -235,4 +236,4 @@ def serve_app() -> Starlette:
             service_name=settings.service_name, endpoint=settings.otlp_endpoint
         )
         instrument_engine(state.engine, provider)
-    return create_app(settings, state)
+    return freeze_after_start(create_app(settings, state))

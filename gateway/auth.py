@@ -17,11 +17,13 @@ from gateway.claims import (
     DEFAULT_CLAIM_PATHS,
     ClaimError,
     ClaimPaths,
+    Claims,
     check_scope,
     check_times,
     parse_claims,
 )
 from gateway.settings import Settings
+from gateway.token_cache import MAX_HOLD_S, TokenCache
 from tenants.identity import Principal
 from tenants.registry import TenantRegistry
 from tenants.types import Role
@@ -102,9 +104,14 @@ class SigningKeys:
 class TokenVerifier:
     """Verifies bearer tokens: HS256 with the shared secret, or a key of the JWKS (SigningKeys)."""
 
-    def __init__(self, settings: Settings, registry: TenantRegistry) -> None:
+    def __init__(
+        self, settings: Settings, registry: TenantRegistry, cache: TokenCache | None = None
+    ) -> None:
         self._settings = settings
         self._registry = registry
+        # A key retired from the JWKS must stop verifying once the key set's cache expires.
+        hold_s = settings.jwks_cache_s if settings.jwks_url else MAX_HOLD_S
+        self._verified = TokenCache(hold_s=hold_s) if cache is None else cache
         self._secret = settings.hs256_secret
         self._paths = settings.claim_paths
         self._jwks = (
@@ -118,15 +125,31 @@ class TokenVerifier:
         )
 
     async def verify(self, token: str) -> Principal:
-        """Check signature, issuer and audience, then the claims (``gateway.claims``)."""
+        """Check signature, issuer and audience, then the claims (``gateway.claims``).
+
+        A token verified before is served from the cache (``gateway.token_cache``) with its
+        times and scope checked again; only a token that passed every check is cached.
+        """
+        cached = self._verified.get(token)
+        if cached is not None:
+            _recheck(cached.claims, self._registry, self._settings.jwt_leeway_s)
+            return cached.principal
+        payload = await self._decode(token)
+        claims = checked_claims(
+            payload, self._registry, leeway=self._settings.jwt_leeway_s, paths=self._paths
+        )
+        principal = principal_of(claims)
+        self._verified.put(token, claims, principal)
+        return principal
+
+    async def _decode(self, token: str) -> dict[str, Any]:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
             raise AuthError("The bearer token is malformed.") from exc
-        algorithm = header.get("alg")
-        key, algorithms = await self._key_for(algorithm, token)
+        key, algorithms = await self._key_for(header.get("alg"), token)
         try:
-            claims = jwt.decode(
+            return jwt.decode(
                 token,
                 key=key,
                 algorithms=algorithms,
@@ -136,9 +159,6 @@ class TokenVerifier:
             )
         except jwt.PyJWTError as exc:
             raise AuthError(f"The bearer token was refused: {exc}.") from exc
-        return principal_from_claims(
-            claims, self._registry, leeway=self._settings.jwt_leeway_s, paths=self._paths
-        )
 
     async def _key_for(self, algorithm: Any, token: str) -> tuple[Any, list[str]]:
         if algorithm == "HS256" and self._secret is not None:
@@ -164,18 +184,41 @@ def principal_from_claims(
 
     The principal's subject is the member id claim (by default ``member_id``, else ``sub``).
     """
+    return principal_of(checked_claims(payload, registry, leeway=leeway, paths=paths))
+
+
+def checked_claims(
+    payload: Mapping[str, Any],
+    registry: TenantRegistry,
+    *,
+    leeway: float = 0,
+    paths: ClaimPaths = DEFAULT_CLAIM_PATHS,
+) -> Claims:
+    """The verified payload's claims, parsed strictly and checked; raises :class:`AuthError`."""
     try:
         claims = parse_claims(payload, paths)
-        check_times(claims, leeway)
-        check_scope(claims, registry)
     except ClaimError as exc:
         raise AuthError(exc.message) from None
+    _recheck(claims, registry, leeway)
+    return claims
+
+
+def principal_of(claims: Claims) -> Principal:
+    """The principal checked claims speak for."""
     return Principal(
         subject=claims.member_id,
         roles=claims.role_set,
         tenant=claims.tenant,
         province=claims.province,
     )
+
+
+def _recheck(claims: Claims, registry: TenantRegistry, leeway: float) -> None:
+    try:
+        check_times(claims, leeway)
+        check_scope(claims, registry)
+    except ClaimError as exc:
+        raise AuthError(exc.message) from None
 
 
 def issue_development_token(

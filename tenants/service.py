@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenants import rows
 from tenants.handbook.models import Member
-from tenants.models import Branch, Organisation, Province, Tenant
+from tenants.models import Organisation, Province, Tenant
 
 # Where a tenant change is announced; every replica's registry listens on it and reloads.
 CHANNEL = "pilotgraph_tenants"
@@ -27,12 +28,14 @@ async def list_tenants(*, session: AsyncSession) -> Sequence[Tenant]:
 
 async def list_branches(
     *, session: AsyncSession, tenant_id: str, branch_ids: Sequence[uuid.UUID] | None = None
-) -> Sequence[Branch]:
-    """The tenant's branches by name, optionally only those given."""
-    query = select(Branch).where(Branch.tenant_id == tenant_id)
-    if branch_ids is not None:
-        query = query.where(Branch.id.in_(branch_ids))
-    return (await session.scalars(query.order_by(Branch.name, Branch.id))).all()
+) -> list[rows.BranchRow]:
+    """The tenant's branches by name, optionally only those given (plain rows, no ORM)."""
+    if branch_ids is None:
+        found = await session.execute(rows.ALL_BRANCHES, {"tenant_id": tenant_id})
+    else:
+        params = {"tenant_id": tenant_id, "ids": list(branch_ids)}
+        found = await session.execute(rows.BRANCHES_BY_IDS, params)
+    return [rows.as_branch(row) for row in found]
 
 
 async def organisations_by_ids(

@@ -22,8 +22,10 @@ from tenants.handbook.models import (
     Member,
     ResolutionComment,
 )
+from tenants.handbook.rows import MemberRow
 from tenants.handbook.service import When
-from tenants.models import Branch, Organisation
+from tenants.models import Organisation
+from tenants.rows import BranchRow as Branch
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -47,7 +49,7 @@ class HandbookLoaders:
 
     branch_by_id: DataLoader[uuid.UUID, Branch | None]
     organisation_by_id: DataLoader[uuid.UUID, Organisation | None]
-    member_by_id: DataLoader[uuid.UUID, Member | None]
+    member_by_id: DataLoader[uuid.UUID, MemberRow | None]
     members_by_branch: DataLoader[BranchPage, list[Member]]
     member_count_by_branch: DataLoader[uuid.UUID, int]
     meetings_by_branch: DataLoader[BranchWhen, list[Meeting]]

@@ -18,7 +18,8 @@ from schema.relay import InvalidId, decode_id
 from schema.tenants.access import require_handbook_reader
 from tenants.handbook import models
 from tenants.handbook import service as handbook_service
-from tenants.models import Branch
+from tenants.handbook.rows import MemberRow
+from tenants.rows import BranchRow as Branch
 
 
 def _not_found(type_name: str, id_: str) -> PilotGraphError:
@@ -40,12 +41,10 @@ async def _readable(
         raise _not_found(type_name, id_)
 
 
-async def member_or_raise(info: Info[Context, None], id_: str) -> models.Member:
+async def member_or_raise(info: Info[Context, None], id_: str) -> MemberRow:
     """The referenced member, if the caller may read it."""
     require_handbook_reader(info)
-    row: models.Member | None = await info.context.loaders.member_by_id.load(
-        _decoded("Member", id_)
-    )
+    row: MemberRow | None = await info.context.loaders.member_by_id.load(_decoded("Member", id_))
     await _readable(info, "Member", id_, row.branch_id if row else None)
     assert row is not None  # _readable refuses a missing row
     return row

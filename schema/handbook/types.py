@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import unicodedata
+from collections.abc import Sequence
 from typing import Annotated, TypeVar
 
 import strawberry
@@ -21,9 +22,10 @@ from schema.handbook.loaders import HandbookLoaders
 from schema.permissions import Permission, requires
 from schema.relay import encode_cursor, encode_id
 from tenants.handbook import models
+from tenants.handbook.rows import AnyMeeting, AnyMember, AnyNotice
 from tenants.handbook.service import When
-from tenants.models import Branch as BranchRow
 from tenants.models import Organisation as OrganisationRow
+from tenants.rows import AnyBranch as BranchRow
 
 MAX_PAGE = 100
 MAX_SEARCH = 100
@@ -87,7 +89,7 @@ class MemberConnection:
 
     @classmethod
     def from_rows(
-        cls, rows: list[models.Member], *, has_next: bool, total: int
+        cls, rows: Sequence[AnyMember], *, has_next: bool, total: int
     ) -> MemberConnection:
         edges = [
             MemberEdge(cursor=encode_cursor(row.full_name, row.id), node=Member.from_model(row))
@@ -104,7 +106,7 @@ class MemberConnection:
 
 @strawberry.federation.type(keys=["id"], description="A party member (đảng viên) of the tenant.")
 class Member:
-    row: strawberry.Private[models.Member]
+    row: strawberry.Private[AnyMember]
     id: strawberry.ID
     full_name: str
     birth_year: int
@@ -126,7 +128,7 @@ class Member:
         return cls.from_model(await references.member_or_raise(info, id))
 
     @classmethod
-    def from_model(cls, row: models.Member) -> Member:
+    def from_model(cls, row: AnyMember) -> Member:
         return cls(
             row=row,
             id=encode_id("Member", row.id),
@@ -215,7 +217,7 @@ class AttendanceRecord:
     keys=["id"], description="A branch meeting: time, place, agenda, attendance."
 )
 class Meeting:
-    row: strawberry.Private[models.Meeting]
+    row: strawberry.Private[AnyMeeting]
     id: strawberry.ID
     title: str
     starts_at: dt.datetime
@@ -245,7 +247,7 @@ class Meeting:
         return cls.from_model(await references.meeting_or_raise(info, id))
 
     @classmethod
-    def from_model(cls, row: models.Meeting) -> Meeting:
+    def from_model(cls, row: AnyMeeting) -> Meeting:
         return cls(
             row=row,
             id=encode_id("Meeting", row.id),
@@ -261,7 +263,7 @@ class Meeting:
 
 @strawberry.type(description="A party or government task for the whole tenant or one branch.")
 class Notice:
-    row: strawberry.Private[models.Notice]
+    row: strawberry.Private[AnyNotice]
     id: strawberry.ID
     kind: models.NoticeKind
     title: str
@@ -276,7 +278,7 @@ class Notice:
         return Branch.from_model(_referenced(row))
 
     @classmethod
-    def from_model(cls, row: models.Notice) -> Notice:
+    def from_model(cls, row: AnyNotice) -> Notice:
         return cls(
             row=row,
             id=encode_id("Notice", row.id),

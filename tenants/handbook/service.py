@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenants.errors import NotAllowed
+from tenants.handbook import statements
 from tenants.handbook.access import Actor
 from tenants.handbook.models import (
     Attendance,
@@ -20,8 +21,15 @@ from tenants.handbook.models import (
     DraftResolution,
     Meeting,
     Member,
-    Notice,
     ResolutionComment,
+)
+from tenants.handbook.rows import (
+    MeetingRow,
+    MemberRow,
+    NoticeRow,
+    as_meeting,
+    as_member,
+    as_notice,
 )
 
 MemberCursor = tuple[str, uuid.UUID]
@@ -42,7 +50,7 @@ class MemberFilter:
 
 @dataclass(frozen=True, slots=True)
 class MemberPage:
-    rows: Sequence[Member]
+    rows: Sequence[MemberRow]
     has_next: bool
     total: int
 
@@ -56,21 +64,22 @@ async def get_member(
 
 async def members_by_ids(
     *, session: AsyncSession, tenant_id: str, ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, Member]:
-    """The tenant's members with these ids, keyed by id."""
-    query = select(Member).where(Member.tenant_id == tenant_id, Member.id.in_(ids))
-    return {row.id: row for row in await session.scalars(query)}
+) -> dict[uuid.UUID, MemberRow]:
+    """The tenant's members with these ids, keyed by id (plain rows, no ORM)."""
+    params = {"tenant_id": tenant_id, "ids": list(ids)}
+    found = await session.execute(statements.MEMBERS_BY_IDS, params)
+    return {row.id: row for row in map(as_member, found)}
 
 
-def _member_conditions(tenant_id: str, filters: MemberFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [Member.tenant_id == tenant_id]
+def _member_params(tenant_id: str, filters: MemberFilter) -> dict[str, object]:
+    params: dict[str, object] = {"tenant_id": tenant_id}
     if filters.branch_id is not None:
-        conditions.append(Member.branch_id == filters.branch_id)
+        params["branch_id"] = filters.branch_id
     if filters.status is not None:
-        conditions.append(Member.status == filters.status)
+        params["status"] = filters.status
     if filters.search:
-        conditions.append(Member.full_name.contains(filters.search, autoescape=True))
-    return conditions
+        params["pattern"] = statements.contains_pattern(filters.search)
+    return params
 
 
 async def members_page(
@@ -81,16 +90,23 @@ async def members_page(
     first: int,
     after: MemberCursor | None,
 ) -> MemberPage:
-    """A keyset page of members ordered by full name, with the filter's total."""
-    conditions = _member_conditions(tenant_id, filters)
-    total = await session.scalar(select(func.count()).select_from(Member).where(*conditions))
-    query = select(Member).where(*conditions)
+    """A keyset page of members ordered by full name, with the filter's total.
+
+    One statement: each row carries the total; only a page with no row asks for it apart.
+    """
+    params = _member_params(tenant_id, filters) | {"limit": first + 1}
+    variant = ("branch_id" in params, "status" in params, "pattern" in params)
     if after is not None:
-        query = query.where(tuple_(Member.full_name, Member.id) > tuple_(*after))
-    rows = (
-        await session.scalars(query.order_by(Member.full_name, Member.id).limit(first + 1))
+        params |= {"after_name": after[0], "after_id": after[1]}
+    found = (
+        await session.execute(statements.members_page(*variant, after is not None), params)
     ).all()
-    return MemberPage(rows=rows[:first], has_next=len(rows) > first, total=int(total or 0))
+    if found:
+        total = found[0].total
+    else:
+        total = await session.scalar(statements.members_count(*variant), params)
+    page = [MemberRow(*row[:-1]) for row in found]
+    return MemberPage(rows=page[:first], has_next=len(page) > first, total=int(total or 0))
 
 
 async def readable_members_page(
@@ -167,14 +183,18 @@ async def list_meetings(
     now: dt.datetime,
     first: int,
     branch_id: uuid.UUID | None = None,
-) -> Sequence[Meeting]:
+) -> list[MeetingRow]:
     """Meetings the actor may read, nearest first for upcoming, latest first otherwise."""
-    query = select(Meeting).where(Meeting.tenant_id == tenant_id)
-    if branch_id is not None:
-        query = query.where(Meeting.branch_id == branch_id)
-    if not actor.sees_whole_tenant:
-        query = query.where(Meeting.branch_id == actor.branch_id)
-    return (await session.scalars(_meeting_window(query, when, now).limit(first))).all()
+    own_branch = not actor.sees_whole_tenant
+    query = statements.meetings(when.value, branch_id is not None, own_branch)
+    params = {
+        "tenant_id": tenant_id,
+        "branch_id": branch_id,
+        "own_branch_id": actor.branch_id,
+        "now": now,
+        "limit": first,
+    }
+    return [as_meeting(row) for row in await session.execute(query, params)]
 
 
 async def get_meeting(
@@ -217,15 +237,16 @@ async def attendance_by_meetings(
 
 async def list_notices(
     *, session: AsyncSession, tenant_id: str, actor: Actor, first: int, kind: str | None = None
-) -> Sequence[Notice]:
+) -> list[NoticeRow]:
     """Latest notices the actor may read: tenant-wide ones and their branch's."""
-    query = select(Notice).where(Notice.tenant_id == tenant_id)
-    if kind is not None:
-        query = query.where(Notice.kind == kind)
-    if not actor.sees_whole_tenant:
-        query = query.where(or_(Notice.branch_id.is_(None), Notice.branch_id == actor.branch_id))
-    query = query.order_by(Notice.published_at.desc(), Notice.id).limit(first)
-    return (await session.scalars(query)).all()
+    query = statements.notices(kind is not None, not actor.sees_whole_tenant)
+    params = {
+        "tenant_id": tenant_id,
+        "kind": kind,
+        "own_branch_id": actor.branch_id,
+        "limit": first,
+    }
+    return [as_notice(row) for row in await session.execute(query, params)]
 
 
 async def list_documents(
