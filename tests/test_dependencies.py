@@ -18,7 +18,13 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
-APPLICATION = ("gateway", "schema", "tenants", "rollout", "adoption", "db")
+# The packages the wheel ships, as pyproject.toml lists them: a new package is checked too.
+APPLICATION = tuple(
+    pattern.rstrip("*")
+    for pattern in tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "setuptools"
+    ]["packages"]["find"]["include"]
+)
 
 
 def declared(root: Path = ROOT) -> set[str]:

@@ -509,6 +509,7 @@ async def test_every_json_endpoint_refuses_deep_json_before_parsing(gateway, tok
         "/t/yen-mo/v1/install-tokens": deep_json,
         # no OpenID Connect issuer is configured: refused before its body is read
         "/t/yen-mo/admin/api/oidc/token": (404, "OIDC_NOT_CONFIGURED"),
+        "/t/yen-mo/admin/api/oidc/refresh": (404, "OIDC_NOT_CONFIGURED"),
         "/t/yen-mo/admin/assets/probe.js": (405, "METHOD_NOT_ALLOWED"),
         "/t/yen-mo/admin/assets/": (405, "METHOD_NOT_ALLOWED"),
         "/t/yen-mo/assets/graphiql/probe.js": (405, "METHOD_NOT_ALLOWED"),
