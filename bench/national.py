@@ -168,49 +168,58 @@ def _pick(array: str) -> str:
     return f"({array})[1 + floor(random() * cardinality({array}))::int]"
 
 
+# Every random value is drawn in the inner query's select list, once per row: a LATERAL
+# subquery drawing them would be memoized by PostgreSQL per outer value (PG 14+ Memoize), giving
+# every member of the same position the same birth year.
 MEMBERS_SQL = f"""
 INSERT INTO members (tenant_id, id, branch_id, full_name, birth_year, joined_on, position,
                      status, is_religious_believer)
-SELECT b.tenant_id, gen_random_uuid(), b.branch_id,
+SELECT x.tenant_id, gen_random_uuid(), x.branch_id,
        normalize({_pick("$1::text[]")} || ' ' ||
-         CASE WHEN p.male THEN {_pick("$2::text[]")} || ' ' || {_pick("$3::text[]")}
+         CASE WHEN x.male THEN {_pick("$2::text[]")} || ' ' || {_pick("$3::text[]")}
               ELSE {_pick("$4::text[]")} || ' ' || {_pick("$5::text[]")} END, NFC),
-       p.birth_year, j.joined_on,
-       CASE g.n WHEN 1 THEN 'Bí thư chi bộ' WHEN 2 THEN 'Phó Bí thư chi bộ' ELSE 'Đảng viên' END,
-       CASE WHEN current_date - j.joined_on < 365 THEN 'probationary' ELSE 'official' END,
+       x.birth_year, x.joined_on,
+       CASE x.n WHEN 1 THEN 'Bí thư chi bộ' WHEN 2 THEN 'Phó Bí thư chi bộ' ELSE 'Đảng viên' END,
+       CASE WHEN current_date - x.joined_on < 365 THEN 'probationary' ELSE 'official' END,
        random() < 0.03
-FROM bench_branch_sizes b
-CROSS JOIN LATERAL generate_series(1, b.size) AS g(n)
-CROSS JOIN LATERAL (
-    SELECT random() < 0.55 AS male,
-           1945 + floor(random() * (extract(year FROM current_date) - 1964))::int AS birth_year,
-           g.n AS n
-) p
-CROSS JOIN LATERAL (
-    SELECT least(current_date, make_date(
-        least(extract(year FROM current_date)::int, p.birth_year + 18 + floor(random() * 43)::int),
-        1 + floor(random() * 12)::int, 1 + floor(random() * 28)::int)) AS joined_on
-) j
-WHERE b.tenant_id = ANY($6::text[])
+FROM (
+    SELECT y.*, least(current_date, make_date(
+               y.birth_year + 18 + floor(y.joined_share * (least(
+                   extract(year FROM current_date)::int - 18, y.birth_year + 42) - y.birth_year
+                   + 1))::int,
+               y.month, y.day)) AS joined_on
+    FROM (
+        SELECT b.tenant_id, b.branch_id, g.n, random() < 0.55 AS male,
+               1945 + floor(random() * (extract(year FROM current_date) - 1964))::int
+                   AS birth_year,
+               random() AS joined_share,
+               1 + floor(random() * 12)::int AS month, 1 + floor(random() * 28)::int AS day
+        FROM bench_branch_sizes b CROSS JOIN LATERAL generate_series(1, b.size) AS g(n)
+        WHERE b.tenant_id = ANY($6::text[])
+        OFFSET 0
+    ) y
+    OFFSET 0
+) x
 """
 
 MEETINGS_SQL = f"""
 INSERT INTO meetings (tenant_id, id, branch_id, title, starts_at, ends_at, place, agenda,
                       status, cancel_reason, version)
-SELECT b.tenant_id, gen_random_uuid(), b.id,
+SELECT s.tenant_id, gen_random_uuid(), s.id,
        'Sinh hoạt chi bộ định kỳ tháng ' || to_char(s.starts_at AT TIME ZONE '{TIMEZONE}',
                                                     'MM/YYYY'),
        s.starts_at, s.starts_at + interval '3 hours',
-       'Nhà văn hóa ' || regexp_replace(b.name, '^Chi bộ ', ''),
+       'Nhà văn hóa ' || regexp_replace(s.name, '^Chi bộ ', ''),
        E'1. Đánh giá kết quả tháng trước\\n2. Nhiệm vụ tháng tới',
        CASE WHEN s.starts_at + interval '3 hours' < now() THEN 'held' ELSE 'scheduled' END,
        NULL, 1
-FROM branches b
-CROSS JOIN generate_series(-3, 1) AS o(months)
-CROSS JOIN LATERAL (
-    SELECT (date_trunc('month', current_date::timestamp) + make_interval(months => o.months)
+FROM (
+    SELECT b.tenant_id, b.id, b.name,
+           (date_trunc('month', current_date::timestamp) + make_interval(months => o.months)
             + make_interval(days => 2 + floor(random() * 8)::int, hours => 8))
            AT TIME ZONE '{TIMEZONE}' AS starts_at
+    FROM branches b CROSS JOIN generate_series(-3, 1) AS o(months)
+    OFFSET 0
 ) s
 """
 
@@ -238,18 +247,26 @@ WHERE status <> 'transferred' GROUP BY tenant_id, joined_on
 DAILY_SQL = """
 INSERT INTO adoption_daily (tenant_id, day, active_members, sessions, new_activations,
                             new_installs)
-SELECT s.tenant_id, d.day::date, a.active, a.active * 2, s.members / 200, s.members / 180
-FROM (SELECT tenant_id, sum(size)::int AS members FROM bench_branch_sizes GROUP BY 1) s
-CROSS JOIN generate_series(current_date - 120, current_date - 1, interval '1 day') AS d(day)
-CROSS JOIN LATERAL (SELECT (s.members * (0.2 + 0.3 * random()))::int AS active, d.day) a
+SELECT a.tenant_id, a.day, a.active, a.active * 2, a.members / 200, a.members / 180
+FROM (
+    SELECT s.tenant_id, s.members, d.day::date AS day,
+           (s.members * (0.2 + 0.3 * random()))::int AS active
+    FROM (SELECT tenant_id, sum(size)::int AS members FROM bench_branch_sizes GROUP BY 1) s
+    CROSS JOIN generate_series(current_date - 120, current_date - 1, interval '1 day') AS d(day)
+    OFFSET 0
+) a
 """
 MONTHLY_SQL = """
 INSERT INTO adoption_monthly (tenant_id, month, active_members, sessions)
-SELECT s.tenant_id, m.month::date, a.active, a.active * 40
-FROM (SELECT tenant_id, sum(size)::int AS members FROM bench_branch_sizes GROUP BY 1) s
-CROSS JOIN generate_series(date_trunc('month', current_date) - interval '4 months',
-                           date_trunc('month', current_date), interval '1 month') AS m(month)
-CROSS JOIN LATERAL (SELECT (s.members * (0.5 + 0.4 * random()))::int AS active, m.month) a
+SELECT a.tenant_id, a.month, a.active, a.active * 40
+FROM (
+    SELECT s.tenant_id, m.month::date AS month,
+           (s.members * (0.5 + 0.4 * random()))::int AS active
+    FROM (SELECT tenant_id, sum(size)::int AS members FROM bench_branch_sizes GROUP BY 1) s
+    CROSS JOIN generate_series(date_trunc('month', current_date) - interval '4 months',
+                               date_trunc('month', current_date), interval '1 month') AS m(month)
+    OFFSET 0
+) a
 """
 
 
@@ -399,6 +416,19 @@ def workers_rss_mib(server: Server) -> list[float]:
         if b"resource_tracker" not in Path(f"/proc/{child}/cmdline").read_bytes()
     ]
     return [_rss_mib(p) for p in (workers or [pid])]
+
+
+async def settled_rss_mib(server: Server, workers: int, timeout_s: float = 90.0) -> list[float]:
+    """Each worker's VmRSS once all have started: ``/readyz`` answers from the first worker
+    ready, so wait until every worker's RSS holds still (±1 MiB over 2 s) or time runs out."""
+    deadline, last = time.monotonic() + timeout_s, workers_rss_mib(server)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(2)
+        now = workers_rss_mib(server)
+        if len(now) == workers and all(abs(a - b) <= 1 for a, b in zip(now, last, strict=False)):
+            return now
+        last = now
+    return last
 
 
 # --- load -----------------------------------------------------------------------------------
@@ -729,8 +759,7 @@ async def measure(args: argparse.Namespace, demo: str, nation: str, log_dir: Pat
     try:
         for server in gateways:
             await wait_ready(server, "/readyz", timeout_s=180)
-        await asyncio.sleep(2)
-        rss_start = {g.name: workers_rss_mib(g) for g in gateways}
+        rss_start = {g.name: await settled_rss_mib(g, args.workers) for g in gateways}
         homes = [await home_pool(g, d, args) for g, d in zip(gateways, (demo, nation), strict=True)]
         targets = [
             Target(g.name, f"{g.base_url}/graphql", p) for g, p in zip(gateways, homes, strict=True)
@@ -777,9 +806,12 @@ async def run(args: argparse.Namespace) -> int:
     print(await machine_summary())
     print(f"load average at start: {uptime()}")
     demo, nation = fresh_db_name("bench_demo"), fresh_db_name("bench_nation")
+    if args.reuse:
+        demo, nation = args.reuse
     try:
         with tempfile.TemporaryDirectory(prefix="pilotgraph-national-") as tmp:
-            await build(args, demo, nation)
+            if not args.reuse:
+                await build(args, demo, nation)
             ok = await measure(args, demo, nation, Path(tmp))
     finally:
         if args.keep_db:
@@ -804,6 +836,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=20261205)
     parser.add_argument("--generic", action="store_true", help="the generic path, not planned")
     parser.add_argument("--keep-db", action="store_true", help="keep both databases")
+    parser.add_argument(
+        "--reuse",
+        nargs=2,
+        metavar=("DEMO", "NATION"),
+        help="measure two databases a run kept (--keep-db) instead of building new ones",
+    )
     return parser.parse_args()
 
 
