@@ -151,7 +151,7 @@ def global_uuid(value: str) -> uuid.UUID:
 
 def home_rows(me: Mapping[str, Any], meetings: list[Any], notices: list[Any]) -> Any:
     return {
-        "me": [me["fullName"], me["position"], me["branch"]["name"]],
+        "me": (me["fullName"], me["position"], me["branch"]["name"]),
         "meetings": [[m["id"], m["title"], instant(m["startsAt"]), m["place"]] for m in meetings],
         "notices": [
             [n["id"], n["title"], n["kind"].lower(), instant(n["publishedAt"])] for n in notices
@@ -289,6 +289,7 @@ def gateway_env(database: str, secret: str, planned: bool = True) -> dict[str, s
             "PILOTGRAPH_DATABASE_URL": pg_url(database, APP_ROLE),
             "PILOTGRAPH_ENVIRONMENT": "development",
             "PILOTGRAPH_LOG_LEVEL": "warning",  # no access log line per request
+            "PILOTGRAPH_METRICS_PORT": str(free_port()),
             "PILOTGRAPH_JWT_SECRET": secret,
             "PILOTGRAPH_JWT_ISSUER": JWT_ISSUER,
             "PILOTGRAPH_JWT_AUDIENCE": JWT_AUDIENCE,
@@ -364,7 +365,8 @@ class Target:
 
 
 async def check_equal(targets: Sequence[Target], work: Workload, token: str) -> int:
-    """Every server answers ``work`` with the same rows; how many rows that is."""
+    """Every server answers ``work`` with the same rows; how many rows that is (a single
+    object or a count is one)."""
     async with httpx.AsyncClient(timeout=30.0, trust_env=False) as client:
         answers = [
             await rows_of(client, f"{t.server.base_url}/graphql", t.body(work), token, t.rows(work))
@@ -628,7 +630,8 @@ async def bench(database: str, args: argparse.Namespace, log_dir: Path) -> int:
     ensure_postgraphile(node)
     work, members_source = workloads()
     print(f"Node {node_major(node)}; PilotGraph's member list: {members_source}")
-    await prepare_database(database)
+    if not args.reuse_db:
+        await prepare_database(database)
     await add_me_functions_and_analyze(database)
     secret = secrets.token_urlsafe(32)
     tokens = {w.role: await issue_token(database, secret, args.tenant, w.role) for w in work}
@@ -659,8 +662,9 @@ async def main(args: argparse.Namespace) -> int:
     if task is not None:
         cancel_on_signals(task)
     print(f"machine: {await machine_summary()}")
-    database = fresh_db_name("pilotgraph_vs_pgl")
-    await create_database(database)
+    database = args.reuse_db or fresh_db_name("pilotgraph_vs_pgl")
+    if not args.reuse_db:
+        await create_database(database)
     print(f"database {database}")
     try:
         with tempfile.TemporaryDirectory(prefix="pilotgraph-vs-pgl-") as log_dir:
@@ -669,7 +673,7 @@ async def main(args: argparse.Namespace) -> int:
         print(f"bench failed: {exc}", file=sys.stderr)
         return 2
     finally:
-        if args.keep_db:
+        if args.keep_db or args.reuse_db:
             print(f"kept database {database} ({pg_url(database, APP_ROLE)})")
         else:
             await drop_database(database)
@@ -686,6 +690,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--load-cpu", type=int, default=1, help="core wrk runs on")
     parser.add_argument("--tenant", default="yen-mo", help="demo tenant (slug)")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    parser.add_argument(
+        "--reuse-db", metavar="NAME", help="a database a --keep-db run left: no new demo load"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.block, args.warmup = 3.0, 1.0

@@ -6,14 +6,14 @@
 -- sets are ordered as the gateway orders them; the client's `first` limits them (PostgreSQL
 -- inlines these functions, so the limit reaches the sort).
 
-CREATE FUNCTION me() RETURNS members
+CREATE OR REPLACE FUNCTION me() RETURNS members
 LANGUAGE sql STABLE SECURITY INVOKER
 AS $$
   SELECT m.* FROM members m
   WHERE m.id = NULLIF(current_setting('app.member_id', true), '')::uuid
 $$;
 
-CREATE FUNCTION my_upcoming_meetings() RETURNS SETOF meetings
+CREATE OR REPLACE FUNCTION my_upcoming_meetings() RETURNS SETOF meetings
 LANGUAGE sql STABLE SECURITY INVOKER
 AS $$
   SELECT g.* FROM meetings g
@@ -22,7 +22,7 @@ AS $$
   ORDER BY g.starts_at, g.id
 $$;
 
-CREATE FUNCTION my_notices() RETURNS SETOF notices
+CREATE OR REPLACE FUNCTION my_notices() RETURNS SETOF notices
 LANGUAGE sql STABLE SECURITY INVOKER
 AS $$
   SELECT x.* FROM notices x
