@@ -509,7 +509,8 @@ async def block(
 async def measure(
     load: Load, targets: Sequence[Target], work: Workload, token: str, database: str
 ) -> list[Tally]:
-    """Warm every server up, then drive them in turn, one block each, ``rounds`` times."""
+    """Warm every server up (its failures printed, not counted), then drive them in turn, one
+    block each, ``rounds`` times."""
     for target in targets:
         warmup = Tally()
         await run_wrk(
@@ -521,7 +522,9 @@ async def measure(
             warmup,
         )
         if warmup.failures:
-            raise BenchError(f"{work.name}, {target.label}, warm-up: {dict(warmup.failures)}")
+            # A cold server opens its pool while the first requests wait: on a starved machine
+            # some of them time out. Said, not counted: only the measured blocks must be clean.
+            print(f"  warm-up, {target.label}, not counted: {dict(warmup.failures)}")
     tallies = [Tally() for _ in targets]
     for round_ in range(load.rounds):
         for target, tally in zip(targets, tallies, strict=True):
