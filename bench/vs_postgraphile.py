@@ -88,7 +88,10 @@ APP = CACHE / "app"
 MANIFEST = REPO_ROOT / "clients" / "trusted-documents" / "manifest.json"
 PLANNED_SETTING = "PILOTGRAPH_PLANNED_OPERATIONS"
 JWT_ISSUER, JWT_AUDIENCE = "pilotgraph-bench", "pilotgraph"
-POOL_SIZE = 20  # the gateway's default pool: 10 connections + 10 overflow
+# Connections per server: as many as wrk's requests outstanding, kept open. The gateway closes
+# an overflowing connection when it is returned: its backend's CPU would leave the count with it.
+# The PostgreSQL server is shared (max_connections): three pools larger than this may exhaust it.
+POOL_SIZE = 16
 LIST_SIZE = 50
 POSTGRAPHILE_HOME = """{
   me { fullName position branch: branchByTenantIdAndBranchId { name } }
@@ -290,6 +293,7 @@ def gateway_env(database: str, secret: str, planned: bool = True) -> dict[str, s
             "PILOTGRAPH_ENVIRONMENT": "development",
             "PILOTGRAPH_LOG_LEVEL": "warning",  # no access log line per request
             "PILOTGRAPH_METRICS_PORT": str(free_port()),
+            "PILOTGRAPH_DATABASE_POOL_SIZE": str(POOL_SIZE),
             # wrk keeps 16 requests outstanding, but a request still counts as in flight after
             # its answer is sent, until the app returns; on a starved core the next request on
             # the same connection overlaps it, and the default limit (20) answered 503. The
