@@ -526,8 +526,9 @@ async def measure(
             warmup,
         )
         if warmup.failures:
-            # A cold server opens its pool while the first requests wait: on a starved machine
-            # some of them time out. Said, not counted: only the measured blocks must be clean.
+            # A cold server opens its pool while the first requests wait; on a shared PostgreSQL
+            # server some may find no connection left. Said, not counted: only the measured
+            # blocks must be clean.
             print(f"  warm-up, {target.label}, not counted: {dict(warmup.failures)}")
     tallies = [Tally() for _ in targets]
     for round_ in range(load.rounds):
