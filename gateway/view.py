@@ -23,7 +23,7 @@ from strawberry.types import ExecutionResult
 from db.sessions import scope_session
 from gateway.auth import ROUTER_HEADER, router_allowed
 from gateway.edge.config import EdgeSettings
-from gateway.edge.documents import HTTP_GET, HTTP_POST, RETRY_AFTER_S, Call, Edge
+from gateway.edge.documents import HTTP_GET, HTTP_POST, RETRY_AFTER_S, Call, Edge, PlannedData
 from gateway.edge.http_spec import (
     GRAPHQL_RESPONSE,
     EdgeRefusal,
@@ -46,6 +46,10 @@ from schema.context import Context
 from schema.unavailable import RETRYABLE
 
 CONTEXT_KEY = "pilotgraph_context"
+
+
+# One operation's response: a JSON object, or a planned answer written as PostgreSQL wrote it.
+Body = dict[str, Any] | PlannedData
 
 
 class GraphQLView(GraphQL[Context, None]):
@@ -131,7 +135,7 @@ class GraphQLView(GraphQL[Context, None]):
             )
         return [params_from_json(item) for item in data], True
 
-    async def _one(self, call: Call) -> dict[str, Any]:
+    async def _one(self, call: Call) -> Body:
         """Run one operation; a refusal of the document becomes a request error."""
         try:
             result = await self.edge.execute(call)
@@ -139,11 +143,11 @@ class GraphQLView(GraphQL[Context, None]):
             if exc.status != 400 or exc.code == "MISSING_QUERY":
                 raise
             return _request_error(exc.code, exc.message)
-        return _body(result)
+        return result if isinstance(result, PlannedData) else _body(result)
 
     def _respond(
         self,
-        bodies: list[dict[str, Any]],
+        bodies: list[Body],
         batched: bool,
         media_type: str,
         sub_response: Response,
@@ -152,11 +156,11 @@ class GraphQLView(GraphQL[Context, None]):
         if any(_unavailable(body) for body in bodies):
             status = 503
             sub_response.headers["Retry-After"] = RETRY_AFTER_S
-        elif not batched and media_type == GRAPHQL_RESPONSE and "data" not in bodies[0]:
+        elif not batched and media_type == GRAPHQL_RESPONSE and not _has_data(bodies[0]):
             status = 400
-        payload = bodies if batched else bodies[0]
+        encoded = [_encoded(body) for body in bodies]
         response = Response(
-            json.dumps(payload, ensure_ascii=False).encode("utf-8"),
+            b"[" + b",".join(encoded) + b"]" if batched else encoded[0],
             status_code=sub_response.status_code or status,
             media_type=f"{media_type}; charset=utf-8",
         )
@@ -210,8 +214,21 @@ def _body(result: ExecutionResult) -> dict[str, Any]:
     return body
 
 
-def _unavailable(body: dict[str, Any]) -> bool:
+def _encoded(body: Body) -> bytes:
+    """One operation's response as UTF-8 JSON; a planned answer's data text goes in unchanged."""
+    if isinstance(body, PlannedData):
+        return b'{"data":' + body.json_text.encode("utf-8") + b"}"
+    return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+def _has_data(body: Body) -> bool:
+    return isinstance(body, PlannedData) or "data" in body
+
+
+def _unavailable(body: Body) -> bool:
     """The database failed or was too slow for this operation: the answer is 503."""
+    if isinstance(body, PlannedData):
+        return False  # a planned answer is always a success
     return any(
         (error.get("extensions") or {}).get("code") in RETRYABLE
         for error in body.get("errors") or []

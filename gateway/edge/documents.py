@@ -10,7 +10,6 @@ same code and message on every transport; see docs/EDGE.md.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
@@ -68,6 +67,14 @@ class Call:
     address: str
 
 
+@dataclass(frozen=True, slots=True)
+class PlannedData:
+    """A planned operation's answer: the ``data`` object as PostgreSQL wrote it (JSON text),
+    written into the response body unchanged; the planned path only ever answers success."""
+
+    json_text: str
+
+
 class Edge:
     """Admit an operation (or refuse it with a code), then run it on the schema."""
 
@@ -84,14 +91,14 @@ class Edge:
         if not verdict.allowed:
             raise refusal(verdict)
 
-    async def execute(self, call: Call) -> ExecutionResult:
+    async def execute(self, call: Call) -> ExecutionResult | PlannedData:
         """Admit a query or mutation and run it within ``edge.request_timeout_s``: planned
         when it is a trusted document the planner answers, else on the schema."""
         query = await self._admit(call)
         planned = await self._planned(call, query)
         return planned or await self._execute(call, query)
 
-    async def _planned(self, call: Call, query: str) -> ExecutionResult | None:
+    async def _planned(self, call: Call, query: str) -> PlannedData | None:
         plan = self.planner.plans.get(query) if self.planner else None
         if plan is None or call.params.operation_name not in (None, plan.name):
             return None
@@ -100,7 +107,7 @@ class Edge:
                 data = await answer(plan, call.context, call.params.variables)
         except TimeoutError as exc:
             raise _timed_out() from exc
-        return None if data is None else ExecutionResult(data=json.loads(data), errors=None)
+        return None if data is None else PlannedData(data)
 
     async def stream(self, call: Call) -> AsyncGenerator[Result, None]:
         """Admit any operation the transport allows; a query or mutation yields one result."""
