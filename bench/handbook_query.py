@@ -165,8 +165,16 @@ async def prepare_database(database: str) -> None:
     await run_cli(["db", "upgrade"], admin_env, timeout_s=300)
     await run_cli(["db", "create-app-role", "--name", APP_ROLE], admin_env, timeout_s=60)
     started = time.monotonic()
-    await run_cli(["demo", "load"], app_env(database), timeout_s=900)
+    await run_cli(["demo", "load"], {**app_env(database), **LOAD_TIMEOUTS}, timeout_s=900)
     print(f"demo loaded in {time.monotonic() - started:.1f} s")
+
+
+# The demo load's bulk inserts take longer than a request may: on a busy machine one ran past the
+# served defaults (10 s statement, 15 s client) and the load failed.
+LOAD_TIMEOUTS = {
+    "PILOTGRAPH_DATABASE_STATEMENT_TIMEOUT_MS": "600000",
+    "PILOTGRAPH_DATABASE_COMMAND_TIMEOUT_S": "660",
+}
 
 
 def app_env(database: str) -> dict[str, str]:

@@ -96,13 +96,12 @@ def demo_load(
 async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
     from sqlalchemy import func, select
 
-    from db.engine import make_engine
     from db.sessions import make_sessionmaker
     from rollout.demo import load_demo_plan, load_other_province_plan
     from tenants.demo.load import load_demo
     from tenants.models import Tenant
 
-    engine = make_engine(settings_or_exit().db_url)
+    engine = _loader_engine()
     sessions = make_sessionmaker(engine)
     try:
         async with sessions() as session:
@@ -132,6 +131,18 @@ async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
         typer.echo(await load_other_province_plan(sessionmaker=sessions, now=now))
     finally:
         await engine.dispose()
+
+
+def _loader_engine() -> Any:
+    """An engine with the configured timeouts: a loader on a busy machine may raise them."""
+    from db.engine import make_engine
+
+    settings = settings_or_exit()
+    return make_engine(
+        settings.db_url,
+        statement_timeout_ms=settings.database_statement_timeout_ms,
+        command_timeout_s=settings.database_command_timeout_s,
+    )
 
 
 async def _demo_events(sessions: Any) -> None:
