@@ -1,5 +1,6 @@
 """More rows for the planner's differential test: ties, fractions of a second, LIKE's own
-characters and Vietnamese text, in three tenants of two provinces (tests/world.py's)."""
+characters and Vietnamese text, in three tenants of two provinces (tests/world.py's); members
+sharing a name (the cursor's tie-break on id) and names that sort by Vietnamese letters."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.sessions import scope_session
-from tenants.handbook.models import Document, Meeting, Notice
+from tenants.handbook.models import Document, Meeting, Member, Notice
 from tenants.types import Role
 from tests import world
 
@@ -82,11 +83,40 @@ def _documents(tenant: str) -> list[object]:
     ]
 
 
+# Shared names, letters that sort apart from their base letter, an empty-looking end.
+NAMES = ("Nguyễn Văn An", "Nguyễn Văn An", "Đặng Thị Ánh", "Dương Văn Bảo", "Ông Ích Khiêm", "An")
+
+
+def _members(tenant: str) -> list[object]:
+    return [
+        Member(
+            tenant_id=tenant,
+            id=_id(tenant, 300 + n),
+            branch_id=BRANCHES[tenant][n % len(BRANCHES[tenant])],
+            full_name=NAMES[n % len(NAMES)],
+            birth_year=1950 + n,
+            joined_on=dt.date(2000 + n % 20, 1 + n % 12, 1 + n % 28),
+            position="Đảng viên",
+            status=("official", "probationary", "transferred")[n % 3],
+            is_religious_believer=n % 5 == 0,
+        )
+        for n in range(13)
+    ]
+
+
+def member_names() -> list[tuple[uuid.UUID, str]]:
+    """Every member's id and name in the three tenants, tests/world.py's and these."""
+    found = [(row[0], row[2]) for members in world.MEMBERS.values() for row in members]
+    loaded = [m for tenant in BRANCHES for m in _members(tenant)]
+    return found + [(m.id, m.full_name) for m in loaded if isinstance(m, Member)]
+
+
 async def load_more(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """Add the rows in each tenant, as the app role with the tenant set."""
     for tenant in BRANCHES:
         async with scope_session(sessionmaker(), tenant) as session:
-            session.add_all([*_meetings(tenant), *_notices(tenant), *_documents(tenant)])
+            rows = [*_members(tenant), *_meetings(tenant), *_notices(tenant), *_documents(tenant)]
+            session.add_all(rows)
             await session.commit()
 
 
