@@ -165,7 +165,7 @@ def _documents(_static: Mapping[str, Any], _whole: bool, bind: Bind) -> Rows:
 
 def _members(static: Mapping[str, Any], whole: bool, bind: Bind) -> Rows:
     where = () if whole else (f"{{t}}.branch_id = {OWN_BRANCH}",)
-    after = ()
+    after: tuple[str, ...] = ()
     if static["resumes"]:
         after = (f"({{t}}.full_name, {{t}}.id) > ({bind('after_name')}, {bind('after_id')})",)
     return Rows(where, "{t}.full_name, {t}.id", bind("first"), after)

@@ -9,6 +9,7 @@ fragments, directives, and any other field or argument.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from graphql import (
@@ -79,9 +80,9 @@ def _root(node: FieldNode) -> Selected:
 
 
 # The Relay fields of a connection, its edges and its page info: leaves, or what they hold.
-PAGE_FIELDS = {"totalCount": None, "edges": "edge", "pageInfo": "pageInfo"}
-EDGE_FIELDS = {"cursor": None, "node": "node"}
-PAGE_INFO_FIELDS = {"hasNextPage": None, "endCursor": None}
+PAGE_FIELDS: dict[str, str | None] = {"totalCount": None, "edges": "edge", "pageInfo": "pageInfo"}
+EDGE_FIELDS: dict[str, str | None] = {"cursor": None, "node": "node"}
+PAGE_INFO_FIELDS: dict[str, str | None] = {"hasNextPage": None, "endCursor": None}
 
 
 def _connection(type_name: str, selection_set: SelectionSetNode | None) -> tuple[Selected, ...]:
@@ -103,7 +104,7 @@ def _connection(type_name: str, selection_set: SelectionSetNode | None) -> tuple
 
 
 def _relay(
-    type_name: str, known: dict[str, str | None], selection_set: SelectionSetNode | None
+    type_name: str, known: Mapping[str, str | None], selection_set: SelectionSetNode | None
 ) -> list[tuple[FieldNode, str, str, str | None]]:
     """Each selected field of a Relay type: node, name, response key and what it holds."""
     found = []
