@@ -15,7 +15,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from planner.mapping import CASTS, CONNECTIONS, OBJECTS, ROOTS, Connection, Root, Rows, ToOne
+from planner.mapping import (
+    CASTS,
+    CONNECTIONS,
+    OBJECTS,
+    ROOTS,
+    Connection,
+    Root,
+    Rows,
+    ToMany,
+    ToOne,
+)
 from planner.operation import TYPENAME, Selected
 from planner.sql import literal
 
@@ -54,6 +64,8 @@ class _Writer:
                 value = literal(type_name)
             elif isinstance(field, ToOne):
                 value = self.to_one(field, alias, selected.fields)
+            elif isinstance(field, ToMany):
+                value = self.to_many(field, alias, selected.fields)
             else:
                 value = field(alias)
             pairs.append(f"{literal(selected.key)}, {value}")
@@ -67,6 +79,18 @@ class _Writer:
             f"(SELECT {body} FROM {table} {alias} WHERE {alias}.tenant_id = {parent}.tenant_id"
             f" AND {alias}.id = {parent}.{relation.foreign_key})"
         )
+
+    def to_many(self, relation: ToMany, parent: str, fields: tuple[Selected, ...]) -> str:
+        alias = self.alias()
+        table = OBJECTS[relation.type_name].table
+        body = self.object(relation.type_name, alias, fields)
+        order = relation.order.format(t=alias)
+        ranked = (
+            f"SELECT {body} AS j, row_number() OVER (ORDER BY {order}) AS n FROM {table} {alias}"
+            f" WHERE {alias}.tenant_id = {parent}.tenant_id"
+            f" AND {alias}.{relation.foreign_key} = {parent}.id"
+        )
+        return f"COALESCE((SELECT json_agg(s.j ORDER BY s.n) FROM ({ranked}) s), '[]'::json)"
 
     def root(self, selected: Selected, static: Mapping[str, Any], whole: bool) -> str:
         root: Root = ROOTS[selected.name]

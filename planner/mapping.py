@@ -17,7 +17,7 @@ from planner import sql
 from rollout.flag_catalogue import FlagKey
 from schema.handbook.types import check_first, check_search
 from schema.relay import InvalidId, decode_cursor
-from tenants.handbook.models import MeetingStatus, MemberStatus, NoticeKind
+from tenants.handbook.models import MeetingStatus, MemberStatus, NoticeKind, ResolutionStatus
 from tenants.handbook.service import When
 from tenants.permissions import Permission
 
@@ -32,7 +32,17 @@ class ToOne:
     foreign_key: str
 
 
-Field = sql.Expr | ToOne
+@dataclass(frozen=True, slots=True)
+class ToMany:
+    """The rows (same tenant) whose ``foreign_key`` points at this row, in ``order`` (``{t}`` is
+    their alias), as the loader the schema's field reads them through orders them."""
+
+    type_name: str
+    foreign_key: str
+    order: str
+
+
+Field = sql.Expr | ToOne | ToMany
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +64,38 @@ OBJECTS: Mapping[str, ObjectMap] = {
             "branch": ToOne("Branch", "branch_id"),
         },
     ),
-    "Branch": ObjectMap("branches", {"id": sql.global_id("Branch"), "name": sql.column("name")}),
+    "Branch": ObjectMap(
+        "branches",
+        {
+            "id": sql.global_id("Branch"),
+            "name": sql.column("name"),
+            # service.drafts_by_branches: latest closing first
+            "draftResolutions": ToMany(
+                "DraftResolution", "branch_id", "{t}.closes_at DESC, {t}.id"
+            ),
+        },
+    ),
+    "DraftResolution": ObjectMap(
+        "draft_resolutions",
+        {
+            "id": sql.global_id("DraftResolution"),
+            "title": sql.column("title"),
+            "body": sql.column("body"),
+            "status": sql.enum("status", ResolutionStatus),
+            "closesAt": sql.timestamp("closes_at"),
+            # service.comments_by_resolutions: oldest first
+            "comments": ToMany("ResolutionComment", "resolution_id", "{t}.created_at, {t}.id"),
+        },
+    ),
+    "ResolutionComment": ObjectMap(
+        "resolution_comments",
+        {
+            "id": sql.global_id("ResolutionComment"),
+            "body": sql.column("body"),
+            "createdAt": sql.timestamp("created_at"),
+            "author": ToOne("Member", "author_id"),
+        },
+    ),
     "Meeting": ObjectMap(
         "meetings",
         {

@@ -20,7 +20,7 @@ from graphql import (
     SelectionSetNode,
 )
 
-from planner.mapping import ARGUMENTS, CONNECTIONS, OBJECTS, ROOTS, ToOne
+from planner.mapping import ARGUMENTS, CONNECTIONS, OBJECTS, ROOTS, ToMany, ToOne
 
 TYPENAME = "__typename"
 
@@ -130,7 +130,7 @@ def _object(type_name: str, selection_set: SelectionSetNode | None) -> tuple[Sel
         field = mapped.get(name)
         if name != TYPENAME and field is None:
             raise Unplanned(f"the field {type_name}.{name}")
-        if isinstance(field, ToOne):
+        if isinstance(field, ToOne | ToMany):
             selected.append(Selected(key, name, _object(field.type_name, node.selection_set)))
         elif node.selection_set is not None:
             raise Unplanned(f"a selection on the leaf {type_name}.{name}")

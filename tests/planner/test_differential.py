@@ -27,13 +27,14 @@ from schema.relay import encode_cursor
 from tests.planner.conftest import BY_NAME, FEATURE_STATES, Paths, set_feature_state
 from tests.planner.world import CALLERS, Caller, member_names
 
-PLANNED = ("Home", "Meetings", "Notices", "Documents", "Members")
+PLANNED = ("Home", "Meetings", "Notices", "Documents", "Members", "DraftResolutions")
 DEFAULTS: dict[str, dict[str, Any]] = {
     "Home": {},
     "Meetings": {"when": "UPCOMING", "first": 5},
     "Notices": {"first": 5},
     "Documents": {"first": 20, "search": None},
     "Members": {"first": 4},
+    "DraftResolutions": {},
 }
 
 

@@ -11,7 +11,14 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.sessions import scope_session
-from tenants.handbook.models import Document, Meeting, Member, Notice
+from tenants.handbook.models import (
+    Document,
+    DraftResolution,
+    Meeting,
+    Member,
+    Notice,
+    ResolutionComment,
+)
 from tenants.types import Role
 from tests import world
 
@@ -104,6 +111,39 @@ def _members(tenant: str) -> list[object]:
     ]
 
 
+def _drafts(tenant: str) -> list[object]:
+    """Drafts in every branch, two closing at the same instant (the tie-break on id), each with
+    comments, two written at the same instant, by members of the tenant."""
+    rows: list[object] = []
+    authors = [m for m in _members(tenant) if isinstance(m, Member)]
+    for n in range(5):
+        draft = _id(tenant, 400 + n)
+        closes = NOW + dt.timedelta(days=(n % 3) - 1, microseconds=(n % 2) * 500)
+        rows.append(
+            DraftResolution(
+                tenant_id=tenant,
+                id=draft,
+                branch_id=BRANCHES[tenant][n % len(BRANCHES[tenant])],
+                title=f"Dự thảo nghị quyết số {n}",
+                body='Nội dung "dự thảo"\n',
+                status="open" if n % 3 else "closed",
+                closes_at=closes,
+            )
+        )
+        for k in range(n % 4):
+            rows.append(
+                ResolutionComment(
+                    tenant_id=tenant,
+                    id=_id(tenant, 500 + 10 * n + k),
+                    resolution_id=draft,
+                    author_id=authors[(n + k) % len(authors)].id,
+                    body=f"Ý kiến {k}",
+                    created_at=NOW - dt.timedelta(hours=k // 2),
+                )
+            )
+    return rows
+
+
 def member_names() -> list[tuple[uuid.UUID, str]]:
     """Every member's id and name in the three tenants, tests/world.py's and these."""
     found = [(row[0], row[2]) for members in world.MEMBERS.values() for row in members]
@@ -117,6 +157,8 @@ async def load_more(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         async with scope_session(sessionmaker(), tenant) as session:
             rows = [*_members(tenant), *_meetings(tenant), *_notices(tenant), *_documents(tenant)]
             session.add_all(rows)
+            await session.flush()  # the drafts' comments point at members and drafts
+            session.add_all(_drafts(tenant))
             await session.commit()
 
 
