@@ -118,7 +118,8 @@ def _drafts(tenant: str) -> list[object]:
     authors = [m for m in _members(tenant) if isinstance(m, Member)]
     for n in range(5):
         draft = _id(tenant, 400 + n)
-        closes = NOW + dt.timedelta(days=(n % 3) - 1, microseconds=(n % 2) * 500)
+        # 0 and 2 (one branch) close at the same instant; 1 and 3 half a millisecond apart
+        closes = NOW + dt.timedelta(days=1 if n in (0, 2) else -1, microseconds=500 * (n == 3))
         rows.append(
             DraftResolution(
                 tenant_id=tenant,
