@@ -5,7 +5,8 @@ Run: ``.venv/bin/python bench/planned_paths.py [--duration S] [--concurrency N]`
 Creates a fresh PostgreSQL database, migrates it, creates the application role and loads the
 demo province as that role; serves two gateways (uvicorn, one worker each) on it, one with
 ``PILOTGRAPH_PLANNED_OPERATIONS=true`` and one with ``false``, and drives each with the handbook
-app's own ``Home`` and ``Documents`` documents as a member, N concurrent clients, in alternating
+app's own ``Home`` and ``Documents`` documents as a member and its ``Members`` list (50 members
+with ``totalCount``) as a tenant admin, N concurrent clients, in alternating
 blocks so that load from other processes falls on both alike. Both answers are checked equal
 before the load, and every answer under load must be 200 without errors. Prints req/s, p50, p99
 and the CPU per request of the server and of its PostgreSQL backends. Not a test.
@@ -56,7 +57,12 @@ APP_ROLE = "pilotgraph_app"
 DOCUMENTS = (
     Path(__file__).resolve().parent.parent / "clients" / "trusted-documents" / "handbook-app"
 )
-QUERIES = {"Home": {}, "Documents": {"first": 20}}
+# Each document, its variables and the role whose token sends it.
+QUERIES = {
+    "Home": ({}, "member"),
+    "Documents": ({"first": 20}, "member"),
+    "Members": ({"first": 50}, "tenant_admin"),
+}
 
 
 def app_env(database: str, planned: bool) -> dict[str, str]:
@@ -71,14 +77,22 @@ def app_env(database: str, planned: bool) -> dict[str, str]:
     )
 
 
-async def prepare(database: str) -> str:
-    """Migrate, create the app role, load the demo; a member's token."""
+async def prepare(database: str) -> dict[str, str]:
+    """Migrate, create the app role, load the demo; a Yen Mo token per role the bench sends."""
     admin = clean_env({"PILOTGRAPH_DATABASE_URL": pg_url(database, "postgres")})
     await run_cli(["db", "upgrade"], admin, timeout_s=300)
     await run_cli(["db", "create-app-role", "--name", APP_ROLE], admin, timeout_s=60)
     await run_cli(["demo", "load"], app_env(database, True), timeout_s=900)
-    args = ["token", "--tenant", "yen-mo", "--role", "member"]
-    return (await run_cli(args, app_env(database, True), timeout_s=60)).splitlines()[-1].strip()
+    tokens = {}
+    for role in sorted({role for _, role in QUERIES.values()}):
+        args = ["token", "--tenant", "yen-mo", "--role", role]
+        printed = await run_cli(args, app_env(database, True), timeout_s=60)
+        tokens[role] = printed.splitlines()[-1].strip()
+    return tokens
+
+
+def headers_for(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
 
 def start(database: str, planned: bool, log_dir: Path) -> Server:
@@ -95,10 +109,12 @@ def check(response: httpx.Response) -> str | None:
     return f"errors: {payload['errors']}"[:200] if payload.get("errors") else None
 
 
-async def same_answers(servers: list[Server], bodies: dict[str, bytes], token: str) -> None:
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+async def same_answers(
+    servers: list[Server], bodies: dict[str, bytes], tokens: dict[str, str]
+) -> None:
     async with make_client(1) as client:
         for name, body in bodies.items():
+            headers = headers_for(tokens[QUERIES[name][1]])
             answers = [
                 (await client.post(f"{s.base_url}/graphql", content=body, headers=headers)).json()
                 for s in servers
@@ -109,24 +125,24 @@ async def same_answers(servers: list[Server], bodies: dict[str, bytes], token: s
 
 
 async def run(database: str, args: argparse.Namespace, log_dir: Path) -> list[Result]:
-    token = await prepare(database)
+    tokens = await prepare(database)
     bodies = {
         name: json.dumps(
             {"query": (DOCUMENTS / f"{name}.graphql").read_text(), "variables": variables}
         ).encode()
-        for name, variables in QUERIES.items()
+        for name, (variables, _) in QUERIES.items()
     }
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     load = Load(args.concurrency, args.warmup, args.duration, args.block)
     with ExitStack() as stack:
         servers = [start(database, planned, log_dir) for planned in (True, False)]
         for server in servers:
             stack.callback(stop_server, server)
             await wait_ready(server, "/readyz")
-        await same_answers(servers, bodies, token)
+        await same_answers(servers, bodies, tokens)
         results: list[Result] = []
         async with make_client(args.concurrency) as a, make_client(args.concurrency) as b:
             for name, body in bodies.items():
+                headers = headers_for(tokens[QUERIES[name][1]])
                 sides = [
                     Side(
                         s.name,

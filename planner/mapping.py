@@ -16,7 +16,8 @@ from typing import Any
 from planner import sql
 from rollout.flag_catalogue import FlagKey
 from schema.handbook.types import check_first, check_search
-from tenants.handbook.models import MeetingStatus, MemberStatus, NoticeKind
+from schema.relay import InvalidId, decode_cursor
+from tenants.handbook.models import MeetingStatus, MemberStatus, NoticeKind, ResolutionStatus
 from tenants.handbook.service import When
 from tenants.permissions import Permission
 
@@ -31,7 +32,17 @@ class ToOne:
     foreign_key: str
 
 
-Field = sql.Expr | ToOne
+@dataclass(frozen=True, slots=True)
+class ToMany:
+    """The rows (same tenant) whose ``foreign_key`` points at this row, in ``order`` (``{t}`` is
+    their alias), as the loader the schema's field reads them through orders them."""
+
+    type_name: str
+    foreign_key: str
+    order: str
+
+
+Field = sql.Expr | ToOne | ToMany
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +64,38 @@ OBJECTS: Mapping[str, ObjectMap] = {
             "branch": ToOne("Branch", "branch_id"),
         },
     ),
-    "Branch": ObjectMap("branches", {"id": sql.global_id("Branch"), "name": sql.column("name")}),
+    "Branch": ObjectMap(
+        "branches",
+        {
+            "id": sql.global_id("Branch"),
+            "name": sql.column("name"),
+            # service.drafts_by_branches: latest closing first
+            "draftResolutions": ToMany(
+                "DraftResolution", "branch_id", "{t}.closes_at DESC, {t}.id"
+            ),
+        },
+    ),
+    "DraftResolution": ObjectMap(
+        "draft_resolutions",
+        {
+            "id": sql.global_id("DraftResolution"),
+            "title": sql.column("title"),
+            "body": sql.column("body"),
+            "status": sql.enum("status", ResolutionStatus),
+            "closesAt": sql.timestamp("closes_at"),
+            # service.comments_by_resolutions: oldest first
+            "comments": ToMany("ResolutionComment", "resolution_id", "{t}.created_at, {t}.id"),
+        },
+    ),
+    "ResolutionComment": ObjectMap(
+        "resolution_comments",
+        {
+            "id": sql.global_id("ResolutionComment"),
+            "body": sql.column("body"),
+            "createdAt": sql.timestamp("created_at"),
+            "author": ToOne("Member", "author_id"),
+        },
+    ),
     "Meeting": ObjectMap(
         "meetings",
         {
@@ -91,6 +133,23 @@ OBJECTS: Mapping[str, ObjectMap] = {
     ),
 }
 
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """A Relay connection of ``node`` rows: ``totalCount``, ``edges { cursor node }`` and
+    ``pageInfo { hasNextPage endCursor }``, each edge's cursor spelled by ``cursor``."""
+
+    node: str
+    edge: str
+    cursor: sql.Expr
+
+
+# Connections by the schema's type name; a root field answering one pages its rows.
+CONNECTIONS: Mapping[str, Connection] = {
+    # schema.relay.encode_cursor: the id, a colon and the name, padded URL-safe base64
+    "MemberConnection": Connection("Member", "MemberEdge", sql.cursor("id", "full_name")),
+}
+
 # The branch of the signed-in member ($1 tenant, $2 member), as the handbook's Actor reads it.
 OWN_BRANCH = "(SELECT m.branch_id FROM members m WHERE m.tenant_id = $1 AND m.id = $2)"
 
@@ -102,6 +161,7 @@ class Rows:
     where: tuple[str, ...]
     order: str | None = None
     limit: str | None = None
+    after: tuple[str, ...] = ()  # a connection's page only: where the cursor resumes
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +204,14 @@ def _documents(_static: Mapping[str, Any], _whole: bool, bind: Bind) -> Rows:
     )
 
 
+def _members(static: Mapping[str, Any], whole: bool, bind: Bind) -> Rows:
+    where = () if whole else (f"{{t}}.branch_id = {OWN_BRANCH}",)
+    after: tuple[str, ...] = ()
+    if static["resumes"]:
+        after = (f"({{t}}.full_name, {{t}}.id) > ({bind('after_name')}, {bind('after_id')})",)
+    return Rows(where, "{t}.full_name, {t}.id", bind("first"), after)
+
+
 def _paged(args: dict[str, Any]) -> dict[str, Any]:
     return {**args, "first": check_first(args["first"])}
 
@@ -155,6 +223,19 @@ def _searched(args: dict[str, Any]) -> dict[str, Any]:
     return {**_paged(args), "search": search}
 
 
+def _resumed(args: dict[str, Any]) -> dict[str, Any]:
+    checked = _paged(args)
+    if not args.get("after"):  # as the resolver: an empty cursor starts at the beginning
+        return {**checked, "resumes": False}
+    try:
+        name, member_id = decode_cursor(args["after"])
+    except InvalidId as exc:  # the schema answers INVALID_ID
+        raise ValueError(exc.message) from exc
+    if "\x00" in name:  # PostgreSQL text holds no NUL: an error
+        raise ValueError("NUL in the cursor")
+    return {**checked, "resumes": True, "after_name": name, "after_id": member_id}
+
+
 ROOTS: Mapping[str, Root] = {
     "me": Root("Member", False, Permission.READ_HANDBOOK, FlagKey.HANDBOOK, dict, _me),
     "meetings": Root(
@@ -164,6 +245,15 @@ ROOTS: Mapping[str, Root] = {
     "documents": Root(
         "Document", True, Permission.READ_HANDBOOK, FlagKey.HANDBOOK, _searched, _documents
     ),
+    "members": Root(
+        "MemberConnection",
+        True,
+        Permission.READ_HANDBOOK,
+        FlagKey.HANDBOOK,
+        _resumed,
+        _members,
+        ("resumes",),
+    ),
 }
 # The arguments each root field plans; any other argument leaves the operation to the schema.
 ARGUMENTS: Mapping[str, frozenset[str]] = {
@@ -171,6 +261,12 @@ ARGUMENTS: Mapping[str, frozenset[str]] = {
     "meetings": frozenset({"when", "first"}),
     "notices": frozenset({"first"}),
     "documents": frozenset({"first", "search"}),
+    "members": frozenset({"first", "after"}),
 }
 # How a root argument is typed as a statement parameter.
-CASTS: Mapping[str, str] = {"first": "int", "search": "text"}
+CASTS: Mapping[str, str] = {
+    "first": "int",
+    "search": "text",
+    "after_name": "text",
+    "after_id": "uuid",
+}

@@ -2,12 +2,14 @@
 
 Covered: one query operation of root fields from :data:`planner.mapping.ROOTS`, with only the
 arguments each plans, selecting fields of :data:`planner.mapping.OBJECTS` (aliases and
-``__typename`` too). Not covered, so left to the schema: mutations and subscriptions,
+``__typename`` too) or, for a root answering one of :data:`planner.mapping.CONNECTIONS`, its
+Relay fields over such objects. Not covered, so left to the schema: mutations and subscriptions,
 fragments, directives, and any other field or argument.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from graphql import (
@@ -18,7 +20,7 @@ from graphql import (
     SelectionSetNode,
 )
 
-from planner.mapping import ARGUMENTS, OBJECTS, ROOTS, ToOne
+from planner.mapping import ARGUMENTS, CONNECTIONS, OBJECTS, ROOTS, ToMany, ToOne
 
 TYPENAME = "__typename"
 
@@ -72,7 +74,49 @@ def _root(node: FieldNode) -> Selected:
     if extra:
         raise Unplanned(f"the arguments {sorted(extra)} of {name!r}")
     key = node.alias.value if node.alias else name
+    if root.type_name in CONNECTIONS:
+        return Selected(key, name, _connection(root.type_name, node.selection_set), node)
     return Selected(key, name, _object(root.type_name, node.selection_set), node)
+
+
+# The Relay fields of a connection, its edges and its page info: leaves, or what they hold.
+PAGE_FIELDS: dict[str, str | None] = {"totalCount": None, "edges": "edge", "pageInfo": "pageInfo"}
+EDGE_FIELDS: dict[str, str | None] = {"cursor": None, "node": "node"}
+PAGE_INFO_FIELDS: dict[str, str | None] = {"hasNextPage": None, "endCursor": None}
+
+
+def _connection(type_name: str, selection_set: SelectionSetNode | None) -> tuple[Selected, ...]:
+    node_type, edge_type = CONNECTIONS[type_name].node, CONNECTIONS[type_name].edge
+    selected = []
+    for node, name, key, inner in _relay(type_name, PAGE_FIELDS, selection_set):
+        if inner == "edge":
+            edge = [
+                Selected(k, n, _object(node_type, e.selection_set) if kind else ())
+                for e, n, k, kind in _relay(edge_type, EDGE_FIELDS, node.selection_set)
+            ]
+            selected.append(Selected(key, name, tuple(edge)))
+        elif inner == "pageInfo":
+            info = _relay("PageInfo", PAGE_INFO_FIELDS, node.selection_set)
+            selected.append(Selected(key, name, tuple(Selected(k, n) for _, n, k, _ in info)))
+        else:
+            selected.append(Selected(key, name))
+    return tuple(selected)
+
+
+def _relay(
+    type_name: str, known: Mapping[str, str | None], selection_set: SelectionSetNode | None
+) -> list[tuple[FieldNode, str, str, str | None]]:
+    """Each selected field of a Relay type: node, name, response key and what it holds."""
+    found = []
+    for node in _fields(selection_set):
+        name = node.name.value
+        if node.arguments or (name != TYPENAME and name not in known):
+            raise Unplanned(f"the field {type_name}.{name}")
+        kind = known.get(name)
+        if kind is None and node.selection_set is not None:
+            raise Unplanned(f"a selection on the leaf {type_name}.{name}")
+        found.append((node, name, node.alias.value if node.alias else name, kind))
+    return found
 
 
 def _object(type_name: str, selection_set: SelectionSetNode | None) -> tuple[Selected, ...]:
@@ -86,7 +130,7 @@ def _object(type_name: str, selection_set: SelectionSetNode | None) -> tuple[Sel
         field = mapped.get(name)
         if name != TYPENAME and field is None:
             raise Unplanned(f"the field {type_name}.{name}")
-        if isinstance(field, ToOne):
+        if isinstance(field, ToOne | ToMany):
             selected.append(Selected(key, name, _object(field.type_name, node.selection_set)))
         elif node.selection_set is not None:
             raise Unplanned(f"a selection on the leaf {type_name}.{name}")

@@ -27,6 +27,17 @@ def global_id(type_name: str, name: str = "id") -> Expr:
     )
 
 
+def cursor(*names: str) -> Expr:
+    """Padded URL-safe base64 of the columns joined by colons, as
+    :func:`schema.relay.encode_cursor` writes a member cursor (``encode`` wraps lines)."""
+
+    def spell(alias: str) -> str:
+        joined = " || ':' || ".join(f"{alias}.{name}::text" for name in names)
+        return f"translate(encode(convert_to({joined}, 'UTF8'), 'base64'), E'+/\\n', '-_')"
+
+    return spell
+
+
 def timestamp(name: str) -> Expr:
     """``isoformat()`` of the UTC instant: microseconds only when there are any."""
 

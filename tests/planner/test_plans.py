@@ -13,18 +13,25 @@ from schema.root import schema
 from tests.conftest import make_settings
 from tests.planner.conftest import MANIFEST
 
-HANDBOOK_APP_PLANNED = {"Home", "Meetings", "Notices", "Documents"}
+HANDBOOK_APP_PLANNED = {
+    "Home",
+    "Meetings",
+    "Notices",
+    "Documents",
+    "Members",
+    "DraftResolutions",
+}
 
 
 def test_the_handbook_apps_reads_are_planned_and_the_rest_fall_back():
     # when
     planner = Planner.for_documents(schema._schema, MANIFEST)
-    # then: every manifest query of the handbook's reads is planned; the draft resolutions
-    # (comments, authors) and every mutation and console document run on the schema
+    # then: every manifest query of the handbook's reads is planned; every mutation and
+    # console document runs on the schema
     assert {p.name for p in planner.plans.values()} == HANDBOOK_APP_PLANNED
     assert len(planner.plans) + len(planner.unplanned) == len(MANIFEST)
     reasons = {text.split("{")[0].split("(")[0].strip(): r for text, r in planner.unplanned.items()}
-    assert reasons["query DraftResolutions"] == "the field Branch.draftResolutions"
+    assert reasons["query TenantNames"] == "the root field 'tenants'"
     assert reasons["mutation CommentOnDraftResolution"] == "a mutation"
 
 
@@ -38,6 +45,17 @@ def test_the_handbook_apps_reads_are_planned_and_the_rest_fall_back():
         ("{ me { ...F } } fragment F on Member { fullName }", "one operation and no fragments"),
         ("{ me @include(if: true) { fullName } }", "a directive on 'me'"),
         ("{ me { branch { members { totalCount } } } }", "the field Branch.members"),
+        ("{ me { branch { meetings { title } } } }", "the field Branch.meetings"),
+        ('{ members(search: "An") { totalCount } }', "the arguments ['search'] of 'members'"),
+        (
+            "{ members { edges { node { isReligiousBeliever } } } }",
+            "the field Member.isReligiousBeliever",
+        ),
+        ('{ members(branchId: "x") { totalCount } }', "the arguments ['branchId'] of 'members'"),
+        (
+            "{ members { edges { ...E } } } fragment E on MemberEdge { cursor }",
+            "one operation and no fragments",
+        ),
     ],
 )
 def test_an_unknown_field_or_shape_leaves_the_operation_to_the_schema(document, reason):
@@ -57,6 +75,32 @@ def test_aliases_and_typename_are_planned():
         ("__typename", "__typename"),
         ("who", "fullName"),
     ]
+
+
+def test_a_connections_relay_fields_are_planned_with_aliases_and_typename():
+    # when
+    _, roots = read_operation(
+        parse(
+            "{ page: members(first: 2) { __typename n: totalCount"
+            " edges { __typename at: cursor who: node { fullName } }"
+            " info: pageInfo { __typename more: hasNextPage endCursor } } }"
+        )
+    )
+    # then
+    (page,) = roots
+    assert [(f.key, f.name) for f in page.fields] == [
+        ("__typename", "__typename"),
+        ("n", "totalCount"),
+        ("edges", "edges"),
+        ("info", "pageInfo"),
+    ]
+    edge = page.fields[2]
+    assert [(f.key, f.name) for f in edge.fields] == [
+        ("__typename", "__typename"),
+        ("at", "cursor"),
+        ("who", "node"),
+    ]
+    assert [(f.key, f.name) for f in edge.fields[2].fields] == [("fullName", "fullName")]
 
 
 def test_sqlite_and_the_setting_turned_off_have_no_planner(database):

@@ -51,13 +51,16 @@ async def served(postgres_only, database) -> AsyncIterator[Any]:
         await engine.dispose()
 
 
-async def _statements(served, token, planned: bool) -> tuple[dict[str, Any], list[str]]:
+async def _statements(
+    served, token, planned: bool, name: str = "Home", role: Role = Role.MEMBER
+) -> tuple[dict[str, Any], list[str]]:
     app, sent = await served(planned)
-    signed = token(Role.MEMBER, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_A))
+    signed = token(role, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_A))
+    variables = {"first": 2} if name == "Members" else None
     async with asgi_client(app, signed) as client:
-        await gql(client, BY_NAME["Home"])  # warm: the pool connects, statements are prepared
+        await gql(client, BY_NAME[name], variables)  # warm: the pool connects, prepares
         sent.clear()
-        status, body = await gql(client, BY_NAME["Home"])
+        status, body = await gql(client, BY_NAME[name], variables)
     assert status == 200, body
     return body, [query for query in sent if not query.startswith(("ROLLBACK", "COMMIT"))]
 
@@ -80,6 +83,21 @@ async def test_the_generic_home_takes_more_round_trips(served, token):
     assert [_kind(query) for query in generic].count("BEGIN") == 1
     assert len([q for q in generic if _kind(q) == "other"]) >= 3
     assert len(planned) < len(generic)
+
+
+@pytest.mark.parametrize("role", [Role.TENANT_ADMIN, Role.BRANCH_SECRETARY, Role.MEMBER])
+async def test_the_planned_member_list_is_one_statement_with_its_total(served, token, role):
+    # when
+    body, sent = await _statements(served, token, planned=True, name="Members", role=role)
+    generic_body, generic = await _statements(served, token, False, "Members", role)
+    # then: the page, its total and its page info in the one planned statement
+    assert sorted(_kind(query) for query in sent) == ["BEGIN", "planned", "set_config"]
+    assert body == generic_body
+    page = body["data"]["members"]
+    assert len(page["edges"]) == 2
+    assert page["pageInfo"]["hasNextPage"] is True
+    assert page["totalCount"] == (5 if role is Role.TENANT_ADMIN else 3)
+    assert "planned" not in [_kind(query) for query in generic]
 
 
 def _kind(query: str) -> str:

@@ -1,5 +1,6 @@
 """More rows for the planner's differential test: ties, fractions of a second, LIKE's own
-characters and Vietnamese text, in three tenants of two provinces (tests/world.py's)."""
+characters and Vietnamese text, in three tenants of two provinces (tests/world.py's); members
+sharing a name (the cursor's tie-break on id) and names that sort by Vietnamese letters."""
 
 from __future__ import annotations
 
@@ -10,7 +11,14 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.sessions import scope_session
-from tenants.handbook.models import Document, Meeting, Notice
+from tenants.handbook.models import (
+    Document,
+    DraftResolution,
+    Meeting,
+    Member,
+    Notice,
+    ResolutionComment,
+)
 from tenants.types import Role
 from tests import world
 
@@ -82,11 +90,76 @@ def _documents(tenant: str) -> list[object]:
     ]
 
 
+# Shared names, letters that sort apart from their base letter, an empty-looking end.
+NAMES = ("Nguyễn Văn An", "Nguyễn Văn An", "Đặng Thị Ánh", "Dương Văn Bảo", "Ông Ích Khiêm", "An")
+
+
+def _members(tenant: str) -> list[object]:
+    return [
+        Member(
+            tenant_id=tenant,
+            id=_id(tenant, 300 + n),
+            branch_id=BRANCHES[tenant][n % len(BRANCHES[tenant])],
+            full_name=NAMES[n % len(NAMES)],
+            birth_year=1950 + n,
+            joined_on=dt.date(2000 + n % 20, 1 + n % 12, 1 + n % 28),
+            position="Đảng viên",
+            status=("official", "probationary", "transferred")[n % 3],
+            is_religious_believer=n % 5 == 0,
+        )
+        for n in range(13)
+    ]
+
+
+def _drafts(tenant: str) -> list[object]:
+    """Drafts in every branch, two closing at the same instant (the tie-break on id), each with
+    comments, two written at the same instant, by members of the tenant."""
+    rows: list[object] = []
+    authors = [m for m in _members(tenant) if isinstance(m, Member)]
+    for n in range(5):
+        draft = _id(tenant, 400 + n)
+        # 0 and 2 (one branch) close at the same instant; 1 and 3 half a millisecond apart
+        closes = NOW + dt.timedelta(days=1 if n in (0, 2) else -1, microseconds=500 * (n == 3))
+        rows.append(
+            DraftResolution(
+                tenant_id=tenant,
+                id=draft,
+                branch_id=BRANCHES[tenant][n % len(BRANCHES[tenant])],
+                title=f"Dự thảo nghị quyết số {n}",
+                body='Nội dung "dự thảo"\n',
+                status="open" if n % 3 else "closed",
+                closes_at=closes,
+            )
+        )
+        for k in range(n % 4):
+            rows.append(
+                ResolutionComment(
+                    tenant_id=tenant,
+                    id=_id(tenant, 500 + 10 * n + k),
+                    resolution_id=draft,
+                    author_id=authors[(n + k) % len(authors)].id,
+                    body=f"Ý kiến {k}",
+                    created_at=NOW - dt.timedelta(hours=k // 2),
+                )
+            )
+    return rows
+
+
+def member_names() -> list[tuple[uuid.UUID, str]]:
+    """Every member's id and name in the three tenants, tests/world.py's and these."""
+    found = [(row[0], row[2]) for members in world.MEMBERS.values() for row in members]
+    loaded = [m for tenant in BRANCHES for m in _members(tenant)]
+    return found + [(m.id, m.full_name) for m in loaded if isinstance(m, Member)]
+
+
 async def load_more(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     """Add the rows in each tenant, as the app role with the tenant set."""
     for tenant in BRANCHES:
         async with scope_session(sessionmaker(), tenant) as session:
-            session.add_all([*_meetings(tenant), *_notices(tenant), *_documents(tenant)])
+            rows = [*_members(tenant), *_meetings(tenant), *_notices(tenant), *_documents(tenant)]
+            session.add_all(rows)
+            await session.flush()  # the drafts' comments point at members and drafts
+            session.add_all(_drafts(tenant))
             await session.commit()
 
 
