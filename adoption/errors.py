@@ -27,3 +27,14 @@ class MalformedBatch(AdoptionError):
 
 class InvalidPeriod(AdoptionError):
     code = "INVALID_PERIOD"
+
+
+class InvalidRetention(AdoptionError):
+    code = "INVALID_RETENTION"
+
+    def __init__(self, months: object, low: int, high: int) -> None:
+        super().__init__(
+            f"The retention age is a whole number of months from {low} to {high}; got {months!r}.",
+            field="months",
+        )
+        self.months = months

@@ -136,6 +136,17 @@ class AdoptionMemberCount(Base):
     members: Mapped[int] = mapped_column(Integer)
 
 
+class AdoptionEventHorizon(Base):
+    """One row: raw events before ``removed_before`` have been removed (retention, migration
+    0009); rollups of the local months before it are never rebuilt, so they stay."""
+
+    __tablename__ = "adoption_event_horizon"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    removed_before: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    removed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
 ROLLUP_TABLES = (
     AdoptionDaily,
     AdoptionMonthly,

@@ -21,6 +21,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from adoption import expiry
 from adoption.calendar import day_start, local_day, month_of, next_month, week_of
 from adoption.models import (
     ACTIVE_TYPES,
@@ -217,10 +218,11 @@ async def rebuild(
     """Recompute ``tenant_id``'s rollups from its events (from the month of ``since``), in the
     session's transaction.
 
-    Returns the number of events read. Rollups before that month are kept as they are. Events
-    are streamed in chunks of ``REBUILD_CHUNK`` (``progress`` hears each), never held at once.
+    Returns the number of events read. Rollups before that month are kept as they are, and so
+    are those of months whose events retention removed (:func:`adoption.expiry.rebuild_start`).
+    Events are streamed in chunks of ``REBUILD_CHUNK`` (``progress`` hears each).
     """
-    start = month_of(since) if since else None
+    start = await expiry.rebuild_start(session=session, tz=tz, since=since)
     await _clear(session, tenant_id, start)
     return await _rebuild_range(session, tenant_id, tz, start, None, progress)
 
@@ -242,8 +244,8 @@ async def rebuild_in_chunks(
     meanwhile is counted once: by the month's rebuild (ingested before it) or on top of it.
     First days move to the earliest month seen, as months come oldest first.
     """
-    start = month_of(since) if since else None
     async with sessions() as session:
+        start = await expiry.rebuild_start(session=session, tz=tz, since=since)
         months = await _event_months(session, tenant_id, tz, start)
         await _clear(session, tenant_id, start, months[0] if months else None)
         await session.commit()

@@ -22,6 +22,7 @@ from db.sessions import make_sessionmaker
 from gateway import ofrep
 from gateway.adoption_export import export_csv
 from gateway.adoption_metrics import AdoptionGauges
+from gateway.adoption_retention import EventRetention
 from gateway.auth import TokenVerifier
 from gateway.console import console_mount
 from gateway.edge.backpressure import Backpressure
@@ -157,12 +158,19 @@ def _lifespan(
         await pool_gauges.start()
         adoption_gauges = AdoptionGauges(state)
         await adoption_gauges.start()
+        retention = EventRetention(
+            state,
+            months=settings.event_retention_months,
+            interval_s=settings.event_retention_interval_s,
+        )
+        await retention.start()
         try:
             yield
         finally:
             steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
                 ("pool gauges", pool_gauges.stop),
                 ("adoption gauges", adoption_gauges.stop),
+                ("event retention", retention.stop),
                 ("rate limiters", close_limiters),
                 ("rollout runtime", rollout_runtime.stop),
                 ("tenant listener", tenants_changed.stop),

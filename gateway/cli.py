@@ -13,6 +13,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from db.clock import utc_now
 from gateway import migrate
+from gateway.cli_adoption import adoption_app
+from gateway.cli_members import members_app
 from gateway.cli_metrics import metrics_app
 from gateway.cli_rollout import rollout_app
 from gateway.cli_settings import settings_or_exit
@@ -26,6 +28,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(demo_app, name="demo")
 app.add_typer(schema_app, name="schema")
 app.add_typer(metrics_app, name="metrics")
+app.add_typer(adoption_app, name="adoption")
+app.add_typer(members_app, name="members")
 app.add_typer(rollout_app, name="rollout")
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"

@@ -11,8 +11,13 @@ from db.dialect import is_postgres
 from db.engine import make_engine
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-# SECURITY DEFINER functions the application calls; PUBLIC may not execute them (0006, 0007).
-APP_FUNCTIONS = ("adoption_ensure_partitions(date, date)", "app_analyze(text[])")
+# SECURITY DEFINER functions the application calls; PUBLIC may not execute them (0006, 0007,
+# 0009).
+APP_FUNCTIONS = (
+    "adoption_ensure_partitions(date, date)",
+    "app_analyze(text[])",
+    "adoption_drop_partitions(timestamp with time zone, boolean)",
+)
 
 
 async def create_app_role(admin_url: str, *, name: str, password: str | None) -> None:

@@ -133,6 +133,11 @@ class Settings(BaseSettings):
     # Waves with fewer active members than this in the earlier week are not judged.
     guardrail_min_active: int = Field(default=20, ge=1)
     guardrail_interval_s: float = Field(default=900.0, gt=0)
+    # Raw events older than this many months are removed (whole months; rollups stay). The
+    # bounds are adoption.expiry's: above ingest's 90-day window, at most ten years.
+    event_retention_months: int = Field(default=13, ge=4, le=120)
+    # How often each replica runs retention (one at a time: an advisory lock); 0 turns it off.
+    event_retention_interval_s: float = Field(default=6 * 3600.0, ge=0)
     # HMAC-SHA256 key signing install tokens (>= 32 bytes); required in production. In
     # development it is derived from the HS256 key (or the development one) when unset.
     install_token_key: SecretStr | None = None

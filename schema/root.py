@@ -11,6 +11,7 @@ from strawberry.federation import Schema
 from strawberry.federation.schema import FederationAny
 from strawberry.types import Info
 
+from schema.adoption.erasure import ErasureMutation
 from schema.adoption.mutations import AdoptionMutation
 from schema.adoption.queries import AdoptionQuery
 from schema.document_cache import CachedDocuments
@@ -31,7 +32,7 @@ class Query(HandbookQuery, AdoptionQuery, RolloutQuery):
 
 
 @strawberry.type
-class Mutation(HandbookMutation, AdoptionMutation, RolloutMutation):
+class Mutation(HandbookMutation, AdoptionMutation, ErasureMutation, RolloutMutation):
     pass
 
 

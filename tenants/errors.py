@@ -52,3 +52,12 @@ class NotAllowed(TenantsError):
 
 class Conflict(TenantsError):
     code = "CONFLICT"
+
+
+class AlreadyErased(TenantsError):
+    """The member's personal data was erased already: erasure is done once, and audited once."""
+
+    code = "ALREADY_ERASED"
+
+    def __init__(self) -> None:
+        super().__init__("This member's personal data has already been erased.", field="memberId")

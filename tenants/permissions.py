@@ -29,6 +29,9 @@ class Permission(StrEnum):
     READ_ADOPTION = "read_adoption"
     READ_PROVINCE_ADOPTION = "read_province_adoption"
     TRACK_EVENTS = "track_events"
+    # Erase a member's personal data (Decree 13/2023): the tenant's admin, or a province admin
+    # acting on a tenant of their province; never a member, secretary or auditor.
+    ERASE_MEMBER_DATA = "erase_member_data"
 
 
 _READ = {Permission.READ_HANDBOOK}
@@ -43,9 +46,16 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.MEMBER: frozenset(_READ | {Permission.COMMENT_ON_DRAFTS}),
     Role.BRANCH_SECRETARY: frozenset(_MANAGE | {Permission.COMMENT_ON_DRAFTS}),
     Role.TENANT_ADMIN: frozenset(
-        _MANAGE | {Permission.COMMENT_ON_DRAFTS, Permission.ADJUST_TENANT_RAMP}
+        _MANAGE
+        | {
+            Permission.COMMENT_ON_DRAFTS,
+            Permission.ADJUST_TENANT_RAMP,
+            Permission.ERASE_MEMBER_DATA,
+        }
     ),
-    Role.PROVINCE_ADMIN: frozenset(_MANAGE | {Permission.MANAGE_ROLLOUT, Permission.READ_ROLLOUT}),
+    Role.PROVINCE_ADMIN: frozenset(
+        _MANAGE | {Permission.MANAGE_ROLLOUT, Permission.READ_ROLLOUT, Permission.ERASE_MEMBER_DATA}
+    ),
     # Auditors read the province's rollout state and audit log, and change nothing.
     Role.AUDITOR: frozenset(_READ | {Permission.READ_MEMBER_DETAILS, Permission.READ_ROLLOUT}),
 }

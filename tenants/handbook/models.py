@@ -170,6 +170,23 @@ class ResolutionComment(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
+class MemberErasure(Base):
+    """A member whose personal data was erased (Decree 13/2023): who, when, how much; never
+    what (migration 0010). The key makes a second erasure of the member a conflict."""
+
+    __tablename__ = "member_erasures"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "member_id"], ["members.tenant_id", "members.id"]),
+    )
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    erased_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(200))
+    events: Mapped[int] = mapped_column(Integer)
+    devices: Mapped[int] = mapped_column(Integer)
+
+
 TENANT_OWNED_TABLES = (
     "organisations",
     "branches",
@@ -180,4 +197,5 @@ TENANT_OWNED_TABLES = (
     "documents",
     "draft_resolutions",
     "resolution_comments",
+    "member_erasures",
 )

@@ -123,6 +123,8 @@ apply; config.extra adds settings the chart has no value for, but never override
   "PILOTGRAPH_GUARDRAIL_DROP" ($c.guardrailDrop | toString)
   "PILOTGRAPH_GUARDRAIL_MIN_ACTIVE" ($c.guardrailMinActive | int | toString)
   "PILOTGRAPH_GUARDRAIL_INTERVAL_S" ($c.guardrailIntervalSeconds | toString)
+  "PILOTGRAPH_EVENT_RETENTION_MONTHS" ($c.eventRetentionMonths | int | toString)
+  "PILOTGRAPH_EVENT_RETENTION_INTERVAL_S" ($c.eventRetentionIntervalSeconds | toString)
   "PILOTGRAPH_DATABASE_POOL_SIZE" ($c.databasePoolSize | int | toString)
   "PILOTGRAPH_DATABASE_COMMAND_TIMEOUT_S" ($c.databaseCommandTimeoutSeconds | toString)
   "PILOTGRAPH_SHUTDOWN_TIMEOUT_S" ($c.shutdownTimeoutSeconds | int | toString)
