@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adoption import counters, scope
 from adoption.models import AdoptionMemberDay
-from rollout.kpi import ActivationDay, Criterion, CriterionResult, GateEvaluation, Metric, WeeklyActive
+from rollout.kpi import (
+    ActivationDay,
+    Criterion,
+    CriterionResult,
+    GateEvaluation,
+    Metric,
+    WeeklyActive,
+)
 
 ROLLING_DAYS = 30
 WEEK = 7

@@ -78,7 +78,9 @@ class RolloutForecast:
     def from_forecast(cls, f: forecast.PlanForecast) -> RolloutForecast:
         fit = f.fit
         return cls(
-            fit=None if fit is None else BassFit(fit.p, fit.q, fit.rmse, fit.points),
+            fit=None
+            if fit is None
+            else BassFit(innovation=fit.p, imitation=fit.q, rmse=fit.rmse, points=fit.points),
             days_observed=f.days_observed,
             waves=[
                 WaveForecast(

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.kpi import NOBODY, ActivationDay, Criterion, CriterionResult, GateEvaluation, WeeklyActive
+from rollout.kpi import (
+    NOBODY,
+    ActivationDay,
+    Criterion,
+    CriterionResult,
+    GateEvaluation,
+    WeeklyActive,
+)
 
 
 @dataclass

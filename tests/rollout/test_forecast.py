@@ -59,7 +59,9 @@ async def test_a_running_plan_forecasts_each_next_wave_from_the_pilot_curve(sess
     # when
     found = await forecast_of(session, kpis)
     # then: the fit finds the curve's coefficients
-    assert found is not None and found.reason is None and found.fit is not None
+    assert found is not None
+    assert found.reason is None
+    assert found.fit is not None
     assert found.fit.p == pytest.approx(P, rel=0.02)
     assert found.fit.q == pytest.approx(Q, rel=0.02)
     assert found.days_observed == 45
@@ -69,7 +71,8 @@ async def test_a_running_plan_forecasts_each_next_wave_from_the_pilot_curve(sess
     t90 = bass.days_to(P, Q, 0.9)
     assert t90 is not None
     expected = TODAY + dt.timedelta(days=math.ceil(t90 - 45))
-    assert activation.metric is Metric.ACTIVATION_RATE and activation.reason is None
+    assert activation.metric is Metric.ACTIVATION_RATE
+    assert activation.reason is None
     assert activation.date is not None
     assert abs((activation.date - expected).days) <= 1
     assert activation.earliest <= activation.date <= activation.latest
@@ -105,7 +108,8 @@ async def test_a_tenant_already_on_moves_along_the_curve_from_its_own_share(sess
     found = await forecast_of(session, kpis)
     # then: only wave 2 is next; Kim Son, at F_fast(30), needs what the pooled curve needs from
     # that share on, and Yen Mo is slower still
-    assert found is not None and found.fit is not None
+    assert found is not None
+    assert found.fit is not None
     (wave_2,) = found.waves
     assert wave_2.position == 2
     slowest = max(
