@@ -27,6 +27,7 @@ STARTS = 3  # Levenberg–Marquardt runs from the best grid points (one may fall
 BOUNDS = (math.log(1e-8), math.log(10.0))  # of log p and log q
 MAX_ITERATIONS = 60
 TOLERANCE = 1e-9
+MAX_DAMPING = 1e4
 STEP = 1e-6  # the finite-difference step in log space
 
 
@@ -132,6 +133,8 @@ def _descend(points: Sequence[Point], x: tuple[float, float]) -> tuple[tuple[flo
                 break
         else:
             damping *= 10
+            if damping > MAX_DAMPING:  # no step downhill however short: at the minimum
+                break
     return x, best
 
 
