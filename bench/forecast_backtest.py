@@ -52,10 +52,11 @@ def main() -> None:
     print("weeks  p        q        mean_err  max_err  reached_90%  forecast_90%")
     for weeks in (2, 4, 6, 8):
         result = backtest(curve, weeks_fitted=weeks, weeks_scored=SCORED_WEEKS, target=TARGET)
-        fit = result.fit
+        nan = float("nan")
+        p, q = (result.fit.p, result.fit.q) if result.fit else (nan, nan)
         print(
-            f"{weeks:>5}  {fit.p if fit else float('nan'):.5f}  {fit.q if fit else float('nan'):.5f}"
-            f"  {result.mean_error or float('nan'):.3f}     {result.max_error or float('nan'):.3f}"
+            f"{weeks:>5}  {p:.5f}  {q:.5f}"
+            f"  {result.mean_error or nan:.3f}     {result.max_error or nan:.3f}"
             f"    {result.reached}   {result.forecast_reached}"
         )
 
