@@ -19,7 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from adoption import counters, scope
 from adoption.models import AdoptionMemberDay
-from rollout.kpi import Criterion, CriterionResult, GateEvaluation, Metric, WeeklyActive
+from rollout.kpi import (
+    ActivationDay,
+    Criterion,
+    CriterionResult,
+    GateEvaluation,
+    Metric,
+    WeeklyActive,
+)
 
 ROLLING_DAYS = 30
 WEEK = 7
@@ -144,6 +151,30 @@ async def weekly_active_members(
     return {t: WeeklyActive(recent.get(t, 0), earlier.get(t, 0)) for t in tenant_ids}
 
 
+async def activation_days(
+    *, session: AsyncSession, tenant_ids: Sequence[str], first: dt.date, last: dt.date
+) -> dict[str, list[ActivationDay]]:
+    """Per tenant: members and activated members on each local day from ``first`` to ``last``,
+    from the daily rollups (three queries for any number of tenants and days)."""
+    joined_by = await counters.members(session, tenant_ids, first, last)
+    before = await counters.first_days_before(session, tenant_ids, first)
+    totals = await counters.period_totals(session, tenant_ids, first, last, None)
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    eve = first - dt.timedelta(days=1)
+    result: dict[str, list[ActivationDay]] = {}
+    for tenant_id in tenant_ids:
+        joined = joined_by.get(tenant_id, counters.Cumulative(()))
+        by_day = totals.get(tenant_id, {})
+        activated = counters.Cumulative(
+            [(eve, before.get(tenant_id, (0, 0))[0])]
+            + [(day, by_day[day].new_activations) for day in sorted(by_day)]
+        )
+        result[tenant_id] = [
+            ActivationDay(day, activated.upto(day), joined.upto(day)) for day in days
+        ]
+    return result
+
+
 class AdoptionKpis:
     """:class:`rollout.kpi.KpiSource` over the adoption rollups.
 
@@ -190,3 +221,16 @@ class AdoptionKpis:
                 await scope.enter_province(session, province_id)
             counts |= await weekly_active_members(session=session, tenant_ids=tenants, as_of=as_of)
         return counts
+
+    async def activation_days(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], first: dt.date, last: dt.date
+    ) -> dict[str, list[ActivationDay]]:
+        """Per tenant: members and activated members on each day from ``first`` to ``last``."""
+        curves: dict[str, list[ActivationDay]] = {}
+        for province_id, tenants in (await scope.by_province(session, tenant_ids)).items():
+            if province_id is not None:
+                await scope.enter_province(session, province_id)
+            curves |= await activation_days(
+                session=session, tenant_ids=tenants, first=first, last=last
+            )
+        return curves

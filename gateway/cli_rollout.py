@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.broadcast import notify
 from db.clock import utc_now
+from gateway.cli_forecast import echo_forecast
 from gateway.cli_settings import settings_or_exit
 from gateway.state import kpi_source
-from rollout import guardrail, status, waves
+from rollout import forecast, guardrail, status, waves
 from rollout.errors import RolloutError
 from rollout.guardrail import Outcome, WaveCheck
 from rollout.snapshot import CHANNEL
@@ -118,16 +119,13 @@ def _echo_step(outcome: waves.StepOutcome) -> None:
 
 @rollout_app.command("status")
 def status_command(flag: Flag, province: Province = None) -> None:
-    """Each tenant's state, each wave's gate now, and pending approvals."""
+    """Each tenant's state, each wave's gate now, pending approvals and the wave forecast."""
 
     async def work(session: AsyncSession) -> None:
         province_id = await _province(session, province)
+        now = utc_now()
         report = await status.report(
-            session=session,
-            province_id=province_id,
-            flag_key=flag,
-            kpis=kpi_source(),
-            now=utc_now(),
+            session=session, province_id=province_id, flag_key=flag, kpis=kpi_source(), now=now
         )
         if report is None:
             typer.secho(
@@ -140,6 +138,11 @@ def status_command(flag: Flag, province: Province = None) -> None:
         )
         for approval in pending:
             typer.echo(f"  pending approval {approval.id} requested by {approval.requested_by}")
+        found = await forecast.forecast(
+            session=session, province_id=province_id, flag_key=flag, kpis=kpi_source(), now=now
+        )
+        if found is not None:
+            echo_forecast(found)
 
     _run(work)
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.kpi import NOBODY, Criterion, GateEvaluation, KpiSource, WeeklyActive
+from rollout.kpi import NOBODY, ActivationDay, Criterion, GateEvaluation, KpiSource, WeeklyActive
 from rollout.plans import PlanView, criteria_of
 
 PROVINCE_ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -67,3 +67,8 @@ class NoAdoptionData:
         self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
     ) -> dict[str, WeeklyActive]:
         return dict.fromkeys(tenant_ids, NOBODY)
+
+    async def activation_days(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], first: dt.date, last: dt.date
+    ) -> dict[str, list[ActivationDay]]:
+        return {}

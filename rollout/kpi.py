@@ -62,6 +62,15 @@ class WeeklyActive:
 NOBODY = WeeklyActive(0, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class ActivationDay:
+    """A tenant's members and activated members on a local day (the activation curve)."""
+
+    day: dt.date
+    activated: int
+    members: int
+
+
 class KpiSource(Protocol):
     """What rollout needs from adoption; the gateway passes in adoption's implementation."""
 
@@ -84,5 +93,14 @@ class KpiSource(Protocol):
 
         The guardrail sums them over a wave and pauses it when the change falls below minus a
         configured fraction.
+        """
+        ...
+
+    async def activation_days(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], first: dt.date, last: dt.date
+    ) -> dict[str, list[ActivationDay]]:
+        """Per tenant: members and activated members on each day from ``first`` to ``last``.
+
+        The wave forecast fits its diffusion model to these curves.
         """
         ...

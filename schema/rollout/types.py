@@ -15,6 +15,7 @@ from rollout.models import AuditEntry, RolloutApproval, ScheduledStep
 from rollout.models import RolloutNotice as NoticeRow
 from rollout.plans import PlanView
 from rollout.status import RolloutView, TenantState
+from schema.rollout.forecast import RolloutForecast, resolve_forecast
 
 
 @strawberry.enum(description="OpenFeature resolution reasons.")
@@ -137,6 +138,11 @@ class RolloutState:
     )
     scheduled_steps: list[ScheduledRolloutStep] = strawberry.field(
         description="Steps scheduled and not yet run, soonest first."
+    )
+    forecast: RolloutForecast | None = strawberry.field(
+        resolver=resolve_forecast,
+        description="For a running plan, when each next wave's gate thresholds will be met "
+        "(a Bass diffusion model fitted to the activation of the tenants already on).",
     )
 
     @classmethod

@@ -294,3 +294,42 @@ async def test_gate_judges_each_tenant_of_a_wave_on_its_own(sessions: Sessions) 
         (YEN_MO, Metric.MONTHLY_ACTIVE_RATE, 0.2, 0, False),
     ]
     assert gate.passed is False
+
+
+async def test_activation_days_are_each_tenants_curve_from_a_province_session(
+    sessions: Sessions,
+) -> None:
+    # given Kim Son's two members activating on 5 and 7 March, one of Yen Mo's five on 6 March
+    logins = [
+        (KIM_SON, KS_MEMBER, "2026-03-05T03:00:00Z"),
+        (YEN_MO, YM_MEMBER_A, "2026-03-06T03:00:00Z"),
+        (KIM_SON, KS_SECRETARY, "2026-03-07T04:00:00Z"),
+        (KIM_SON, KS_MEMBER, "2026-03-08T04:00:00Z"),  # a second login activates nobody
+    ]
+    for tenant, member, at in logins:
+        async with sessions(tenant) as session:
+            await service.ingest(
+                session=session,
+                tenant_id=tenant,
+                timezone=TZ,
+                member_id=member,
+                events=[ev("login", at)],
+                now=NOW,
+                install_key=INSTALL_KEY,
+            )
+            await session.commit()
+
+    # when both curves are read together, from a province-level session
+    async with sessions(None) as session:
+        curves = await AdoptionKpis().activation_days(
+            session=session,
+            tenant_ids=[KIM_SON, YEN_MO],
+            first=dt.date(2026, 3, 6),
+            last=dt.date(2026, 3, 8),
+        )
+
+    # then: each day's activated members (those before the first day included) and members
+    assert {t: [(d.day.day, d.activated, d.members) for d in c] for t, c in curves.items()} == {
+        KIM_SON: [(6, 1, 2), (7, 2, 2), (8, 2, 2)],
+        YEN_MO: [(6, 1, 5), (7, 1, 5), (8, 1, 5)],
+    }

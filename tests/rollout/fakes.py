@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout.kpi import NOBODY, Criterion, CriterionResult, GateEvaluation, WeeklyActive
+from rollout.kpi import (
+    NOBODY,
+    ActivationDay,
+    Criterion,
+    CriterionResult,
+    GateEvaluation,
+    WeeklyActive,
+)
 
 
 @dataclass
@@ -16,6 +23,7 @@ class FakeKpiSource:
     """Answers every gate with ``passed``; records what it was asked."""
 
     passed: bool = True
+    curves: dict[str, list[ActivationDay]] = field(default_factory=dict)
     current: float = 0.95
     asked: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
 
@@ -47,3 +55,10 @@ class FakeKpiSource:
         self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
     ) -> dict[str, WeeklyActive]:
         return dict.fromkeys(tenant_ids, NOBODY)
+
+    async def activation_days(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], first: dt.date, last: dt.date
+    ) -> dict[str, list[ActivationDay]]:
+        return {
+            t: [d for d in self.curves.get(t, []) if first <= d.day <= last] for t in tenant_ids
+        }

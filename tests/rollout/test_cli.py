@@ -10,10 +10,14 @@ from typer.testing import CliRunner
 
 from db.engine import make_engine
 from db.sessions import make_sessionmaker
+from gateway import cli_rollout
 from gateway.cli import app
 from gateway.settings import get_settings
 from rollout import audit
+from tests.rollout.fakes import FakeKpiSource
 from tests.rollout.plan_world import KEY, make_plan
+from tests.rollout.test_forecast import curve
+from tests.world import YEN_MO
 
 runner = CliRunner()
 
@@ -123,3 +127,29 @@ def test_several_provinces_need_a_province(cli_database, monkeypatch):
         1,
         "PROVINCE_REQUIRED: Choose a province with --province: there is more than one.\n",
     )
+
+
+def test_status_ends_with_the_wave_forecast(cli_database, monkeypatch):
+    # given: the plan started, the pilot's activation following a known curve
+    asyncio.run(_in(cli_database, make_plan))
+    kpis = FakeKpiSource(curves={YEN_MO: curve(45)})
+    monkeypatch.setattr(cli_rollout, "kpi_source", lambda: kpis)
+    assert cli("status", KEY).output.splitlines()[-1] == "  forecast: none (NOT_RUNNING)"
+    assert cli("start", KEY, "--actor", "alice").exit_code == 0
+    # when
+    result = cli("status", KEY)
+    # then: the fit, then each next wave's gate with a date and its interval, or why not
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    forecast_at = lines.index(next(line for line in lines if line.startswith("  forecast:")))
+    assert lines[forecast_at].startswith("  forecast: Bass p=0.0050 q=0.0500 rmse=0.000 over ")
+    assert re.fullmatch(
+        r"    wave 1 gate opens \d{4}-\d\d-\d\d \(held 14 days\)", lines[forecast_at + 1]
+    )
+    assert re.fullmatch(
+        r"      activation_rate ≥ 90%: (\d{4}-\d\d-\d\d) \(\1 … \1\)|"
+        r"      activation_rate ≥ 90%: \d{4}-\d\d-\d\d \(\d{4}-\d\d-\d\d … \d{4}-\d\d-\d\d\)",
+        lines[forecast_at + 2],
+    )
+    assert lines[forecast_at + 3] == "      monthly_active_rate ≥ 80%: no date (NOT_MODELLED)"
+    assert lines[forecast_at + 4].startswith("    wave 2 gate opens ")
