@@ -16,6 +16,7 @@ from gateway import migrate
 from gateway.cli_metrics import metrics_app
 from gateway.cli_rollout import rollout_app
 from gateway.cli_settings import settings_or_exit
+from gateway.cli_webhooks import webhook_app
 from tenants.types import PROVINCE_ROLES, Role
 
 app = typer.Typer(help="PilotGraph: stage a pilot across a province while watching adoption.")
@@ -27,6 +28,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(schema_app, name="schema")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(rollout_app, name="rollout")
+app.add_typer(webhook_app, name="webhook")
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 

@@ -86,3 +86,19 @@ class NoticeNotFound(RolloutError):
 
     def __init__(self) -> None:
         super().__init__("There is no rollout notice with this id.")
+
+
+class InvalidWebhookUrl(RolloutError):
+    """Not an absolute http(s) URL, or one that points at the gateway itself."""
+
+    code = "INVALID_WEBHOOK_URL"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="url")
+
+
+class WebhookNotFound(RolloutError):
+    code = "WEBHOOK_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("There is no webhook endpoint with this id.")
