@@ -12,7 +12,10 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from db.clock import utc_now
-from gateway import migrate
+from gateway import (
+    cli_config,  # noqa: F401  (adds `rollout export` and `rollout import`)
+    migrate,
+)
 from gateway.cli_metrics import metrics_app
 from gateway.cli_rollout import rollout_app
 from gateway.cli_settings import settings_or_exit

@@ -102,3 +102,28 @@ class WebhookNotFound(RolloutError):
 
     def __init__(self) -> None:
         super().__init__("There is no webhook endpoint with this id.")
+
+
+class InvalidYaml(RolloutError):
+    """The file is not YAML (the message names the line)."""
+
+    code = "INVALID_YAML"
+
+
+class InvalidConfig(RolloutError):
+    """A configuration file's field is missing, of the wrong type, or contradicts the database;
+    ``field`` is its dotted path, the message starts with its line."""
+
+    code = "INVALID_CONFIG"
+
+
+class UnknownFlag(RolloutError):
+    """A configuration file names a flag outside the catalogue."""
+
+    code = "UNKNOWN_FLAG"
+
+
+class ForeignTenant(RolloutError):
+    """A configuration file names a tenant that is not the province's (or does not exist)."""
+
+    code = "UNKNOWN_TENANT"
