@@ -89,7 +89,8 @@ async def test_a_bad_url_is_refused_and_nothing_is_written(admin, url, message):
     refused = await _create(admin, url)
     _, listed = await gql(admin, ENDPOINTS)
     # then
-    assert refused["endpoint"] is None and refused["secret"] is None
+    assert refused["endpoint"] is None
+    assert refused["secret"] is None
     assert refused["errors"] == [
         {"field": "url", "code": "INVALID_WEBHOOK_URL", "message": message}
     ]
@@ -99,7 +100,7 @@ async def test_a_bad_url_is_refused_and_nothing_is_written(admin, url, message):
 async def test_auditors_read_but_cannot_add(token, client_for):
     auditor = client_for(token(Role.AUDITOR, subject="inspector"))
     # when
-    status, body = await gql(auditor, CREATE, {"url": "https://hooks.example.org/"})
+    _status, body = await gql(auditor, CREATE, {"url": "https://hooks.example.org/"})
     _, read = await gql(auditor, ENDPOINTS)
     # then
     assert error_codes(body) == ["FORBIDDEN"]
