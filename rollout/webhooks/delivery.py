@@ -71,6 +71,21 @@ def body_of(event: WebhookEvent) -> bytes:
     return text.encode()
 
 
+async def has_work(*, session: AsyncSession, now: dt.datetime) -> bool:
+    """Whether an event waits for its fan-out or a delivery is due: a plain read, so that idle
+    polls take no lock (on SQLite, the lock is the whole database's)."""
+    new_event = select(WebhookEvent.id).where(WebhookEvent.fanned_out_at.is_(None)).limit(1)
+    due = (
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.PENDING.value,
+            WebhookDelivery.next_attempt_at <= now,
+        )
+        .limit(1)
+    )
+    return (await session.scalar(new_event)) is not None or (await session.scalar(due)) is not None
+
+
 async def fan_out(*, session: AsyncSession, now: dt.datetime, limit: int = 100) -> int:
     """Give each new event a delivery per endpoint of its province that takes its type and
     existed when it happened; the number of events fanned out. The caller commits."""

@@ -35,6 +35,9 @@ class Dispatcher:
     async def run_once(self) -> int:
         """Fan out the new events, then make every due attempt; the attempts made."""
         async with self.sessionmaker() as session:
+            if not await delivery.has_work(session=session, now=self.clock()):
+                return 0
+            await session.rollback()  # end the read before the write lock
             while await delivery.fan_out(session=session, now=self.clock()):
                 await session.commit()
             await session.commit()
