@@ -16,6 +16,8 @@ from db.sessions import make_sessionmaker
 from gateway.cli import app
 from gateway.settings import get_settings
 from rollout import flags
+from rollout.config.export import export, to_yaml
+from rollout.config.importer import import_config
 from rollout.flag_catalogue import FlagKey
 from rollout.models import AuditEntry, Flag, FlagState
 from tests import databases
@@ -227,3 +229,17 @@ def test_an_import_failing_midway_changes_nothing(fresh, monkeypatch, tmp_path: 
     assert asyncio.run(_in(fresh, audit_and_versions)) == before
     assert cli("export").output == exported
     get_settings.cache_clear()
+
+
+async def test_importing_what_is_there_calls_no_service(session):
+    # given: a configured province and its own export
+    await configured(session)
+    text = to_yaml(await export(session=session, province_id="ninh-binh"))
+    before = await audit_and_versions(session)
+    # when: imported as it is, in the same transaction (no rollback to hide a write)
+    applied = await import_config(
+        session=session, province_id="ninh-binh", text=text, actor="bob", reason="", now=NOW
+    )
+    # then: no audit row, no version bump
+    assert applied.changes == []
+    assert await audit_and_versions(session) == before
