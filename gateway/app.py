@@ -41,7 +41,7 @@ from gateway.observability.spans import ServerSpans
 from gateway.pages import page_routes
 from gateway.responses import error_response
 from gateway.settings import Settings, get_settings
-from gateway.state import GatewayState, kpi_source
+from gateway.state import GatewayState, kpi_source, webhook_policy
 from gateway.tenancy import TenancyMiddleware
 from gateway.view import GraphQLView, SessionCloser
 from rollout.runtime import RolloutRuntime
@@ -196,6 +196,8 @@ def _rollout_runtime(
         guardrail_s=settings.guardrail_interval_s,
         guardrail_policy=state.guardrail,
         on_guardrail_pause=lambda c: metrics.GUARDRAIL_PAUSES.labels(flag=c.flag_key).inc(),
+        webhook_s=settings.webhook_poll_s,
+        webhook_policy=webhook_policy(settings),
     )
 
 

@@ -12,12 +12,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from db.clock import utc_now
-from gateway import migrate
+from gateway import (
+    cli_config,  # noqa: F401  (adds `rollout export` and `rollout import`)
+    migrate,
+)
 from gateway.cli_adoption import adoption_app
 from gateway.cli_members import members_app
 from gateway.cli_metrics import metrics_app
 from gateway.cli_rollout import rollout_app
 from gateway.cli_settings import settings_or_exit
+from gateway.cli_webhooks import webhook_app
 from tenants.types import PROVINCE_ROLES, Role
 
 app = typer.Typer(help="PilotGraph: stage a pilot across a province while watching adoption.")
@@ -31,6 +35,7 @@ app.add_typer(metrics_app, name="metrics")
 app.add_typer(adoption_app, name="adoption")
 app.add_typer(members_app, name="members")
 app.add_typer(rollout_app, name="rollout")
+app.add_typer(webhook_app, name="webhook")
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 

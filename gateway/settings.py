@@ -138,6 +138,15 @@ class Settings(BaseSettings):
     event_retention_months: int = Field(default=13, ge=4, le=120)
     # How often each replica runs retention (one at a time: an advisory lock); 0 turns it off.
     event_retention_interval_s: float = Field(default=6 * 3600.0, ge=0)
+    # Webhooks: how often each replica looks for events to post, and how it retries.
+    webhook_poll_s: float = Field(default=5.0, gt=0)
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    webhook_max_attempts: int = Field(default=12, ge=1, le=50)
+    webhook_backoff_s: float = Field(default=30.0, gt=0)
+    webhook_backoff_cap_s: float = Field(default=3600.0, gt=0)
+    # Host names the gateway is reached by (comma-separated), besides PILOTGRAPH_BASE_DOMAIN:
+    # a webhook may not point at any of them.
+    public_hosts: str = ""
     # HMAC-SHA256 key signing install tokens (>= 32 bytes); required in production. In
     # development it is derived from the HS256 key (or the development one) when unset.
     install_token_key: SecretStr | None = None

@@ -16,6 +16,8 @@ from gateway.settings import Settings
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
+from rollout.webhooks.delivery import RetryPolicy
+from rollout.webhooks.urls import OwnOrigins
 from tenants.identity import Principal
 from tenants.registry import TenantInfo, TenantRegistry
 
@@ -28,6 +30,24 @@ def kpi_source() -> KpiSource:
 def guardrail_policy(settings: Settings) -> Policy:
     """The deployment's guardrail settings (``PILOTGRAPH_GUARDRAIL_*``), for the server and CLI."""
     return Policy(settings.guardrail_drop, settings.guardrail_min_active)
+
+
+def webhook_origins(settings: Settings) -> OwnOrigins:
+    """Where this gateway answers: a webhook may not point there."""
+    hosts = [h.strip().lower() for h in settings.public_hosts.split(",") if h.strip()]
+    if settings.base_domain:
+        hosts.append(settings.base_domain.lower())
+    return OwnOrigins(hosts=hosts, listeners=[(settings.host.lower(), settings.port)])
+
+
+def webhook_policy(settings: Settings) -> RetryPolicy:
+    """The deployment's webhook retries (``PILOTGRAPH_WEBHOOK_*``)."""
+    return RetryPolicy(
+        first_s=settings.webhook_backoff_s,
+        cap_s=settings.webhook_backoff_cap_s,
+        max_attempts=settings.webhook_max_attempts,
+        timeout_s=settings.webhook_timeout_s,
+    )
 
 
 @dataclass
@@ -59,6 +79,11 @@ class GatewayState:
     def guardrail(self) -> Policy:
         """The deployment's guardrail settings."""
         return guardrail_policy(self.settings)
+
+    @property
+    def webhook_origins(self) -> OwnOrigins:
+        """Where this gateway answers: a webhook may not point there."""
+        return webhook_origins(self.settings)
 
     @property
     def install_key(self) -> InstallTokenKey:

@@ -197,6 +197,7 @@ class GraphQLView(GraphQL[Context, None]):
             flags=state.flags,
             kpis=state.kpis,
             guardrail=state.guardrail,
+            webhook_origins=state.webhook_origins,
             router=isinstance(request, Request)
             and router_allowed(state.settings, request.headers.get(ROUTER_HEADER)),
         )

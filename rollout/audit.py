@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout.models import AuditEntry
+from rollout.webhooks import outbox
 
 _last = 0
 
@@ -38,7 +39,8 @@ def record(
     plan_id: uuid.UUID | None = None,
     tenant_id: str | None = None,
 ) -> AuditEntry:
-    """Add one audit row to the session's transaction (committed with the change it records)."""
+    """Add one audit row to the session's transaction (committed with the change it records),
+    and the webhook event it reports, if any (``rollout.webhooks.outbox``)."""
     entry = AuditEntry(
         id=next_id(),
         province_id=province_id,
@@ -53,6 +55,7 @@ def record(
         reason=reason,
     )
     session.add(entry)
+    outbox.enqueue(session, entry)
     return entry
 
 

@@ -86,3 +86,44 @@ class NoticeNotFound(RolloutError):
 
     def __init__(self) -> None:
         super().__init__("There is no rollout notice with this id.")
+
+
+class InvalidWebhookUrl(RolloutError):
+    """Not an absolute http(s) URL, or one that points at the gateway itself."""
+
+    code = "INVALID_WEBHOOK_URL"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, field="url")
+
+
+class WebhookNotFound(RolloutError):
+    code = "WEBHOOK_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("There is no webhook endpoint with this id.")
+
+
+class InvalidYaml(RolloutError):
+    """The file is not YAML (the message names the line)."""
+
+    code = "INVALID_YAML"
+
+
+class InvalidConfig(RolloutError):
+    """A configuration file's field is missing, of the wrong type, or contradicts the database;
+    ``field`` is its dotted path, the message starts with its line."""
+
+    code = "INVALID_CONFIG"
+
+
+class UnknownFlag(RolloutError):
+    """A configuration file names a flag outside the catalogue."""
+
+    code = "UNKNOWN_FLAG"
+
+
+class ForeignTenant(RolloutError):
+    """A configuration file names a tenant that is not the province's (or does not exist)."""
+
+    code = "UNKNOWN_TENANT"

@@ -4,6 +4,8 @@ Propagation: a change is broadcast on ``CHANNEL`` (PostgreSQL ``LISTEN/NOTIFY``,
 SQLite) and every replica reloads its snapshot; a periodic resync covers lost notifications.
 Scheduled steps: every replica polls, and ``FOR UPDATE SKIP LOCKED`` runs each step once.
 Guardrail: every replica checks the running plans; the plan's row lock pauses each one once.
+Webhooks: every replica posts the outbox's due attempts; ``SKIP LOCKED`` and a lease make each
+attempt once (``rollout/webhooks/delivery.py``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from rollout import guardrail, schedule
 from rollout.guardrail import Outcome, WaveCheck
 from rollout.kpi import KpiSource
 from rollout.snapshot import CHANNEL, FlagStore
+from rollout.webhooks.delivery import RetryPolicy
+from rollout.webhooks.dispatcher import Dispatcher
 
 logger = logging.getLogger("pilotgraph.rollout")
 
@@ -42,6 +46,8 @@ class RolloutRuntime:
         guardrail_policy: guardrail.Policy | None = None,
         on_guardrail_pause: Callable[[WaveCheck], None] | None = None,
         clock: Clock = utc_now,
+        webhook_s: float = 5.0,
+        webhook_policy: RetryPolicy | None = None,
     ) -> None:
         self.sessionmaker, self.store, self.clock = sessionmaker, store, clock
         self.reloads = reloads or sessionmaker  # the listener's reloads (see GatewayState)
@@ -50,6 +56,10 @@ class RolloutRuntime:
         self.guardrail_policy = guardrail_policy or guardrail.Policy()
         self.on_guardrail_pause = on_guardrail_pause
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.webhook_s = webhook_s
+        self.webhooks = Dispatcher(
+            sessionmaker, worker=self.worker, policy=webhook_policy, clock=clock
+        )
         # The listener also reloads after every reconnect and every ``resync_s`` seconds.
         self.listener = Listener(engine, CHANNEL, self._changed, resync_s=resync_s)
         self._tasks: list[asyncio.Task[None]] = []
@@ -60,6 +70,7 @@ class RolloutRuntime:
         self._tasks = [
             asyncio.create_task(self._every(self.schedule_s, self.run_due_steps)),
             asyncio.create_task(self._every(self.guardrail_s, self.run_guardrail)),
+            asyncio.create_task(self._every(self.webhook_s, self.webhooks.run_once)),
         ]
 
     async def stop(self) -> None:

@@ -20,6 +20,7 @@ from db.sessions import switch_tenant
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
+from rollout.webhooks.urls import OwnOrigins
 from schema.errors import tenant_required, unauthenticated
 from schema.handbook.loaders import HandbookLoaders, build_loaders
 from tenants.handbook.access import Actor
@@ -53,6 +54,7 @@ class Context:
     kpis: KpiSource  # adoption's, wired by the gateway; rollout's gates and guardrail read it
     flags: FlagStore = field(default_factory=FlagStore)
     guardrail: Policy = field(default_factory=Policy)  # the deployment's guardrail settings
+    webhook_origins: OwnOrigins = field(default_factory=OwnOrigins)  # a webhook may not go there
     router: bool = False  # the gateway verified the federation router's credential
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _work: set[asyncio.Future[Any]] = field(default_factory=set)

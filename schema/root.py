@@ -23,16 +23,19 @@ from schema.observe import OperationRecorder, record_error_id
 from schema.rollout.mutations import RolloutMutation
 from schema.rollout.queries import RolloutQuery
 from schema.rollout.subscriptions import RolloutSubscription
+from schema.rollout.webhooks import WebhookMutation, WebhookQuery
 from schema.text_arguments import TextArguments
 
 
 @strawberry.type
-class Query(HandbookQuery, AdoptionQuery, RolloutQuery):
+class Query(HandbookQuery, AdoptionQuery, RolloutQuery, WebhookQuery):
     pass
 
 
 @strawberry.type
-class Mutation(HandbookMutation, AdoptionMutation, ErasureMutation, RolloutMutation):
+class Mutation(
+    HandbookMutation, AdoptionMutation, ErasureMutation, RolloutMutation, WebhookMutation
+):
     pass
 
 

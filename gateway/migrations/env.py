@@ -9,7 +9,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import adoption.models  # noqa: F401  (registers the adoption tables)
-import rollout.models  # noqa: F401  (registers the rollout tables)
+import rollout.models
+import rollout.webhooks.models  # noqa: F401  (registers the webhook tables)
 import tenants.handbook.models
 import tenants.models  # noqa: F401  (registers the hierarchy tables)
 from db.base import Base

@@ -858,3 +858,16 @@ def test_load_values_are_checked(helm: Helm, override: str, message: str) -> Non
     # then
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_the_gateway_knows_its_own_service_names(render: Render) -> None:
+    # given the production scenario
+    manifests = render("production-values.yaml")
+    # when the public hosts the gateway container reads are taken from its ConfigMap
+    config_map = only(manifests, "ConfigMap")
+    hosts = config_map["data"]["PILOTGRAPH_PUBLIC_HOSTS"].split(",")
+    # then a webhook cannot point at the gateway through its Service's names
+    names = [m["metadata"]["name"] for m in manifests if m["kind"] == "Service"]
+    [service] = [n for n in names if not n.endswith("-metrics")]
+    assert service in hosts
+    assert any(h.startswith(f"{service}.") and h.endswith(".svc") for h in hosts)

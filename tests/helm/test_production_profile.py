@@ -68,6 +68,7 @@ def test_production_profile_renders_exactly_the_production_environment() -> None
     # then it carries these settings, and nothing else
     assert set(env) == {
         "PILOTGRAPH_ENVIRONMENT",
+        "PILOTGRAPH_PUBLIC_HOSTS",
         "PILOTGRAPH_BASE_DOMAIN",
         "PILOTGRAPH_JWKS_URL",
         "PILOTGRAPH_JWT_ISSUER",

@@ -138,6 +138,13 @@ apply; config.extra adds settings the chart has no value for, but never override
 {{- else }}
 {{- $_ := set $data "PILOTGRAPH_METRICS_PORT" "0" }}
 {{- end }}
+{{- /* Names the gateway answers by, besides baseDomain: webhooks may not point at them. */ -}}
+{{- $fullname := include "pilotgraph.fullname" $root }}
+{{- $hosts := list $fullname (printf "%s.%s" $fullname $root.Release.Namespace) (printf "%s.%s.svc" $fullname $root.Release.Namespace) }}
+{{- if $root.Values.ingress.enabled }}
+{{- $hosts = concat $hosts $root.Values.ingress.extraHosts }}
+{{- end }}
+{{- $_ := set $data "PILOTGRAPH_PUBLIC_HOSTS" (join "," $hosts) }}
 {{- range $name, $value := dict "BASE_DOMAIN" $c.baseDomain "JWKS_URL" $c.jwksUrl "JWT_ISSUER" $c.jwtIssuer "JWT_AUDIENCE" $c.jwtAudience "OTLP_ENDPOINT" $c.otlpEndpoint "OIDC_ISSUER" $c.oidc.issuer "OIDC_CLIENT_ID" $c.oidc.clientId "OIDC_SCOPE" $c.oidc.scope }}
 {{- if $value }}
 {{- $_ := set $data (printf "PILOTGRAPH_%s" $name) $value }}

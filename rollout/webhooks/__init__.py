@@ -1,0 +1,1 @@
+"""Webhooks: rollout events posted, signed, to the endpoints a province configured."""
