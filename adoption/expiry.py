@@ -21,9 +21,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, literal_column, select, text
+from sqlalchemy import Select, delete, func, literal_column, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adoption.calendar import add_months, day_start, local_day, month_of, next_month
@@ -146,7 +147,9 @@ async def _move_horizon(session: AsyncSession, before: dt.datetime, now: dt.date
 
 async def _delete_in_batches(sessions: Callable[[], AsyncSession], before: dt.datetime) -> None:
     """SQLite: delete the events before ``before``, ``SQLITE_BATCH`` rows per transaction."""
-    rows = select(literal_column("rowid")).where(AdoptionEvent.occurred_at < before)
+    rows: Select[tuple[Any]] = select(literal_column("rowid")).where(
+        AdoptionEvent.occurred_at < before
+    )
     while True:
         async with sessions() as session:
             result = await session.execute(
