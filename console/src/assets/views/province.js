@@ -38,8 +38,9 @@ export async function provinceView(main, app) {
     const rows = slugs.map((s) => tenantRow(s, info[s], states[s], adoption[s] ?? []));
     const head = ["province.tenant", "province.wave", "province.state", "province.percentage",
       "province.since", "province.activation", "province.mam", "province.trend"];
-    show(main, 
-      h("h1", {}, t("province.title")),
+    const own = app.access.readsProvince ? null : app.access.tenant;
+    show(main,
+      h("h1", {}, own ? t("district.title", { name: info[own]?.name ?? own }) : t("province.title")),
       h("p", { class: "sub" }, `${t("flag")}: ${app.flag}`,
         rollout ? ` — ${t("rollout.status", { status: t(`status.${rollout.status}`), wave: rollout.wave, step: rollout.step + 1 })}` : ""),
       error ? alertBox(`${t("province.noRollout")} ${plainError(error)}`, "info") : null,
