@@ -145,3 +145,20 @@ export function displayName(jwt, fallback) {
     return fallback;
   }
 }
+
+/** Fetch the gateway's CSV at each of `paths` with the token, joined under one header, and save it as `filename`. */
+export async function download(paths, filename) {
+  const parts = [];
+  for (const path of paths) {
+    const response = await call(path, { headers: { Authorization: `Bearer ${token()}` } });
+    if (!response.ok) throw await errorOf(response);
+    const text = await response.text();
+    parts.push(parts.length ? text.slice(text.indexOf("\n") + 1) : text);
+  }
+  const url = URL.createObjectURL(new Blob(parts, { type: "text/csv" }));
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

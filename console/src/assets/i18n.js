@@ -197,6 +197,18 @@ const DICTIONARIES = {
     "district.title": "Đơn vị: {name}",
     "signin.developers": "Dành cho nhà phát triển: dán mã truy cập",
     "signin.expired": "Phiên làm việc đã hết hạn. Hãy đăng nhập lại.",
+    "adoption.range": "Khoảng thời gian",
+    "adoption.lastMonths": "{n} tháng gần nhất",
+    "adoption.district": "Đơn vị",
+    "adoption.allDistricts": "Tất cả đơn vị",
+    "adoption.allWaves": "Tất cả các đợt",
+    "adoption.axisMonth": "Tháng",
+    "adoption.axisMembers": "Đảng viên",
+    "adoption.axisUses": "Lượt sử dụng",
+    "adoption.partialNote": "tháng hiện tại (*) mới tính tới hôm nay",
+    "adoption.month": "Tháng {m}/{y}",
+    "adoption.monthPartial": "Tháng {m}/{y}* (đến ngày {d})",
+    "province.scale": "thang 0–100%",
   },
   en: {
     skip: "Skip to content",
@@ -395,6 +407,18 @@ const DICTIONARIES = {
     "district.title": "District: {name}",
     "signin.developers": "For developers: paste an access token",
     "signin.expired": "Your session has expired. Sign in again.",
+    "adoption.range": "Time range",
+    "adoption.lastMonths": "Last {n} months",
+    "adoption.district": "District",
+    "adoption.allDistricts": "All districts",
+    "adoption.allWaves": "All waves",
+    "adoption.axisMonth": "Month",
+    "adoption.axisMembers": "Members",
+    "adoption.axisUses": "Uses",
+    "adoption.partialNote": "the current month (*) counts up to today",
+    "adoption.month": "{month} {y}",
+    "adoption.monthPartial": "{month} {y}* (to day {d})",
+    "province.scale": "scale 0–100%",
   },
 };
 
@@ -445,4 +469,12 @@ export function formatDate(day) {
   const locale = current === "vi" ? "vi-VN" : "en-GB";
   const [y, m, d] = day.split("-").map(Number);
   return new Intl.DateTimeFormat(locale, { dateStyle: "short" }).format(new Date(y, m - 1, d));
+}
+
+/** A month's label ("Tháng 11/2026", "Nov 2026"); `partialTo` (a local day) marks the current month. */
+export function monthLabel(start, partialTo = null) {
+  const [y, m] = start.split("-").map(Number);
+  const month = new Intl.DateTimeFormat("en-GB", { month: "short" }).format(new Date(y, m - 1, 1));
+  const params = { m, y, month, d: partialTo ? Number(partialTo.slice(8, 10)) : "" };
+  return t(partialTo ? "adoption.monthPartial" : "adoption.month", params);
 }

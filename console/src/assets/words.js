@@ -79,8 +79,19 @@ export function changeSentence(row, waves, name = (s) => s) {
     const drop = (v) => (v === null || v === undefined ? t("change.default") : formatPercent(v));
     return `${drop(row.before?.guardrail_drop)} → ${drop(row.after?.guardrail_drop)}`;
   }
-  const raw = (v) => (v === null || v === undefined ? "—" : JSON.stringify(v));
-  return `${raw(row.before)} → ${raw(row.after)}`;
+  if (row.action === "plan.create" && Array.isArray(row.after?.waves)) {
+    return row.after.waves.map((w) => `${waveName(w.name)} (${w.tenants.map(name).join(", ")}): `
+      + w.ramp.map(pct).join(" → ")).join("; ");
+  }
+  return `${plain(row.before)} → ${plain(row.after)}`;
+}
+
+/** Any other before/after as "key: value" pairs rather than JSON. */
+function plain(value) {
+  if (value === null || value === undefined) return "—";
+  if (typeof value !== "object") return String(value);
+  if (Array.isArray(value)) return value.map(plain).join(", ");
+  return Object.entries(value).map(([k, v]) => `${k}: ${plain(v)}`).join("; ");
 }
 
 /** The audit actions the filter offers, in the order an admin meets them. */

@@ -23,7 +23,7 @@ function tenantRow(slug, info, state, points) {
     h("td", {}, state?.since ? formatDateTime(state.since) : "—"),
     h("td", { class: "num activation" }, formatPercent(last?.activationRate)),
     h("td", { class: "num mam" }, last ? formatNumber(last.activeMembers) : "—"),
-    h("td", {}, canvas),
+    h("td", {}, canvas, h("span", { class: "scale" }, t("province.scale"))),
   );
   return { tr, draw: () => sparkline(canvas, rates) };
 }
