@@ -139,6 +139,7 @@ async def test_the_audit_log_shows_the_advance(admin_token, new_page, screenshot
     # when
     await page.get_by_label("Actor").fill("province_admin@province")
     await page.get_by_role("button", name="Filter").click()
+    await page.locator("#audit-results:not([aria-busy])").wait_for()
     # then
     first = page.locator("#audit-table tbody tr").first
     await expect(page.locator("#audit-table tbody tr")).to_have_count(1)

@@ -19,7 +19,7 @@ function chartCard(id, title) {
 function select(name, label, options, app) {
   const id = `adoption-${name}`;
   return h("div", { class: "field" }, h("label", { for: id }, label),
-    h("select", { id, name, onchange: (event) => { filters[name] = event.target.value; refocus = id; app.render(); } },
+    h("select", { id, name, onchange: (event) => { filters[name] = name === "months" ? Number(event.target.value) : event.target.value; refocus = id; app.render(); } },
       options.map(([value, text]) => h("option", { value, selected: String(filters[name]) === String(value) || null }, text))));
 }
 

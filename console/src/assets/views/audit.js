@@ -53,6 +53,7 @@ function rowOf(r, name) {
 }
 
 async function load(table, app) {
+  table.setAttribute("aria-busy", "true");  // until the rows asked for are shown
   try {
     const [{ rows, capped }, { rollout }] = await Promise.all([fetchRows(), readRollout(filters.flag || app.flag)]);
     const waves = rollout?.waves ?? [];
@@ -71,6 +72,8 @@ async function load(table, app) {
     refocus = false;
   } catch (error) {
     table.replaceChildren(alertBox(plainError(error)));
+  } finally {
+    table.removeAttribute("aria-busy");
   }
 }
 
