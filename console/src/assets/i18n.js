@@ -205,9 +205,9 @@ const DICTIONARIES = {
     "adoption.axisMonth": "Tháng",
     "adoption.axisMembers": "Đảng viên",
     "adoption.axisUses": "Lượt sử dụng",
-    "adoption.partialNote": "tháng hiện tại (*) mới tính tới hôm nay",
+    "adoption.partialNote": "tháng có dấu * mới tính tới hôm nay ({today})",
     "adoption.month": "Tháng {m}/{y}",
-    "adoption.monthPartial": "Tháng {m}/{y}* (đến ngày {d})",
+    "adoption.monthPartial": "Tháng {m}/{y}*",
     "province.scale": "thang 0–100%",
   },
   en: {
@@ -415,9 +415,9 @@ const DICTIONARIES = {
     "adoption.axisMonth": "Month",
     "adoption.axisMembers": "Members",
     "adoption.axisUses": "Uses",
-    "adoption.partialNote": "the current month (*) counts up to today",
+    "adoption.partialNote": "the month marked * counts up to today ({today})",
     "adoption.month": "{month} {y}",
-    "adoption.monthPartial": "{month} {y}* (to day {d})",
+    "adoption.monthPartial": "{month} {y}*",
     "province.scale": "scale 0–100%",
   },
 };
@@ -475,6 +475,5 @@ export function formatDate(day) {
 export function monthLabel(start, partialTo = null) {
   const [y, m] = start.split("-").map(Number);
   const month = new Intl.DateTimeFormat("en-GB", { month: "short" }).format(new Date(y, m - 1, 1));
-  const params = { m, y, month, d: partialTo ? Number(partialTo.slice(8, 10)) : "" };
-  return t(partialTo ? "adoption.monthPartial" : "adoption.month", params);
+  return t(partialTo ? "adoption.monthPartial" : "adoption.month", { m, y, month });
 }

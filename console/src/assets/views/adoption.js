@@ -2,7 +2,7 @@
 // (pilot against the others), monthly uses, the retention cohort table. A time range, a district
 // and a wave narrow what is shown; the CSV button downloads the server's /v1/adoption.csv for it.
 import { download } from "../api.js";
-import { formatNumber, formatPercent, monthLabel, t } from "../i18n.js";
+import { formatDate, formatNumber, formatPercent, monthLabel, t } from "../i18n.js";
 import { alertBox, h, plainError, show } from "../ui.js";
 import { barChart, destroyCharts, lineChart } from "../charts.js";
 import { adoptionByTenant, adoptionByWave, period, readRollout, retention, tenantInfo, visibleTenants, waveLabel } from "../data.js";
@@ -99,7 +99,7 @@ export async function adoptionView(main, app) {
     const csv = h("button", { type: "button", id: "adoption-csv", onclick: (e) => downloadCsv(shown, slugs, e.currentTarget) }, t("adoption.csv"));
     show(main,
       h("h1", {}, t("adoption.title")),
-      h("p", { class: "sub" }, `${t("flag")}: ${app.flag} · ${t("adoption.partialNote")} `, csv),
+      h("p", { class: "sub" }, `${t("flag")}: ${app.flag} · ${t("adoption.partialNote", { today: formatDate(today) })} `, csv),
       h("div", { id: "adoption-csv-status", role: "status" }),
       filterForm(app, slugs, planWaves, name),
       h("div", { class: "charts" }, cards.activation.card, cards.mam.card, waves.length ? cards.wave.card : null, cards.uses.card),
