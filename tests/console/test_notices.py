@@ -36,6 +36,11 @@ DEFAULT_GUARDRAIL = """mutation { result: setRolloutGuardrail(flag: "handbook", 
   errors { code } } }"""
 YEN_MO_HALVED = {"yen-mo": WeeklyActive(recent=2_600, earlier=5_200)}
 FELL = "(yen-mo) fell 50.0% (5,200 → 2,600)"
+# the notice in words, built by the console from its figures (the server's text on hover)
+PAUSED = (
+    "The handbook plan paused itself: weekly active members of Pilot fell from 5,200 to 2,600 "
+    "(-50%), beyond the 30% threshold."
+)
 ADMIN = "province_admin@province"
 
 
@@ -109,7 +114,8 @@ async def test_the_province_admin_acknowledges_a_guardrail_notice(
     assert await row.get_attribute("class") == "unacknowledged"
     assert await row.locator(".state").inner_text() == "Not acknowledged"
     assert await row.locator(".badge.pilot").inner_text() == "Pilot"
-    assert FELL in await row.locator(".message-text").inner_text()
+    assert await row.locator(".message-text").inner_text() == PAUSED
+    assert FELL in await row.locator(".message-text").get_attribute("title")
     figures = await row.locator(".figures").inner_text()
     assert "Weekly active members: 5,200 → 2,600 (-50%) in the week to " in figures
     assert "threshold 30%" in figures
@@ -172,7 +178,8 @@ async def test_an_auditor_reads_the_notices_without_acknowledging(
     # then
     row = page.locator(f"#notices-table tr[data-notice='{guardrail_notice['id']}']")
     await row.wait_for()
-    assert FELL in await row.locator(".message-text").inner_text()
+    assert await row.locator(".message-text").inner_text() == PAUSED
+    assert FELL in await row.locator(".message-text").get_attribute("title")
     assert await page.get_by_role("button", name="Acknowledge").count() == 0
     assert await page.locator("#notices-table thead th").count() == 6  # no actions column
     note = page.locator("main [role=status]", has_text="only province admins acknowledge")

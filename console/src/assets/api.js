@@ -114,6 +114,12 @@ export async function gql(name, variables = {}) {
     if (!(await refresh().then(() => true, () => false))) return SETTLES_NEVER();
     response = await post(name, variables);
   }
+  if (response.status === 401) {
+    // the pasted token expired mid-session (or was revoked): back to sign-in, saying why
+    forget();
+    onSessionEnd(new ApiError("EXPIRED", "the access token is no longer accepted"));
+    return SETTLES_NEVER();
+  }
   let body;
   try {
     body = await response.json();
@@ -125,4 +131,34 @@ export async function gql(name, variables = {}) {
     throw new ApiError(error.extensions?.code ?? "ERROR", error.message);
   }
   return body.data;
+}
+
+/** The token's display name (`name`, else `preferred_username`), else `fallback`; for showing only. */
+export function displayName(jwt, fallback) {
+  try {
+    const part = jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    const bytes = Uint8Array.from(atob(part), (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    const name = claims.name ?? claims.preferred_username;
+    return typeof name === "string" && name.trim() ? name.trim() : fallback;
+  } catch {
+    return fallback;
+  }
+}
+
+/** Fetch the gateway's CSV at each of `paths` with the token, joined under one header, and save it as `filename`. */
+export async function download(paths, filename) {
+  const parts = [];
+  for (const path of paths) {
+    const response = await call(path, { headers: { Authorization: `Bearer ${token()}` } });
+    if (!response.ok) throw await errorOf(response);
+    const text = await response.text();
+    parts.push(parts.length ? text.slice(text.indexOf("\n") + 1) : text);
+  }
+  const url = URL.createObjectURL(new Blob(parts, { type: "text/csv" }));
+  const link = Object.assign(document.createElement("a"), { href: url, download: filename });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -14,7 +14,7 @@ function make(canvas, config) {
   return chart;
 }
 
-/** A small trend line without axes, for a table cell. */
+/** A small trend line without axes, for a table cell; every sparkline shares the 0–100% scale. */
 export function sparkline(canvas, values) {
   return make(canvas, {
     type: "line",
@@ -22,27 +22,41 @@ export function sparkline(canvas, values) {
       borderWidth: 2, pointRadius: 0, tension: 0.3 }] },
     options: { responsive: false, animation: false, events: [],
       plugins: { legend: { display: false }, tooltip: { enabled: false } },
-      scales: { x: { display: false }, y: { display: false } } },
+      scales: { x: { display: false }, y: { display: false, min: 0, max: 1 } } },
   });
 }
 
+// Legends in small boxes under the chart: twelve districts take a few lines, not half the card.
+const LEGEND = { position: "bottom", labels: { boxWidth: 10, boxHeight: 10, padding: 6, font: { size: 11 } } };
+
+function scales({ axes, percent = false }) {
+  const title = (text) => (text ? { display: true, text } : undefined);
+  return {
+    x: { title: title(axes?.x) },
+    y: { beginAtZero: true, title: title(axes?.y),
+      ...(percent ? { max: 1, ticks: { callback: (v) => `${Math.round(v * 100)}%` } } : {}) },
+  };
+}
+
+// The last month is the current, partial one: its segment is dashed (its label carries a *).
+const PARTIAL = { borderDash: (ctx) => (ctx.p1DataIndex === ctx.chart.data.labels.length - 1 ? [6, 4] : undefined) };
+
 /** A line chart of several series over the same labels; `percent` formats the y axis as %. */
-export function lineChart(canvas, { labels, series, percent = false }) {
+export function lineChart(canvas, { labels, series, percent = false, axes = null }) {
   return make(canvas, {
     type: "line",
     data: { labels, datasets: series.map((s, i) => ({ label: s.label, data: s.values,
       borderColor: COLOURS[i % COLOURS.length], backgroundColor: COLOURS[i % COLOURS.length],
-      borderWidth: s.emphasis ? 4 : 2, tension: 0.2 })) },
-    options: { animation: false, maintainAspectRatio: false,
-      scales: { y: { beginAtZero: true, ...(percent ? { max: 1, ticks: { callback: (v) => `${Math.round(v * 100)}%` } } : {}) } } },
+      borderWidth: s.emphasis ? 4 : 2, tension: 0.2, segment: PARTIAL })) },
+    options: { animation: false, maintainAspectRatio: false, plugins: { legend: LEGEND }, scales: scales({ axes, percent }) },
   });
 }
 
-export function barChart(canvas, { labels, series }) {
+export function barChart(canvas, { labels, series, axes = null }) {
   return make(canvas, {
     type: "bar",
     data: { labels, datasets: series.map((s, i) => ({ label: s.label, data: s.values,
       backgroundColor: COLOURS[i % COLOURS.length] })) },
-    options: { animation: false, maintainAspectRatio: false, scales: { y: { beginAtZero: true } } },
+    options: { animation: false, maintainAspectRatio: false, plugins: { legend: LEGEND }, scales: scales({ axes }) },
   });
 }

@@ -1,5 +1,5 @@
 // The console's shell: sign-in, role refusal, language switch, and the hash router.
-import { ApiError, forget, hasRefresh, keepFresh, refresh, signIn, token, whenSessionEnds } from "./api.js";
+import { ApiError, displayName, forget, hasRefresh, keepFresh, refresh, signIn, token, whenSessionEnds } from "./api.js";
 import { lang, setLang, t, translatePage } from "./i18n.js";
 import { alertBox, h, show } from "./ui.js";
 import { startLive, stopLive } from "./live.js";
@@ -10,27 +10,47 @@ import { adoptionView } from "./views/adoption.js";
 import { auditView } from "./views/audit.js";
 import { noticesView } from "./views/notices.js";
 
-const VIEWS = { province: provinceView, rollout: rolloutView, adoption: adoptionView, notices: noticesView, audit: auditView };
+// Every view and who sees it: the menu lists only the views the signed-in role may use (a view
+// opened by its address still answers, with the API's refusal); the browser tests walk this list
+// through the menu, per role.
+const PROVINCE_READERS = (access) => access.readsProvince;
+const EVERYONE = () => true;
+const VIEWS = {
+  province: { render: provinceView, allowed: EVERYONE },
+  rollout: { render: rolloutView, allowed: PROVINCE_READERS },
+  adoption: { render: adoptionView, allowed: EVERYONE },
+  notices: { render: noticesView, allowed: PROVINCE_READERS },
+  audit: { render: auditView, allowed: PROVINCE_READERS },
+};
 const main = document.getElementById("main");
 const app = { access: null, flag: "handbook", render, oidc: null };
 
-function signInPage(message) {
+function tokenForm() {
   const input = h("input", {
     id: "token", name: "token", type: "password", autocomplete: "off", required: true,
     "aria-describedby": "token-help",
   });
   const form = h(
-    "form", { id: "signin", class: "card narrow", onsubmit: onSignIn },
-    h("h1", {}, t("signin.title")),
+    "form", { id: "token-form", onsubmit: onSignIn },
     h("p", { id: "token-help", class: "help" }, t("signin.help")),
     h("label", { for: "token" }, t("signin.token")),
     input,
-    message ? alertBox(message) : null,
-    h("button", { type: "submit", class: "primary" }, t("signin.submit")),
-    app.oidc ? h("button", { type: "button", id: "oidc-login", onclick: () => startLogin(app.oidc) }, t("signin.oidc")) : null,
+    h("button", { type: "submit", class: app.oidc ? null : "primary" }, t("signin.submit")),
   );
-  show(main, form);
-  input.focus();
+  return { form, input };
+}
+
+/** Sign-in: the organisation account first; pasting a token is for developers (open when there is no OIDC). */
+function signInPage(message) {
+  const { form, input } = tokenForm();
+  const oidc = app.oidc
+    ? h("button", { type: "button", id: "oidc-login", class: "primary", onclick: () => startLogin(app.oidc) }, t("signin.oidc"))
+    : null;
+  const developers = h("details", { id: "developers", open: app.oidc ? null : true },
+    h("summary", {}, t("signin.developers")), form);
+  show(main, h("section", { id: "signin", class: "card narrow" }, h("h1", {}, t("signin.title")),
+    message ? alertBox(message) : null, oidc, developers));
+  (oidc ?? input).focus();
 }
 
 function refusedPage() {
@@ -69,11 +89,11 @@ function signOut() {
 }
 
 /** The access token expired and its refresh was refused: back to sign-in, saying why. */
-function sessionEnded() {
+function sessionEnded(error) {
   stopLive();
   app.access = null;
   chrome();
-  signInPage(t("error.sessionEnded"));
+  signInPage(error?.code === "EXPIRED" ? t("signin.expired") : t("error.sessionEnded"));
 }
 
 function chrome() {
@@ -82,9 +102,12 @@ function chrome() {
   document.getElementById("signout").hidden = !signedIn;
   const roles = signedIn ? app.access.roles.map((r) => t(`role.${r}`)).join(", ") : "";
   const where = signedIn && app.access.tenant ? ` · ${app.access.tenant}` : "";
-  document.getElementById("who").textContent = signedIn ? `${app.access.subject} — ${roles}${where}` : "";
+  const who = document.getElementById("who");
+  who.textContent = signedIn ? `${displayName(token(), app.access.subject)} — ${roles}${where}` : "";
+  who.title = signedIn ? app.access.subject : "";
   const name = currentView();
   for (const link of document.querySelectorAll("#nav a")) {
+    link.hidden = signedIn && !VIEWS[link.dataset.view].allowed(app.access);
     if (link.dataset.view === name) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
@@ -101,8 +124,11 @@ async function render() {
   chrome();
   if (app.access === null) return signInPage();
   startLive(app);
+  const name = currentView();
+  delete main.dataset.ready;
   show(main, h("p", { class: "loading" }, t("loading")));
-  await VIEWS[currentView()](main, app);
+  await VIEWS[name].render(main, app);
+  main.dataset.ready = name;  // the view has drawn what it read (the browser tests wait for this)
 }
 
 async function boot() {
@@ -118,7 +144,12 @@ async function boot() {
     else translatePage();
   });
   document.getElementById("signout").addEventListener("click", signOut);
-  window.addEventListener("hashchange", render);
+  // only "#/view" is a route: the skip link's "#main" moves focus and leaves the view alone
+  window.addEventListener("hashchange", () => { if (location.hash.startsWith("#/") || !location.hash) render(); });
+  document.querySelector(".skip").addEventListener("click", (event) => {
+    event.preventDefault();
+    main.focus();
+  });
   app.oidc = await oidcConfig();
   let returned = null;
   try {

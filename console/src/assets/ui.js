@@ -1,5 +1,6 @@
 // Small DOM helpers: element builder, messages in plain words, the confirmation dialog.
 import { t } from "./i18n.js";
+import { errorText } from "./words.js";
 
 /** h("p", {class: "x"}, "text", child) → element; attributes starting with "on" are listeners. */
 export function h(tag, attrs = {}, ...children) {
@@ -23,7 +24,8 @@ export function plainError(error) {
   if (error.code === "UNAUTHENTICATED") return t("error.token");
   if (error.code === "FORBIDDEN" || error.code === "FORBIDDEN_TENANT") return t("error.forbidden");
   if (error.code === "UNAVAILABLE") return t("error.unavailable", { detail: error.message });
-  return error.message;
+  if (error.code === "INVALID_INPUT") return `${errorText(error.code, error.message)} (${error.message})`;
+  return errorText(error.code, error.message);
 }
 
 export function alertBox(text, kind = "error") {

@@ -26,6 +26,15 @@ function figuresCell(notice) {
       `${slug}: ${formatNumber(c.earlier)} → ${formatNumber(c.recent)}`))));
 }
 
+/** A guardrail pause in the chosen language, built from its figures; any other notice as sent. */
+function noticeText(notice) {
+  const f = notice.figures ?? {};
+  if (notice.kind !== "GUARDRAIL_PAUSE" || f.recent === undefined) return notice.message;
+  return t("notices.pausedSentence", { flag: notice.flag ?? "", wave: notice.wave === null ? "—" : waveLabel(t, notice.wave),
+    earlier: formatNumber(f.earlier), recent: formatNumber(f.recent), change: formatPercent(f.change),
+    threshold: formatPercent(f.threshold) });
+}
+
 function stateCell(notice) {
   if (!notice.acknowledgedAt) return h("td", { class: "state" }, h("strong", { class: "badge new" }, t("notices.new")));
   return h("td", { class: "state" }, t("notices.acknowledgedBy", { actor: notice.acknowledgedBy, at: formatDateTime(notice.acknowledgedAt) }));
@@ -53,7 +62,7 @@ function noticeRow(notice, table, app) {
   const message = `notice-message-${notice.id}`;
   return h("tr", { class: open ? "unacknowledged" : null, dataset: { notice: notice.id } },
     h("td", {}, formatDateTime(notice.createdAt)), h("td", {}, notice.flag), waveCell(notice.wave),
-    h("td", { id: message, class: "message-text" }, notice.message), figuresCell(notice), stateCell(notice),
+    h("td", { id: message, class: "message-text", title: notice.message }, noticeText(notice)), figuresCell(notice), stateCell(notice),
     app.access.canManageRollout ? h("td", {}, open ? h("button", { type: "button", class: "acknowledge",
       "aria-describedby": message, onclick: (event) => acknowledge(notice, event.currentTarget, table, app) }, t("notices.acknowledge")) : null) : null);
 }

@@ -23,7 +23,7 @@ function tenantRow(slug, info, state, points) {
     h("td", {}, state?.since ? formatDateTime(state.since) : "—"),
     h("td", { class: "num activation" }, formatPercent(last?.activationRate)),
     h("td", { class: "num mam" }, last ? formatNumber(last.activeMembers) : "—"),
-    h("td", {}, canvas),
+    h("td", {}, canvas, h("span", { class: "scale" }, t("province.scale"))),
   );
   return { tr, draw: () => sparkline(canvas, rates) };
 }
@@ -38,8 +38,9 @@ export async function provinceView(main, app) {
     const rows = slugs.map((s) => tenantRow(s, info[s], states[s], adoption[s] ?? []));
     const head = ["province.tenant", "province.wave", "province.state", "province.percentage",
       "province.since", "province.activation", "province.mam", "province.trend"];
-    show(main, 
-      h("h1", {}, t("province.title")),
+    const own = app.access.readsProvince ? null : app.access.tenant;
+    show(main,
+      h("h1", {}, own ? t("district.title", { name: info[own]?.name ?? own }) : t("province.title")),
       h("p", { class: "sub" }, `${t("flag")}: ${app.flag}`,
         rollout ? ` — ${t("rollout.status", { status: t(`status.${rollout.status}`), wave: rollout.wave, step: rollout.step + 1 })}` : ""),
       error ? alertBox(`${t("province.noRollout")} ${plainError(error)}`, "info") : null,

@@ -1,0 +1,102 @@
+// Server codes in the user's language: audit actions, gate metrics, error codes, demo wave names,
+// and an audit row's change as a sentence ("Hoa Lư, Kim Sơn, Ninh Bình: 25% → 50%"). Anything the
+// console does not know is shown as the server sent it.
+import { formatPercent, t } from "./i18n.js";
+
+function known(key, fallback) {
+  const text = t(key);
+  return text === key ? fallback : text;
+}
+
+/** "plan.advance" → "Chuyển bước tiếp" (or the code itself when unknown). */
+export function actionName(code) {
+  return known(`code.action.${code}`, code);
+}
+
+/** "activation_rate" → "Tỷ lệ kích hoạt". */
+export function metricName(code) {
+  return known(`code.metric.${code}`, code);
+}
+
+/** An error's text by its code, else the server's own message. */
+export function errorText(code, message) {
+  return known(`code.error.${code}`, message || code);
+}
+
+/** A wave's name: the demo's names are translated, a province's own names shown as written. */
+export function waveName(name) {
+  return known(`code.wave.${name}`, name);
+}
+
+/** The in-tenant percentage of wave `w` when the plan stands at {wave, step}. */
+function percentOf(waves, w, at) {
+  if (!at || at.wave === null || at.wave === undefined || at.wave < 0) return 0;
+  if (w < at.wave) return waves[w].ramp.at(-1) ?? 0;
+  if (w > at.wave) return 0;
+  return waves[w].ramp[at.step] ?? 0;
+}
+
+function pct(value) {
+  return formatPercent(value / 100);
+}
+
+/** Each wave whose percentage a plan step changed: "Hoa Lư, Kim Sơn: 25% → 50%". */
+function planChange(row, waves, name) {
+  const parts = [];
+  waves.forEach((wave, w) => {
+    const from = percentOf(waves, w, row.before);
+    const to = percentOf(waves, w, row.after);
+    if (from !== to) parts.push(`${wave.tenants.map(name).join(", ")}: ${pct(from)} → ${pct(to)}`);
+  });
+  const status = (s) => (s ? t(`status.${s}`) : "—");
+  if (!parts.length && row.before?.status !== row.after?.status) {
+    parts.push(`${status(row.before?.status)} → ${status(row.after?.status)}`);
+  }
+  return parts.join("; ");
+}
+
+/** Tenants whose percentage the audit row changed (plan steps through their wave). */
+export function touchedTenants(row, waves) {
+  if (row.tenant) return [row.tenant];
+  if (!row.action.startsWith("plan.") || !waves?.length) return [];
+  return waves.flatMap((wave, w) =>
+    percentOf(waves, w, row.before) !== percentOf(waves, w, row.after) ? wave.tenants : []);
+}
+
+/** An audit row's before → after in words; `waves` is the flag's plan (for plan steps). */
+export function changeSentence(row, waves, name = (s) => s) {
+  if (row.action.startsWith("plan.") && waves?.length && (row.before || row.after)) {
+    const text = planChange(row, waves, name);
+    if (text) return text;
+  }
+  if (row.action === "tenant.ramp") {
+    return `${name(row.tenant)}: ${pct(row.before?.percentage ?? 0)} → ${pct(row.after?.percentage ?? 0)}`;
+  }
+  if (row.action === "approval.request" && row.after) {
+    return t("change.request", { wave: row.after.wave, step: (row.after.step ?? 0) + 1 });
+  }
+  if (row.action === "plan.guardrail") {
+    const drop = (v) => (v === null || v === undefined ? t("change.default") : formatPercent(v));
+    return `${drop(row.before?.guardrail_drop)} → ${drop(row.after?.guardrail_drop)}`;
+  }
+  if (row.action === "plan.create" && Array.isArray(row.after?.waves)) {
+    return row.after.waves.map((w) => `${waveName(w.name)} (${w.tenants.map(name).join(", ")}): `
+      + w.ramp.map(pct).join(" → ")).join("; ");
+  }
+  return `${plain(row.before)} → ${plain(row.after)}`;
+}
+
+/** Any other before/after as "key: value" pairs rather than JSON. */
+function plain(value) {
+  if (value === null || value === undefined) return "—";
+  if (typeof value !== "object") return String(value);
+  if (Array.isArray(value)) return value.map(plain).join(", ");
+  return Object.entries(value).map(([k, v]) => `${k}: ${plain(v)}`).join("; ");
+}
+
+/** The audit actions the filter offers, in the order an admin meets them. */
+export const ACTIONS = Object.freeze([
+  "plan.create", "plan.start", "plan.advance", "approval.request", "plan.approve", "plan.pause", "plan.resume",
+  "plan.rollback", "plan.guardrail", "schedule.create", "schedule.run", "tenant.ramp",
+  "flag.create", "flag.update", "flag.override", "flag.rules", "notice.acknowledge",
+]);

@@ -1,0 +1,170 @@
+"""The console's words for server codes (console/src/assets/words.js), run in Node.
+
+Audit actions, gate metrics, error codes, demo wave names and an audit row's change in readable
+Vietnamese and English; anything unknown falls back to what the server sent.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from typing import Any
+
+import pytest
+
+from tests.conftest import IN_CI
+from tests.console.conftest import ROOT
+
+ASSETS = ROOT / "console" / "src" / "assets"
+WAVES = [
+    {"name": "Yen Mo pilot", "tenants": ["yen-mo"], "ramp": [100]},
+    {
+        "name": "Hoa Lu, Ninh Binh city, Kim Son",
+        "tenants": ["hoa-lu", "kim-son"],
+        "ramp": [25, 50, 100],
+    },
+    {"name": "The rest of the province", "tenants": ["nho-quan"], "ramp": [50, 100]},
+]
+NAMES = {"yen-mo": "Yên Mô", "hoa-lu": "Hoa Lư", "kim-son": "Kim Sơn", "nho-quan": "Nho Quan"}
+# In Node: a stand-in for the browser's storage and document, then the console's own modules.
+RUNNER = """
+globalThis.localStorage = { getItem: () => null, setItem: () => {} };
+globalThis.document = { documentElement: {} };
+const i18n = await import(process.argv[1] + "/i18n.js");
+const words = await import(process.argv[1] + "/words.js");
+const input = JSON.parse(process.argv[2]);
+i18n.setLang(input.lang);
+const name = (s) => input.names[s] ?? s;
+const call = ([fn, ...args]) => fn === "changeSentence"
+  ? words.changeSentence(args[0], input.waves, name)
+  : fn === "touchedTenants" ? words.touchedTenants(args[0], input.waves)
+  : fn === "ACTIONS" ? words.ACTIONS : words[fn](...args);
+console.log(JSON.stringify(input.calls.map(call)));
+"""
+
+
+def words(lang: str, *calls: list[Any]) -> list[Any]:
+    """Each ``[function, *args]`` of words.js evaluated in ``lang``."""
+    node = shutil.which("node")
+    if node is None:
+        if IN_CI:
+            pytest.fail("in CI the console's words need node")
+        pytest.skip("node is not installed")
+    payload = json.dumps({"lang": lang, "waves": WAVES, "names": NAMES, "calls": list(calls)})
+    out = subprocess.run(
+        [node, "--input-type=module", "-e", RUNNER, str(ASSETS), payload],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return list(json.loads(out.stdout))
+
+
+def plan_row(action: str, before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
+    return {"action": action, "tenant": None, "before": before, "after": after}
+
+
+ADVANCE = plan_row(
+    "plan.advance",
+    {"status": "running", "wave": 1, "step": 0},
+    {"status": "running", "wave": 1, "step": 1},
+)
+INTO_WAVE_2 = plan_row(
+    "plan.approve",
+    {"status": "running", "wave": 1, "step": 2},
+    {"status": "running", "wave": 2, "step": 0},
+)
+PAUSE = plan_row(
+    "plan.pause",
+    {"status": "running", "wave": 1, "step": 1},
+    {"status": "paused", "wave": 1, "step": 1},
+)
+RAMP = {"action": "tenant.ramp", "tenant": "kim-son", "before": None, "after": {"percentage": 10}}
+
+
+def test_a_plan_step_reads_as_the_tenants_and_their_percentages():
+    # when
+    vi, en = (
+        words(lang, ["changeSentence", ADVANCE], ["changeSentence", INTO_WAVE_2])
+        for lang in ("vi", "en")
+    )
+    # then
+    assert vi == ["Hoa Lư, Kim Sơn: 25% → 50%", "Nho Quan: 0% → 50%"]
+    assert en == vi
+
+
+def test_a_pause_reads_as_the_status_change_and_a_ramp_as_the_tenants_percentage():
+    # when
+    vi = words("vi", ["changeSentence", PAUSE], ["changeSentence", RAMP])
+    en = words("en", ["changeSentence", PAUSE], ["changeSentence", RAMP])
+    # then
+    assert vi == ["đang chạy → tạm dừng", "Kim Sơn: 0% → 10%"]
+    assert en == ["running → paused", "Kim Sơn: 0% → 10%"]
+
+
+def test_the_tenants_a_plan_step_touched_include_only_the_waves_that_changed():
+    # when
+    touched = words(
+        "en",
+        ["touchedTenants", ADVANCE],
+        ["touchedTenants", INTO_WAVE_2],
+        ["touchedTenants", PAUSE],
+        ["touchedTenants", RAMP],
+    )
+    # then
+    assert touched == [["hoa-lu", "kim-son"], ["nho-quan"], [], ["kim-son"]]
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        ("vi", ["Chuyển bước tiếp", "Tỷ lệ kích hoạt", "Thí điểm Yên Mô", "Kế hoạch đã thay đổi"]),
+        ("en", ["Advanced a step", "Activation rate", "Yên Mô pilot", "The plan changed"]),
+    ],
+)
+def test_codes_read_in_the_chosen_language(lang, expected):
+    # when
+    action, metric, wave, error = words(
+        lang,
+        ["actionName", "plan.advance"],
+        ["metricName", "activation_rate"],
+        ["waveName", "Yen Mo pilot"],
+        ["errorText", "VERSION_CONFLICT", "Stale version 3"],
+    )
+    # then
+    assert [action, metric, wave] == expected[:3]
+    assert error.startswith(expected[3])
+
+
+def test_unknown_codes_fall_back_to_what_the_server_sent():
+    # when
+    answers = words(
+        "vi",
+        ["actionName", "plan.something_new"],
+        ["metricName", "weekly_rate"],
+        ["waveName", "Đợt của tỉnh"],
+        ["errorText", "NEW_CODE", "Schedule a step in the future; run it now instead."],
+        ["errorText", "NEW_CODE", ""],
+    )
+    # then
+    assert answers == [
+        "plan.something_new",
+        "weekly_rate",
+        "Đợt của tỉnh",
+        "Schedule a step in the future; run it now instead.",
+        "NEW_CODE",
+    ]
+
+
+def test_every_audit_action_the_filter_offers_has_words_in_both_languages():
+    # given
+    [actions] = words("en", ["ACTIONS"])
+    # when
+    vi = words("vi", *(["actionName", a] for a in actions))
+    en = words("en", *(["actionName", a] for a in actions))
+    # then
+    assert [a for a, v in zip(actions, vi, strict=True) if v == a] == []
+    assert [a for a, e in zip(actions, en, strict=True) if e == a] == []
+    assert len(set(vi)) == len(actions)
+    assert len(set(en)) == len(actions)
