@@ -61,6 +61,9 @@ class Context:
     _closed: bool = False
     _actors: dict[str, Actor] = field(default_factory=dict)
     _loaders: dict[str, HandbookLoaders] = field(default_factory=dict)
+    # Decisions that hold for the whole request (who the caller is to flags, which gates are
+    # open), made once by the first field that needs them.
+    decisions: dict[object, Any] = field(default_factory=dict)
 
     @property
     def loaders(self) -> HandbookLoaders:

@@ -33,6 +33,7 @@ from gateway.edge import limits
 from gateway.edge.http_spec import EdgeRefusal, Params
 from gateway.edge.persisted import PersistedOperations
 from gateway.edge.ratelimit import RateGate, refusal
+from gateway.edge.shapes import measured
 from gateway.settings import Settings
 from planner.execute import answer
 from planner.plans import Planner
@@ -174,7 +175,7 @@ class Edge:
         if operation is None:
             raise EdgeRefusal(400, "BAD_REQUEST", "Choose an operation with operationName.")
         _check_transport(operation, call.transport)
-        shape = self._measure(document, operation, call.params)
+        shape = self._measure(query, document, operation, call.params)
         limits.check_shape(shape, role_limits)
         if shape.introspection and not self._may_introspect(roles):
             raise limits.QueryRefused(
@@ -182,11 +183,15 @@ class Edge:
             )
 
     def _measure(
-        self, document: DocumentNode, operation: OperationDefinitionNode, params: Params
+        self,
+        query: str,
+        document: DocumentNode,
+        operation: OperationDefinitionNode,
+        params: Params,
     ) -> limits.Shape:
         schema: GraphQLSchema = self.schema._schema
         list_size = self.settings.edge.assumed_list_size
-        return limits.measure(schema, document, operation, params.variables, list_size)
+        return measured(schema, query, document, operation, params.variables, list_size)
 
     def _may_introspect(self, roles: frozenset[str] | None) -> bool:
         if not self.settings.is_production:

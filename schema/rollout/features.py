@@ -22,6 +22,9 @@ from schema.context import Context
 from schema.errors import PilotGraphError
 
 logger = logging.getLogger("pilotgraph.rollout")
+# Keys of the request's decisions (``Context.decisions``).
+WHO = "rollout.evaluation-context"
+GATE = "rollout.gate"
 
 
 def evaluation_context(context: Context) -> EvaluationContext:
@@ -93,13 +96,42 @@ def _settled(read: asyncio.Future[Any]) -> None:
 
 def check_enabled(context: Context, key: FlagKey, who: EvaluationContext | None = None) -> None:
     """Raise FEATURE_DISABLED unless the flag and every parent flag are on for the request."""
-    who = who or evaluation_context(context)
+    off = first_disabled(context, key, who or evaluation_context(context))
+    if off is not None:
+        raise _disabled(off)
+
+
+def first_disabled(context: Context, key: FlagKey, who: EvaluationContext) -> FlagKey | None:
+    """The first flag of ``key``'s lineage (parents first) that is off for ``who``, if any."""
     snapshot = snapshot_for(context, who.tenant)
     for flag in lineage(key):
         if not evaluate(snapshot, flag.value, who).enabled:
-            raise PilotGraphError(
-                "FEATURE_DISABLED", f"The feature {flag.value!r} is not enabled for you yet."
-            )
+            return flag
+    return None
+
+
+def _disabled(flag: FlagKey) -> PilotGraphError:
+    return PilotGraphError(
+        "FEATURE_DISABLED", f"The feature {flag.value!r} is not enabled for you yet."
+    )
+
+
+async def _gate_decision(context: Context, key: FlagKey) -> FlagKey | None:
+    """:func:`first_disabled` for the request's caller, decided once per request and flag.
+
+    Every gated field of an operation asks the same question of the same caller: the first
+    asks the flags (and reads the branch, when a rule needs it), the others reuse the answer.
+    A failed read is not kept, so each field fails as the database makes it fail.
+    """
+    decisions = context.decisions
+    if (GATE, key) in decisions:
+        decided: FlagKey | None = decisions[GATE, key]
+        return decided
+    who: EvaluationContext | None = decisions.get(WHO)
+    if who is None:
+        who = decisions[WHO] = await full_evaluation_context(context)
+    decided = decisions[GATE, key] = first_disabled(context, key, who)
+    return decided
 
 
 class FeatureGate(FieldExtension):
@@ -119,7 +151,9 @@ class FeatureGate(FieldExtension):
         info: Info[Any, Any],
         **kwargs: Any,
     ) -> Any:
-        check_enabled(info.context, self.key, await full_evaluation_context(info.context))
+        off = await _gate_decision(info.context, self.key)
+        if off is not None:
+            raise _disabled(off)
         return await next_(source, info, **kwargs)
 
 

@@ -202,3 +202,32 @@ async def test_a_branch_rule_reaches_only_that_branch(gateway, yen_mo_member, to
         "variant": "off",
         "reason": "DEFAULT",
     }
+
+
+async def test_one_operation_decides_each_flag_for_each_of_its_gated_fields(gateway, yen_mo_member):
+    # given: notices killed, meetings and the handbook on (gates are decided once per request)
+    async def kill_notices(session):
+        await flags.update(
+            session=session,
+            province_id="ninh-binh",
+            key=FlagKey.NOTICES.value,
+            expected_version=1,
+            actor=ADMIN,
+            reason="incident",
+            now=world.NOW,
+            state=FlagState.KILLED,
+        )
+
+    await configure(gateway, kill_notices)
+    open_fields = (
+        "{ meetings(when: ALL) { title } again: meetings(when: ALL) { title } me { fullName } }"
+    )
+    # when: the meetings' verdict is decided first, then asked again, then the notices'
+    _, opened = await gql(yen_mo_member, open_fields)
+    _, body = await gql(yen_mo_member, "{ meetings(when: ALL) { title } notices { title } }")
+    # then
+    assert "errors" not in opened
+    assert opened["data"]["meetings"] == opened["data"]["again"]
+    assert opened["data"]["me"]["fullName"]
+    assert error_codes(body) == ["FEATURE_DISABLED"]
+    assert body["errors"][0]["path"] == ["notices"]
