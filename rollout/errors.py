@@ -86,3 +86,19 @@ class NoticeNotFound(RolloutError):
 
     def __init__(self) -> None:
         super().__init__("There is no rollout notice with this id.")
+
+
+class NotRequester(RolloutError):
+    code = "NOT_REQUESTER"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Only the admin who requested this step may withdraw it; reject it instead."
+        )
+
+
+class StepNotFound(RolloutError):
+    code = "STEP_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("There is no pending scheduled step with this id.")

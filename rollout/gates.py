@@ -67,3 +67,8 @@ class NoAdoptionData:
         self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
     ) -> dict[str, WeeklyActive]:
         return dict.fromkeys(tenant_ids, NOBODY)
+
+    async def member_counts(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
+    ) -> dict[str, int]:
+        return dict.fromkeys(tenant_ids, 0)

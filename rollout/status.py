@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout import gates, plans, schedule, waves
+from rollout import gates, next_steps, plans, schedule, waves
 from rollout.evaluation import BUCKETS
 from rollout.flag_catalogue import FIRST_VERSION
 from rollout.guardrail import Policy
 from rollout.kpi import GateEvaluation, KpiSource
 from rollout.models import Flag, RolloutApproval, ScheduledStep, TenantRollout
+from tenants.read_model import province_timezone
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +50,8 @@ class RolloutView:
     guardrail_effective_drop: float
     pending_approvals: list[RolloutApproval]
     scheduled_steps: list[ScheduledStep]
+    next_steps: list[next_steps.StepOption]
+    timezone: str  # the province's, for the times an admin reads and types
 
 
 async def report(
@@ -112,4 +115,6 @@ async def state(
         guardrail_effective_drop=policy.drop_of(found.view.plan),
         pending_approvals=list(approvals),
         scheduled_steps=list(scheduled),
+        timezone=await province_timezone(session=session, province_id=province_id),
+        next_steps=await next_steps.options(session=session, view=found.view, kpis=kpis, now=now),
     )

@@ -19,6 +19,7 @@ from schema.federation import RouterOnlyFields, entity_keys, representation_erro
 from schema.handbook.mutations import HandbookMutation
 from schema.handbook.queries import HandbookQuery
 from schema.observe import OperationRecorder, record_error_id
+from schema.rollout.decisions import RolloutDecisionMutation
 from schema.rollout.mutations import RolloutMutation
 from schema.rollout.queries import RolloutQuery
 from schema.rollout.subscriptions import RolloutSubscription
@@ -31,7 +32,7 @@ class Query(HandbookQuery, AdoptionQuery, RolloutQuery):
 
 
 @strawberry.type
-class Mutation(HandbookMutation, AdoptionMutation, RolloutMutation):
+class Mutation(HandbookMutation, AdoptionMutation, RolloutMutation, RolloutDecisionMutation):
     pass
 
 

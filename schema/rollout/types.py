@@ -13,6 +13,7 @@ from rollout.flag_catalogue import CATALOGUE
 from rollout.kpi import CriterionResult, GateEvaluation
 from rollout.models import AuditEntry, RolloutApproval, ScheduledStep
 from rollout.models import RolloutNotice as NoticeRow
+from rollout.next_steps import StepOption
 from rollout.plans import PlanView
 from rollout.status import RolloutView, TenantState
 
@@ -138,6 +139,14 @@ class RolloutState:
     scheduled_steps: list[ScheduledRolloutStep] = strawberry.field(
         description="Steps scheduled and not yet run, soonest first."
     )
+    next_steps: list[RolloutStepOption] = strawberry.field(
+        description="What an admin may do now: the forward step (start or advance) when the "
+        "plan's status allows one, then every earlier step it may roll back to, nearest first; "
+        "each with its impact and whether a second admin must approve it."
+    )
+    time_zone: str = strawberry.field(
+        description="The province's IANA time zone: schedule times are read and typed in it."
+    )
 
     @classmethod
     def from_view(cls, found: RolloutView) -> RolloutState:
@@ -157,6 +166,47 @@ class RolloutState:
             ],
             pending_approvals=[PendingApproval.from_model(a) for a in found.pending_approvals],
             scheduled_steps=[ScheduledRolloutStep.from_model(s) for s in found.scheduled_steps],
+            next_steps=[RolloutStepOption.from_option(o) for o in found.next_steps],
+            time_zone=found.timezone,
+        )
+
+
+@strawberry.type(description="One tenant's percentage before and after a step.")
+class RolloutTenantChange:
+    tenant: str
+    before: float
+    after: float
+
+
+@strawberry.type(description="A step an admin may take now, and what it changes.")
+class RolloutStepOption:
+    action: str = strawberry.field(description="start, advance or rollback.")
+    wave: int = strawberry.field(description="The position it leads to (-1: nothing on).")
+    step: int
+    tenants: list[RolloutTenantChange] = strawberry.field(
+        description="The tenants whose percentage changes."
+    )
+    tenant_count: int
+    members: int = strawberry.field(
+        description="Members who gain the flag (lose it, rolling back), by each tenant's share."
+    )
+    needs_second_approver: bool = strawberry.field(
+        description="True: the step waits for a second province admin's approval."
+    )
+
+    @classmethod
+    def from_option(cls, o: StepOption) -> RolloutStepOption:
+        return cls(
+            action=o.action.value,
+            wave=o.wave,
+            step=o.step,
+            tenants=[
+                RolloutTenantChange(tenant=c.tenant_id, before=c.before / 100, after=c.after / 100)
+                for c in o.changes
+            ],
+            tenant_count=len(o.changes),
+            members=o.members,
+            needs_second_approver=o.needs_approval,
         )
 
 

@@ -18,6 +18,7 @@ class FakeKpiSource:
     passed: bool = True
     current: float = 0.95
     asked: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
+    members: dict[str, int] = field(default_factory=dict)  # per tenant; 0 when not given
 
     async def evaluate_gate(
         self,
@@ -47,3 +48,8 @@ class FakeKpiSource:
         self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
     ) -> dict[str, WeeklyActive]:
         return dict.fromkeys(tenant_ids, NOBODY)
+
+    async def member_counts(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
+    ) -> dict[str, int]:
+        return {tenant: self.members.get(tenant, 0) for tenant in tenant_ids}
