@@ -4,6 +4,8 @@ must approve it: the console shows these and never works them out itself."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +14,7 @@ from rollout import waves
 from rollout.evaluation import BUCKETS
 from rollout.gates import local_day
 from rollout.kpi import KpiSource
-from rollout.models import PlanStatus
+from rollout.models import PlanStatus, RolloutApproval
 from rollout.plans import NOT_STARTED, PlanView
 from rollout.waves import Action
 
@@ -56,13 +58,40 @@ def earlier_positions(view: PlanView) -> list[tuple[int, int]]:
     return [p for p in reversed(out) if p < view.position] + [NOT_STARTED]
 
 
+async def _counts(
+    session: AsyncSession, view: PlanView, kpis: KpiSource, now: dt.datetime
+) -> dict[str, int]:
+    tenant_ids = [t for ts in view.tenants for t in ts]
+    return await kpis.member_counts(session=session, tenant_ids=tenant_ids, as_of=local_day(now))
+
+
+async def requested(
+    *,
+    session: AsyncSession,
+    view: PlanView,
+    kpis: KpiSource,
+    now: dt.datetime,
+    approvals: Sequence[RolloutApproval],
+) -> dict[uuid.UUID, StepOption]:
+    """What each pending approval's step would change if approved now, by approval id."""
+    if not approvals:
+        return {}
+    counts = await _counts(session, view, kpis, now)
+    out = {}
+    for approval in approvals:
+        target = (approval.request["to"][0], approval.request["to"][1])
+        changes = _changes(view, target)
+        action = Action(approval.action)
+        out[approval.id] = StepOption(action, *target, changes, True, _members(changes, counts))
+    return out
+
+
 async def options(
     *, session: AsyncSession, view: PlanView, kpis: KpiSource, now: dt.datetime
 ) -> list[StepOption]:
     """The forward step (start or advance) when the plan's status allows one, then every
     rollback target; a rollback never needs a second admin (it only narrows)."""
-    tenant_ids = [t for ts in view.tenants for t in ts]
-    counts = await kpis.member_counts(session=session, tenant_ids=tenant_ids, as_of=local_day(now))
+    counts = await _counts(session, view, kpis, now)
     out = []
     status = view.plan.status
     forward = waves.next_position(view)

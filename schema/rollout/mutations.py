@@ -350,7 +350,11 @@ class RolloutMutation:
             info.context, waves.approve, approval_id=parsed, expected_version=expected_version
         )
 
-    @mutation(extensions=ADMIN, description="Kill, archive or reactivate a flag (versioned).")
+    @mutation(
+        extensions=ADMIN,
+        description="Kill, archive or reactivate a flag (versioned); killing is the emergency "
+        "stop: off for everyone in the province at once, audited.",
+    )
     async def set_flag_state(
         self,
         info: Info[Context, None],

@@ -123,6 +123,10 @@ class RolloutState:
     step: int
     version: int
     flag_version: int
+    flag_state: str = strawberry.field(
+        description="active, killed (off everywhere whatever the plan: the emergency stop) or "
+        "archived."
+    )
     guardrail_drop: float | None = strawberry.field(
         description="Pause when a started wave's weekly active members fall by more than this "
         "fraction (0.3 = 30%); 0: off for this plan; null: the deployment's default."
@@ -158,13 +162,17 @@ class RolloutState:
             step=plan.current_step,
             version=plan.version,
             flag_version=report.flag_version,
+            flag_state=report.flag_state,
             guardrail_drop=plan.guardrail_drop,
             guardrail_effective_drop=found.guardrail_effective_drop,
             tenants=[TenantRolloutState.from_state(t) for t in report.tenants],
             waves=[
                 wave_state(report.view, i, report.gates[i]) for i in range(len(report.view.waves))
             ],
-            pending_approvals=[PendingApproval.from_model(a) for a in found.pending_approvals],
+            pending_approvals=[
+                PendingApproval.from_model(a, found.requested[a.id])
+                for a in found.pending_approvals
+            ],
             scheduled_steps=[ScheduledRolloutStep.from_model(s) for s in found.scheduled_steps],
             next_steps=[RolloutStepOption.from_option(o) for o in found.next_steps],
             time_zone=found.timezone,
@@ -220,10 +228,14 @@ class PendingApproval:
     request: strawberry.scalars.JSON = strawberry.field(
         description="The step asked for: target wave and step, and any gate override reason."
     )
+    step: RolloutStepOption = strawberry.field(
+        description="What the step would change if approved now."
+    )
 
     @classmethod
-    def from_model(cls, a: RolloutApproval) -> PendingApproval:
+    def from_model(cls, a: RolloutApproval, step: StepOption) -> PendingApproval:
         return cls(
+            step=RolloutStepOption.from_option(step),
             id=strawberry.ID(str(a.id)),
             action=a.action,
             requested_by=a.requested_by,

@@ -288,6 +288,71 @@ const DICTIONARIES = {
   },
 };
 
+// The rollout page's plan-safety texts (versions, approvals, schedule, emergency stop, timeline),
+// kept as one block per language and merged into the dictionaries below.
+const PLAN_TEXTS = {
+  vi: {
+    "plan.changed": "Kế hoạch đã thay đổi: một quản trị viên khác vừa thao tác. Không có gì được thực hiện; dưới đây là trạng thái mới.",
+    "plan.changedInDialog": "Kế hoạch đã thay đổi trong lúc hộp thoại đang mở (số liệu trên đã cập nhật). Xác nhận sẽ bị từ chối; hãy đóng và mở lại thao tác.",
+    "plan.noLonger": "Thao tác này không còn khả dụng ở trạng thái mới của kế hoạch.",
+    "plan.stepLabel": "đợt {wave}, bước {step} ({pct}%)",
+    "plan.nothingOn": "chưa bật cho đơn vị nào",
+    "plan.rollbackTo": "Quay lui về bước…",
+    "plan.rollbackTarget": "Quay lui về",
+    "plan.confirmRollbackTo": "Quay lui về {target}: khoảng {members} đảng viên ở {tenants} đơn vị sẽ mất Sổ tay.",
+    "plan.kill": "Tắt ngay trên toàn tỉnh",
+    "plan.killConfirm": "Tắt Sổ tay ngay cho mọi đảng viên trong tỉnh, bất kể kế hoạch đang ở bước nào. Kế hoạch giữ nguyên vị trí; bật lại bằng nút \"Bật lại\".",
+    "plan.killed": "Tính năng đang bị TẮT trên toàn tỉnh (dừng khẩn cấp). Kế hoạch không có hiệu lực cho tới khi bật lại.",
+    "plan.reactivate": "Bật lại",
+    "plan.reactivateConfirm": "Bật lại tính năng: các đơn vị trở lại theo đúng bước hiện tại của kế hoạch.",
+    "plan.emergency": "Dừng khẩn cấp",
+    "plan.withdraw": "Rút đề nghị",
+    "plan.reject": "Từ chối",
+    "plan.withdrawConfirm": "Rút đề nghị của bạn: tới {target}.",
+    "plan.rejectConfirm": "Từ chối đề nghị của {actor}: tới {target}.",
+    "plan.requested": "{actor} đề nghị lúc {at}: tới {target} — khoảng {members} đảng viên ở {tenants} đơn vị.",
+    "plan.cancelStep": "Huỷ bước",
+    "plan.cancelConfirm": "Huỷ bước đã lên lịch: {action} lúc {at}.",
+    "plan.zone": "giờ {zone}",
+    "plan.withdrawn": "Đã rút đề nghị.",
+    "plan.rejected": "Đã từ chối đề nghị.",
+    "plan.cancelled": "Đã huỷ bước đã lên lịch.",
+    "plan.killedDone": "Đã tắt trên toàn tỉnh.",
+    "plan.reactivatedDone": "Đã bật lại.",
+  },
+  en: {
+    "plan.changed": "The plan has changed: another admin acted meanwhile. Nothing was done; here is its new state.",
+    "plan.changedInDialog": "The plan has changed while this dialog was open (the figures above are current). Confirming will be refused; close it and open the action again.",
+    "plan.noLonger": "This action is no longer available in the plan's new state.",
+    "plan.stepLabel": "wave {wave}, step {step} ({pct}%)",
+    "plan.nothingOn": "on for no tenant",
+    "plan.rollbackTo": "Roll back to…",
+    "plan.rollbackTarget": "Roll back to",
+    "plan.confirmRollbackTo": "Roll back to {target}: about {members} members in {tenants} tenants lose the handbook.",
+    "plan.kill": "Turn off now across the province",
+    "plan.killConfirm": "Turn the handbook off now for every member of the province, whatever step the plan is at. The plan keeps its position; turn it back on with \"Turn back on\".",
+    "plan.killed": "The feature is OFF across the province (emergency stop). The plan has no effect until it is turned back on.",
+    "plan.reactivate": "Turn back on",
+    "plan.reactivateConfirm": "Turn the feature back on: tenants return to the plan's current step.",
+    "plan.emergency": "Emergency stop",
+    "plan.withdraw": "Withdraw",
+    "plan.reject": "Reject",
+    "plan.withdrawConfirm": "Withdraw your request: to {target}.",
+    "plan.rejectConfirm": "Reject {actor}'s request: to {target}.",
+    "plan.requested": "{actor} asked at {at}: to {target} — about {members} members in {tenants} tenants.",
+    "plan.cancelStep": "Cancel step",
+    "plan.cancelConfirm": "Cancel the scheduled step: {action} at {at}.",
+    "plan.zone": "{zone} time",
+    "plan.withdrawn": "Request withdrawn.",
+    "plan.rejected": "Request rejected.",
+    "plan.cancelled": "Scheduled step cancelled.",
+    "plan.killedDone": "Turned off across the province.",
+    "plan.reactivatedDone": "Turned back on.",
+  },
+};
+Object.assign(DICTIONARIES.vi, PLAN_TEXTS.vi);
+Object.assign(DICTIONARIES.en, PLAN_TEXTS.en);
+
 const KEY = "pilotgraph.console.lang";
 let current = localStorage.getItem(KEY) === "en" ? "en" : "vi";
 
