@@ -47,17 +47,9 @@ async def schedule(
     plan_id = view.plan.id
     if run_at <= now:
         raise InvalidTransition("Schedule a step in the future; run it now instead.")
-    step = ScheduledStep(
-        id=uuid.uuid4(),
-        province_id=province_id,
-        plan_id=plan_id,
-        action=action.value,
-        run_at=run_at,
-        requested_by=actor,
-        reason=reason,
-        status=StepStatus.PENDING.value,
-        outcome="",
-    )
+    step = ScheduledStep(id=uuid.uuid4(), province_id=province_id, plan_id=plan_id, run_at=run_at)
+    step.action, step.requested_by, step.reason = action.value, actor, reason
+    step.status, step.outcome = StepStatus.PENDING.value, ""
     session.add(step)
     audit.record(
         session,
