@@ -42,17 +42,6 @@ function waveSection(rollout, wave, info) {
     gateTable(wave));
 }
 
-function waveSection(rollout, wave, info) {
-  const current = wave.position === rollout.wave;
-  return h("section", { class: `wave${current ? " current" : ""}`, dataset: { wave: wave.position }, "aria-current": current ? "step" : null },
-    h("h3", {}, h("span", { class: wave.position === 0 ? "badge pilot" : "badge wave" }, waveLabel(t, wave.position)), ` ${wave.name}`,
-      current ? h("span", { class: "marker" }, ` — ${t("rollout.current.marker")}`) : null),
-    h("p", {}, wave.tenants.map((s) => info[s]?.name ?? s).join(", ")),
-    h("p", { class: "sub" }, t("rollout.ramp", { ramp: wave.ramp.map((p) => `${p}%`).join(" → ") }), " · ",
-      wave.startedAt ? t("rollout.started", { at: formatDateTime(wave.startedAt) }) : t("rollout.notStarted")),
-    gateTable(wave));
-}
-
 /** The plan's guardrail in words: its own threshold, off, or the deployment's default (null). */
 function guardrailText(drop, effective) {
   if (drop === null || drop === undefined) {
