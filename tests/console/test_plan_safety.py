@@ -104,6 +104,7 @@ async def test_roll_back_to_a_chosen_step_from_the_api_list(live_gateway, admin_
     page = await new_page()
     await sign_in(page, admin_token, view="rollout")
     # when
+    await page.locator("#rollback-target").wait_for()
     options = page.locator("#rollback-target option")
     await page.locator("#rollback-target").select_option(str(await options.count() - 1))
     await page.get_by_role("button", name="Roll back to…").click()
