@@ -234,3 +234,15 @@ class AdoptionKpis:
                 session=session, tenant_ids=tenants, first=first, last=last
             )
         return curves
+
+    async def member_counts(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
+    ) -> dict[str, int]:
+        """Per tenant: its members at the end of ``as_of``."""
+        counts = dict.fromkeys(tenant_ids, 0)
+        for province_id, tenants in (await scope.by_province(session, tenant_ids)).items():
+            if province_id is not None:
+                await scope.enter_province(session, province_id)
+            joined = await counters.members(session, tenants, as_of, as_of)
+            counts |= {tenant_id: history.upto(as_of) for tenant_id, history in joined.items()}
+        return counts

@@ -127,3 +127,19 @@ class ForeignTenant(RolloutError):
     """A configuration file names a tenant that is not the province's (or does not exist)."""
 
     code = "UNKNOWN_TENANT"
+
+
+class NotRequester(RolloutError):
+    code = "NOT_REQUESTER"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Only the admin who requested this step may withdraw it; reject it instead."
+        )
+
+
+class StepNotFound(RolloutError):
+    code = "STEP_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("There is no pending scheduled step with this id.")

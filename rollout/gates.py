@@ -72,3 +72,8 @@ class NoAdoptionData:
         self, *, session: AsyncSession, tenant_ids: Sequence[str], first: dt.date, last: dt.date
     ) -> dict[str, list[ActivationDay]]:
         return {}
+
+    async def member_counts(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
+    ) -> dict[str, int]:
+        return dict.fromkeys(tenant_ids, 0)

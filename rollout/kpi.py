@@ -104,3 +104,9 @@ class KpiSource(Protocol):
         The wave forecast fits its diffusion model to these curves.
         """
         ...
+
+    async def member_counts(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
+    ) -> dict[str, int]:
+        """Per tenant: its members at the end of ``as_of`` (what a step's impact counts)."""
+        ...

@@ -52,12 +52,16 @@ class PlanStatus(StrEnum):
 class ApprovalStatus(StrEnum):
     PENDING = "pending"
     APPROVED = "approved"  # approved and carried out
+    INVALIDATED = "invalidated"  # the plan moved away from where the step was asked from
+    WITHDRAWN = "withdrawn"  # the requester took it back
+    REJECTED = "rejected"  # a second admin refused it
 
 
 class StepStatus(StrEnum):
     PENDING = "pending"
     DONE = "done"
     FAILED = "failed"
+    CANCELLED = "cancelled"  # an admin cancelled it before it ran
 
 
 class NoticeKind(StrEnum):

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from rollout import audit, flags
-from rollout.errors import InvalidPlan, PlanNotFound
+from rollout.errors import InvalidPlan, PlanNotFound, VersionConflict
 from rollout.flag_catalogue import OFF, definition
 from rollout.kpi import Criterion, Metric
 from rollout.models import (
@@ -227,12 +227,16 @@ async def set_guardrail(
     actor: str,
     reason: str,
     now: dt.datetime,
+    expected_version: int | None = None,
 ) -> PlanView:
     """Set the plan's guardrail: pause when a wave's weekly active members fall by more than
     ``drop`` (0.3 = 30%); 0 turns it off for this plan; None follows the deployment's default."""
     _validate_guardrail(drop)
-    view = await get_or_raise(
-        session=session, province_id=province_id, flag_key=flag_key, for_update=True
+    view = await get_checked(
+        session=session,
+        province_id=province_id,
+        flag_key=flag_key,
+        expected_version=expected_version,
     )
     before = {"guardrail_drop": view.plan.guardrail_drop}
     view.plan.guardrail_drop = drop
@@ -294,6 +298,44 @@ async def get_or_raise(
     if view is None:
         raise PlanNotFound(flag_key)
     return view
+
+
+def check_version(view: PlanView, expected_version: int | None) -> None:
+    """Refuse with VersionConflict when the admin acted on a version the plan has left.
+
+    ``None`` skips the check (scripts that act on whatever the plan is now); the console always
+    sends the version it displayed.
+    """
+    if expected_version is not None and expected_version != view.plan.version:
+        raise VersionConflict(
+            f"The plan of {view.plan.flag_key!r}", expected_version, view.plan.version
+        )
+
+
+async def get_checked(
+    *, session: AsyncSession, province_id: str, flag_key: str, expected_version: int | None
+) -> PlanView:
+    """The plan locked for update (:func:`get_or_raise`), refused when its version moved on."""
+    view = await get_or_raise(
+        session=session, province_id=province_id, flag_key=flag_key, for_update=True
+    )
+    check_version(view, expected_version)
+    return view
+
+
+async def get_by_id_checked(
+    *, session: AsyncSession, plan_id: uuid.UUID, expected_version: int | None
+) -> PlanView:
+    """The plan with this id, locked for update and version checked (its row must exist)."""
+    plan = await session.get(RolloutPlan, plan_id)
+    if plan is None:
+        raise PlanNotFound(str(plan_id))
+    return await get_checked(
+        session=session,
+        province_id=plan.province_id,
+        flag_key=plan.flag_key,
+        expected_version=expected_version,
+    )
 
 
 async def _id_of(session: AsyncSession, province_id: str, flag_key: str) -> uuid.UUID | None:

@@ -21,10 +21,14 @@ async def set_tenant_ramp(
     actor: str,
     reason: str,
     now: dt.datetime,
+    expected_version: int | None = None,
 ) -> TenantRollout | None:
     """Set the tenant's in-tenant percentage, between 0 and what its wave has now."""
-    view = await plans.get_or_raise(
-        session=session, province_id=province_id, flag_key=flag_key, for_update=True
+    view = await plans.get_checked(
+        session=session,
+        province_id=province_id,
+        flag_key=flag_key,
+        expected_version=expected_version,
     )
     basis_points = _basis_points_or_raise(view, tenant_id, flag_key, percentage)
     row = await session.get(TenantRollout, (province_id, tenant_id, flag_key))

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 
 from db.sessions import lock_sqlite_for_writing
 from rollout import audit, plans, waves
-from rollout.errors import InvalidTransition, RolloutError
+from rollout.errors import InvalidPlan, InvalidTransition, RolloutError, StepNotFound
 from rollout.kpi import KpiSource
 from rollout.models import RolloutPlan, ScheduledStep, StepStatus
 from rollout.waves import Action
@@ -35,22 +35,21 @@ async def schedule(
     actor: str,
     reason: str,
     now: dt.datetime,
+    expected_version: int | None = None,
 ) -> ScheduledStep:
     """Record ``action`` on the flag's plan to run at ``run_at`` (in the future)."""
-    plan_id = await plans.id_or_raise(session=session, province_id=province_id, flag_key=flag_key)
+    view = await plans.get_checked(
+        session=session,
+        province_id=province_id,
+        flag_key=flag_key,
+        expected_version=expected_version,
+    )
+    plan_id = view.plan.id
     if run_at <= now:
         raise InvalidTransition("Schedule a step in the future; run it now instead.")
-    step = ScheduledStep(
-        id=uuid.uuid4(),
-        province_id=province_id,
-        plan_id=plan_id,
-        action=action.value,
-        run_at=run_at,
-        requested_by=actor,
-        reason=reason,
-        status=StepStatus.PENDING.value,
-        outcome="",
-    )
+    step = ScheduledStep(id=uuid.uuid4(), province_id=province_id, plan_id=plan_id, run_at=run_at)
+    step.action, step.requested_by, step.reason = action.value, actor, reason
+    step.status, step.outcome = StepStatus.PENDING.value, ""
     session.add(step)
     audit.record(
         session,
@@ -62,6 +61,44 @@ async def schedule(
         reason=reason,
         flag_key=flag_key,
         plan_id=plan_id,
+        province_id=province_id,
+    )
+    return step
+
+
+async def cancel(
+    *,
+    session: AsyncSession,
+    province_id: str,
+    step_id: uuid.UUID,
+    actor: str,
+    reason: str,
+    now: dt.datetime,
+    expected_version: int | None = None,
+) -> ScheduledStep:
+    """Cancel a pending scheduled step of the province's plan before it runs (audited)."""
+    if not reason.strip():
+        raise InvalidPlan("Give a reason.")
+    step = await session.get(ScheduledStep, step_id)
+    if step is None or step.province_id != province_id:
+        raise StepNotFound()
+    view = await plans.get_by_id_checked(
+        session=session, plan_id=step.plan_id, expected_version=expected_version
+    )
+    await session.refresh(step, with_for_update=True)  # a worker may be running it now
+    if step.status != StepStatus.PENDING.value:
+        raise StepNotFound()
+    step.status, step.ran_at, step.ran_by = StepStatus.CANCELLED.value, now, actor
+    audit.record(
+        session,
+        actor=actor,
+        action="schedule.cancel",
+        at=now,
+        before={"id": str(step.id), "action": step.action, "run_at": step.run_at.isoformat()},
+        after={"id": str(step.id), "status": step.status},
+        reason=reason,
+        flag_key=view.plan.flag_key,
+        plan_id=view.plan.id,
         province_id=province_id,
     )
     return step

@@ -4,17 +4,20 @@ what waits (approvals, scheduled steps)."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout import gates, plans, schedule, waves
+from rollout import gates, next_steps, plans, schedule, waves
 from rollout.evaluation import BUCKETS
 from rollout.flag_catalogue import FIRST_VERSION
 from rollout.guardrail import Policy
 from rollout.kpi import GateEvaluation, KpiSource
-from rollout.models import Flag, RolloutApproval, ScheduledStep, TenantRollout
+from rollout.models import Flag, FlagState, RolloutApproval, ScheduledStep, TenantRollout
+from rollout.next_steps import StepOption
+from tenants.read_model import province_timezone
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +40,7 @@ class Report:
     flag_version: int
     tenants: list[TenantState]
     gates: list[GateEvaluation | None]  # per wave; None for wave 0 / no criteria
+    flag_state: str = FlagState.ACTIVE.value  # killed: off everywhere, whatever the plan
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +53,9 @@ class RolloutView:
     guardrail_effective_drop: float
     pending_approvals: list[RolloutApproval]
     scheduled_steps: list[ScheduledStep]
+    next_steps: list[StepOption]
+    requested: dict[uuid.UUID, StepOption]  # each pending approval's step, now
+    timezone: str  # the province's, for the times an admin reads and types
 
 
 async def report(
@@ -84,7 +91,9 @@ async def report(
             else None
         )
     flag = await session.get(Flag, (province_id, flag_key))
-    return Report(view, flag.version if flag else FIRST_VERSION, tenants, wave_gates)
+    if flag is None:
+        return Report(view, FIRST_VERSION, tenants, wave_gates)
+    return Report(view, flag.version, tenants, wave_gates, flag.state)
 
 
 async def state(
@@ -112,4 +121,9 @@ async def state(
         guardrail_effective_drop=policy.drop_of(found.view.plan),
         pending_approvals=list(approvals),
         scheduled_steps=list(scheduled),
+        requested=await next_steps.requested(
+            session=session, view=found.view, kpis=kpis, now=now, approvals=approvals
+        ),
+        timezone=await province_timezone(session=session, province_id=province_id),
+        next_steps=await next_steps.options(session=session, view=found.view, kpis=kpis, now=now),
     )

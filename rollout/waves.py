@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from rollout import audit, gates, plans
+from rollout import approvals, audit, gates, plans
 from rollout.errors import (
     ApprovalNotFound,
     GateFailed,
@@ -46,7 +46,7 @@ class StepOutcome:
     gate: GateEvaluation | None = None
 
 
-def _next(view: PlanView) -> tuple[int, int] | None:
+def next_position(view: PlanView) -> tuple[int, int] | None:
     wave, step = view.position
     if wave >= 0 and step + 1 < len(view.waves[wave].ramp):
         return wave, step + 1
@@ -95,7 +95,7 @@ def _record(
     )
 
 
-async def _needs_approval(session: AsyncSession, view: PlanView, position: tuple[int, int]) -> bool:
+async def needs_approval(session: AsyncSession, view: PlanView, position: tuple[int, int]) -> bool:
     """More than half the province's tenants on, or any step of the last wave."""
     if position[0] == len(view.waves) - 1:
         return True
@@ -113,21 +113,22 @@ async def step_forward(
     now: dt.datetime,
     kpis: KpiSource,
     override_reason: str | None = None,
+    expected_version: int | None = None,
 ) -> StepOutcome:
     """Start (from draft) or advance (when running) by one ramp step or wave."""
-    view = await _locked(session, province_id, flag_key)
+    view = await _locked(session, province_id, flag_key, expected_version)
     expected = PlanStatus.DRAFT if action is Action.START else PlanStatus.RUNNING
     if view.plan.status != expected.value:
         raise InvalidTransition(
             f"Cannot {action.value} the plan of {flag_key!r}: it is {view.plan.status}."
         )
-    target = _next(view)
+    target = next_position(view)
     if target is None:
         raise InvalidTransition(f"The plan of {flag_key!r} is at its last step.")
     gate = None
     if target[0] != view.position[0]:
         gate = await _check_gate(session, view, target[0], kpis, now, override_reason)
-    if await _needs_approval(session, view, target):
+    if await needs_approval(session, view, target):
         approval = _request_approval(session, view, action, target, actor, now, override_reason)
         return StepOutcome(view, applied=False, approval=approval, gate=gate)
     await _move(
@@ -184,6 +185,7 @@ async def _move(
     await plans.apply(session=session, view=view, position=target, now=now)
     view.plan.status = (status or _status_after(view, target)).value
     await session.flush()
+    await approvals.invalidate_moved(session=session, view=view, actor=actor, now=now)
     details = dict(extra or {})
     if gate is not None and not gate.passed:
         details["gate_overridden"] = True
@@ -246,6 +248,7 @@ async def approve(
     approval_id: uuid.UUID,
     actor: str,
     now: dt.datetime,
+    expected_version: int | None = None,
 ) -> StepOutcome:
     """A second admin of the province carries out its pending step; the requester cannot.
 
@@ -254,7 +257,10 @@ async def approve(
     approval = await _pending_approval_or_raise(session, province_id, approval_id, actor)
     plan = await session.get(RolloutPlan, approval.plan_id)
     assert plan is not None  # the approval's foreign key
-    view = await _locked(session, province_id, plan.flag_key)
+    view = await _locked(session, province_id, plan.flag_key, expected_version)
+    await session.refresh(approval)  # as it is now that the plan is locked
+    if approval.status != ApprovalStatus.PENDING.value:
+        raise ApprovalNotFound()
     _check_unmoved(view, approval)
     target = (approval.request["to"][0], approval.request["to"][1])
     approval.status, approval.approved_by, approval.approved_at = (
@@ -328,12 +334,19 @@ async def rollback(
     actor: str,
     reason: str,
     now: dt.datetime,
+    expected_version: int | None = None,
+    to: tuple[int, int] | None = None,
 ) -> PlanView:
-    """Instantly back to the previous step's state (the previous wave's, at a wave's start)."""
-    view = await _locked(session, province_id, flag_key)
+    """Instantly back to ``to`` (an earlier position; (-1, -1): everything off), by default the
+    previous step's state (the previous wave's, at a wave's start).
+
+    A rollback only narrows who has the flag, so it never waits for a second admin: an emergency
+    stop must not.
+    """
+    view = await _locked(session, province_id, flag_key, expected_version)
     if view.position == NOT_STARTED:
         raise InvalidTransition(f"The plan of {flag_key!r} has not started: nothing to roll back.")
-    target = _previous(view)
+    target = _previous(view) if to is None else _earlier_or_raise(view, to)
     # A paused plan stays paused (back at draft once nothing is on).
     paused = view.plan.status == PlanStatus.PAUSED.value and target != NOT_STARTED
     await _move(
@@ -349,6 +362,19 @@ async def rollback(
     return view
 
 
+def _earlier_or_raise(view: PlanView, to: tuple[int, int]) -> tuple[int, int]:
+    """``to`` when it is a position of the plan before its current one."""
+    wave, step = to
+    valid = to == NOT_STARTED or (
+        0 <= wave < len(view.waves) and 0 <= step < len(view.waves[wave].ramp)
+    )
+    if not valid or to >= view.position:
+        raise InvalidTransition(
+            f"Roll back to an earlier step of the plan: wave {wave}, step {step + 1} is not one."
+        )
+    return to
+
+
 async def pause(
     *,
     session: AsyncSession,
@@ -357,9 +383,10 @@ async def pause(
     actor: str,
     reason: str,
     now: dt.datetime,
+    expected_version: int | None = None,
 ) -> PlanView:
     """Freeze a running plan: no advance or scheduled step until resumed."""
-    view = await _locked(session, province_id, flag_key)
+    view = await _locked(session, province_id, flag_key, expected_version)
     return _set_status(
         session,
         view,
@@ -380,9 +407,10 @@ async def resume(
     actor: str,
     reason: str,
     now: dt.datetime,
+    expected_version: int | None = None,
 ) -> PlanView:
     """Let a paused plan advance again."""
-    view = await _locked(session, province_id, flag_key)
+    view = await _locked(session, province_id, flag_key, expected_version)
     return _set_status(
         session,
         view,
@@ -422,9 +450,14 @@ async def pause_wave(
     )
 
 
-async def _locked(session: AsyncSession, province_id: str, flag_key: str) -> PlanView:
-    return await plans.get_or_raise(
-        session=session, province_id=province_id, flag_key=flag_key, for_update=True
+async def _locked(
+    session: AsyncSession, province_id: str, flag_key: str, expected_version: int | None = None
+) -> PlanView:
+    return await plans.get_checked(
+        session=session,
+        province_id=province_id,
+        flag_key=flag_key,
+        expected_version=expected_version,
     )
 
 

@@ -20,6 +20,7 @@ from schema.federation import RouterOnlyFields, entity_keys, representation_erro
 from schema.handbook.mutations import HandbookMutation
 from schema.handbook.queries import HandbookQuery
 from schema.observe import OperationRecorder, record_error_id
+from schema.rollout.decisions import RolloutDecisionMutation
 from schema.rollout.mutations import RolloutMutation
 from schema.rollout.queries import RolloutQuery
 from schema.rollout.subscriptions import RolloutSubscription
@@ -34,7 +35,12 @@ class Query(HandbookQuery, AdoptionQuery, RolloutQuery, WebhookQuery):
 
 @strawberry.type
 class Mutation(
-    HandbookMutation, AdoptionMutation, ErasureMutation, RolloutMutation, WebhookMutation
+    HandbookMutation,
+    AdoptionMutation,
+    ErasureMutation,
+    RolloutMutation,
+    RolloutDecisionMutation,
+    WebhookMutation,
 ):
     pass
 

@@ -35,6 +35,12 @@ async def province_tenant_count(*, session: AsyncSession, province_id: str) -> i
     return int(await session.scalar(query) or 0)
 
 
+async def province_timezone(*, session: AsyncSession, province_id: str) -> str:
+    """The province's IANA time zone (where its local days start), Asia/Ho_Chi_Minh by default."""
+    zone = await session.scalar(select(Province.timezone).where(Province.id == province_id))
+    return zone or "Asia/Ho_Chi_Minh"
+
+
 async def province_tenants_among(
     *, session: AsyncSession, province_id: str, tenant_ids: Collection[str]
 ) -> set[str]:

@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +31,22 @@ from schema.rollout.types import RolloutNotice
 
 ADMIN = requires(Permission.MANAGE_ROLLOUT, needs_tenant=False)
 T = TypeVar("T")
+
+ExpectedVersion = Annotated[
+    int | None,
+    strawberry.argument(
+        description="The plan version the admin saw (``rollout.version``); another is refused "
+        "with VERSION_CONFLICT and nothing is written. Omitted: act on the plan as it is now."
+    ),
+]
+
+
+def _position(wave: int | None, step: int | None) -> tuple[int, int] | None:
+    """``toWave``/``toStep`` as a position; either alone means the wave's first step (-1: off)."""
+    if wave is None and step is None:
+        return None
+    wave = -1 if wave is None else wave
+    return (wave, -1 if wave < 0 else (step or 0))
 
 
 @strawberry.type
@@ -174,7 +190,7 @@ def _dangling(exc: IntegrityError) -> bool:
     )
 
 
-async def _attempt(
+async def attempt(
     ctx: Context, fn: Callable[..., Awaitable[T]], **kwargs: Any
 ) -> tuple[T | None, list[UserError]]:
     """:func:`_carry_out`; an expected error rolls the write back and becomes payload errors.
@@ -197,7 +213,7 @@ async def _attempt(
 async def _step(
     ctx: Context, fn: Callable[..., Awaitable[StepOutcome | PlanView]], **kwargs: Any
 ) -> RolloutStepPayload:
-    result, errors = await _attempt(ctx, fn, **kwargs)
+    result, errors = await attempt(ctx, fn, **kwargs)
     if result is None:
         return RolloutStepPayload(applied=False, errors=errors)
     return _step_payload(result)
@@ -228,13 +244,16 @@ def _kpis(ctx: Context) -> KpiSource:
 @strawberry.type
 class RolloutMutation:
     @mutation(extensions=ADMIN, description="Start a flag's plan: wave 0 at its first step.")
-    async def start_rollout(self, info: Info[Context, None], flag: str) -> RolloutStepPayload:
+    async def start_rollout(
+        self, info: Info[Context, None], flag: str, expected_version: ExpectedVersion = None
+    ) -> RolloutStepPayload:
         return await _step(
             info.context,
             waves.step_forward,
             flag_key=flag,
             action=Action.START,
             kpis=_kpis(info.context),
+            expected_version=expected_version,
         )
 
     @mutation(
@@ -242,7 +261,11 @@ class RolloutMutation:
         description="Next ramp step or wave; a failing gate needs ``overrideReason``.",
     )
     async def advance_rollout(
-        self, info: Info[Context, None], flag: str, override_reason: str | None = None
+        self,
+        info: Info[Context, None],
+        flag: str,
+        override_reason: str | None = None,
+        expected_version: ExpectedVersion = None,
     ) -> RolloutStepPayload:
         return await _step(
             info.context,
@@ -251,29 +274,71 @@ class RolloutMutation:
             action=Action.ADVANCE,
             kpis=_kpis(info.context),
             override_reason=override_reason,
+            expected_version=expected_version,
         )
 
     @mutation(extensions=ADMIN, description="Freeze the plan: no step until resumed.")
     async def pause_rollout(
-        self, info: Info[Context, None], flag: str, reason: str
+        self,
+        info: Info[Context, None],
+        flag: str,
+        reason: str,
+        expected_version: ExpectedVersion = None,
     ) -> RolloutStepPayload:
-        return await _step(info.context, waves.pause, flag_key=flag, reason=reason)
+        return await _step(
+            info.context,
+            waves.pause,
+            flag_key=flag,
+            reason=reason,
+            expected_version=expected_version,
+        )
 
     @mutation(extensions=ADMIN)
     async def resume_rollout(
-        self, info: Info[Context, None], flag: str, reason: str
+        self,
+        info: Info[Context, None],
+        flag: str,
+        reason: str,
+        expected_version: ExpectedVersion = None,
     ) -> RolloutStepPayload:
-        return await _step(info.context, waves.resume, flag_key=flag, reason=reason)
+        return await _step(
+            info.context,
+            waves.resume,
+            flag_key=flag,
+            reason=reason,
+            expected_version=expected_version,
+        )
 
-    @mutation(extensions=ADMIN, description="Instantly back to the previous step's state.")
+    @mutation(
+        extensions=ADMIN,
+        description="Instantly back to an earlier step's state: ``toWave``/``toStep`` (one of "
+        "``nextSteps``' rollbacks; -1/-1 turns every wave off), by default the previous step. "
+        "Never waits for a second admin: it only narrows who has the flag.",
+    )
     async def rollback_rollout(
-        self, info: Info[Context, None], flag: str, reason: str
+        self,
+        info: Info[Context, None],
+        flag: str,
+        reason: str,
+        expected_version: ExpectedVersion = None,
+        to_wave: int | None = None,
+        to_step: int | None = None,
     ) -> RolloutStepPayload:
-        return await _step(info.context, waves.rollback, flag_key=flag, reason=reason)
+        return await _step(
+            info.context,
+            waves.rollback,
+            flag_key=flag,
+            reason=reason,
+            expected_version=expected_version,
+            to=_position(to_wave, to_step),
+        )
 
     @mutation(extensions=ADMIN, description="A second province admin carries out a step.")
     async def approve_rollout_step(
-        self, info: Info[Context, None], approval_id: strawberry.ID
+        self,
+        info: Info[Context, None],
+        approval_id: strawberry.ID,
+        expected_version: ExpectedVersion = None,
     ) -> RolloutStepPayload:
         parsed = canonical_uuid(str(approval_id))
         if parsed is None:
@@ -281,9 +346,15 @@ class RolloutMutation:
                 applied=False,
                 errors=[UserError.from_domain(ApprovalNotFound())],
             )
-        return await _step(info.context, waves.approve, approval_id=parsed)
+        return await _step(
+            info.context, waves.approve, approval_id=parsed, expected_version=expected_version
+        )
 
-    @mutation(extensions=ADMIN, description="Kill, archive or reactivate a flag (versioned).")
+    @mutation(
+        extensions=ADMIN,
+        description="Kill, archive or reactivate a flag (versioned); killing is the emergency "
+        "stop: off for everyone in the province at once, audited.",
+    )
     async def set_flag_state(
         self,
         info: Info[Context, None],
@@ -292,7 +363,7 @@ class RolloutMutation:
         expected_version: int,
         reason: str,
     ) -> FlagPayload:
-        row, errors = await _attempt(
+        row, errors = await attempt(
             info.context,
             flags.update,
             key=flag,
@@ -307,16 +378,22 @@ class RolloutMutation:
         description="A tenant admin sets its own tenant's percentage, up to what its wave has.",
     )
     async def set_tenant_ramp(
-        self, info: Info[Context, None], flag: str, percentage: float, reason: str
+        self,
+        info: Info[Context, None],
+        flag: str,
+        percentage: float,
+        reason: str,
+        expected_version: ExpectedVersion = None,
     ) -> TenantRampPayload:
         ctx = info.context
-        _, errors = await _attempt(
+        _, errors = await attempt(
             ctx,
             ramps.set_tenant_ramp,
             flag_key=flag,
             tenant_id=ctx.tenant_id,
             percentage=percentage,
             reason=reason,
+            expected_version=expected_version,
         )
         if errors:
             return TenantRampPayload(errors=errors)
@@ -330,14 +407,16 @@ class RolloutMutation:
         action: Action,
         run_at: dt.datetime,
         reason: str,
+        expected_version: ExpectedVersion = None,
     ) -> ScheduledStepPayload:
-        step, errors = await _attempt(
+        step, errors = await attempt(
             info.context,
             schedule.schedule,
             flag_key=flag,
             action=action,
             run_at=run_at,
             reason=reason,
+            expected_version=expected_version,
         )
         if step is None:
             return ScheduledStepPayload(errors=errors)
@@ -352,7 +431,7 @@ class RolloutMutation:
         expected_version: int,
         reason: str,
     ) -> FlagPayload:
-        row, errors = await _attempt(
+        row, errors = await attempt(
             info.context,
             flags.set_rules,
             key=flag,
@@ -366,7 +445,7 @@ class RolloutMutation:
     async def set_flag_override(
         self, info: Info[Context, None], flag: str, tenant: str, variant: str | None, reason: str
     ) -> FlagPayload:
-        row, errors = await _attempt(
+        row, errors = await attempt(
             info.context,
             flags.set_override,
             key=flag,
@@ -410,10 +489,20 @@ class RolloutMutation:
         "deployment's default.",
     )
     async def set_rollout_guardrail(
-        self, info: Info[Context, None], flag: str, reason: str, drop: float | None = None
+        self,
+        info: Info[Context, None],
+        flag: str,
+        reason: str,
+        drop: float | None = None,
+        expected_version: ExpectedVersion = None,
     ) -> RolloutGuardrailPayload:
-        view, errors = await _attempt(
-            info.context, plans.set_guardrail, flag_key=flag, drop=drop, reason=reason
+        view, errors = await attempt(
+            info.context,
+            plans.set_guardrail,
+            flag_key=flag,
+            drop=drop,
+            reason=reason,
+            expected_version=expected_version,
         )
         if view is None:
             return RolloutGuardrailPayload(errors=errors)

@@ -13,6 +13,7 @@ from rollout.flag_catalogue import CATALOGUE
 from rollout.kpi import CriterionResult, GateEvaluation
 from rollout.models import AuditEntry, RolloutApproval, ScheduledStep
 from rollout.models import RolloutNotice as NoticeRow
+from rollout.next_steps import StepOption
 from rollout.plans import PlanView
 from rollout.status import RolloutView, TenantState
 from schema.rollout.forecast import RolloutForecast, resolve_forecast
@@ -123,6 +124,10 @@ class RolloutState:
     step: int
     version: int
     flag_version: int
+    flag_state: str = strawberry.field(
+        description="active, killed (off everywhere whatever the plan: the emergency stop) or "
+        "archived."
+    )
     guardrail_drop: float | None = strawberry.field(
         description="Pause when a started wave's weekly active members fall by more than this "
         "fraction (0.3 = 30%); 0: off for this plan; null: the deployment's default."
@@ -144,6 +149,14 @@ class RolloutState:
         description="For a running plan, when each next wave's gate thresholds will be met "
         "(a Bass diffusion model fitted to the activation of the tenants already on).",
     )
+    next_steps: list[RolloutStepOption] = strawberry.field(
+        description="What an admin may do now: the forward step (start or advance) when the "
+        "plan's status allows one, then every earlier step it may roll back to, nearest first; "
+        "each with its impact and whether a second admin must approve it."
+    )
+    time_zone: str = strawberry.field(
+        description="The province's IANA time zone: schedule times are read and typed in it."
+    )
 
     @classmethod
     def from_view(cls, found: RolloutView) -> RolloutState:
@@ -155,14 +168,59 @@ class RolloutState:
             step=plan.current_step,
             version=plan.version,
             flag_version=report.flag_version,
+            flag_state=report.flag_state,
             guardrail_drop=plan.guardrail_drop,
             guardrail_effective_drop=found.guardrail_effective_drop,
             tenants=[TenantRolloutState.from_state(t) for t in report.tenants],
             waves=[
                 wave_state(report.view, i, report.gates[i]) for i in range(len(report.view.waves))
             ],
-            pending_approvals=[PendingApproval.from_model(a) for a in found.pending_approvals],
+            pending_approvals=[
+                PendingApproval.from_model(a, found.requested[a.id])
+                for a in found.pending_approvals
+            ],
             scheduled_steps=[ScheduledRolloutStep.from_model(s) for s in found.scheduled_steps],
+            next_steps=[RolloutStepOption.from_option(o) for o in found.next_steps],
+            time_zone=found.timezone,
+        )
+
+
+@strawberry.type(description="One tenant's percentage before and after a step.")
+class RolloutTenantChange:
+    tenant: str
+    before: float
+    after: float
+
+
+@strawberry.type(description="A step an admin may take now, and what it changes.")
+class RolloutStepOption:
+    action: str = strawberry.field(description="start, advance or rollback.")
+    wave: int = strawberry.field(description="The position it leads to (-1: nothing on).")
+    step: int
+    tenants: list[RolloutTenantChange] = strawberry.field(
+        description="The tenants whose percentage changes."
+    )
+    tenant_count: int
+    members: int = strawberry.field(
+        description="Members who gain the flag (lose it, rolling back), by each tenant's share."
+    )
+    needs_second_approver: bool = strawberry.field(
+        description="True: the step waits for a second province admin's approval."
+    )
+
+    @classmethod
+    def from_option(cls, o: StepOption) -> RolloutStepOption:
+        return cls(
+            action=o.action.value,
+            wave=o.wave,
+            step=o.step,
+            tenants=[
+                RolloutTenantChange(tenant=c.tenant_id, before=c.before / 100, after=c.after / 100)
+                for c in o.changes
+            ],
+            tenant_count=len(o.changes),
+            members=o.members,
+            needs_second_approver=o.needs_approval,
         )
 
 
@@ -176,10 +234,14 @@ class PendingApproval:
     request: strawberry.scalars.JSON = strawberry.field(
         description="The step asked for: target wave and step, and any gate override reason."
     )
+    step: RolloutStepOption = strawberry.field(
+        description="What the step would change if approved now."
+    )
 
     @classmethod
-    def from_model(cls, a: RolloutApproval) -> PendingApproval:
+    def from_model(cls, a: RolloutApproval, step: StepOption) -> PendingApproval:
         return cls(
+            step=RolloutStepOption.from_option(step),
             id=strawberry.ID(str(a.id)),
             action=a.action,
             requested_by=a.requested_by,

@@ -26,6 +26,7 @@ class FakeKpiSource:
     curves: dict[str, list[ActivationDay]] = field(default_factory=dict)
     current: float = 0.95
     asked: list[tuple[tuple[str, ...], int]] = field(default_factory=list)
+    members: dict[str, int] = field(default_factory=dict)  # per tenant; 0 when not given
 
     async def evaluate_gate(
         self,
@@ -62,3 +63,8 @@ class FakeKpiSource:
         return {
             t: [d for d in self.curves.get(t, []) if first <= d.day <= last] for t in tenant_ids
         }
+
+    async def member_counts(
+        self, *, session: AsyncSession, tenant_ids: Sequence[str], as_of: dt.date
+    ) -> dict[str, int]:
+        return {tenant: self.members.get(tenant, 0) for tenant in tenant_ids}

@@ -22,7 +22,10 @@ function refresh(app, entry, via) {
   live.textContent = t("live.changed", { actor: entry?.actor ?? "?" });
   live.dataset.via = via;
   const view = location.hash.replace(/^#\//, "") || "province";
-  if (!document.getElementById("confirm").open && (view === "rollout" || view === "province")) app.render();
+  // An open dialog is not replaced: it refreshes its own figures (and keeps the version it was
+  // opened on, so its confirmation is refused if the plan moved: views/rollout/act.js).
+  if (document.getElementById("confirm").open) app.dialogRefresh?.();
+  else if (view === "rollout" || view === "province") app.render();
 }
 
 async function poll(app) {
