@@ -36,7 +36,6 @@ from gateway.edge.http_spec import EdgeRefusal, check_json_depth
 from gateway.member_branches import BranchUnavailable
 from gateway.responses import error_response
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
-from tenants.errors import TenantRequired
 from rollout.evaluation import (
     BRANCH,
     ErrorCode,
@@ -46,6 +45,7 @@ from rollout.evaluation import (
     Snapshot,
     evaluate,
 )
+from tenants.errors import TenantRequired
 
 OFREP_REASONS: Mapping[Reason, str] = MappingProxyType(
     {

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import adoption.models  # noqa: F401  (registers the adoption tables)
 import rollout.models  # noqa: F401  (registers the rollout tables)
+import tenants.credentials.models
 import tenants.handbook.models
-import tenants.credentials.models  # noqa: F401  (registers service credentials)
 import tenants.models  # noqa: F401  (registers the hierarchy tables)
 from db.base import Base
 from db.dialect import is_postgres

@@ -199,7 +199,8 @@ async def test_last_used_is_written_once_a_minute_not_per_request(
     assert (first.status_code, second.status_code) == (200, 200)
     async with gateway.sessionmaker() as session:
         credential = await service.get(session=session, credential_id=_id(key))
-    assert credential is not None and credential.last_used_at == NOW
+    assert credential is not None
+    assert credential.last_used_at == NOW
 
 
 @pytest.mark.parametrize(
