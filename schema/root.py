@@ -22,16 +22,17 @@ from schema.observe import OperationRecorder, record_error_id
 from schema.rollout.mutations import RolloutMutation
 from schema.rollout.queries import RolloutQuery
 from schema.rollout.subscriptions import RolloutSubscription
+from schema.tenants.credentials import CredentialsMutation, CredentialsQuery
 from schema.text_arguments import TextArguments
 
 
 @strawberry.type
-class Query(HandbookQuery, AdoptionQuery, RolloutQuery):
+class Query(HandbookQuery, AdoptionQuery, RolloutQuery, CredentialsQuery):
     pass
 
 
 @strawberry.type
-class Mutation(HandbookMutation, AdoptionMutation, RolloutMutation):
+class Mutation(HandbookMutation, AdoptionMutation, RolloutMutation, CredentialsMutation):
     pass
 
 

@@ -29,6 +29,7 @@ class Permission(StrEnum):
     READ_ADOPTION = "read_adoption"
     READ_PROVINCE_ADOPTION = "read_province_adoption"
     TRACK_EVENTS = "track_events"
+    MANAGE_SERVICE_CREDENTIALS = "manage_service_credentials"
 
 
 _READ = {Permission.READ_HANDBOOK}
@@ -45,7 +46,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.TENANT_ADMIN: frozenset(
         _MANAGE | {Permission.COMMENT_ON_DRAFTS, Permission.ADJUST_TENANT_RAMP}
     ),
-    Role.PROVINCE_ADMIN: frozenset(_MANAGE | {Permission.MANAGE_ROLLOUT, Permission.READ_ROLLOUT}),
+    Role.PROVINCE_ADMIN: frozenset(
+        _MANAGE
+        | {
+            Permission.MANAGE_ROLLOUT,
+            Permission.READ_ROLLOUT,
+            Permission.MANAGE_SERVICE_CREDENTIALS,  # API keys of the province's other backends
+        }
+    ),
     # Auditors read the province's rollout state and audit log, and change nothing.
     Role.AUDITOR: frozenset(_READ | {Permission.READ_MEMBER_DETAILS, Permission.READ_ROLLOUT}),
 }

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenants.credentials.errors import CredentialNotFound, InvalidCredentialInput
 from tenants.credentials.models import ServiceCredential
-from tenants.errors import TenantNotFound
+from tenants.errors import CredentialNotFound, InvalidCredentialInput, TenantNotFound
 from tenants.models import Tenant
 
 PREFIX = "pgk_"

@@ -15,9 +15,8 @@ from hypothesis import strategies as st
 
 from gateway.state import GatewayState
 from tenants.credentials import service
-from tenants.credentials.errors import InvalidCredentialInput
 from tenants.credentials.models import ServiceCredential
-from tenants.errors import TenantNotFound
+from tenants.errors import InvalidCredentialInput, TenantNotFound
 from tests import world
 from tests.conftest import Client
 from tests.world import NOW
