@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from schema.context import Context
 from schema.errors import PilotGraphError, UserError
-from schema.fields import mutation
+from schema.fields import field, mutation
 from schema.permissions import Permission, requires
 from tenants.credentials import service
 from tenants.credentials.service import Credential
@@ -71,7 +71,7 @@ def _province(ctx: Context) -> str:
 
 @strawberry.type
 class CredentialsQuery:
-    @strawberry.field(
+    @field(
         extensions=requires(MANAGE, needs_tenant=False),
         description="The province's service credentials, newest first, without their secrets.",
     )
