@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from db.clock import utc_now
 from gateway import migrate
+from gateway.cli_credentials import credentials_app
 from gateway.cli_metrics import metrics_app
 from gateway.cli_rollout import rollout_app
 from gateway.cli_settings import settings_or_exit
@@ -27,6 +28,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(schema_app, name="schema")
 app.add_typer(metrics_app, name="metrics")
 app.add_typer(rollout_app, name="rollout")
+app.add_typer(credentials_app, name="credentials")
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 

@@ -68,3 +68,11 @@ class CredentialNotFound(TenantsError):
     def __init__(self, credential_id: str) -> None:
         super().__init__(f"There is no service credential {credential_id!r}.", field="id")
         self.credential_id = credential_id
+
+
+class ProvinceNotFound(TenantsError):
+    code = "PROVINCE_NOT_FOUND"
+
+    def __init__(self, province_id: str) -> None:
+        super().__init__(f"Province '{province_id}' does not exist.", field="province")
+        self.province_id = province_id

@@ -17,8 +17,13 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenants.credentials.models import ServiceCredential
-from tenants.errors import CredentialNotFound, InvalidCredentialInput, TenantNotFound
-from tenants.models import Tenant
+from tenants.errors import (
+    CredentialNotFound,
+    InvalidCredentialInput,
+    ProvinceNotFound,
+    TenantNotFound,
+)
+from tenants.models import Province, Tenant
 
 PREFIX = "pgk_"
 ID_HEX = 12
@@ -96,6 +101,8 @@ async def _check_input(
         raise InvalidCredentialInput(
             "expiresAt must be a time in the future, with its offset.", field="expiresAt"
         )
+    if await session.get(Province, province_id) is None:
+        raise ProvinceNotFound(province_id)
     if tenant_id is not None:
         tenant = await session.get(Tenant, tenant_id)
         if tenant is None or tenant.province_id != province_id:
