@@ -46,6 +46,12 @@ async def _count(gateway: GatewayState) -> int:
         return len(list(await session.scalars(ServiceCredential.__table__.select())))
 
 
+def test_only_province_admins_are_granted_it() -> None:
+    # the table drives the generated cases below; this pins the table itself
+    granted = {r for r, p in ROLE_PERMISSIONS.items() if Permission.MANAGE_SERVICE_CREDENTIALS in p}
+    assert granted == {Role.PROVINCE_ADMIN}
+
+
 @pytest.mark.parametrize(("role", "allowed"), ROLES)
 async def test_only_roles_granted_it_manage_credentials(
     gateway: GatewayState, client_for: Client, token: TokenFactory, role: Role, allowed: bool
