@@ -4,8 +4,8 @@ Accepted on the OFREP routes only; anywhere else it is refused (401
 ``SERVICE_CREDENTIAL_NOT_ACCEPTED``). A credential is held in process for ``ttl_s`` (30 s) by its
 public id, which is unique across provinces and is all a presented key names before it is read;
 the entry carries the credential's province and tenant, and the principal is built from them.
-A revocation or expiry on any replica is honoured everywhere within ``ttl_s`` (at once on the
-replica that revokes, which calls :meth:`ServiceKeys.forget`), with no broadcast to miss. The
+A revocation on any replica (GraphQL or CLI) is honoured everywhere within ``ttl_s``, with no
+broadcast a disconnected replica could miss; an expiry is checked on every request. The
 last-used time is written at most once per ``touch_every_s`` (60 s) per credential and process
 (keyed by province, tenant and id), not once per request.
 """
