@@ -17,6 +17,7 @@ from gateway import (
     migrate,
 )
 from gateway.cli_adoption import adoption_app
+from gateway.cli_credentials import credentials_app
 from gateway.cli_members import members_app
 from gateway.cli_metrics import metrics_app
 from gateway.cli_rollout import rollout_app
@@ -36,6 +37,7 @@ app.add_typer(adoption_app, name="adoption")
 app.add_typer(members_app, name="members")
 app.add_typer(rollout_app, name="rollout")
 app.add_typer(webhook_app, name="webhook")
+app.add_typer(credentials_app, name="credentials")
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "schema.graphql"
 

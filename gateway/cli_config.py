@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.broadcast import notify
 from db.clock import utc_now
-from gateway.cli_rollout import Actor, Province, _province, _run, rollout_app
+from gateway.cli_rollout import Actor, Province, province_of, _run, rollout_app
 from rollout.config.export import export, to_yaml
 from rollout.config.importer import import_config
 from rollout.errors import InvalidYaml
@@ -32,7 +32,7 @@ def export_command(
     """Write the province's flags, rules, overrides and plans as YAML."""
 
     async def work(session: AsyncSession) -> Any:
-        return await export(session=session, province_id=await _province(session, province))
+        return await export(session=session, province_id=await province_of(session, province))
 
     text = to_yaml(_run(work))
     if output is None:
@@ -64,7 +64,7 @@ def import_command(
         text = _read(source)
         applied = await import_config(
             session=session,
-            province_id=await _province(session, province),
+            province_id=await province_of(session, province),
             text=text,
             actor=actor,
             reason=reason,

@@ -52,7 +52,7 @@ VERDICTS = {
 }
 
 
-async def _with_session(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
+async def with_session(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
     from db.engine import make_engine
     from db.sessions import make_sessionmaker
 
@@ -68,7 +68,7 @@ class ProvinceRequired(RolloutError):
     code = "PROVINCE_REQUIRED"
 
 
-async def _province(session: AsyncSession, chosen: str | None) -> str:
+async def province_of(session: AsyncSession, chosen: str | None) -> str:
     """``chosen``, or the only province there is."""
     if chosen is not None:
         return chosen
@@ -84,7 +84,7 @@ def _change(
     """Run one rollout write, commit and broadcast it; exit 1 with the error's code if refused."""
 
     async def work(session: AsyncSession) -> Any:
-        province_id = await _province(session, province)
+        province_id = await province_of(session, province)
         result = await fn(
             session=session, province_id=province_id, flag_key=flag, now=utc_now(), **kwargs
         )
@@ -98,7 +98,7 @@ def _change(
 def _run(work: Callable[[AsyncSession], Awaitable[Any]]) -> Any:
     """Run ``work`` in a session; exit 1 with the error's code if the rollout refuses it."""
     try:
-        return asyncio.run(_with_session(work))
+        return asyncio.run(with_session(work))
     except RolloutError as exc:
         typer.secho(f"{exc.code}: {exc.message}", err=True, fg="red")
         raise typer.Exit(1) from exc
@@ -122,7 +122,7 @@ def status_command(flag: Flag, province: Province = None) -> None:
     """Each tenant's state, each wave's gate now, pending approvals and the wave forecast."""
 
     async def work(session: AsyncSession) -> None:
-        province_id = await _province(session, province)
+        province_id = await province_of(session, province)
         now = utc_now()
         report = await status.report(
             session=session, province_id=province_id, flag_key=flag, kpis=kpi_source(), now=now
@@ -242,7 +242,7 @@ def approve(
         raise typer.Exit(1) from None
 
     async def work(session: AsyncSession) -> waves.StepOutcome:
-        province_id = await _province(session, province)
+        province_id = await province_of(session, province)
         outcome = await waves.approve(
             session=session, province_id=province_id, approval_id=parsed, actor=actor, now=utc_now()
         )
@@ -282,7 +282,7 @@ def guardrail_command(
             session=session, kpis=kpi_source(), policy=policy, now=utc_now(), dry_run=dry_run
         )
 
-    checks = asyncio.run(_with_session(work))
+    checks = asyncio.run(with_session(work))
     if not checks:
         typer.echo("No running rollout plan.")
     for check in checks:

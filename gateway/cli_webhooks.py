@@ -13,7 +13,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.clock import utc_now
-from gateway.cli_rollout import Actor, Province, _province, _run
+from gateway.cli_rollout import Actor, Province, province_of, _run
 from gateway.cli_settings import settings_or_exit
 from gateway.state import webhook_origins
 from rollout.errors import WebhookNotFound
@@ -36,7 +36,7 @@ def _endpoint_id(value: str) -> uuid.UUID:
 
 def _write(province: str | None, fn: Any, **kwargs: Any) -> Any:
     async def work(session: AsyncSession) -> Any:
-        province_id = await _province(session, province)
+        province_id = await province_of(session, province)
         row = await fn(session=session, province_id=province_id, now=utc_now(), **kwargs)
         await session.commit()
         return row
@@ -73,7 +73,7 @@ def list_command(province: Province = None) -> None:
     """The province's endpoints (never their secrets)."""
 
     async def work(session: AsyncSession) -> Any:
-        province_id = await _province(session, province)
+        province_id = await province_of(session, province)
         return await endpoints.list_for(session=session, province_id=province_id)
 
     for row in _run(work):
@@ -103,7 +103,7 @@ def deliveries_command(
     """The delivery log, newest first: each delivery and its attempts."""
 
     async def work(session: AsyncSession) -> Any:
-        province_id = await _province(session, province)
+        province_id = await province_of(session, province)
         return await log.deliveries(
             session=session, province_id=province_id, status=status, limit=first
         )

@@ -45,6 +45,7 @@ from rollout.evaluation import (
     Snapshot,
     evaluate,
 )
+from tenants.errors import TenantRequired
 
 OFREP_REASONS: Mapping[Reason, str] = MappingProxyType(
     {
@@ -78,6 +79,9 @@ async def _context(request: Request, snapshot: Snapshot) -> EvaluationContext:
     principal = scope.principal
     assert principal is not None  # checked by the endpoints
     context = _body_context(await request.body() or b"{}")
+    if principal.service:
+        tenant_id = scope.tenant.id if scope.tenant else None
+        return await _service_context(request, context.get("targetingKey"), tenant_id)
     if context.get("targetingKey") not in (None, principal.subject):
         raise OfrepError(
             400, "INVALID_CONTEXT", "targetingKey must be the signed-in member or absent."
@@ -90,6 +94,30 @@ async def _context(request: Request, snapshot: Snapshot) -> EvaluationContext:
     if not snapshot.uses_branch or who.tenant is None:
         return who
     return await _with_branch(request, who, tenant_id=who.tenant, subject=principal.subject)
+
+
+async def _service_context(
+    request: Request, targeting_key: Any, tenant_id: str | None
+) -> EvaluationContext:
+    """A service credential's context: any member of the credential's scope, checked."""
+    if tenant_id is None:
+        raise OfrepError(400, "TENANT_REQUIRED", TenantRequired().message)
+    if targeting_key is None:
+        return EvaluationContext(tenant=tenant_id, member=None)
+    if not isinstance(targeting_key, str):
+        raise OfrepError(400, "INVALID_CONTEXT", "targetingKey must be a string.")
+    state: GatewayState = request.app.state.pilotgraph
+    try:
+        branch = await state.branches.branch_of(
+            state.sessionmaker, tenant_id=tenant_id, subject=targeting_key
+        )
+    except BranchUnavailable as exc:
+        raise OfrepError(503, "UNAVAILABLE", "The member could not be checked; retry.") from exc
+    if branch is None:
+        raise OfrepError(
+            403, "TARGETING_KEY_NOT_IN_SCOPE", f"targetingKey is no member of tenant {tenant_id!r}."
+        )
+    return EvaluationContext(tenant=tenant_id, member=targeting_key, branch=branch)
 
 
 def _body_context(raw: bytes) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from db.clock import Clock, utc_now
 from db.sessions import make_sessionmaker
 from gateway.auth import TokenVerifier
 from gateway.member_branches import MemberBranches
+from gateway.service_keys import ServiceKeys
 from gateway.settings import Settings
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
@@ -63,6 +64,7 @@ class GatewayState:
     clock: Clock = field(default=utc_now)
     flags: FlagStore = field(default_factory=FlagStore)
     branches: MemberBranches = field(default_factory=MemberBranches)  # for OFREP's branch rules
+    service_keys: ServiceKeys = field(default_factory=ServiceKeys)  # OFREP's machine clients
     # The listeners' reloads run on this engine when given: on PostgreSQL without a pool, each
     # on a fresh connection. After a restart or a network cut the request pool may still hold
     # dead connections, and a replica must not wait on one (the command timeout) to hear

@@ -17,6 +17,7 @@ from gateway.console import is_console_path
 from gateway.edge.http_spec import EdgeRefusal
 from gateway.edge.middleware import OPEN_PATHS
 from gateway.responses import send_error
+from gateway.service_keys import is_service_key
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from tenants.errors import TenantNotFound
 from tenants.identity import Principal
@@ -41,7 +42,7 @@ class TenancyMiddleware:
         headers = Headers(scope=scope)
         requested = self._requested_tenant(scope, headers)
         try:
-            principal = await self._principal(headers)
+            principal = await self._principal(headers, scope["path"])
             tenant = self._resolve(principal, requested)
         except AuthError as exc:
             await send_error(scope, receive, send, 401, exc.code, exc.message)
@@ -68,14 +69,20 @@ class TenancyMiddleware:
             return host[: -len(base) - 1]
         return headers.get("x-tenant") or None
 
-    async def _principal(self, headers: Headers) -> Principal | None:
+    async def _principal(self, headers: Headers, path: str) -> Principal | None:
         authorization = headers.get("authorization")
         if authorization is None:
             return None
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthError("The Authorization header must be 'Bearer <token>'.")
-        return await self.state.verifier.verify(token.strip())
+        token = token.strip()
+        if is_service_key(token):
+            state = self.state
+            return await state.service_keys.verify(
+                state.sessionmaker, token, path=path, now=state.clock()
+            )
+        return await self.state.verifier.verify(token)
 
     def _resolve(self, principal: Principal | None, requested: str | None) -> TenantInfo | None:
         """The tenant acted on; an unknown slug raises :class:`TenantNotFound`."""

@@ -25,11 +25,12 @@ from schema.rollout.mutations import RolloutMutation
 from schema.rollout.queries import RolloutQuery
 from schema.rollout.subscriptions import RolloutSubscription
 from schema.rollout.webhooks import WebhookMutation, WebhookQuery
+from schema.tenants.credentials import CredentialsMutation, CredentialsQuery
 from schema.text_arguments import TextArguments
 
 
 @strawberry.type
-class Query(HandbookQuery, AdoptionQuery, RolloutQuery, WebhookQuery):
+class Query(HandbookQuery, AdoptionQuery, RolloutQuery, WebhookQuery, CredentialsQuery):
     pass
 
 
@@ -41,6 +42,7 @@ class Mutation(
     RolloutMutation,
     RolloutDecisionMutation,
     WebhookMutation,
+    CredentialsMutation,
 ):
     pass
 

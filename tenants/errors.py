@@ -61,3 +61,27 @@ class AlreadyErased(TenantsError):
 
     def __init__(self) -> None:
         super().__init__("This member's personal data has already been erased.", field="memberId")
+
+
+class InvalidCredentialInput(TenantsError):
+    """A credential's name or expiry is not acceptable; nothing is written."""
+
+    code = "INVALID_CREDENTIAL_INPUT"
+
+
+class CredentialNotFound(TenantsError):
+    """No credential with that id in the caller's province."""
+
+    code = "CREDENTIAL_NOT_FOUND"
+
+    def __init__(self, credential_id: str) -> None:
+        super().__init__(f"There is no service credential {credential_id!r}.", field="id")
+        self.credential_id = credential_id
+
+
+class ProvinceNotFound(TenantsError):
+    code = "PROVINCE_NOT_FOUND"
+
+    def __init__(self, province_id: str) -> None:
+        super().__init__(f"Province '{province_id}' does not exist.", field="province")
+        self.province_id = province_id

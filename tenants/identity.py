@@ -19,6 +19,8 @@ class Principal:
     roles: frozenset[Role]
     tenant: str | None = None
     province: str | None = None
+    # A service credential (OFREP only): no roles; a province-wide key has no home tenant.
+    service: bool = False
 
     def has(self, role: Role) -> bool:
         return role in self.roles
@@ -32,6 +34,8 @@ class Principal:
         """Whether this principal may act on ``tenant``: its home, or any of its province's."""
         if self.tenant == tenant.id:
             return True
+        if self.service and self.tenant is None:
+            return self.province is not None and self.province == tenant.province_id
         # A province role always carries its province (gateway.claims); None is no wildcard.
         return (
             self.reaches_province

@@ -32,6 +32,7 @@ class Permission(StrEnum):
     # Erase a member's personal data (Decree 13/2023): the tenant's admin, or a province admin
     # acting on a tenant of their province; never a member, secretary or auditor.
     ERASE_MEMBER_DATA = "erase_member_data"
+    MANAGE_SERVICE_CREDENTIALS = "manage_service_credentials"
 
 
 _READ = {Permission.READ_HANDBOOK}
@@ -54,7 +55,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         }
     ),
     Role.PROVINCE_ADMIN: frozenset(
-        _MANAGE | {Permission.MANAGE_ROLLOUT, Permission.READ_ROLLOUT, Permission.ERASE_MEMBER_DATA}
+        _MANAGE
+        | {
+            Permission.MANAGE_ROLLOUT,
+            Permission.READ_ROLLOUT,
+            Permission.ERASE_MEMBER_DATA,
+            Permission.MANAGE_SERVICE_CREDENTIALS,  # API keys of the province's other backends
+        }
     ),
     # Auditors read the province's rollout state and audit log, and change nothing.
     Role.AUDITOR: frozenset(_READ | {Permission.READ_MEMBER_DETAILS, Permission.READ_ROLLOUT}),

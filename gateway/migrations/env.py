@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 import adoption.models  # noqa: F401  (registers the adoption tables)
 import rollout.models
 import rollout.webhooks.models  # noqa: F401  (registers the webhook tables)
+import tenants.credentials.models
 import tenants.handbook.models
 import tenants.models  # noqa: F401  (registers the hierarchy tables)
 from db.base import Base
