@@ -193,8 +193,15 @@ def upgrade() -> None:
 
 def _counting_by_status() -> None:
     """0004's triggers on ``members``: current, not transferred members by ``joined_on``."""
-    up = "INSERT INTO adoption_member_counts (tenant_id, joined_on, members) VALUES ({r}.tenant_id, {r}.joined_on, 1) ON CONFLICT (tenant_id, joined_on) DO UPDATE SET members = adoption_member_counts.members + 1"
-    down = "UPDATE adoption_member_counts SET members = members - 1 WHERE tenant_id = {r}.tenant_id AND joined_on = {r}.joined_on"
+    up = (
+        "INSERT INTO adoption_member_counts (tenant_id, joined_on, members) "
+        "VALUES ({r}.tenant_id, {r}.joined_on, 1) ON CONFLICT (tenant_id, joined_on) "
+        "DO UPDATE SET members = adoption_member_counts.members + 1"
+    )
+    down = (
+        "UPDATE adoption_member_counts SET members = members - 1 "
+        "WHERE tenant_id = {r}.tenant_id AND joined_on = {r}.joined_on"
+    )
     counted, on = "<> 'transferred'", "UPDATE OF tenant_id, joined_on, status ON members"
     if _is_postgres():
         op.execute(f"""
