@@ -7,12 +7,14 @@ triggers on that history: +1 on a stay's first day, -1 on the day after its last
 the rows up to a day is the tenant's members at that day, whatever happens later.
 
 A new ``members`` row opens a ``joined`` stay from ``joined_on`` unless the writer already
-recorded one (a transfer records ``transferred_in``); deleting a member deletes its stays.
+recorded one (a transfer records ``transferred_in``); a corrected ``joined_on`` moves the first
+``joined`` stay with it; deleting a member deletes its stays.
 The member's ``status`` no longer moves counts.
 
-Backfill: every current member has one stay from ``joined_on``; a member already marked
-``transferred`` (its transfer date was never recorded) is taken to have left on the day before
-this migration ran, so it stays counted at every earlier date (docs/KPIS.md).
+Backfill: every current member has one open stay from ``joined_on``. A member already marked
+``transferred`` gets no stay: its transfer date was never recorded, and any date chosen for it
+would be a guess; so it stays uncounted at every date, exactly as before this migration, and no
+figure already published changes (docs/KPIS.md). Moves from now on are recorded with their date.
 
 Revision ID: 0009
 Revises: 0008
@@ -65,6 +67,11 @@ OPEN_STAY = (
     "(SELECT 1 FROM member_memberships m WHERE m.tenant_id = NEW.tenant_id "
     "AND m.member_id = NEW.id)"
 )
+MOVE_FIRST_STAY = (
+    "UPDATE member_memberships SET started_on = NEW.joined_on "
+    "WHERE tenant_id = NEW.tenant_id AND member_id = NEW.id "
+    "AND started_on = OLD.joined_on AND began = 'joined'"
+)
 DROP_STAYS = "DELETE FROM member_memberships WHERE tenant_id = OLD.tenant_id AND member_id = OLD.id"
 
 
@@ -92,6 +99,8 @@ CREATE FUNCTION members_stays() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         {OPEN_STAY};
+    ELSIF TG_OP = 'UPDATE' THEN
+        {MOVE_FIRST_STAY};
     ELSE
         {DROP_STAYS};
     END IF;
@@ -99,7 +108,7 @@ BEGIN
 END;
 $$""")
     op.execute(
-        "CREATE TRIGGER members_stays AFTER INSERT OR DELETE ON members "
+        "CREATE TRIGGER members_stays AFTER INSERT OR UPDATE OF joined_on OR DELETE ON members "
         "FOR EACH ROW EXECUTE FUNCTION members_stays()"
     )
 
@@ -115,6 +124,10 @@ def _sqlite_triggers() -> None:
     op.execute(f"CREATE TRIGGER {table}_uncounted AFTER DELETE ON {table} BEGIN {removed}; END")
     op.execute(f"CREATE TRIGGER members_stay_opened AFTER INSERT ON members BEGIN {OPEN_STAY}; END")
     op.execute(
+        "CREATE TRIGGER members_first_stay_moved AFTER UPDATE OF joined_on ON members "
+        f"WHEN OLD.joined_on <> NEW.joined_on BEGIN {MOVE_FIRST_STAY}; END"
+    )
+    op.execute(
         f"CREATE TRIGGER members_stays_dropped AFTER DELETE ON members BEGIN {DROP_STAYS}; END"
     )
 
@@ -129,23 +142,15 @@ def _drop_member_count_triggers() -> None:
 
 
 def _backfill() -> None:
-    yesterday = "CURRENT_DATE - 1" if _is_postgres() else "date('now', '-1 day')"
     op.execute(
-        "INSERT INTO member_memberships "
-        "(tenant_id, member_id, started_on, ended_on, began, ended) "
-        "SELECT tenant_id, id, joined_on, "
-        f"CASE WHEN status = 'transferred' THEN {yesterday} END, 'joined', "
-        "CASE WHEN status = 'transferred' THEN 'transferred_out' END FROM members"
+        "INSERT INTO member_memberships (tenant_id, member_id, started_on, began) "
+        "SELECT tenant_id, id, joined_on, 'joined' FROM members WHERE status <> 'transferred'"
     )
     op.execute("DELETE FROM adoption_member_counts")
     op.execute(
         "INSERT INTO adoption_member_counts (tenant_id, joined_on, members) "
-        "SELECT tenant_id, day, sum(delta) FROM ("
-        "SELECT tenant_id, started_on AS day, 1 AS delta FROM member_memberships "
-        "UNION ALL SELECT tenant_id, "
-        + ("ended_on + 1" if _is_postgres() else "date(ended_on, '+1 day')")
-        + ", -1 FROM member_memberships WHERE ended_on IS NOT NULL"
-        ") deltas GROUP BY tenant_id, day"
+        "SELECT tenant_id, started_on, count(*) FROM member_memberships "
+        "GROUP BY tenant_id, started_on"
     )
 
 
@@ -234,7 +239,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS members_stays ON members")
         op.execute("DROP FUNCTION IF EXISTS members_stays()")
     else:
-        for name in ("members_stay_opened", "members_stays_dropped"):
+        for name in ("members_stay_opened", "members_first_stay_moved", "members_stays_dropped"):
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
     op.drop_table("member_memberships")
     if _is_postgres():
