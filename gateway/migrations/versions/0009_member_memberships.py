@@ -21,8 +21,6 @@ Revises: 0008
 Create Date: 2026-12-05 04:20:00
 """
 
-# ruff: noqa: S608  (the SQL is built from this module's constants only)
-
 from __future__ import annotations
 
 import sqlalchemy as sa
