@@ -12,11 +12,17 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from adoption.models import AdoptionDaily, AdoptionMemberCount, AdoptionMemberDay
+from adoption.models import (
+    AdoptionActivation,
+    AdoptionDaily,
+    AdoptionMemberCount,
+    AdoptionMemberDay,
+)
 from db.dialect import period_start
+from tenants.handbook.read_model import member_stays
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +100,8 @@ class Cumulative:
 async def members(
     session: AsyncSession, tenant_ids: Sequence[str], start: dt.date, end: dt.date
 ) -> dict[str, Cumulative]:
-    """Per tenant, current members by join day: one sum before ``start``, then the days to
-    ``end`` (``adoption_member_counts``, kept by a trigger on ``members``)."""
+    """Per tenant, members at each day: the deltas before ``start`` summed, then the days to
+    ``end`` (``adoption_member_counts``, kept from ``member_memberships`` by triggers)."""
     counts = AdoptionMemberCount
     before = (
         select(counts.tenant_id, func.sum(counts.members))
@@ -114,6 +120,47 @@ async def members(
     for tenant_id, day, count in await session.execute(in_range):
         rows[tenant_id].append((day, int(count)))
     return {tenant_id: Cumulative(histogram) for tenant_id, histogram in rows.items()}
+
+
+async def activated(
+    session: AsyncSession, tenant_ids: Sequence[str], end: dt.date
+) -> dict[str, Cumulative]:
+    """Per tenant, activated members who are members at each day up to ``end``: a member
+    activated in the tenant counts from the later of first login and stay start, to the stay's
+    last day, so activated members never exceed members."""
+    stays, act = member_stays(), AdoptionActivation
+    pairs = (
+        select(
+            act.tenant_id,
+            case(
+                (act.activated_on > stays.c.started_on, act.activated_on), else_=stays.c.started_on
+            ).label("since"),
+            stays.c.ended_on,
+        )
+        .join(stays, (stays.c.tenant_id == act.tenant_id) & (stays.c.member_id == act.member_id))
+        .where(
+            act.tenant_id.in_(tenant_ids),
+            or_(stays.c.ended_on.is_(None), act.activated_on <= stays.c.ended_on),
+        )
+        .subquery()
+    )
+    starts = select(pairs.c.tenant_id, pairs.c.since.label("day"), func.count().label("n"))
+    ends = select(pairs.c.tenant_id, pairs.c.ended_on, -func.count()).where(
+        pairs.c.ended_on.is_not(None)
+    )
+    deltas: dict[str, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
+    for tenant_id, day, count in await session.execute(
+        union_all(
+            starts.group_by(pairs.c.tenant_id, pairs.c.since),
+            ends.group_by(pairs.c.tenant_id, pairs.c.ended_on),
+        )
+    ):
+        shift = dt.timedelta(days=1 if count < 0 else 0)
+        deltas[tenant_id][day + shift] += int(count)
+    return {
+        tenant_id: Cumulative(sorted((d, n) for d, n in days.items() if d <= end))
+        for tenant_id, days in deltas.items()
+    }
 
 
 async def distinct_active_by_tenant(

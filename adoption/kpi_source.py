@@ -39,18 +39,12 @@ async def daily_values(
     number of tenants."""
     first, last = min(days), max(days)
     joined_by = await counters.members(session, tenant_ids, first, last)
-    before = await counters.first_days_before(session, tenant_ids, first)
-    totals = await counters.period_totals(session, tenant_ids, first, last, None)
+    activated_by = await counters.activated(session, tenant_ids, last)
     rolling = await _rolling_active(session, tenant_ids, first, last)
-    eve = first - dt.timedelta(days=1)
     result: dict[str, dict[Metric, dict[dt.date, float | None]]] = {}
     for tenant_id in tenant_ids:
         joined = joined_by.get(tenant_id, counters.Cumulative(()))
-        by_day = totals.get(tenant_id, {})
-        activated = counters.Cumulative(
-            [(eve, before.get(tenant_id, (0, 0))[0])]
-            + [(day, by_day[day].new_activations) for day in sorted(by_day)]
-        )
+        activated = activated_by.get(tenant_id, counters.Cumulative(()))
         active = rolling.get(tenant_id, {})
         values: dict[Metric, dict[dt.date, float | None]] = {m: {} for m in Metric}
         for day in days:

@@ -35,7 +35,7 @@ class AdoptionPoint:
     end: dt.date  # inclusive
     members: int
     installs: int  # distinct devices installed up to ``end``
-    activated_members: int  # distinct members who logged in up to ``end``
+    activated_members: int  # members at ``end`` who logged in (in this tenant) by ``end``
     new_installs: int
     new_activations: int
     active_members: int  # distinct members with a login or session in the period
@@ -135,6 +135,7 @@ async def series_by_tenant(
         totals=totals,
         active=await _distinct_active(session, tenant_ids, cuts, granularity, totals),
         joined=await counters.members(session, tenant_ids, start, end),
+        activated=await counters.activated(session, tenant_ids, end),
         before=await counters.first_days_before(session, tenant_ids, start),
         key_of=BUCKET_OF[granularity],
     )
@@ -156,6 +157,7 @@ class _Read:
     totals: counters.ByPeriod
     active: dict[tuple[str, int], int]  # (tenant, period index) → distinct active members
     joined: dict[str, counters.Cumulative]
+    activated: dict[str, counters.Cumulative]  # activated members who are members, by day
     before: dict[str, tuple[int, int]]  # activated, installed before the first period
     key_of: Callable[[dt.date], dt.date]
 
@@ -166,11 +168,11 @@ def _tenant_series(
     """One tenant's points; installs and activations accumulate from before the first period."""
     by_period = read.totals.get(tenant_id, {})
     joined = read.joined.get(tenant_id, counters.Cumulative(()))
-    activated, installed = read.before.get(tenant_id, (0, 0))
+    activated = read.activated.get(tenant_id, counters.Cumulative(()))
+    installed = read.before.get(tenant_id, (0, 0))[1]
     points = []
     for index, (first, last) in enumerate(cuts):
         row = by_period.get(read.key_of(first), counters.NOTHING)
-        activated += row.new_activations
         installed += row.new_installs
         points.append(
             AdoptionPoint(
@@ -178,7 +180,7 @@ def _tenant_series(
                 end=last,
                 members=joined.upto(last),
                 installs=installed,
-                activated_members=activated,
+                activated_members=activated.upto(last),
                 new_installs=row.new_installs,
                 new_activations=row.new_activations,
                 active_members=read.active.get((tenant_id, index), 0),

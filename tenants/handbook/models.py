@@ -199,3 +199,28 @@ TENANT_OWNED_TABLES = (
     "resolution_comments",
     "member_erasures",
 )
+
+
+class MembershipStart(StrEnum):
+    JOINED = "joined"
+    TRANSFERRED_IN = "transferred_in"
+
+
+class MembershipEnd(StrEnum):
+    TRANSFERRED_OUT = "transferred_out"
+    LEFT = "left"
+
+
+class MemberMembership(Base):
+    """One stay of a member in a tenant, from ``started_on`` to ``ended_on`` (its last day,
+    null while it lasts). Triggers keep ``adoption_member_counts`` from these rows
+    (migration 0009), so members at a past date do not change when a member moves later."""
+
+    __tablename__ = "member_memberships"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    started_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    began: Mapped[str] = mapped_column(String(20))
+    ended: Mapped[str | None] = mapped_column(String(20), default=None)

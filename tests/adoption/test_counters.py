@@ -27,7 +27,7 @@ from adoption.models import (
 from db.dialect import period_start
 from db.engine import make_engine
 from gateway import migrate
-from tenants.handbook.models import Member, MemberStatus
+from tenants.handbook.models import Member, MemberMembership, MemberStatus
 from tests import databases
 from tests.adoption.conftest import INSTALL_KEY, Sessions, ev, install_token, utc
 from tests.conftest import IN_CI
@@ -71,18 +71,25 @@ async def _grouped(session: AsyncSession, model: type, day_column: str) -> dict[
 
 
 async def _member_counts(session: AsyncSession) -> tuple[dict[dt.date, int], dict[dt.date, int]]:
-    """(the counter table, the members table grouped) for Yen Mo, zero rows left out."""
+    """(the counter table, the deltas of Yen Mo's stays in ``member_memberships``), zeros left
+    out: +1 on a stay's first day, -1 on the day after its last."""
     counted = await session.execute(
         select(AdoptionMemberCount.joined_on, AdoptionMemberCount.members).where(
             AdoptionMemberCount.tenant_id == YEN_MO, AdoptionMemberCount.members != 0
         )
     )
-    grouped = await session.execute(
-        select(Member.joined_on, func.count())
-        .where(Member.tenant_id == YEN_MO, Member.status != MemberStatus.TRANSFERRED.value)
-        .group_by(Member.joined_on)
+    stays = await session.execute(
+        select(MemberMembership.started_on, MemberMembership.ended_on).where(
+            MemberMembership.tenant_id == YEN_MO
+        )
     )
-    return {d: int(n) for d, n in counted}, {d: int(n) for d, n in grouped}
+    deltas: dict[dt.date, int] = {}
+    for first, last in stays:
+        deltas[first] = deltas.get(first, 0) + 1
+        if last is not None:
+            after = last + dt.timedelta(days=1)
+            deltas[after] = deltas.get(after, 0) - 1
+    return {d: int(n) for d, n in counted}, {d: n for d, n in deltas.items() if n}
 
 
 async def test_first_logins_and_installs_are_counted_on_their_local_day(sessions: Sessions) -> None:
@@ -165,7 +172,9 @@ async def test_rebuild_from_a_date_keeps_the_counters_equal(sessions: Sessions) 
     assert from_start == before
 
 
-async def test_member_counts_follow_inserts_transfers_moves_and_deletes(sessions: Sessions) -> None:
+async def test_member_counts_follow_stays_join_date_corrections_and_deletes(
+    sessions: Sessions,
+) -> None:
     # given
     newcomer, joined = uuid.UUID(int=0xC0FFEE), dt.date(2026, 2, 1)
     async with sessions(YEN_MO) as session:
@@ -173,7 +182,8 @@ async def test_member_counts_follow_inserts_transfers_moves_and_deletes(sessions
         assert counted == grouped
         base = counted.get(joined, 0)
 
-        # when: a member joins; then transfers away; then comes back with another join date
+        # when: a member joins; is marked transferred without a recorded move; then gets a
+        # corrected join date
         session.add(
             Member(
                 tenant_id=YEN_MO,
@@ -206,7 +216,8 @@ async def test_member_counts_follow_inserts_transfers_moves_and_deletes(sessions
         await session.rollback()
 
     # then
-    assert (after_join, after_transfer) == (base + 1, base)
+    # a status alone moves no count: a transfer is recorded as a stay (tenants.handbook.memberships)
+    assert (after_join, after_transfer) == (base + 1, base + 1)
     assert moved[0] == moved[1]
     assert moved[0][dt.date(2026, 2, 2)] >= 1
     assert renamed == moved
