@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from db.clock import utc_now
 from gateway import (
     cli_config,  # noqa: F401  (adds `rollout export` and `rollout import`)
+    cli_memberships,  # noqa: F401  (adds `members leave`, `rejoin` and `transfer`)
     migrate,
 )
 from gateway.cli_adoption import adoption_app

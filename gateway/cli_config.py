@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.broadcast import notify
 from db.clock import utc_now
-from gateway.cli_rollout import Actor, Province, province_of, _run, rollout_app
+from gateway.cli_rollout import Actor, Province, _run, province_of, rollout_app
 from rollout.config.export import export, to_yaml
 from rollout.config.importer import import_config
 from rollout.errors import InvalidYaml

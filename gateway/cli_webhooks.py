@@ -13,7 +13,7 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.clock import utc_now
-from gateway.cli_rollout import Actor, Province, province_of, _run
+from gateway.cli_rollout import Actor, Province, _run, province_of
 from gateway.cli_settings import settings_or_exit
 from gateway.state import webhook_origins
 from rollout.errors import WebhookNotFound

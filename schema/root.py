@@ -17,6 +17,7 @@ from schema.adoption.queries import AdoptionQuery
 from schema.document_cache import CachedDocuments
 from schema.errors import unexpected
 from schema.federation import RouterOnlyFields, entity_keys, representation_error
+from schema.handbook.memberships import MembershipMutation
 from schema.handbook.mutations import HandbookMutation
 from schema.handbook.queries import HandbookQuery
 from schema.observe import OperationRecorder, record_error_id
@@ -43,6 +44,7 @@ class Mutation(
     RolloutDecisionMutation,
     WebhookMutation,
     CredentialsMutation,
+    MembershipMutation,
 ):
     pass
 

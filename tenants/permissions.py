@@ -33,6 +33,9 @@ class Permission(StrEnum):
     # acting on a tenant of their province; never a member, secretary or auditor.
     ERASE_MEMBER_DATA = "erase_member_data"
     MANAGE_SERVICE_CREDENTIALS = "manage_service_credentials"
+    # Record a member leaving, rejoining or transferring to another tenant of the province (the
+    # membership history past KPIs read): the tenant's admin, or a province admin.
+    RECORD_MEMBERSHIP = "record_membership"
 
 
 _READ = {Permission.READ_HANDBOOK}
@@ -52,6 +55,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.COMMENT_ON_DRAFTS,
             Permission.ADJUST_TENANT_RAMP,
             Permission.ERASE_MEMBER_DATA,
+            Permission.RECORD_MEMBERSHIP,
         }
     ),
     Role.PROVINCE_ADMIN: frozenset(
@@ -60,6 +64,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MANAGE_ROLLOUT,
             Permission.READ_ROLLOUT,
             Permission.ERASE_MEMBER_DATA,
+            Permission.RECORD_MEMBERSHIP,
             Permission.MANAGE_SERVICE_CREDENTIALS,  # API keys of the province's other backends
         }
     ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,7 +23,7 @@ from tenants.handbook.models import (
     MembershipStart,
     MemberStatus,
 )
-from tenants.models import Branch, Tenant
+from tenants.models import Branch, Province, Tenant
 
 
 async def _member_or_raise(session: AsyncSession, tenant_id: str, member_id: uuid.UUID) -> Member:
@@ -42,6 +43,16 @@ async def _last_stay(
         .limit(1)
     )
     return (await session.execute(query)).scalar_one_or_none()
+
+
+async def province_today(session: AsyncSession, tenant_id: str, now: dt.datetime) -> dt.date:
+    """Today in the tenant's province (its time zone): the latest day a move may take effect."""
+    zone = await session.scalar(
+        select(Province.timezone)
+        .join(Tenant, Tenant.province_id == Province.id)
+        .where(Tenant.id == tenant_id)
+    )
+    return now.astimezone(ZoneInfo(zone or "Asia/Ho_Chi_Minh")).date()
 
 
 def _check_day(on: dt.date, today: dt.date) -> None:

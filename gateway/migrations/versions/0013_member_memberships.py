@@ -16,8 +16,8 @@ Backfill: every current member has one open stay from ``joined_on``. A member al
 would be a guess; so it stays uncounted at every date, exactly as before this migration, and no
 figure already published changes (docs/KPIS.md). Moves from now on are recorded with their date.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-05 04:20:00
 """
 
@@ -26,8 +26,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009"
-down_revision = "0008"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
