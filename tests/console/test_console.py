@@ -148,14 +148,16 @@ async def test_the_audit_log_shows_the_advance(admin_token, new_page, screenshot
     await page.get_by_label("Actor").fill("province_admin@province")
     await page.get_by_role("button", name="Filter").click()
     await page.locator("#audit-results:not([aria-busy])").wait_for()
-    # then
+    # then: the advance, newest first, then the rollback to the pilot before it
     first = page.locator("#audit-table tbody tr").first
-    await expect(page.locator("#audit-table tbody tr")).to_have_count(1)
+    await expect(page.locator("#audit-table tbody tr")).to_have_count(2)
     assert await first.locator(".action").inner_text() == "Advanced a step"
     assert await first.locator(".action").get_attribute("title") == "plan.advance"
-    assert await first.locator(".change").inner_text() == (
-        "Đảng bộ huyện Hoa Lư, Đảng bộ huyện Kim Sơn, Đảng bộ thành phố Ninh Bình: 0% → 25%"
-    )
+    wave_1 = "Đảng bộ huyện Hoa Lư, Đảng bộ huyện Kim Sơn, Đảng bộ thành phố Ninh Bình"
+    assert await first.locator(".change").inner_text() == f"{wave_1}: 0% → 25%"
+    rollback = page.locator("#audit-table tbody tr").nth(1)
+    assert await rollback.locator(".action").inner_text() == "Rolled back"
+    assert await rollback.locator(".change").inner_text() == f"{wave_1}: 100% → 0%"
     await screenshot(page, "07-audit")
 
 
