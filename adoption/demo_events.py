@@ -152,7 +152,8 @@ def _activations(
     chosen = rng.sample(members, round(len(members) * pilot.activation))
     days: dict[uuid.UUID, dt.date] = {}
     for member in chosen:
-        place = rng.random()
+        # one step (the pilot) draws no place: its activation days stay those of earlier demos
+        place = rng.random() if len(pilot.access) > 1 else 0.0
         reached = next(after for after, share in pilot.access if place < share)
         day = start + dt.timedelta(days=reached + int(ramp_days * rng.random() ** 1.5))
         if day <= today:
