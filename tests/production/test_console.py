@@ -137,9 +137,12 @@ async def test_a_second_admin_approves_the_province_wide_wave(
     # given wave 1 at 100%, the first admin asks for the next wave
     first = pages[ADMIN]
     token = profile.realm.access_token(ADMIN)
-    for _ in (2, 3):  # as the console sends it: its manifest document, by hash
-        body = {"variables": {"flag": "handbook"}, "extensions": persisted(ADVANCE)}
+    for _ in (2, 3):  # as the console sends it: its manifest documents, by hash
         async with httpx.AsyncClient(base_url=profile.url, timeout=60) as client:
+            body = {"variables": {"flag": "handbook"}, "extensions": persisted(ROLLOUT)}
+            state = (await client.post("/graphql", json=body, headers=bearer(token))).json()
+            variables = {"flag": "handbook", "expectedVersion": state["data"]["rollout"]["version"]}
+            body = {"variables": variables, "extensions": persisted(ADVANCE)}
             answer = await client.post("/graphql", json=body, headers=bearer(token))
         assert answer.json()["data"]["result"]["applied"], answer.text
     await first.reload()  # the console does not announce its own admin's changes
