@@ -7,6 +7,7 @@ import datetime as dt
 import uuid
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -108,9 +109,9 @@ def demo_load(
 async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
     from sqlalchemy import func, select
 
+    from adoption.kpi_source import AdoptionKpis
     from db.sessions import make_sessionmaker
-    from rollout.demo import load_demo_plan, load_other_province_plan
-    from tenants.demo.load import load_demo
+    from rollout.demo import TIMEZONE, load_demo_plan, load_other_province_plan
     from tenants.models import Tenant
 
     engine = _loader_engine()
@@ -121,28 +122,31 @@ async def _demo_load(if_empty: bool, tenant_count: int, total: int) -> None:
         if if_empty and existing:
             typer.echo(f"{existing} tenants present; demo load skipped")
             return
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with Progress(*columns) as bar:
-            task = bar.add_task(f"loading {tenant_count} tenants", total=total)
-            report = await load_demo(
-                sessionmaker=sessions,
-                today=dt.date.today(),
-                progress=lambda slug, members: bar.update(
-                    task, advance=members, description=f"loaded {slug}"
-                ),
-            )
-        typer.echo(f"loaded {len(report.loaded)} tenants, skipped {len(report.skipped)} present")
-        await _demo_events(sessions)
         now = utc_now()
-        typer.echo(await load_demo_plan(sessionmaker=sessions, now=now))
+        today = now.astimezone(ZoneInfo(TIMEZONE)).date()  # the province's local date
+        report = await _load_tenants(sessions, today, tenant_count, total)
+        typer.echo(f"loaded {len(report.loaded)} tenants, skipped {len(report.skipped)} present")
+        await _demo_events(sessions, today, now)
+        typer.echo(await load_demo_plan(sessionmaker=sessions, now=now, kpis=AdoptionKpis()))
         typer.echo(await load_other_province_plan(sessionmaker=sessions, now=now))
     finally:
         await engine.dispose()
+
+
+async def _load_tenants(sessions: Any, today: dt.date, tenant_count: int, total: int) -> Any:
+    """Load the demo province's tenants, with a progress bar."""
+    from tenants.demo.load import load_demo
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn()) as bar:
+        task = bar.add_task(f"loading {tenant_count} tenants", total=total)
+        return await load_demo(
+            sessionmaker=sessions,
+            today=today,
+            progress=lambda slug, members: bar.update(
+                task, advance=members, description=f"loaded {slug}"
+            ),
+        )
 
 
 def _loader_engine() -> Any:
@@ -157,13 +161,13 @@ def _loader_engine() -> Any:
     )
 
 
-async def _demo_events(sessions: Any) -> None:
+async def _demo_events(sessions: Any, today: dt.date, now: dt.datetime) -> None:
     """Simulate the app's events for the pilot and wave-1 districts (adoption)."""
     from adoption.demo_events import simulate
     from adoption.rollups import FILLED
     from tenants import statistics
 
-    written = await simulate(sessionmaker=sessions, today=dt.date.today())
+    written = await simulate(sessionmaker=sessions, today=today, now=now)
     async with sessions() as session:
         await statistics.analyze(session, FILLED)
         await session.commit()

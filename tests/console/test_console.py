@@ -1,7 +1,8 @@
 """The admin console in Chromium against a live gateway with the demo province.
 
-The tests run in file order and tell one story: refusal, sign-in, the province, the rollout
-of wave 1, a province-wide step approved by a second admin, the audit log, adoption, Vietnamese.
+The tests run in file order and tell one story: refusal, sign-in, the province (the demo's
+wave 1 ramped to 100% since it started), wave 1 rolled back to the pilot and rolled out again,
+a province-wide step approved by a second admin, the audit log, adoption, Vietnamese.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ expect = pytest.importorskip("playwright.async_api").expect
 ADVANCE = """mutation { advanceRollout(flag: "handbook") { applied errors { code message } } }"""
 PAUSE = """mutation { result: pauseRollout(flag: "handbook", reason: "Hold") { errors { code } }}"""
 RESUME = """mutation { result: resumeRollout(flag: "handbook", reason: "Ok") { errors { code } }}"""
+TO_THE_PILOT = """mutation { result: rollbackRollout(flag: "handbook", reason: "Incident drill",
+  toWave: 0, toStep: 0) { applied wave step errors { code } } }"""
 WAVE_1_TENANTS = ("hoa-lu", "kim-son", "ninh-binh-city")
 ALL_TENANTS = (
     *("ninh-binh-city", "tam-diep-city", "nho-quan", "gia-vien", "hoa-lu", "yen-khanh"),
@@ -76,10 +79,11 @@ async def test_the_province_admin_sees_yen_mo_as_the_pilot_above_90_percent(
     activation = await yen_mo.locator(".activation").inner_text()
     assert float(activation.rstrip("%")) > 90
     assert await yen_mo.locator("canvas").count() == 1
-    for slug in WAVE_1_TENANTS:
+    for slug in WAVE_1_TENANTS:  # the demo's wave 1 ramped to 100%, its members activating
         row = page.locator(f"#province-table tr[data-tenant={slug}]")
         assert await row.locator(".badge").inner_text() == "Wave 1"
-        assert await row.locator(".state").inner_text() == "Off"
+        assert await row.locator(".state").inner_text() == "On"
+        assert 0 < float((await row.locator(".activation").inner_text()).rstrip("%")) < 90
     assert await page.locator("#province-table tbody tr").count() == 12
     await screenshot(page, "02-province")
 
@@ -103,8 +107,12 @@ async def test_the_vietnamese_switch_translates_the_console(admin_token, new_pag
     await page.get_by_role("heading", name="Province").wait_for()
 
 
-async def test_the_admin_advances_wave_1_whose_gate_passes(admin_token, new_page, screenshot):
-    # given
+async def test_the_admin_advances_wave_1_whose_gate_passes(
+    live_gateway, admin_token, new_page, screenshot
+):
+    # given wave 1 rolled back to the pilot (the demo has it at 100%)
+    back = live_gateway.graphql(admin_token, TO_THE_PILOT)["result"]
+    assert (back["applied"], back["wave"], back["step"], back["errors"]) == (True, 0, 0, [])
     page = await new_page()
     await sign_in(page, admin_token, view="rollout")
     wave_1 = page.locator("section.wave[data-wave='1']")
@@ -140,14 +148,16 @@ async def test_the_audit_log_shows_the_advance(admin_token, new_page, screenshot
     await page.get_by_label("Actor").fill("province_admin@province")
     await page.get_by_role("button", name="Filter").click()
     await page.locator("#audit-results:not([aria-busy])").wait_for()
-    # then
+    # then: the advance, newest first, then the rollback to the pilot before it
     first = page.locator("#audit-table tbody tr").first
-    await expect(page.locator("#audit-table tbody tr")).to_have_count(1)
+    await expect(page.locator("#audit-table tbody tr")).to_have_count(2)
     assert await first.locator(".action").inner_text() == "Advanced a step"
     assert await first.locator(".action").get_attribute("title") == "plan.advance"
-    assert await first.locator(".change").inner_text() == (
-        "Đảng bộ huyện Hoa Lư, Đảng bộ huyện Kim Sơn, Đảng bộ thành phố Ninh Bình: 0% → 25%"
-    )
+    wave_1 = "Đảng bộ huyện Hoa Lư, Đảng bộ huyện Kim Sơn, Đảng bộ thành phố Ninh Bình"
+    assert await first.locator(".change").inner_text() == f"{wave_1}: 0% → 25%"
+    rollback = page.locator("#audit-table tbody tr").nth(1)
+    assert await rollback.locator(".action").inner_text() == "Rolled back"
+    assert await rollback.locator(".change").inner_text() == f"{wave_1}: 100% → 0%"
     await screenshot(page, "07-audit")
 
 

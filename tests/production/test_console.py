@@ -24,6 +24,8 @@ pytestmark = pytest.mark.slow
 ADMIN, SECOND_ADMIN = "province-admin", "second-admin"
 CONSOLE = ROOT / "clients" / "trusted-documents" / "console"
 ADVANCE = (CONSOLE / "AdvanceRollout.graphql").read_text()
+ROLLOUT = (CONSOLE / "Rollout.graphql").read_text()
+ROLLBACK = (CONSOLE / "RollbackRollout.graphql").read_text()
 
 
 def persisted(text: str) -> dict[str, Any]:
@@ -94,8 +96,28 @@ async def test_a_province_admin_signs_in_through_the_realm(
     assert await page.locator("#province-table tbody tr").count() == 12
 
 
-async def test_the_admin_advances_wave_1(pages: dict[str, Any]) -> None:
-    # given
+async def _roll_back_to_the_pilot(profile: Profile) -> None:
+    """The demo has wave 1 at 100%: back to the pilot, as the console sends it (by hash)."""
+    token = profile.realm.access_token(ADMIN)
+    async with httpx.AsyncClient(base_url=profile.url, timeout=60) as client:
+        body = {"variables": {"flag": "handbook"}, "extensions": persisted(ROLLOUT)}
+        state = (await client.post("/graphql", json=body, headers=bearer(token))).json()
+        variables = {
+            "flag": "handbook",
+            "reason": "Incident drill",
+            "expectedVersion": state["data"]["rollout"]["version"],
+            "toWave": 0,
+            "toStep": 0,
+        }
+        body = {"variables": variables, "extensions": persisted(ROLLBACK)}
+        answer = await client.post("/graphql", json=body, headers=bearer(token))
+    result = answer.json()["data"]["result"]
+    assert (result["applied"], result["wave"], result["step"]) == (True, 0, 0), answer.text
+
+
+async def test_the_admin_advances_wave_1(profile: Profile, pages: dict[str, Any]) -> None:
+    # given wave 1 rolled back to the pilot
+    await _roll_back_to_the_pilot(profile)
     page = pages[ADMIN]
     await page.goto("/admin/#/rollout")
     await page.locator("section.wave[data-wave='1']").wait_for()
@@ -115,9 +137,12 @@ async def test_a_second_admin_approves_the_province_wide_wave(
     # given wave 1 at 100%, the first admin asks for the next wave
     first = pages[ADMIN]
     token = profile.realm.access_token(ADMIN)
-    for _ in (2, 3):  # as the console sends it: its manifest document, by hash
-        body = {"variables": {"flag": "handbook"}, "extensions": persisted(ADVANCE)}
+    for _ in (2, 3):  # as the console sends it: its manifest documents, by hash
         async with httpx.AsyncClient(base_url=profile.url, timeout=60) as client:
+            body = {"variables": {"flag": "handbook"}, "extensions": persisted(ROLLOUT)}
+            state = (await client.post("/graphql", json=body, headers=bearer(token))).json()
+            variables = {"flag": "handbook", "expectedVersion": state["data"]["rollout"]["version"]}
+            body = {"variables": variables, "extensions": persisted(ADVANCE)}
             answer = await client.post("/graphql", json=body, headers=bearer(token))
         assert answer.json()["data"]["result"]["applied"], answer.text
     await first.reload()  # the console does not announce its own admin's changes
