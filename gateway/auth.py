@@ -210,6 +210,7 @@ def principal_of(claims: Claims) -> Principal:
         roles=claims.role_set,
         tenant=claims.tenant,
         province=claims.province,
+        name=claims.name,
     )
 
 

@@ -13,12 +13,13 @@ from tenants.types import PROVINCE_ROLES, Role
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """A verified caller: subject (member id or account), home tenant, roles."""
+    """A verified caller: subject (member id or account), home tenant, roles, display name."""
 
     subject: str
     roles: frozenset[Role]
     tenant: str | None = None
     province: str | None = None
+    name: str | None = None  # the token's display name, if it carried one
 
     def has(self, role: Role) -> bool:
         return role in self.roles
