@@ -161,7 +161,8 @@ async def read_all_pages(client: Any, where: dict[str, Any], first: int) -> list
     after = None
     for _ in range(200):  # more pages than rows: a cursor that repeats fails, never hangs
         status, body = await gql(client, AUDIT, {**where, "first": first, "after": after})
-        assert status == 200 and "errors" not in body, body
+        assert status == 200, body
+        assert "errors" not in body, body
         page = body["data"]["rolloutAudit"]
         assert len(page) <= first
         pages += page
@@ -218,7 +219,8 @@ async def test_actor_matches_part_of_the_name_in_any_case(rows, admin):
     _, body = await gql(admin, AUDIT, {"actor": "CÔNG TR", "first": 200})
     # then
     page = body["data"]["rolloutAudit"]
-    assert page and {(row["actor"], row["actorName"]) for row in page} == {
+    assert page
+    assert {(row["actor"], row["actorName"]) for row in page} == {
         ("ĐINH_1", "Đinh Công Tráng")
     }
 
@@ -232,7 +234,8 @@ async def test_a_foreign_provinces_cursor_shows_no_foreign_row(rows, admin, toke
     _, body = await gql(admin, AUDIT, {"first": 200, "after": cursor})
     # then: only Ninh Binh's rows, older than the cursor's position
     reasons = [row["reason"] for row in body["data"]["rolloutAudit"]]
-    assert reasons and not any(reason.startswith(world.OTHER_PROVINCE) for reason in reasons)
+    assert reasons
+    assert not any(reason.startswith(world.OTHER_PROVINCE) for reason in reasons)
 
 
 def _b64(text: str) -> str:
