@@ -220,9 +220,7 @@ async def test_actor_matches_part_of_the_name_in_any_case(rows, admin):
     # then
     page = body["data"]["rolloutAudit"]
     assert page
-    assert {(row["actor"], row["actorName"]) for row in page} == {
-        ("ĐINH_1", "Đinh Công Tráng")
-    }
+    assert {(row["actor"], row["actorName"]) for row in page} == {("ĐINH_1", "Đinh Công Tráng")}
 
 
 async def test_a_foreign_provinces_cursor_shows_no_foreign_row(rows, admin, token, client_for):
