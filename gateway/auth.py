@@ -210,6 +210,7 @@ def principal_of(claims: Claims) -> Principal:
         roles=claims.role_set,
         tenant=claims.tenant,
         province=claims.province,
+        name=claims.name,
     )
 
 
@@ -229,6 +230,7 @@ def issue_development_token(
     tenant: str | None,
     province: str | None = None,
     now: dt.datetime | None = None,
+    name: str | None = None,
 ) -> str:
     """Sign an HS256 token for development; refused in production, or if its claims are not.
 
@@ -241,6 +243,8 @@ def issue_development_token(
     if secret is None:
         raise AuthError("No HS256 secret is configured to sign development tokens.")
     claims = _development_claims(settings, subject, roles, tenant, province, now)
+    if name is not None:
+        claims["name"] = name  # OpenID Connect's display name: top-level, as providers send it
     try:  # never sign what the verifier would refuse for its shape
         parse_claims(claims, settings.claim_paths)
     except ClaimError as exc:

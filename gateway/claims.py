@@ -4,7 +4,8 @@
 (:class:`ClaimPaths`, e.g. Keycloak's ``realm_access.roles``), each a list tried in order: the first
 path that is present decides, whatever its value; a missing intermediate object means the path is
 missing, one present but not an object is the claim's wrong type. ``sub``, ``exp``, ``nbf`` and
-``iat`` are top-level, as RFC 7519 puts them.
+``iat`` are top-level, as RFC 7519 puts them, and so is ``name`` (OpenID Connect's display name,
+optional; the audit keeps it with each change).
 
 Claims this gateway reads are exactly typed (no coercion: ``"9999999999"`` is no ``exp``, a list
 is no ``province``); claims it does not read are ignored. A claim that is present must hold its
@@ -32,6 +33,7 @@ from tenants.types import PROVINCE_ROLES, Role
 Name = Annotated[str, Field(min_length=1)]
 # RFC 7519 NumericDate: a JSON number of seconds since the epoch (a fraction is allowed).
 NumericDate = Annotated[float, AllowInfNan(False)]
+DisplayName = Annotated[str, Field(min_length=1, max_length=200)]
 ROLE_NAMES = frozenset(role.value for role in Role)
 _SECONDS = "must be a number of seconds since the epoch."
 MESSAGES = {
@@ -43,6 +45,7 @@ MESSAGES = {
     "exp": f"The exp claim {_SECONDS}",
     "nbf": f"The nbf claim {_SECONDS}",
     "iat": f"The iat claim {_SECONDS}",
+    "name": "The name claim must be a string of 1 to 200 characters.",
 }
 
 
@@ -76,7 +79,7 @@ class ClaimPaths:
 
 DEFAULT_CLAIM_PATHS = ClaimPaths()
 PATH_CLAIMS = ("roles", "tenant", "province", "member_id")
-TOP_LEVEL_CLAIMS = ("sub", "exp", "nbf", "iat")
+TOP_LEVEL_CLAIMS = ("sub", "exp", "nbf", "iat", "name")
 _MISSING = object()
 
 
@@ -93,8 +96,9 @@ class Claims(BaseModel):
     province: Name | None = None
     nbf: NumericDate | None = None
     iat: NumericDate | None = None
+    name: DisplayName | None = None
 
-    @field_validator("tenant", "province", "nbf", "iat", mode="before")
+    @field_validator("tenant", "province", "nbf", "iat", "name", mode="before")
     @classmethod
     def _present_means_typed(cls, value: Any) -> Any:
         # Only a claim that is present reaches here: ``null`` is not a missing claim.

@@ -182,6 +182,7 @@ def token(
     province: Annotated[
         str | None, typer.Option(help="Province (province roles); default: the demo province.")
     ] = None,
+    name: Annotated[str | None, typer.Option(help="Display name (the audit shows it).")] = None,
 ) -> None:
     """Print a development token (refused when the settings say production)."""
     from gateway.auth import AuthError, issue_development_token
@@ -201,7 +202,7 @@ def token(
         province = province or PROVINCE_ID  # a province role's token always names its province
     try:
         token = issue_development_token(
-            settings, subject=subject, roles=[role], tenant=tenant, province=province
+            settings, subject=subject, roles=[role], tenant=tenant, province=province, name=name
         )
         typer.echo(token)
     except AuthError as exc:

@@ -247,6 +247,10 @@ class AuditEntry(Base):
     province_id: Mapped[str] = mapped_column(String(63))
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     actor: Mapped[str] = mapped_column(String(200))
+    # the actor's display name when they acted (the token's name claim), never resolved later
+    actor_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    # subject and name, case-folded: what the partial actor match reads (``audit.actor_key``)
+    actor_key: Mapped[str] = mapped_column(String(401))
     action: Mapped[str] = mapped_column(String(64))
     flag_key: Mapped[str | None] = mapped_column(String(100), default=None)
     plan_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from adoption.install_tokens import InstallTokenKey
 from db.errors import DomainError
 from db.sessions import switch_tenant
+from rollout import audit
 from rollout.guardrail import Policy
 from rollout.kpi import KpiSource
 from rollout.snapshot import FlagStore
@@ -64,6 +65,10 @@ class Context:
     # Decisions that hold for the whole request (who the caller is to flags, which gates are
     # open), made once by the first field that needs them.
     decisions: dict[object, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Every audit row this request's session records keeps the caller's name.
+        audit.act_as(self.session, self.principal.name if self.principal else None)
 
     @property
     def loaders(self) -> HandbookLoaders:

@@ -13,7 +13,7 @@ from tenants.types import PROVINCE_ROLES, Role
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """A verified caller: subject (member id or account), home tenant, roles."""
+    """A verified caller: subject (member id or account), home tenant, roles, display name."""
 
     subject: str
     roles: frozenset[Role]
@@ -21,6 +21,7 @@ class Principal:
     province: str | None = None
     # A service credential (OFREP only): no roles; a province-wide key has no home tenant.
     service: bool = False
+    name: str | None = None  # the token's display name, if it carried one
 
     def has(self, role: Role) -> bool:
         return role in self.roles

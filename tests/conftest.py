@@ -150,11 +150,12 @@ def token(settings: Settings) -> TokenFactory:
         tenant: str | None = None,
         subject: str = "someone",
         province: str | None = None,
+        name: str | None = None,
     ) -> str:
         if role in PROVINCE_ROLES and province is None:
             province = PROVINCE
         return issue_development_token(
-            settings, subject=subject, roles=[role], tenant=tenant, province=province
+            settings, subject=subject, roles=[role], tenant=tenant, province=province, name=name
         )
 
     return make

@@ -12,6 +12,7 @@ from schema.context import Context
 from schema.errors import PilotGraphError, bad_input
 from schema.fields import field
 from schema.permissions import Permission, requires
+from schema.rollout import audit_cursor
 from schema.rollout.access import covered_tenant_id, rollout_province
 from schema.rollout.features import features_context, snapshot_for
 from schema.rollout.types import (
@@ -22,7 +23,7 @@ from schema.rollout.types import (
     evaluate_all,
 )
 
-MAX_AUDIT = 500
+MAX_AUDIT = 200
 MAX_NOTICES = 500
 
 
@@ -63,7 +64,9 @@ class RolloutQuery:
     @field(
         extensions=requires(Permission.READ_ROLLOUT, needs_tenant=False),
         description="Audited rollout changes of your province matching every given filter, "
-        "newest first.",
+        "newest first (time, then id), `first` (at most 200) at a time after the row whose "
+        "`cursor` is `after`. `actor` matches part of the subject or name in any case; "
+        "`tenant` also matches the plan steps that reached that tenant's wave.",
     )
     async def rollout_audit(
         self,
@@ -75,18 +78,23 @@ class RolloutQuery:
         since: dt.datetime | None = None,
         until: dt.datetime | None = None,
         first: int = 100,
+        after: str | None = None,
     ) -> list[AuditRecord]:
         _check_first(first, MAX_AUDIT)
         ctx = info.context
-        rows = await ctx.run_province(
-            audit.query,
-            province_ids=[rollout_province(ctx)],
+        where = audit.AuditFilter(
             flag_key=flag,
             tenant_id=None if tenant is None else covered_tenant_id(ctx, tenant),
             actor=actor,
             action=action,
             since=since,
             until=until,
+        )
+        rows = await ctx.run_province(
+            audit.page,
+            province_ids=[rollout_province(ctx)],
+            where=where,
+            after=None if after is None else audit_cursor.decode(after),
             limit=first,
         )
         return [AuditRecord.from_entry(r) for r in rows]

@@ -8,6 +8,7 @@ from typing import cast
 
 import strawberry
 
+from rollout.audit import Position
 from rollout.evaluation import Evaluation, EvaluationContext, Snapshot, evaluate
 from rollout.flag_catalogue import CATALOGUE
 from rollout.kpi import CriterionResult, GateEvaluation
@@ -16,6 +17,7 @@ from rollout.models import RolloutNotice as NoticeRow
 from rollout.next_steps import StepOption
 from rollout.plans import PlanView
 from rollout.status import RolloutView, TenantState
+from schema.rollout import audit_cursor
 from schema.rollout.forecast import RolloutForecast, resolve_forecast
 
 
@@ -292,7 +294,14 @@ def wave_state(view: PlanView, position: int, gate: GateEvaluation | None) -> Wa
 @strawberry.type(description="One audited rollout change: who, when, what (before, after), why.")
 class AuditRecord:
     at: dt.datetime
-    actor: str
+    actor: str = strawberry.field(description="The subject of the verified token that acted.")
+    actor_name: str | None = strawberry.field(
+        description="The actor's display name when they acted (the token's name claim), kept "
+        "with the row; null when the token carried none (show the subject then)."
+    )
+    cursor: str = strawberry.field(
+        description="Pass as rolloutAudit's `after` to read the rows after this one."
+    )
     action: str
     flag: str | None
     tenant: str | None
@@ -305,6 +314,8 @@ class AuditRecord:
         return cls(
             at=r.at,
             actor=r.actor,
+            actor_name=r.actor_name,
+            cursor=audit_cursor.encode(Position(at=r.at, id=r.id)),
             action=r.action,
             flag=r.flag_key,
             tenant=r.tenant_id,

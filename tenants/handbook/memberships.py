@@ -1,7 +1,7 @@
 """Members over time: leaving, rejoining and transferring to another tenant of the province.
 
 Each command ends or opens a stay in ``member_memberships`` in the caller's transaction; the
-triggers of migration 0009 move ``adoption_member_counts``, so members at any earlier date stay
+triggers of migration 0013 move ``adoption_member_counts``, so members at any earlier date stay
 as they were. A move takes effect on ``on``: the old stay's last day is the day before.
 """
 

@@ -214,7 +214,7 @@ class MembershipEnd(StrEnum):
 class MemberMembership(Base):
     """One stay of a member in a tenant, from ``started_on`` to ``ended_on`` (its last day,
     null while it lasts). Triggers keep ``adoption_member_counts`` from these rows
-    (migration 0009), so members at a past date do not change when a member moves later."""
+    (migration 0013), so members at a past date do not change when a member moves later."""
 
     __tablename__ = "member_memberships"
 

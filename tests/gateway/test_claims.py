@@ -52,6 +52,9 @@ def unauthenticated(message: str) -> dict[str, Any]:
     return {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]}
 
 
+NAME_TYPE = "The name claim must be a string of 1 to 200 characters."
+
+
 @pytest.mark.parametrize(
     ("base", "overrides", "message"),
     [
@@ -92,6 +95,10 @@ def unauthenticated(message: str) -> dict[str, Any]:
         (MEMBER, {"tenant": [world.YEN_MO]}, TENANT_TYPE),
         (MEMBER, {"tenant": None}, TENANT_TYPE),
         (MEMBER, {"tenant": "atlantis"}, "The tenant claim names no known tenant."),
+        (MEMBER, {"name": ""}, NAME_TYPE),
+        (MEMBER, {"name": None}, NAME_TYPE),
+        (MEMBER, {"name": ["Nguyễn Văn An"]}, NAME_TYPE),
+        (MEMBER, {"name": "x" * 201}, NAME_TYPE),
         (MEMBER, {"tenant": DROP}, "The tenant claim is required for tenant roles."),
         (
             PROVINCE_ADMIN,

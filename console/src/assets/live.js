@@ -19,7 +19,8 @@ async function latest(app) {
 
 function refresh(app, entry, via) {
   const live = document.getElementById("live");
-  live.textContent = t("live.changed", { actor: entry?.actor ?? "?" });
+  live.textContent = t("live.changed", { actor: entry?.actorName ?? entry?.actor ?? "?" });
+  live.title = entry?.actor ?? "";  // the subject on hover, the name in the text
   live.dataset.via = via;
   const view = location.hash.replace(/^#\//, "") || "province";
   // An open dialog is not replaced: it refreshes its own figures (and keeps the version it was

@@ -1,17 +1,17 @@
-// Audit view: the rollout audit log in words, filtered by flag, tenant (plan steps that changed the
-// tenant's percentage included), actor (any part of it, any case), action and time; "show more"
-// pages on to the API's limit.
+// Audit view: the rollout audit log in words, filtered on the server by flag, tenant (plan steps that
+// reached the tenant's wave included), actor (any part of the subject or name, any case), action and
+// time; "show more" reads the next page after the last row's cursor, as far as the log goes.
 import { gql } from "../api.js";
 import { formatDateTime, t } from "../i18n.js";
 import { alertBox, h, plainError, show } from "../ui.js";
 import { destroyCharts } from "../charts.js";
 import { readRollout, tenantInfo } from "../data.js";
-import { ACTIONS, actionName, changeSentence, touchedTenants } from "../words.js";
+import { ACTIONS, actionName, changeSentence } from "../words.js";
 
 const PAGE = 100;
-const MOST = 500;  // the API's largest page (rolloutAudit first ≤ 500)
 const filters = { flag: "handbook", tenant: "", actor: "", action: "", since: "", until: "" };
-let shown = PAGE;
+let rows = [];  // the pages read so far, in the server's order
+let more = false;  // the last page was full: the server may have more
 let refocus = false;  // after "show more", focus stays on it (or on the count once all is shown)
 
 function field(name, label, type = "text") {
@@ -27,47 +27,39 @@ function actionField() {
     h("select", { id: "audit-action", name: "action" }, options));
 }
 
-/** The rows that match the filters the API has no parameter for (tenant through plan steps, partial actor). */
-function matching(rows, waves) {
-  const actor = filters.actor.toLowerCase();
-  return rows.filter((r) => (!actor || r.actor.toLowerCase().includes(actor))
-    && (!filters.tenant || touchedTenants(r, waves).includes(filters.tenant)));
-}
-
-async function fetchRows() {
+async function fetchPage(after) {
   const day = (d, end) => (d ? new Date(`${d}T${end ? "23:59:59" : "00:00:00"}`).toISOString() : null);
-  // tenant and actor are matched here: the API's own filters are exact and miss plan steps
-  const broad = Boolean(filters.tenant || filters.actor);
-  const variables = { flag: filters.flag || null, tenant: null, actor: null, action: filters.action || null,
-    since: day(filters.since, false), until: day(filters.until, true), first: broad ? MOST : Math.min(shown + 1, MOST) };
-  const rows = (await gql("Audit", variables)).rolloutAudit;
-  return { rows, capped: rows.length >= variables.first };
+  const variables = { flag: filters.flag || null, tenant: filters.tenant || null, actor: filters.actor || null,
+    action: filters.action || null, since: day(filters.since, false), until: day(filters.until, true),
+    first: PAGE, after };
+  const page = (await gql("Audit", variables)).rolloutAudit;
+  rows = after ? rows.concat(page) : page;
+  more = page.length === PAGE;
 }
 
 function rowOf(r, name) {
   return h("tr", {},
-    h("td", {}, formatDateTime(r.at)), h("td", { title: r.actor }, r.actor),
+    h("td", {}, formatDateTime(r.at)), h("td", { title: r.actor }, r.actorName ?? r.actor),
     h("td", { class: "action", title: r.action }, actionName(r.action)),
     h("td", {}, r.flag ?? "—"), h("td", {}, r.tenant ? name(r.tenant) : "—"),
     h("td", { class: "change" }, changeSentence(r, r.waves, name)), h("td", {}, r.reason || "—"));
 }
 
-async function load(table, app) {
+async function load(table, app, after = null) {
   table.setAttribute("aria-busy", "true");  // until the rows asked for are shown
   try {
-    const [{ rows, capped }, { rollout }] = await Promise.all([fetchRows(), readRollout(filters.flag || app.flag)]);
+    const [, { rollout }] = await Promise.all([fetchPage(after), readRollout(filters.flag || app.flag)]);
     const waves = rollout?.waves ?? [];
-    const all = matching(rows.map((r) => ({ ...r, waves: r.flag === rollout?.flag ? waves : [] })), waves);
-    const page = all.slice(0, shown);
+    const page = rows.map((r) => ({ ...r, waves: r.flag === rollout?.flag ? waves : [] }));
     if (!page.length) return table.replaceChildren(h("p", {}, t("audit.empty")));
     const info = await tenantInfo([...new Set(waves.flatMap((w) => w.tenants).concat(page.map((r) => r.tenant).filter(Boolean)))]);
     const name = (s) => info[s]?.name ?? s;
-    const more = (all.length > shown || (capped && shown < MOST))
-      ? h("button", { type: "button", id: "audit-more", onclick: () => { shown += PAGE; refocus = true; load(table, app); } }, t("audit.more")) : null;
+    const next = () => { refocus = true; load(table, app, rows[rows.length - 1].cursor); };
+    const button = more ? h("button", { type: "button", id: "audit-more", onclick: next }, t("audit.more")) : null;
     table.replaceChildren(h("table", { id: "audit-table" },
       h("thead", {}, h("tr", {}, ["audit.at", "audit.actor", "audit.action", "flag", "audit.tenant", "audit.change", "audit.reason"].map((k) => h("th", { scope: "col" }, t(k))))),
       h("tbody", {}, page.map((r) => rowOf(r, name)))),
-    h("p", { id: "audit-count", class: "sub", role: "status", tabindex: "-1" }, t("audit.shown", { n: page.length }), " ", more));
+    h("p", { id: "audit-count", class: "sub", role: "status", tabindex: "-1" }, t("audit.shown", { n: page.length }), " ", button));
     if (refocus) document.getElementById("audit-more")?.focus() ?? document.getElementById("audit-count").focus();
     refocus = false;
   } catch (error) {
@@ -79,12 +71,11 @@ async function load(table, app) {
 
 export async function auditView(main, app) {
   destroyCharts();
-  shown = PAGE;
+  rows = [];
   const table = h("div", { id: "audit-results", class: "table-wrap", "aria-live": "polite" });
   const form = h("form", { id: "audit-filters", class: "filters", onsubmit: (event) => {
     event.preventDefault();
     for (const [k, v] of new FormData(event.target)) filters[k] = String(v).trim();
-    shown = PAGE;
     load(table, app);
   } },
   field("flag", t("flag")), field("tenant", t("audit.tenant")), field("actor", t("audit.actor")), actionField(),
