@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, or_, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adoption.models import (
@@ -127,40 +128,57 @@ async def activated(
 ) -> dict[str, Cumulative]:
     """Per tenant, activated members who are members at each day up to ``end``: a member
     activated in the tenant counts from the later of first login and stay start, to the stay's
-    last day, so activated members never exceed members."""
-    stays, act = member_stays(), AdoptionActivation
-    pairs = (
-        select(
-            act.tenant_id,
-            case(
-                (act.activated_on > stays.c.started_on, act.activated_on), else_=stays.c.started_on
-            ).label("since"),
-            stays.c.ended_on,
+    last day, so activated members never exceed members. An activation whose member id has no
+    stay in the tenant (an erased member's pseudonym, docs/OPERATIONS.md "Erasure") counts from
+    its first login on, as every activation did before stays were kept.
+
+    Two scans joined here rather than in SQL: the join's cost then never depends on the
+    planner's statistics (a province's tables, freshly loaded and not yet analysed)."""
+    stays = await _stays_by_member(session, tenant_ids)
+    act = AdoptionActivation
+    rows = await session.execute(
+        select(act.tenant_id, act.member_id, act.activated_on).where(
+            act.tenant_id.in_(tenant_ids), act.activated_on <= end
         )
-        .join(stays, (stays.c.tenant_id == act.tenant_id) & (stays.c.member_id == act.member_id))
-        .where(
-            act.tenant_id.in_(tenant_ids),
-            or_(stays.c.ended_on.is_(None), act.activated_on <= stays.c.ended_on),
-        )
-        .subquery()
-    )
-    starts = select(pairs.c.tenant_id, pairs.c.since.label("day"), func.count().label("n"))
-    ends = select(pairs.c.tenant_id, pairs.c.ended_on, -func.count()).where(
-        pairs.c.ended_on.is_not(None)
     )
     deltas: dict[str, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
-    for tenant_id, day, count in await session.execute(
-        union_all(
-            starts.group_by(pairs.c.tenant_id, pairs.c.since),
-            ends.group_by(pairs.c.tenant_id, pairs.c.ended_on),
-        )
-    ):
-        shift = dt.timedelta(days=1 if count < 0 else 0)
-        deltas[tenant_id][day + shift] += int(count)
+    for tenant_id, member_id, since in rows:
+        for day, change in _membership_deltas(since, stays.get((tenant_id, member_id))):
+            deltas[tenant_id][day] += change
     return {
         tenant_id: Cumulative(sorted((d, n) for d, n in days.items() if d <= end))
         for tenant_id, days in deltas.items()
     }
+
+
+Stay = tuple[dt.date, dt.date | None]
+
+
+async def _stays_by_member(
+    session: AsyncSession, tenant_ids: Sequence[str]
+) -> dict[tuple[str, uuid.UUID], list[Stay]]:
+    stays = member_stays()
+    found: dict[tuple[str, uuid.UUID], list[Stay]] = defaultdict(list)
+    query = select(stays.c.tenant_id, stays.c.member_id, stays.c.started_on, stays.c.ended_on)
+    for tenant_id, member_id, started, ended in await session.execute(
+        query.where(stays.c.tenant_id.in_(tenant_ids))
+    ):
+        found[(tenant_id, member_id)].append((started, ended))
+    return found
+
+
+def _membership_deltas(since: dt.date, stays: list[Stay] | None) -> list[tuple[dt.date, int]]:
+    """The days an activation on ``since`` starts (+1) and stops (-1) counting."""
+    if stays is None:
+        return [(since, 1)]
+    changes: list[tuple[dt.date, int]] = []
+    for started, last in stays:
+        if last is not None and since > last:
+            continue
+        changes.append((max(since, started), 1))
+        if last is not None:
+            changes.append((last + dt.timedelta(days=1), -1))
+    return changes
 
 
 async def distinct_active_by_tenant(

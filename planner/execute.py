@@ -29,6 +29,10 @@ from schema.observe import OPERATION_KEY
 
 # The schema's tracer (schema/spans.py): a planned operation gets the span a schema one would.
 tracer = trace.get_tracer("pilotgraph.graphql")
+# The pooled statement bypasses SQLAlchemy's instrumentation: it gets its client span here (no
+# parameter values, as no SQL span carries them).
+db_tracer = trace.get_tracer("pilotgraph.db")
+_DB_ATTRIBUTES = {"db.system": "postgresql", "db.operation": "SELECT"}
 # A tenant id written into the simple-protocol BEGIN as a literal: only these characters, so
 # quoting cannot be escaped whatever the server's ``standard_conforming_strings``. Any other
 # value is sent as a bound parameter, in a round trip of its own.
@@ -63,9 +67,12 @@ async def _on_pooled(
     driver = pooled.driver_connection
     assert driver is not None  # a connection checked out of the pool is open
     try:
-        await _begin(driver, tenant)
-        text: str = await driver.fetchval(statement.sql, *parameters)
-        await driver.execute("ROLLBACK")
+        with db_tracer.start_as_current_span(
+            "SELECT", kind=trace.SpanKind.CLIENT, attributes=_DB_ATTRIBUTES
+        ):
+            await _begin(driver, tenant)
+            text: str = await driver.fetchval(statement.sql, *parameters)
+            await driver.execute("ROLLBACK")
     except BaseException as error:
         if not driver.is_closed():
             driver.terminate()  # no polite close: a silent network would be waited on again

@@ -206,10 +206,10 @@ class KeycloakRealm:
             },
             "scope": scope,
             "email_verified": False,
-            "name": user.name,
+            "name": user.name or None,  # Keycloak leaves the claim out for a user with no name
             "preferred_username": user.username,
         }
-        return claims | dict(user.attributes)
+        return {k: v for k, v in claims.items() if v is not None} | dict(user.attributes)
 
     def access_token(self, username: str, **overrides: Any) -> str:
         """A signed access token for ``username``; ``overrides`` replace claims (None drops one)."""
@@ -227,9 +227,8 @@ class KeycloakRealm:
             "sub": user.id,
             "typ": "ID",
             "azp": grant.client_id,
-            "name": user.name,
             "preferred_username": user.username,
-        }
+        } | ({"name": user.name} if user.name else {})
         return self.sign(claims | ({"nonce": grant.nonce} if grant.nonce else {}))
 
     def _token_response(self, grant: _Grant) -> JSONResponse:

@@ -17,7 +17,7 @@ STATE = """query { rollout(flag: "handbook") { status wave step version flagStat
 RESUME = """mutation { result: resumeRollout(flag: "handbook", reason: "Ok") { errors { code } }}"""
 ADVANCE = """mutation { result: advanceRollout(flag: "handbook", overrideReason: "test")
   { applied errors { code } } }"""
-ROLLBACKS = """query { rolloutAudit(flag: "handbook", action: "plan.rollback", first: 500)
+ROLLBACKS = """query { rolloutAudit(flag: "handbook", action: "plan.rollback", first: 200)
   { at } }"""
 CHANGED = "The plan has changed: another admin acted meanwhile."
 

@@ -69,6 +69,8 @@ def test_production_profile_renders_exactly_the_production_environment() -> None
     assert set(env) == {
         "PILOTGRAPH_ENVIRONMENT",
         "PILOTGRAPH_PUBLIC_HOSTS",
+        "PILOTGRAPH_EVENT_RETENTION_MONTHS",
+        "PILOTGRAPH_EVENT_RETENTION_INTERVAL_S",
         "PILOTGRAPH_BASE_DOMAIN",
         "PILOTGRAPH_JWKS_URL",
         "PILOTGRAPH_JWT_ISSUER",

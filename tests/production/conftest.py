@@ -80,6 +80,8 @@ def _profile_env(
         "PILOTGRAPH_GUARDRAIL_DROP": "0.25",
         "PILOTGRAPH_GUARDRAIL_MIN_ACTIVE": "50",
         "PILOTGRAPH_GUARDRAIL_INTERVAL_S": "600",
+        # the chart's own Service names (webhooks may not point at the gateway itself)
+        "PILOTGRAPH_PUBLIC_HOSTS": "pg-pilotgraph,pg-pilotgraph.pilot,pg-pilotgraph.pilot.svc",
     }
 
 

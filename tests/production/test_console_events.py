@@ -18,6 +18,7 @@ from tests.production.database import ROOT
 CONSOLE = ROOT / "clients" / "trusted-documents" / "console"
 PAUSE = (CONSOLE / "PauseRollout.graphql").read_text()
 RESUME = (CONSOLE / "ResumeRollout.graphql").read_text()
+ROLLOUT = (CONSOLE / "Rollout.graphql").read_text()
 STREAMS = 4
 SETTLE_S = 2.0
 READ_TIMEOUT = httpx.Timeout(10.0, read=60.0)  # heartbeats come every 15 s
@@ -34,14 +35,28 @@ async def _listen(profile: Profile, token: str, heard: list[str]) -> None:
                 heard.append(line.removeprefix("data: "))
 
 
-async def _run(profile: Profile, token: str, text: str) -> dict[str, Any]:
+def _by_hash(text: str, variables: dict[str, Any]) -> dict[str, Any]:
     digest = hashlib.sha256(text.encode()).hexdigest()
-    body = {
-        "variables": {"flag": "handbook", "reason": "Live stream check"},
+    return {
+        "variables": variables,
         "extensions": {"persistedQuery": {"version": 1, "sha256Hash": digest}},
     }
+
+
+async def _run(profile: Profile, token: str, text: str) -> dict[str, Any]:
+    """A plan action as the console sends it: with the plan version it last read."""
     async with httpx.AsyncClient(base_url=profile.url, timeout=60) as client:
-        response = await client.post("/graphql", json=body, headers=bearer(token))
+        state = await client.post(
+            "/graphql", json=_by_hash(ROLLOUT, {"flag": "handbook"}), headers=bearer(token)
+        )
+        variables = {
+            "flag": "handbook",
+            "reason": "Live stream check",
+            "expectedVersion": state.json()["data"]["rollout"]["version"],
+        }
+        response = await client.post(
+            "/graphql", json=_by_hash(text, variables), headers=bearer(token)
+        )
     result: dict[str, Any] = response.json()["data"]["result"]
     return result
 

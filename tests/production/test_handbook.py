@@ -44,6 +44,7 @@ VARIABLES: dict[str, Variables] = {
     "CommentOnDraftResolution": _open_draft,
     "Documents": lambda c, t: _fixed({"first": 5, "search": "NQ"}),
     "Meetings": lambda c, t: _fixed({"when": "UPCOMING", "first": 5}),
+    "Members": lambda c, t: _fixed({"first": 50}),
     "Notices": lambda c, t: _fixed({"first": 5}),
 }
 
