@@ -17,6 +17,7 @@ STATE = """query { rollout(flag: "handbook") { status wave step version flagStat
 RESUME = """mutation { result: resumeRollout(flag: "handbook", reason: "Ok") { errors { code } }}"""
 ADVANCE = """mutation { result: advanceRollout(flag: "handbook", overrideReason: "test")
   { applied errors { code } } }"""
+START = """mutation { result: startRollout(flag: "handbook") { applied errors { code } } }"""
 ROLLBACKS = """query { rolloutAudit(flag: "handbook", action: "plan.rollback", first: 200)
   { at } }"""
 CHANGED = "The plan has changed: another admin acted meanwhile."
@@ -32,11 +33,12 @@ def running_with_two_rollbacks(live_gateway, token) -> dict:
     state = live_gateway.graphql(token, STATE)["rollout"]
     if state["status"] == "paused":
         assert live_gateway.graphql(token, RESUME)["result"]["errors"] == []
-    for _ in range(3):
+    for _ in range(4):
         state = live_gateway.graphql(token, STATE)["rollout"]
         if state["wave"] >= 1 and state["status"] in ("running", "completed"):
             break
-        assert live_gateway.graphql(token, ADVANCE)["result"]["errors"] == []
+        step = START if state["status"] == "draft" else ADVANCE  # rolled back before the start
+        assert live_gateway.graphql(token, step)["result"]["errors"] == []
     return live_gateway.graphql(token, STATE)["rollout"]
 
 
