@@ -95,8 +95,8 @@ def pkce_challenge(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-async def _form(request: Request) -> dict[str, str]:
-    # application/x-www-form-urlencoded, read without python-multipart
+async def read_form(request: Request) -> dict[str, str]:
+    """An ``application/x-www-form-urlencoded`` body, read without python-multipart."""
     return {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
 
 
@@ -295,7 +295,7 @@ class KeycloakRealm:
     async def _auth(self, request: Request) -> Response:
         params = dict(request.query_params)
         if request.method == "POST":
-            params |= await _form(request)
+            params |= await read_form(request)
         refused = self._refuse_auth(params)
         if refused is not None:
             return refused
@@ -345,7 +345,7 @@ class KeycloakRealm:
         return HTMLResponse(page, status_code=400 if error else 200)
 
     async def _token(self, request: Request) -> Response:
-        form = await _form(request)
+        form = await read_form(request)
         if form.get("client_id") != self.client_id:
             return _oauth_error(
                 "unauthorized_client", "Invalid client or Invalid client credentials", 401
@@ -405,24 +405,37 @@ class KeycloakRealm:
         }
 
 
-@contextmanager
-def running_keycloak(**options: Any) -> Iterator[KeycloakRealm]:
-    """A :class:`KeycloakRealm` served on a free loopback port, in a thread."""
+def loopback(port: int = 0) -> socket.socket:
+    """A socket bound to ``port`` on the loopback interface (a free port for 0)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    realm = KeycloakRealm(f"http://127.0.0.1:{sock.getsockname()[1]}", **options)
-    config = uvicorn.Config(realm.app, log_level="warning", lifespan="off")
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
+@contextmanager
+def serving(app: Starlette, sock: socket.socket) -> Iterator[None]:
+    """``app`` served on ``sock`` by uvicorn in a thread, until the block ends."""
+    config = uvicorn.Config(app, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     while not server.started:
         if not thread.is_alive():
-            raise RuntimeError("the Keycloak-shaped provider did not start")
+            raise RuntimeError("the loopback server did not start")
         time.sleep(0.02)
     try:
-        yield realm
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@contextmanager
+def running_keycloak(**options: Any) -> Iterator[KeycloakRealm]:
+    """A :class:`KeycloakRealm` served on a free loopback port, in a thread."""
+    sock = loopback()
+    realm = KeycloakRealm(f"http://127.0.0.1:{sock.getsockname()[1]}", **options)
+    with serving(realm.app, sock):
+        yield realm

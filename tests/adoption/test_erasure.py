@@ -5,10 +5,9 @@ Service on both databases, the ``eraseMember`` mutation per role, and the CLI.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +25,16 @@ from adoption.models import (
     AdoptionMemberDay,
     AdoptionMemberMonth,
 )
-from db.engine import make_engine
 from db.sessions import make_sessionmaker, scope_session
 from gateway.cli import app
-from gateway.settings import get_settings
 from schema.relay import encode_id
 from tenants.errors import AlreadyErased, NotFound
 from tenants.handbook.models import Member, MemberErasure, ResolutionComment
 from tenants.types import Role
 from tests import databases
 from tests.adoption.history import TZ, kpis, load_events
-from tests.world import KIM_SON, KS_MEMBER, NOW, YEN_MO, YM_MEMBER_A, load_world
+from tests.cli_database import world_for_cli
+from tests.world import KIM_SON, KS_MEMBER, NOW, YEN_MO, YM_MEMBER_A
 
 DEVICE = "ks-member-phone"
 ERASE = """
@@ -253,22 +251,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli_database(monkeypatch, tmp_path: Path) -> databases.TestDatabase:
-    async def make() -> databases.TestDatabase:
-        db = await databases.create_sqlite(tmp_path)
-        engine = make_engine(db.app_url)
-        try:
-            await load_world(make_sessionmaker(engine))
-            await _load(make_sessionmaker(engine))
-        finally:
-            await engine.dispose()
-        return db
-
-    db = asyncio.run(make())
-    monkeypatch.setenv("PILOTGRAPH_DATABASE_URL", db.app_url)
-    get_settings.cache_clear()
-    yield db
-    get_settings.cache_clear()
+def cli_database(monkeypatch, tmp_path: Path) -> Iterator[databases.TestDatabase]:
+    with world_for_cli(monkeypatch, tmp_path, _load) as db:
+        yield db
 
 
 @pytest.mark.parametrize(

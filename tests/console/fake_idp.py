@@ -9,18 +9,14 @@ session does.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import secrets
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 import jwt
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
@@ -29,14 +25,10 @@ from starlette.routing import Route
 from gateway.settings import Settings
 from tenants.demo.province import PROVINCE_ID
 from tenants.types import Role
+from tests.keycloak import loopback, pkce_challenge, read_form, serving
 
 SUBJECT = "oidc-admin@province"
 DEFAULT_TTL_S = 300
-
-
-def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode()).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
 class Issuer:
@@ -78,7 +70,7 @@ class Issuer:
         grant = self.codes.pop(str(form.get("code")), None)
         return (
             grant is not None
-            and _s256(str(form.get("code_verifier"))) == grant["challenge"]
+            and pkce_challenge(str(form.get("code_verifier"))) == grant["challenge"]
             and form.get("redirect_uri") == grant["redirect_uri"]
             and form.get("client_id") == grant["client_id"]
         )
@@ -116,7 +108,7 @@ def make_issuer(issuer: Issuer) -> Starlette:
         return RedirectResponse(f"{q['redirect_uri']}?{back}")
 
     async def token(request: Request) -> Response:
-        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+        form = await read_form(request)
         kind = str(form.get("grant_type"))
         check = {"authorization_code": issuer.code_is_good, "refresh_token": issuer.refresh_is_good}
         if kind not in check or not check[kind](form):
@@ -137,16 +129,5 @@ def make_issuer(issuer: Issuer) -> Starlette:
 def running_issuer(port: int, *, ttl_s: int = DEFAULT_TTL_S) -> Iterator[Issuer]:
     """The fake issuer on a loopback port, in a thread; yields it (its URL is ``.base``)."""
     issuer = Issuer(f"http://127.0.0.1:{port}", ttl_s)
-    config: Any = uvicorn.Config(
-        make_issuer(issuer), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
+    with serving(make_issuer(issuer), loopback(port)):
         yield issuer
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)

@@ -38,7 +38,6 @@ i18n.setLang(input.lang);
 const name = (s) => input.names[s] ?? s;
 const call = ([fn, ...args]) => fn === "changeSentence"
   ? words.changeSentence(args[0], input.waves, name)
-  : fn === "touchedTenants" ? words.touchedTenants(args[0], input.waves)
   : fn === "ACTIONS" ? words.ACTIONS : words[fn](...args);
 console.log(JSON.stringify(input.calls.map(call)));
 """
@@ -101,19 +100,6 @@ def test_a_pause_reads_as_the_status_change_and_a_ramp_as_the_tenants_percentage
     # then
     assert vi == ["đang chạy → tạm dừng", "Kim Sơn: 0% → 10%"]
     assert en == ["running → paused", "Kim Sơn: 0% → 10%"]
-
-
-def test_the_tenants_a_plan_step_touched_include_only_the_waves_that_changed():
-    # when
-    touched = words(
-        "en",
-        ["touchedTenants", ADVANCE],
-        ["touchedTenants", INTO_WAVE_2],
-        ["touchedTenants", PAUSE],
-        ["touchedTenants", RAMP],
-    )
-    # then
-    assert touched == [["hoa-lu", "kim-son"], ["nho-quan"], [], ["kim-son"]]
 
 
 @pytest.mark.parametrize(

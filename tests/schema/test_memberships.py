@@ -4,7 +4,6 @@ The history's own rules are pinned in tests/adoption/test_memberships.py."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,16 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from typer.testing import CliRunner
 
 from adoption import counters
-from db.engine import make_engine
-from db.sessions import make_sessionmaker, scope_session
+from db.sessions import scope_session
 from gateway.cli import app
-from gateway.settings import get_settings
 from schema.relay import encode_id
 from tenants.handbook.models import MemberMembership
 from tenants.permissions import ROLE_PERMISSIONS, Permission
 from tenants.types import Role
 from tests import databases
-from tests.world import DUY_TIEN, KIM_SON, KS_BRANCH, KS_MEMBER, YEN_MO, YM_BRANCH_A, load_world
+from tests.cli_database import world_for_cli
+from tests.world import DUY_TIEN, KIM_SON, KS_BRANCH, KS_MEMBER, YEN_MO, YM_BRANCH_A
 
 LEFT = """mutation ($id: ID!, $on: Date!) { recordMemberLeft(input: {memberId: $id, on: $on}) {
   memberId on errors { field code message } } }"""
@@ -159,20 +157,8 @@ runner = CliRunner()
 
 @pytest.fixture
 def cli_database(monkeypatch, tmp_path: Path) -> Iterator[databases.TestDatabase]:
-    async def make() -> databases.TestDatabase:
-        db = await databases.create_sqlite(tmp_path)
-        engine = make_engine(db.app_url)
-        try:
-            await load_world(make_sessionmaker(engine))
-        finally:
-            await engine.dispose()
-        return db
-
-    db = asyncio.run(make())
-    monkeypatch.setenv("PILOTGRAPH_DATABASE_URL", db.app_url)
-    get_settings.cache_clear()
-    yield db
-    get_settings.cache_clear()
+    with world_for_cli(monkeypatch, tmp_path) as db:
+        yield db
 
 
 MEMBER = str(KS_MEMBER)

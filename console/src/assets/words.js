@@ -55,14 +55,6 @@ function planChange(row, waves, name) {
   return parts.join("; ");
 }
 
-/** Tenants whose percentage the audit row changed (plan steps through their wave). */
-export function touchedTenants(row, waves) {
-  if (row.tenant) return [row.tenant];
-  if (!row.action.startsWith("plan.") || !waves?.length) return [];
-  return waves.flatMap((wave, w) =>
-    percentOf(waves, w, row.before) !== percentOf(waves, w, row.after) ? wave.tenants : []);
-}
-
 /** An audit row's before → after in words; `waves` is the flag's plan (for plan steps). */
 export function changeSentence(row, waves, name = (s) => s) {
   if (row.action.startsWith("plan.") && waves?.length && (row.before || row.after)) {
