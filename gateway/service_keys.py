@@ -2,10 +2,13 @@
 
 Accepted on the OFREP routes only; anywhere else it is refused (401
 ``SERVICE_CREDENTIAL_NOT_ACCEPTED``). A credential is held in process for ``ttl_s`` (30 s) by its
-public id, which is unique across provinces and is all a presented key names before it is read;
-the entry carries the credential's province and tenant, and the principal is built from them.
-A revocation on any replica (GraphQL or CLI) is honoured everywhere within ``ttl_s``, with no
-broadcast a disconnected replica could miss; an expiry is checked on every request. The
+public id (unique across provinces) together with the digest of the secret it matched: only a
+matched key is held, and a key presenting another secret under the same id (a wrong one, or a
+secret the row no longer has) never hits that entry but reads the row again. The entry carries
+the credential's province and tenant, and the principal is built from them. A revocation through
+this process's GraphQL is honoured here at once (:meth:`ServiceKeys.forget`); on other replicas,
+or from the CLI, within ``ttl_s``, with no broadcast a disconnected replica could miss; an expiry
+is checked on every request. The
 last-used time is written at most once per ``touch_every_s`` (60 s) per credential and process
 (keyed by province, tenant and id), not once per request.
 """
@@ -46,7 +49,8 @@ class ServiceKeys:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ttl_s, self.touch_every_s, self.clock = ttl_s, touch_every_s, clock
-        self._held: dict[str, tuple[float, Credential | None]] = {}
+        # public id → (when read, digest of the secret it matched, the credential)
+        self._held: dict[str, tuple[float, str, Credential]] = {}
         self._touched: dict[tuple[str | None, str | None, str], float] = {}
 
     def forget(self, credential_id: str) -> None:
@@ -67,8 +71,8 @@ class ServiceKeys:
         parts = service.split_key(key)
         if parts is None:
             raise AuthError("The service credential is malformed.")
-        credential = await self._credential(sessionmaker, parts[0])
-        if credential is None or not service.matches(credential, parts[1]):
+        credential = await self._credential(sessionmaker, *parts)
+        if credential is None:
             raise AuthError("The service credential was refused.")
         if not credential.usable_at(now):
             raise AuthError("The service credential is revoked or expired.")
@@ -82,15 +86,18 @@ class ServiceKeys:
         )
 
     async def _credential(
-        self, sessionmaker: async_sessionmaker[AsyncSession], credential_id: str
+        self, sessionmaker: async_sessionmaker[AsyncSession], credential_id: str, secret: str
     ) -> Credential | None:
+        """The credential if ``secret`` is its secret, else None."""
+        presented = service.digest(secret)
         held = self._held.get(credential_id)
-        if held is not None and self.clock() - held[0] < self.ttl_s:
-            return held[1]
+        if held is not None and held[1] == presented and self.clock() - held[0] < self.ttl_s:
+            return held[2]
         async with sessionmaker() as session:
             credential = await service.get(session=session, credential_id=credential_id)
-        if credential is not None:  # an unknown id is not held: made-up ids must not fill memory
-            self._held[credential_id] = (self.clock(), credential)
+        if credential is None or not service.matches(credential, secret):
+            return None  # not held: made-up ids and secrets must not fill memory
+        self._held[credential_id] = (self.clock(), presented, credential)
         return credential
 
     async def _touch(

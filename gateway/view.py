@@ -198,6 +198,7 @@ class GraphQLView(GraphQL[Context, None]):
             kpis=state.kpis,
             guardrail=state.guardrail,
             webhook_origins=state.webhook_origins,
+            forget_service_key=state.service_keys.forget,
             router=isinstance(request, Request)
             and router_allowed(state.settings, request.headers.get(ROUTER_HEADER)),
         )

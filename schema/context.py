@@ -57,6 +57,8 @@ class Context:
     guardrail: Policy = field(default_factory=Policy)  # the deployment's guardrail settings
     webhook_origins: OwnOrigins = field(default_factory=OwnOrigins)  # a webhook may not go there
     router: bool = False  # the gateway verified the federation router's credential
+    # Drops a revoked service credential from this process's key cache (wired by the gateway).
+    forget_service_key: Callable[[str], None] = lambda _credential_id: None
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _work: set[asyncio.Future[Any]] = field(default_factory=set)
     _closed: bool = False

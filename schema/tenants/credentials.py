@@ -114,7 +114,10 @@ class CredentialsMutation:
 
     @mutation(
         extensions=requires(MANAGE, needs_tenant=False),
-        description="Revoke an API key: every replica refuses it within 30 seconds.",
+        description=(
+            "Revoke an API key: the replica that revokes it refuses it at once, every other "
+            "replica within 30 seconds."
+        ),
     )
     async def revoke_service_credential(
         self, info: Info[Context, None], id: strawberry.ID
@@ -131,4 +134,5 @@ class CredentialsMutation:
             await ctx.rollback()
             return RevokeServiceCredentialPayload(errors=[UserError.from_domain(exc)])
         await ctx.commit()
+        ctx.forget_service_key(row.id)
         return RevokeServiceCredentialPayload(credential=ServiceCredential.from_domain(row))

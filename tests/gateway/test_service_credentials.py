@@ -167,6 +167,32 @@ async def test_a_wrong_secret_revoked_or_expired_key_is_refused(
         assert _code(response) == "UNAUTHENTICATED", name
 
 
+async def test_a_new_secret_under_the_same_id_never_meets_the_held_entry(
+    gateway: GatewayState, client_for: Client
+) -> None:
+    # given: the key was used (so this process holds its credential), then its row's secret
+    # changed under the same public id
+    old = await _key(gateway, tenant=world.YEN_MO)
+    body = {"context": {"targetingKey": YM_MEMBER}}
+    held = await client_for(old).post(ONE, json=body)
+    new_secret = "n" * 43
+    async with gateway.sessionmaker() as session, session.begin():
+        await session.execute(
+            ServiceCredential.__table__.update()
+            .where(ServiceCredential.id == _id(old))
+            .values(secret_sha256=service.digest(new_secret))
+        )
+    # when
+    new = await client_for(f"pgk_{_id(old)}_{new_secret}").post(ONE, json=body)
+    stale = await client_for(old).post(ONE, json=body)
+    # then
+    assert held.status_code == 200, held.text
+    assert new.status_code == 200, new.text
+    assert stale.status_code == 401
+    assert _code(stale) == "UNAUTHENTICATED"
+    assert stale.json()["errors"][0]["message"] == "The service credential was refused."
+
+
 @given(tail=st.text(alphabet="abcdef0123456789_-xyzABC", max_size=30))
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 async def test_a_malformed_key_is_refused_with_a_code(client_for: Client, tail: str) -> None:
