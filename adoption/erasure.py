@@ -4,7 +4,8 @@ Personal fields and comments: :mod:`tenants.handbook.erasure`. The app's data: t
 events, and every event of their devices, are kept but anonymised: the member id becomes one
 fresh random UUID, each device id a fresh random ``erased-…`` name, and install tokens are
 cleared; the rollups that name the member (active days and months, first login) or a device
-(first install) take the same replacements. No table keeps the mapping, so nothing links the
+(first install) take the same replacements, and so do the member's stays in the tenant (so their
+first login keeps meeting their stays). No table keeps the mapping, so nothing links the
 replacements back to the person; and since every count is over the same rows as before, every KPI
 of every period stays the same, and a rollup rebuild from the events gives them again.
 """
@@ -37,7 +38,11 @@ async def erase_member(
     """Erase the member's personal data and anonymise their events and devices; raises
     ``NotFound`` or ``AlreadyErased`` (tenants' errors) before writing anything."""
     await erasure.erase_personal_fields(session=session, tenant_id=tenant_id, member_id=member_id)
-    events, devices = await _anonymise_activity(session, tenant_id, member_id)
+    pseudonym = uuid.uuid4()
+    events, devices = await _anonymise_activity(session, tenant_id, member_id, pseudonym)
+    await erasure.rekey_stays(
+        session=session, tenant_id=tenant_id, member_id=member_id, pseudonym=pseudonym
+    )
     return await erasure.record(
         session=session,
         tenant_id=tenant_id,
@@ -50,7 +55,7 @@ async def erase_member(
 
 
 async def _anonymise_activity(
-    session: AsyncSession, tenant_id: str, member_id: uuid.UUID
+    session: AsyncSession, tenant_id: str, member_id: uuid.UUID, pseudonym: uuid.UUID
 ) -> tuple[int, int]:
     """(events, devices) of the member, anonymised in place."""
     devices = list(
@@ -60,7 +65,6 @@ async def _anonymise_activity(
             .distinct()
         )
     )
-    pseudonym = uuid.uuid4()
     events = await _update(
         session,
         AdoptionEvent,

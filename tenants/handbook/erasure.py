@@ -1,7 +1,9 @@
 """A member's personal fields erased on request (Decree 13/2023), and the erasure's audit.
 
-The member's row stays, so that the tenant's member counts at every past date (which rest on
-``joined_on`` and ``status``) and the attendance of past meetings keep their numbers; what could
+The member's row stays, so that the attendance of past meetings keeps its numbers; the member's
+stays (``member_memberships``) take the pseudonym of their app activity, so that the tenant's
+members and activated members at every date keep theirs, and nothing links the stays to the
+person any more: a move of an erased member is refused (:mod:`.memberships`). What could
 identify the person goes: the name, birth year, position and the religious-believer flag
 (sensitive data under the decree), and the text of their comments on draft resolutions. The
 audit row (``member_erasures``) says who erased the member and when, and how many events and
@@ -19,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tenants.errors import AlreadyErased, NotFound
-from tenants.handbook.models import Member, MemberErasure, ResolutionComment
+from tenants.handbook.models import Member, MemberErasure, MemberMembership, ResolutionComment
 
 ERASED = "[erased]"  # what an erased name, position or comment reads
 
@@ -41,7 +43,7 @@ async def erase_personal_fields(
     member = await session.get(Member, (tenant_id, member_id))
     if member is None or member.tenant_id != tenant_id:
         raise NotFound("Member", field="memberId")
-    if await session.get(MemberErasure, (tenant_id, member_id)) is not None:
+    if await is_erased(session=session, tenant_id=tenant_id, member_id=member_id):
         raise AlreadyErased
     member.full_name, member.position = ERASED, ERASED
     member.birth_year, member.is_religious_believer = 0, False
@@ -51,6 +53,25 @@ async def erase_personal_fields(
         .values(body=ERASED)
         .execution_options(synchronize_session=False)
     )
+
+
+async def rekey_stays(
+    *, session: AsyncSession, tenant_id: str, member_id: uuid.UUID, pseudonym: uuid.UUID
+) -> None:
+    """Give the member's stays in the tenant the pseudonym their app activity now bears: members
+    at every date read the same (the triggers of migration 0013 move nothing on balance), and
+    their first login still meets their stays."""
+    await session.execute(
+        update(MemberMembership)
+        .where(MemberMembership.tenant_id == tenant_id, MemberMembership.member_id == member_id)
+        .values(member_id=pseudonym)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def is_erased(*, session: AsyncSession, tenant_id: str, member_id: uuid.UUID) -> bool:
+    """Whether the member's personal data was erased in the tenant."""
+    return await session.get(MemberErasure, (tenant_id, member_id)) is not None
 
 
 async def record(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.sessions import switch_tenant
 from tenants.errors import Conflict, InvalidInput, NotFound
+from tenants.handbook.erasure import is_erased
 from tenants.handbook.models import (
     Member,
     MemberMembership,
@@ -30,6 +31,12 @@ async def _member_or_raise(session: AsyncSession, tenant_id: str, member_id: uui
     member = await session.get(Member, (tenant_id, member_id))
     if member is None:
         raise NotFound("Member", field="memberId")
+    if await is_erased(session=session, tenant_id=tenant_id, member_id=member_id):
+        # the stays now bear the pseudonym of the erased member's activity: nothing finds them
+        raise Conflict(
+            "The member was erased: their memberships are no longer theirs to move.",
+            field="memberId",
+        )
     return member
 
 

@@ -28,8 +28,9 @@ from adoption.models import (
 from db.sessions import make_sessionmaker, scope_session
 from gateway.cli import app
 from schema.relay import encode_id
-from tenants.errors import AlreadyErased, NotFound
-from tenants.handbook.models import Member, MemberErasure, ResolutionComment
+from tenants.errors import AlreadyErased, Conflict, NotFound
+from tenants.handbook import memberships
+from tenants.handbook.models import Member, MemberErasure, MemberMembership, ResolutionComment
 from tenants.types import Role
 from tests import databases
 from tests.adoption.history import TZ, kpis, load_events
@@ -75,7 +76,7 @@ async def _load(sessions: Callable[[], AsyncSession]) -> None:
 async def _traces(session: AsyncSession) -> dict[str, int]:
     """Rows anywhere that still name Kim Son's member or their phone."""
     found = {}
-    for model in (AdoptionMemberDay, AdoptionMemberMonth, AdoptionActivation):
+    for model in (AdoptionMemberDay, AdoptionMemberMonth, AdoptionActivation, MemberMembership):
         query = select(func.count()).where(model.member_id == KS_MEMBER)
         found[model.__tablename__] = int(await session.scalar(query) or 0)
     named = or_(
@@ -138,6 +139,40 @@ async def test_erasure_anonymises_the_member_and_every_kpi_stays(sessions) -> No
         await rollups.rebuild(session, tenant_id=KIM_SON, tz=zone(TZ))
         await session.commit()
     assert await kpis(sessions) == before
+
+
+async def _open_stays(session: AsyncSession) -> int:
+    query = select(func.count()).where(
+        MemberMembership.tenant_id == KIM_SON, MemberMembership.ended_on.is_(None)
+    )
+    return int(await session.scalar(query) or 0)
+
+
+async def test_an_erased_members_stays_are_no_longer_theirs_to_move(sessions) -> None:
+    # given
+    async with scope_session(sessions(), KIM_SON) as session:
+        await erasure.erase_member(
+            session=session, tenant_id=KIM_SON, member_id=KS_MEMBER, actor="a", now=NOW
+        )
+        await session.commit()
+    # when
+    async with scope_session(sessions(), KIM_SON) as session:
+        before = await _open_stays(session)
+        with pytest.raises(Conflict) as refused:
+            await memberships.leave(
+                session=session,
+                tenant_id=KIM_SON,
+                member_id=KS_MEMBER,
+                on=NOW.date(),
+                today=NOW.date(),
+            )
+        after = await _open_stays(session)
+    # then: refused with its code and field, and every stay as it was
+    assert (refused.value.code, refused.value.field) == ("CONFLICT", "memberId")
+    assert refused.value.message == (
+        "The member was erased: their memberships are no longer theirs to move."
+    )
+    assert after == before > 0
 
 
 @pytest.mark.parametrize(
