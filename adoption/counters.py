@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,13 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from adoption.models import (
-    AdoptionActivation,
+    AdoptionActivatedCount,
     AdoptionDaily,
     AdoptionMemberCount,
     AdoptionMemberDay,
 )
 from db.dialect import period_start
-from tenants.handbook.read_model import member_stays
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,58 +125,19 @@ async def activated(
     session: AsyncSession, tenant_ids: Sequence[str], end: dt.date
 ) -> dict[str, Cumulative]:
     """Per tenant, activated members who are members at each day up to ``end``: a member
-    activated in the tenant counts from the later of first login and stay start, to the stay's
-    last day, so activated members never exceed members. An activation whose member id has no
-    stay in the tenant (an erased member's pseudonym, docs/OPERATIONS.md "Erasure") counts from
-    its first login on, as every activation did before stays were kept.
-
-    Two scans joined here rather than in SQL: the join's cost then never depends on the
-    planner's statistics (a province's tables, freshly loaded and not yet analysed)."""
-    stays = await _stays_by_member(session, tenant_ids)
-    act = AdoptionActivation
-    rows = await session.execute(
-        select(act.tenant_id, act.member_id, act.activated_on).where(
-            act.tenant_id.in_(tenant_ids), act.activated_on <= end
-        )
+    activated in the tenant counts from the later of first login and stay start to the stay's
+    last day, so activated members never exceed members (``adoption_activated_counts``, kept
+    from ``adoption_activations`` and ``member_memberships`` by triggers)."""
+    counts = AdoptionActivatedCount
+    query = (
+        select(counts.tenant_id, counts.day, counts.members)
+        .where(counts.tenant_id.in_(tenant_ids), counts.day <= end)
+        .order_by(counts.tenant_id, counts.day)
     )
-    deltas: dict[str, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
-    for tenant_id, member_id, since in rows:
-        for day, change in _membership_deltas(since, stays.get((tenant_id, member_id))):
-            deltas[tenant_id][day] += change
-    return {
-        tenant_id: Cumulative(sorted((d, n) for d, n in days.items() if d <= end))
-        for tenant_id, days in deltas.items()
-    }
-
-
-Stay = tuple[dt.date, dt.date | None]
-
-
-async def _stays_by_member(
-    session: AsyncSession, tenant_ids: Sequence[str]
-) -> dict[tuple[str, uuid.UUID], list[Stay]]:
-    stays = member_stays()
-    found: dict[tuple[str, uuid.UUID], list[Stay]] = defaultdict(list)
-    query = select(stays.c.tenant_id, stays.c.member_id, stays.c.started_on, stays.c.ended_on)
-    for tenant_id, member_id, started, ended in await session.execute(
-        query.where(stays.c.tenant_id.in_(tenant_ids))
-    ):
-        found[(tenant_id, member_id)].append((started, ended))
-    return found
-
-
-def _membership_deltas(since: dt.date, stays: list[Stay] | None) -> list[tuple[dt.date, int]]:
-    """The days an activation on ``since`` starts (+1) and stops (-1) counting."""
-    if stays is None:
-        return [(since, 1)]
-    changes: list[tuple[dt.date, int]] = []
-    for started, last in stays:
-        if last is not None and since > last:
-            continue
-        changes.append((max(since, started), 1))
-        if last is not None:
-            changes.append((last + dt.timedelta(days=1), -1))
-    return changes
+    rows: dict[str, list[tuple[dt.date, int]]] = defaultdict(list)
+    for tenant_id, day, count in await session.execute(query):
+        rows[tenant_id].append((day, int(count)))
+    return {tenant_id: Cumulative(histogram) for tenant_id, histogram in rows.items()}
 
 
 async def distinct_active_by_tenant(

@@ -126,13 +126,25 @@ class AdoptionInstall(Base):
 
 
 class AdoptionMemberCount(Base):
-    """A tenant's current (not transferred) members by join day, kept by a trigger on
-    ``members`` (migration 0004): members at a date is the sum of the rows up to it."""
+    """A tenant's members, as per-day changes kept by triggers on ``member_memberships``
+    (migration 0013): members at a date is the sum of the rows up to it."""
 
     __tablename__ = "adoption_member_counts"
 
     tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
     joined_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    members: Mapped[int] = mapped_column(Integer)
+
+
+class AdoptionActivatedCount(Base):
+    """A tenant's activated members, as per-day changes kept by triggers on
+    ``adoption_activations`` and ``member_memberships`` (migration 0015): activated members at
+    a date is the sum of the rows up to it."""
+
+    __tablename__ = "adoption_activated_counts"
+
+    tenant_id: Mapped[str] = mapped_column(String(63), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     members: Mapped[int] = mapped_column(Integer)
 
 

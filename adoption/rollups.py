@@ -43,7 +43,8 @@ REBUILD_CHUNK = 20_000
 CHUNK_PAUSE_S = 0.15
 MONTH_ATTEMPTS = 5  # a month of a chunked rebuild, retried when a concurrent ingest got in
 REBUILT = tuple(m.__tablename__ for m in ROLLUP_TABLES)  # what a rebuild fills
-FILLED = ("adoption_events", "adoption_event_ids", *REBUILT)  # what loading events fills
+# What loading events fills (activated member counts through the triggers on first logins).
+FILLED = ("adoption_events", "adoption_event_ids", *REBUILT, "adoption_activated_counts")
 
 
 class Fact(Protocol):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Subquery, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tenants.handbook.models import Member, MemberMembership
+from tenants.handbook.models import Member
 from tenants.identity import Principal
 
 
@@ -49,12 +49,3 @@ async def member_of(
         select(Member.id).where(Member.tenant_id == tenant_id, Member.id == member_id)
     )
     return member_id if found is not None else None
-
-
-def member_stays() -> Subquery:
-    """Every stay of a member in a tenant: ``tenant_id``, ``member_id``, ``started_on`` and
-    ``ended_on`` (its last day, null while it lasts), for other domains to join in SQL."""
-    stay = MemberMembership
-    return select(stay.tenant_id, stay.member_id, stay.started_on, stay.ended_on).subquery(
-        "member_stays"
-    )
