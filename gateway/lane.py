@@ -77,7 +77,8 @@ class PlannedLane:
         self.edge = edge
         settings = state.settings
         self.enabled = (
-            edge.planner is not None
+            settings.planned_lane
+            and edge.planner is not None
             and bool(edge.planner.plans)
             and is_postgres(settings.db_url)
             and state.serves_pooled
