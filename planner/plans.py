@@ -8,7 +8,6 @@ the schema would; anything the schema would refuse leaves the request to it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +26,7 @@ from planner.compiler import Statement, compile_statement
 from planner.decide import Caller
 from planner.mapping import ROOTS
 from planner.operation import Selected, Unplanned, read_operation
+from schema.bounded import variables_key
 from schema.text_arguments import bad_literal, bad_variable
 
 Arguments = dict[str, dict[str, Any]]  # per root field's response key
@@ -55,7 +55,7 @@ class Plan:
 
         Kept per variables' canonical JSON (small ones only, a bounded number): a client sends
         the same few sets again and again (``{}``, a first page)."""
-        key = _variables_key(variables)
+        key = variables_key(variables, MAX_VARIABLES_TEXT)
         if key is None:
             return self._arguments(variables)
         if key in self.checked:
@@ -94,17 +94,6 @@ class Plan:
             self.statements[variant] = statement
         parameters = [arguments[key][name] for key, name in statement.slots]
         return statement, parameters
-
-
-def _variables_key(variables: Mapping[str, Any] | None) -> str | None:
-    """Canonical JSON of small variables; None when too large or not JSON."""
-    if not variables:
-        return ""
-    try:
-        text = json.dumps(variables, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return None
-    return text if len(text) <= MAX_VARIABLES_TEXT else None
 
 
 def plan(schema: GraphQLSchema, text: str) -> Plan:
