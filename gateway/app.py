@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from http import HTTPStatus
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +20,7 @@ from starlette.routing import BaseRoute, Route, WebSocketRoute
 from db.dialect import is_postgres
 from db.engine import make_engine
 from db.sessions import make_sessionmaker
+from db.tenant_connections import close_tenant_connections
 from gateway import ofrep
 from gateway.adoption_export import export_csv
 from gateway.adoption_metrics import AdoptionGauges
@@ -35,6 +37,7 @@ from gateway.events import post_events
 from gateway.gc_tuning import freeze_after_start
 from gateway.health import Readiness, healthz
 from gateway.install_tokens import InstallTokenEndpoint
+from gateway.lane import PlannedLane
 from gateway.observability import metrics
 from gateway.observability.access import AccessMiddleware
 from gateway.observability.spans import ServerSpans
@@ -133,7 +136,7 @@ def create_app(settings: Settings | None = None, state: GatewayState | None = No
 
     app = Starlette(
         routes=_routes(state, view, readiness),
-        middleware=_middleware(settings, state, rates),
+        middleware=_middleware(settings, state, rates, edge),
         exception_handlers={404: _not_found, HTTPException: _http_error},
         lifespan=_lifespan(state, settings),
     )
@@ -174,6 +177,7 @@ def _lifespan(
                 ("rate limiters", close_limiters),
                 ("rollout runtime", rollout_runtime.stop),
                 ("tenant listener", tenants_changed.stop),
+                ("planned connections", partial(close_tenant_connections, state.engine)),
                 ("engine", state.engine.dispose),
             ]
             if state.reload_engine is not None:
@@ -218,14 +222,16 @@ def _routes(state: GatewayState, view: GraphQLView, readiness: Readiness) -> lis
     ]
 
 
-def _middleware(settings: Settings, state: GatewayState, rates: RateGate) -> list[Middleware]:
+def _middleware(
+    settings: Settings, state: GatewayState, rates: RateGate, edge: Edge
+) -> list[Middleware]:
     """Outermost first."""
     return [
         Middleware(ServerSpans),  # outermost: the access line and every later span are in it
         Middleware(AccessMiddleware),
         Middleware(Faults),  # inside the access log, which sees the status it sends
         Middleware(Backpressure, limit=settings.in_flight_limit),
-        *edge_middleware(state),
+        *edge_middleware(state, lane=Middleware(PlannedLane, state=state, edge=edge)),
         Middleware(TenancyMiddleware, state=state),
         Middleware(RateLimits, gate=rates),
         Middleware(SessionCloser),

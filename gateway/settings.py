@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     # Trusted documents answered by one planned SQL statement on PostgreSQL (docs/PERFORMANCE.md,
     # "Planned trusted documents"); off, every operation runs on the schema (benches compare both).
     planned_operations: bool = True
+    # Planned requests answered by the planned lane (gateway/lane.py) without the generic request
+    # stack; off, they take the stack (and the planned statement) like any other operation.
+    planned_lane: bool = True
     # Requests one worker serves at once; the excess is answered 503 OVERLOADED at once. None:
     # the connections the pool may open (pool size plus as many overflowing).
     max_in_flight: int | None = Field(default=None, ge=1)

@@ -78,6 +78,12 @@ class GatewayState:
         return make_sessionmaker(self.reload_engine)
 
     @property
+    def serves_pooled(self) -> bool:
+        """Requests' sessions take pooled connections of ``engine`` (a served app), rather than
+        sharing one connection's transaction (a test's)."""
+        return self.sessionmaker.kw.get("bind") is self.engine
+
+    @property
     def guardrail(self) -> Policy:
         """The deployment's guardrail settings."""
         return guardrail_policy(self.settings)

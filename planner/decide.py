@@ -14,9 +14,8 @@ from dataclasses import dataclass
 
 from planner.mapping import ROOTS
 from planner.operation import Selected
-from schema.context import Context
 from schema.errors import PilotGraphError
-from schema.rollout.features import check_enabled, evaluation_context, snapshot_for
+from schema.rollout.features import FlagAsker, check_enabled, evaluation_context, snapshot_for
 from tenants.handbook.access import Actor
 from tenants.permissions import refusal
 
@@ -30,7 +29,7 @@ class Caller:
     whole_tenant: bool
 
 
-def admitted(context: Context, roots: tuple[Selected, ...]) -> Caller | None:
+def admitted(context: FlagAsker, roots: tuple[Selected, ...]) -> Caller | None:
     """The caller when every root field would succeed for them, else None (the schema answers)."""
     principal, tenant = context.principal, context.tenant
     if principal is None or tenant is None:

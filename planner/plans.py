@@ -26,9 +26,14 @@ from planner.compiler import Statement, compile_statement
 from planner.decide import Caller
 from planner.mapping import ROOTS
 from planner.operation import Selected, Unplanned, read_operation
+from schema.bounded import variables_key
 from schema.text_arguments import bad_literal, bad_variable
 
 Arguments = dict[str, dict[str, Any]]  # per root field's response key
+# Checked arguments kept per plan, by their variables' canonical JSON of at most this many
+# characters: a client varying large inputs cannot fill the memory with them.
+MAX_KEPT_ARGUMENTS = 256
+MAX_VARIABLES_TEXT = 512
 
 
 @dataclass
@@ -39,13 +44,29 @@ class Plan:
     operation: OperationDefinitionNode
     roots: tuple[Selected, ...]
     statements: dict[tuple[Any, ...], Statement] = field(default_factory=dict)
+    checked: dict[str, Arguments | None] = field(default_factory=dict)  # by variables' JSON
 
     @property
     def name(self) -> str | None:
         return self.operation.name.value if self.operation.name else None
 
     def arguments(self, variables: Mapping[str, Any] | None) -> Arguments | None:
-        """Each root field's checked arguments, or None where the schema would answer an error."""
+        """Each root field's checked arguments, or None where the schema would answer an error.
+
+        Kept per variables' canonical JSON (small ones only, a bounded number): a client sends
+        the same few sets again and again (``{}``, a first page)."""
+        key = variables_key(variables, MAX_VARIABLES_TEXT)
+        if key is None:
+            return self._arguments(variables)
+        if key in self.checked:
+            return self.checked[key]
+        checked = self._arguments(variables)
+        if len(self.checked) >= MAX_KEPT_ARGUMENTS:
+            self.checked.pop(next(iter(self.checked)))
+        self.checked[key] = checked
+        return checked
+
+    def _arguments(self, variables: Mapping[str, Any] | None) -> Arguments | None:
         if bad_variable(dict(variables) if variables else None) is not None:
             return None
         definitions = self.operation.variable_definitions or ()

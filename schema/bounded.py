@@ -8,9 +8,11 @@ Not thread-safe: the gateway runs on one event loop.
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import OrderedDict
-from typing import Generic, TypeVar
+from collections.abc import Mapping
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -22,6 +24,18 @@ ENTRY_OVERHEAD = 200
 def text_bytes(*texts: str) -> int:
     """The memory a few strings hold, plus one entry's overhead."""
     return ENTRY_OVERHEAD + sum(sys.getsizeof(text) for text in texts)
+
+
+def variables_key(variables: Mapping[str, Any] | None, max_text: int) -> str | None:
+    """Canonical JSON of a request's variables, for a cache key: ``""`` for none, ``None`` when
+    longer than ``max_text`` characters (or not JSON), so large inputs are never kept."""
+    if not variables:
+        return ""
+    try:
+        text = json.dumps(variables, sort_keys=True, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return None
+    return text if len(text) <= max_text else None
 
 
 class ByteBoundedLRU(Generic[K, V]):

@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Iterator
 from types import TracebackType
 
+import asyncpg
 from sqlalchemy import exc as sa_exc
 
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
@@ -32,7 +33,16 @@ _SQLITE_BUSY = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_CANTOPEN")
 _SQLITE_BUSY_MESSAGES = ("database is locked", "database table is locked")
 # Connection refused or reset, unreachable host, name resolution: the network, not the query.
 # Not every OSError: a missing file is a bug, not an outage.
-_UNREACHABLE = (ConnectionError, socket.gaierror, sa_exc.TimeoutError, sa_exc.InterfaceError)
+# asyncpg's own, for connections used without SQLAlchemy (db.tenant_connections): the connection
+# is closed or gone, as SQLAlchemy's InterfaceError says of its wrapped ones.
+_UNREACHABLE = (
+    ConnectionError,
+    socket.gaierror,
+    sa_exc.TimeoutError,
+    sa_exc.InterfaceError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+)
 _NETWORK_ERRNOS = frozenset(
     {
         errno.ECONNREFUSED,

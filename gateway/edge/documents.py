@@ -36,11 +36,16 @@ from gateway.edge.ratelimit import RateGate, refusal
 from gateway.edge.shapes import measured
 from gateway.settings import Settings
 from planner.execute import answer
-from planner.plans import Planner
+from planner.plans import Plan, Planner
 from schema.context import Context
 from schema.document_cache import parse_document
+from tenants.identity import Principal
+from tenants.registry import TenantInfo
 
 UNAVAILABLE = "SERVICE_UNAVAILABLE"
+# In a request's ASGI state: the planned lane took this request's rate-limit token, then left
+# the request to the full path; its first operation does not take another.
+LANE_THROTTLED = "pilotgraph_lane_throttled"
 RETRY_AFTER_S = "5"
 Result = ExecutionResult | PreExecutionError
 
@@ -88,9 +93,34 @@ class Edge:
 
     async def throttle(self, context: Context, address: str) -> None:
         """Take the caller's token for one operation; 429 ``RATE_LIMITED`` when none is left."""
-        verdict = await self.rates.take(context.principal, context.tenant, address)
+        request = context.request
+        if request is not None and request.scope.get("state", {}).pop(LANE_THROTTLED, 0):
+            return
+        await self.take(context.principal, context.tenant, address)
+
+    async def take(
+        self, principal: Principal | None, tenant: TenantInfo | None, address: str
+    ) -> None:
+        """Take a token from the caller's bucket and its tenant's, or refuse with 429."""
+        verdict = await self.rates.take(principal, tenant, address)
         if not verdict.allowed:
             raise refusal(verdict)
+
+    def lane_plan(self, params: Params) -> tuple[str, Plan] | None:
+        """The document and its plan when ``params`` ask for a planned operation (by hash or
+        text, in the configured persisted mode, the router's privilege aside), else None;
+        nothing is taken or registered."""
+        if self.planner is None:
+            return None
+        try:
+            query = self.persisted.document(params)
+        except EdgeRefusal:
+            return None
+        plan = self.planner.plans.get(query) if query else None
+        if plan is None or params.operation_name not in (None, plan.name):
+            return None
+        assert query is not None
+        return query, plan
 
     async def execute(self, call: Call) -> ExecutionResult | PlannedData:
         """Admit a query or mutation and run it within ``edge.request_timeout_s``: planned
@@ -164,18 +194,24 @@ class Edge:
 
     def check(self, query: str, call: Call) -> None:
         """Refuse, before execution, what the transport, limits or introspection policy forbid."""
-        roles = _roles(call.context)
+        self.check_document(query, call.params, call.transport, call.context.principal)
+
+    def check_document(
+        self, query: str, params: Params, transport: Transport, principal: Principal | None
+    ) -> None:
+        """:meth:`check`, for a caller known by its principal."""
+        roles = _roles(principal)
         role_limits = self.settings.edge.limits_for(roles)
         limits.check_tokens(query, role_limits)
         try:
             document = parse_document(query)
         except GraphQLError:
             return  # strawberry answers the syntax error with its code
-        operation = get_operation_ast(document, call.params.operation_name)
+        operation = get_operation_ast(document, params.operation_name)
         if operation is None:
             raise EdgeRefusal(400, "BAD_REQUEST", "Choose an operation with operationName.")
-        _check_transport(operation, call.transport)
-        shape = self._measure(query, document, operation, call.params)
+        _check_transport(operation, transport)
+        shape = self._measure(query, document, operation, params)
         limits.check_shape(shape, role_limits)
         if shape.introspection and not self._may_introspect(roles):
             raise limits.QueryRefused(
@@ -236,7 +272,7 @@ def _strawberry(transport: Transport) -> set[StrawberryOperation]:
     return {StrawberryOperation(kind.value) for kind in transport.allowed}
 
 
-def _roles(context: Context) -> frozenset[str] | None:
-    if context.principal is None:
+def _roles(principal: Principal | None) -> frozenset[str] | None:
+    if principal is None:
         return None
-    return frozenset(str(role) for role in context.principal.roles)
+    return frozenset(str(role) for role in principal.roles)

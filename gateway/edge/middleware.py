@@ -1,8 +1,8 @@
 """Pure ASGI middleware at the edge: security headers, CORS, body size, rate limits.
 
 Order in the app: access log → :class:`SecurityHeaders` → ``NoStore`` (:mod:`gateway.edge.caching`)
-→ CORS → :class:`BodyLimit` → tenancy (verifies the token) → :class:`RateLimits` (needs the
-verified principal) → GraphQL.
+→ the planned lane (:mod:`gateway.lane`) → CORS → :class:`BodyLimit` → tenancy (verifies the
+token) → :class:`RateLimits` (needs the verified principal) → GraphQL.
 """
 
 from __future__ import annotations
@@ -46,12 +46,14 @@ API_CSP = "default-src 'none'; frame-ancestors 'none'"
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-def edge_middleware(state: GatewayState) -> list[Middleware]:
-    """The edge's outer middleware, before tenancy: headers, caching, CORS, body size."""
+def edge_middleware(state: GatewayState, lane: Middleware | None = None) -> list[Middleware]:
+    """The edge's outer middleware, before tenancy: headers, caching, CORS, body size; ``lane``
+    (the planned lane, :mod:`gateway.lane`) after caching, so its answers get the headers."""
     edge = state.settings.edge
     return [
         Middleware(SecurityHeaders, state=state),
         Middleware(NoStore),
+        *([lane] if lane is not None else []),
         Middleware(
             CORSMiddleware,
             allow_origins=list(edge.cors_origins),

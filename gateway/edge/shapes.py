@@ -10,7 +10,6 @@ the cache with them. A document that fails to measure (a fragment cycle) is neve
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,20 +17,10 @@ from graphql import DocumentNode, GraphQLSchema, OperationDefinitionNode
 
 from gateway.edge.limits import Shape, measure
 from schema.bounded import ByteBoundedLRU, text_bytes
+from schema.bounded import variables_key as bounded_key
 
 MAX_VARIABLES_TEXT = 1024
 SHAPES: ByteBoundedLRU[tuple[Any, ...], Shape] = ByteBoundedLRU(8 * 1024 * 1024, 256 * 1024, 4096)
-
-
-def _variables_key(variables: Mapping[str, Any] | None) -> str | None:
-    """Canonical JSON of small variables; ``None`` when they are too large (or not JSON)."""
-    if not variables:
-        return ""
-    try:
-        text = json.dumps(variables, sort_keys=True, separators=(",", ":"))
-    except (TypeError, ValueError):
-        return None
-    return text if len(text) <= MAX_VARIABLES_TEXT else None
 
 
 def measured(
@@ -43,7 +32,7 @@ def measured(
     assumed_list_size: int,
 ) -> Shape:
     """:func:`measure`'s answer for ``document`` (parsed from ``query``), cached."""
-    variables_key = _variables_key(variables)
+    variables_key = bounded_key(variables, MAX_VARIABLES_TEXT)
     if variables_key is None:
         return measure(schema, document, operation, variables, assumed_list_size)
     name = operation.name.value if operation.name else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 import uuid
@@ -31,6 +32,12 @@ def _operation_label(name: str) -> str:
         _operation_labels.add(name)
         return name
     return "other"
+
+
+def _access_logged() -> bool:
+    """Whether an access line at INFO would be written (a level above it drops the line before
+    structlog's processors format it)."""
+    return logging.getLogger("pilotgraph.access").isEnabledFor(logging.INFO)
 
 
 def route_label(path: str) -> str:
@@ -72,13 +79,15 @@ class AccessMiddleware:
         tenant = request.tenant.id if request and request.tenant else "-"
         route, method = route_label(scope["path"]), scope["method"]
         operation = state.get(OPERATION_KEY)
-        metrics.HTTP_REQUESTS.labels(route, method, str(status), tenant).inc()
-        metrics.HTTP_LATENCY.labels(route, method, tenant).observe(seconds)
+        metrics.child(metrics.HTTP_REQUESTS, route, method, str(status), tenant).inc()
+        metrics.child(metrics.HTTP_LATENCY, route, method, tenant).observe(seconds)
         if operation is not None:
             label = _operation_label(operation)
             outcome = "ok" if status < 400 and not state.get(ERROR_IDS_KEY) else "error"
-            metrics.GRAPHQL_OPERATIONS.labels(label, tenant, outcome).inc()
-            metrics.GRAPHQL_LATENCY.labels(label, tenant).observe(seconds)
+            metrics.child(metrics.GRAPHQL_OPERATIONS, label, tenant, outcome).inc()
+            metrics.child(metrics.GRAPHQL_LATENCY, label, tenant).observe(seconds)
+        if not _access_logged():
+            return
         logger.info(
             "request",
             method=method,

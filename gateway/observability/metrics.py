@@ -18,6 +18,7 @@ import logging
 import os
 import platform
 from importlib import metadata
+from typing import Any, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -128,6 +129,23 @@ def _version() -> str:
 
 
 BUILD_INFO.labels(version=_version(), python=platform.python_version()).set(1)
+
+
+_Labelled = TypeVar("_Labelled", Counter, Histogram)
+# Each metric's children by label values: ``labels()`` validates and locks on every call, and an
+# answered request asks for four. Label values are bounded (routes, methods, statuses, tenants,
+# the operations' bounded names), so the dictionary is too.
+_CHILDREN: dict[tuple[object, ...], Any] = {}
+
+
+def child(metric: _Labelled, *values: str) -> _Labelled:
+    """``metric.labels(*values)``, looked up once per label set."""
+    key = (id(metric), *values)
+    found = _CHILDREN.get(key)
+    if found is None:
+        found = _CHILDREN[key] = metric.labels(*values)
+    labelled: _Labelled = found
+    return labelled
 
 
 def count_server_error(status: int, code: str) -> None:

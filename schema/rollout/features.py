@@ -11,15 +11,18 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from strawberry.extensions.field_extension import FieldExtension
 from strawberry.types import Info
 
 from rollout.evaluation import ATTRIBUTE_TIMEOUT_S, BRANCH, EvaluationContext, Snapshot, evaluate
 from rollout.flag_catalogue import FlagKey, lineage
+from rollout.snapshot import FlagStore
 from schema.context import Context
 from schema.errors import PilotGraphError
+from tenants.identity import Principal
+from tenants.registry import TenantInfo, TenantRegistry
 
 logger = logging.getLogger("pilotgraph.rollout")
 # Keys of the request's decisions (``Context.decisions``).
@@ -27,7 +30,24 @@ WHO = "rollout.evaluation-context"
 GATE = "rollout.gate"
 
 
-def evaluation_context(context: Context) -> EvaluationContext:
+class FlagAsker(Protocol):
+    """What deciding a flag for a caller reads: the request's :class:`Context`, or the planned
+    lane's verified caller (no session: those decisions never need the database)."""
+
+    @property
+    def principal(self) -> Principal | None: ...
+
+    @property
+    def tenant(self) -> TenantInfo | None: ...
+
+    @property
+    def registry(self) -> TenantRegistry: ...
+
+    @property
+    def flags(self) -> FlagStore: ...
+
+
+def evaluation_context(context: FlagAsker) -> EvaluationContext:
     """Who the request is, as flags see it: tenant, member (the subject) and roles."""
     principal = context.principal
     return EvaluationContext(
@@ -37,13 +57,13 @@ def evaluation_context(context: Context) -> EvaluationContext:
     )
 
 
-def province_of(context: Context, tenant_id: str | None) -> str | None:
+def province_of(context: FlagAsker, tenant_id: str | None) -> str | None:
     """The province of ``tenant_id``, whose flag configuration its members are served."""
     tenant = context.registry.get(tenant_id) if tenant_id is not None else None
     return None if tenant is None else str(tenant.province_id)
 
 
-def snapshot_for(context: Context, tenant_id: str | None) -> Snapshot:
+def snapshot_for(context: FlagAsker, tenant_id: str | None) -> Snapshot:
     """The flag configuration of ``tenant_id``'s province (the registry's defaults for none)."""
     snapshot: Snapshot = context.flags.snapshot_for(province_of(context, tenant_id))
     return snapshot
@@ -94,14 +114,14 @@ def _settled(read: asyncio.Future[Any]) -> None:
         read.exception()  # retrieved here: nobody awaits a read that ran past its time
 
 
-def check_enabled(context: Context, key: FlagKey, who: EvaluationContext | None = None) -> None:
+def check_enabled(context: FlagAsker, key: FlagKey, who: EvaluationContext | None = None) -> None:
     """Raise FEATURE_DISABLED unless the flag and every parent flag are on for the request."""
     off = first_disabled(context, key, who or evaluation_context(context))
     if off is not None:
         raise _disabled(off)
 
 
-def first_disabled(context: Context, key: FlagKey, who: EvaluationContext) -> FlagKey | None:
+def first_disabled(context: FlagAsker, key: FlagKey, who: EvaluationContext) -> FlagKey | None:
     """The first flag of ``key``'s lineage (parents first) that is off for ``who``, if any."""
     snapshot = snapshot_for(context, who.tenant)
     for flag in lineage(key):

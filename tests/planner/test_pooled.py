@@ -1,10 +1,11 @@
-"""The served app's planned path: the statement on a pooled connection of its own, no session.
+"""The served app's planned path: the statement on a connection that keeps its tenant, no session.
 
 The differential suite shares one test transaction between its apps, so its planned statements
 run in the session's transaction; here each app has its own engine over committed data, as
-``pilotgraph serve`` does, and the statement takes a connection from the pool: the same answers
-as the schema for every caller, a failing connection answered with a code and never reused, and
-a tenant id that cannot be written as a literal still set, as a bound parameter.
+``pilotgraph serve`` does, and the statement goes to the planned connections
+(:mod:`db.tenant_connections`): the same answers as the schema for every caller, a connection
+the server dropped replaced without the client noticing, and a failing fresh connection answered
+with a code and never reused.
 """
 
 from __future__ import annotations
@@ -12,9 +13,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 
+import db.tenant_connections
 import planner.execute
+from db.connections import asyncpg_dsn
 from gateway.app import build_state, create_app
 from tests import world
 from tests.conftest import make_settings
@@ -31,21 +35,23 @@ PLANNED = {
 
 @pytest.fixture
 async def pooled(postgres_only, database, monkeypatch) -> AsyncIterator[Paths]:
-    """A planned and a generic app, each on its own engine; pooled statements counted."""
+    """A planned and a generic app, each on its own engine; planned statements counted."""
     states = [build_state(make_settings(database, planned_operations=p)) for p in (True, False)]
     for state in states:
         state.clock = lambda: world.NOW
         await state.registry.reload(state.sessionmaker)
     found = Paths(*(create_app(state.settings, state=state) for state in states))
-    on_pooled = planner.execute._on_pooled
+    fetch = planner.execute.fetch_pooled
 
     async def counted(*args: Any) -> str:
         found.planned_statements += 1
-        return await on_pooled(*args)
+        return await fetch(*args)
 
-    monkeypatch.setattr(planner.execute, "_on_pooled", counted)
+    monkeypatch.setattr(planner.execute, "fetch_pooled", counted)
+    monkeypatch.setattr("gateway.lane.fetch_pooled", counted)
     yield found
     for state in states:
+        await db.tenant_connections.close_tenant_connections(state.engine)
         await state.engine.dispose()
 
 
@@ -57,7 +63,7 @@ async def _post(paths: Paths, app: Any, caller: Any, token: Any, name: str) -> A
 
 
 @pytest.mark.parametrize("name", sorted(PLANNED))
-async def test_every_caller_gets_the_schemas_answer_from_a_pooled_connection(pooled, token, name):
+async def test_every_caller_gets_the_schemas_answer_from_a_planned_connection(pooled, token, name):
     for caller in CALLERS:
         # when
         before = pooled.planned_statements
@@ -71,20 +77,50 @@ async def test_every_caller_gets_the_schemas_answer_from_a_pooled_connection(poo
     assert pooled.planned_statements > 0
 
 
-async def test_a_connection_that_fails_is_answered_with_a_code_and_discarded(
-    pooled, token, monkeypatch
+async def _planned_backends(database: Any) -> list[int]:
+    admin = await asyncpg.connect(asyncpg_dsn(database.admin_url))
+    try:
+        rows = await admin.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'pilotgraph-planned'"
+            " AND datname = current_database()"
+        )
+        for row in rows:
+            await admin.execute("SELECT pg_terminate_backend($1)", row["pid"])
+    finally:
+        await admin.close()
+    return [row["pid"] for row in rows]
+
+
+async def test_a_connection_the_server_dropped_is_replaced_and_the_statement_runs_again(
+    pooled, token, database
 ):
-    # given: the first statement's connection dies under it (its backend is terminated)
-    begin = planner.execute._begin
+    # given: a planned connection served the member, then the server dropped it
+    member = CALLERS[0]
+    first = await _post(pooled, pooled.planned, member, token, "Home")
+    assert await _planned_backends(database), "the first request left a planned connection"
+    # when
+    after = await _post(pooled, pooled.planned, member, token, "Home")
+    # then: the client never sees the dead connection
+    assert first[0] == after[0] == 200
+    assert after[1] == first[1]
+    assert after[1]["data"]["me"]["fullName"] == "Trần Thị Bình"
+
+
+async def test_a_fresh_connection_that_fails_is_answered_with_a_code_and_discarded(
+    pooled, token, monkeypatch, database
+):
+    # given: the server ends the first connection opened before its first statement
+    connect = db.tenant_connections.connect_direct
     killed: list[int] = []
 
-    async def dying(driver: Any, tenant: str) -> None:
+    async def dying(*args: Any, **kwargs: Any) -> Any:
+        connection = await connect(*args, **kwargs)
         if not killed:
-            killed.append(driver.get_server_pid())
-            await driver.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-        await begin(driver, tenant)
+            killed.append(connection.get_server_pid())
+            await _planned_backends(database)
+        return connection
 
-    monkeypatch.setattr(planner.execute, "_begin", dying)
+    monkeypatch.setattr(db.tenant_connections, "connect_direct", dying)
     member = CALLERS[0]
     # when
     failed = await _post(pooled, pooled.planned, member, token, "Home")
@@ -94,31 +130,5 @@ async def test_a_connection_that_fails_is_answered_with_a_code_and_discarded(
     assert failed[1]["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
     assert after[0] == 200
     assert after[1]["data"]["me"]["fullName"] == "Trần Thị Bình"
-
-
-class _Driver:
-    def __init__(self) -> None:
-        self.sent: list[tuple[Any, ...]] = []
-
-    async def execute(self, *args: Any) -> None:
-        self.sent.append(args)
-
-
-@pytest.mark.parametrize(
-    ("tenant", "expected"),
-    [
-        ("yen-mo", [("BEGIN; SELECT set_config('app.tenant_id', 'yen-mo', true)",)]),
-        ("", [("BEGIN; SELECT set_config('app.tenant_id', '', true)",)]),
-        (
-            "o'brien\\",
-            [("BEGIN",), ("SELECT set_config($1, $2, true)", "app.tenant_id", "o'brien\\")],
-        ),
-    ],
-)
-async def test_the_tenant_is_a_literal_only_when_it_cannot_escape_its_quotes(tenant, expected):
-    # given
-    driver = _Driver()
-    # when
-    await planner.execute._begin(driver, tenant)
-    # then
-    assert driver.sent == expected
+    engine = pooled.planned.state.pilotgraph.engine
+    assert db.tenant_connections.tenant_connections(engine).opened == 1
