@@ -177,14 +177,22 @@ def _lifespan(
                 ("rate limiters", close_limiters),
                 ("rollout runtime", rollout_runtime.stop),
                 ("tenant listener", tenants_changed.stop),
-                ("planned connections", partial(close_tenant_connections, state.engine)),
-                ("engine", state.engine.dispose),
+                *_connection_steps(state),
             ]
-            if state.reload_engine is not None:
-                steps.append(("reload engine", state.reload_engine.dispose))
             await _stop_all(steps)
 
     return lifespan
+
+
+def _connection_steps(state: GatewayState) -> list[tuple[str, Callable[[], Awaitable[None]]]]:
+    """Closing the database connections, last: the planned ones, the engine's, the reloads'."""
+    steps: list[tuple[str, Callable[[], Awaitable[None]]]] = [
+        ("planned connections", partial(close_tenant_connections, state.engine)),
+        ("engine", state.engine.dispose),
+    ]
+    if state.reload_engine is not None:
+        steps.append(("reload engine", state.reload_engine.dispose))
+    return steps
 
 
 def _rollout_runtime(
