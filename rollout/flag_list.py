@@ -9,6 +9,7 @@ catalogue default and have neither rules, nor overrides, nor a plan.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -137,7 +138,7 @@ async def _plans(session: AsyncSession, province_id: str) -> Mapping[str, PlanSu
         .where(RolloutWave.province_id == province_id)
         .order_by(RolloutWave.plan_id, RolloutWave.position)
     )
-    by_plan: dict[object, list[RolloutWave]] = defaultdict(list)
+    by_plan: dict[uuid.UUID, list[RolloutWave]] = defaultdict(list)
     for wave in waves:
         by_plan[wave.plan_id].append(wave)
     return {plan.flag_key: _summary(plan, by_plan[plan.id]) for plan in plans}
