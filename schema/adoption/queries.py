@@ -7,12 +7,10 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar
 
 import strawberry
-from sqlalchemy.ext.asyncio import AsyncSession
 from strawberry.types import Info
 
-from adoption import read_model, series
+from adoption import read_model
 from adoption.errors import AdoptionError
-from rollout import plans
 from rollout.errors import PlanNotFound
 from schema.adoption.access import province_or_raise, target_or_raise, tenants_target_or_raise
 from schema.adoption.types import (
@@ -22,6 +20,7 @@ from schema.adoption.types import (
     RetentionCohort,
     WaveAdoption,
 )
+from schema.adoption.waves import plan_wave_series
 from schema.context import Context
 from schema.errors import bad_input, from_domain
 from schema.fields import field
@@ -38,33 +37,6 @@ async def _read(info: Info[Context, None], fn: Callable[..., Awaitable[T]], **kw
         return await info.context.run_province(fn, **kwargs)
     except (AdoptionError, PlanNotFound) as exc:
         raise from_domain(exc) from exc
-
-
-async def _wave_series(
-    *,
-    session: AsyncSession,
-    province_id: str,
-    flag: str,
-    start: dt.date,
-    end: dt.date,
-    granularity: series.Granularity,
-) -> list[read_model.WaveSeries]:
-    """Adoption by wave: rollout's plan gives the waves, adoption reads their KPIs."""
-    view = await plans.get(session=session, province_id=province_id, flag_key=flag)
-    if view is None:
-        raise PlanNotFound(flag)
-    waves = [
-        read_model.WaveTenants(wave.position, wave.name, tuple(tenants))
-        for wave, tenants in zip(view.waves, view.tenants, strict=True)
-    ]
-    return await read_model.wave_series(
-        session=session,
-        province_id=province_id,
-        waves=waves,
-        start=start,
-        end=end,
-        granularity=granularity,
-    )
 
 
 @strawberry.type
@@ -138,7 +110,7 @@ class AdoptionQuery:
     ) -> list[WaveAdoption]:
         waves = await _read(
             info,
-            _wave_series,
+            plan_wave_series,
             province_id=province_or_raise(info),
             flag=flag,
             start=start,

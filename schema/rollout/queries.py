@@ -7,7 +7,7 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
-from rollout import audit, notices, status
+from rollout import audit, flag_list, notices, status
 from schema.context import Context
 from schema.errors import PilotGraphError, bad_input
 from schema.fields import field
@@ -15,6 +15,7 @@ from schema.permissions import Permission, requires
 from schema.rollout import audit_cursor
 from schema.rollout.access import covered_tenant_id, rollout_province
 from schema.rollout.features import features_context, snapshot_for
+from schema.rollout.flag_types import FlagDefinition
 from schema.rollout.types import (
     AuditRecord,
     FeatureEvaluation,
@@ -60,6 +61,18 @@ class RolloutQuery:
         if found is None:
             raise PilotGraphError("PLAN_NOT_FOUND", f"The flag {flag!r} has no rollout plan.")
         return RolloutState.from_view(found)
+
+    @field(
+        extensions=requires(Permission.READ_ROLLOUT, needs_tenant=False),
+        description="The flags your province has configured, by key: state, version, parents, "
+        "variants, targeting rules in order, each tenant's override and the rollout plan's "
+        "position. Province admins and auditors; flags never configured serve their catalogue "
+        "default and are not listed.",
+    )
+    async def rollout_flags(self, info: Info[Context, None]) -> list[FlagDefinition]:
+        ctx = info.context
+        rows = await ctx.run_province(flag_list.province_flags, province_id=rollout_province(ctx))
+        return [FlagDefinition.from_listing(r) for r in rows]
 
     @field(
         extensions=requires(Permission.READ_ROLLOUT, needs_tenant=False),

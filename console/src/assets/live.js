@@ -12,8 +12,8 @@ let controller = null;
 let poller = null;
 let seen = null;
 
-async function latest(app) {
-  const entry = (await gql("LatestAudit", { flag: app.flag })).rolloutAudit[0] ?? null;
+async function latest(flag) {
+  const entry = (await gql("LatestAudit", { flag })).rolloutAudit[0] ?? null;
   return { entry, key: entry ? `${entry.at} ${entry.action} ${entry.actor}` : "" };
 }
 
@@ -31,7 +31,7 @@ function refresh(app, entry, via) {
 
 async function poll(app) {
   try {
-    const { entry, key } = await latest(app);
+    const { entry, key } = await latest(app.flag);
     if (seen !== null && key !== seen) refresh(app, entry, "poll");
     seen = key;
   } catch {
@@ -48,14 +48,24 @@ function stopPolling() {
   poller = null;
 }
 
-async function onPush(app) {
+/** A pushed change of `flag` (the page's flag, or another of the Rollout page's flag list). */
+async function onPush(app, flag) {
   try {
-    const { entry, key } = await latest(app);
-    seen = key;
+    const { entry, key } = await latest(flag);
+    if (flag === app.flag) seen = key;
     // one's own action re-rendered the view already, with its outcome
     if (entry?.actor !== app.access.subject) refresh(app, entry, "push");
   } catch {
     refresh(app, null, "push");
+  }
+}
+
+/** The flag an event's `data: {"flag": …}` names, if it names one. */
+function flagOf(block) {
+  try {
+    return JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? "null")?.flag ?? null;
+  } catch {
+    return null;
   }
 }
 
@@ -77,7 +87,7 @@ async function listen(app) {
       buffer = buffer.slice(end + 2);
       const event = /^event: (\w+)/m.exec(block)?.[1];
       if (event === "ready") stopPolling();
-      if (event === "rollout") onPush(app);
+      if (event === "rollout") onPush(app, flagOf(block) || app.flag);
     }
   }
 }

@@ -1,6 +1,7 @@
 // Adoption view: activation and monthly active members over time per tenant and per wave
 // (pilot against the others), monthly uses, the retention cohort table. A time range, a district
-// and a wave narrow what is shown; the CSV button downloads the server's /v1/adoption.csv for it.
+// and a wave narrow what is shown; the CSV button downloads the server's /v1/adoption.csv for it,
+// and the wave chart's own button the server's wave rows (`by=wave`) of the waves it shows.
 import { download } from "../api.js";
 import { formatDate, formatNumber, formatPercent, monthLabel, t } from "../i18n.js";
 import { alertBox, h, plainError, show } from "../ui.js";
@@ -39,6 +40,21 @@ async function downloadCsv(shown, all, button) {
   const status = document.getElementById("adoption-csv-status");
   try {
     await download(shown.length === all.length ? [query(null)] : shown.map(query), `adoption-${from}-${to}.csv`);
+    status.replaceChildren();
+  } catch (error) {
+    status.replaceChildren(alertBox(plainError(error)));
+  }
+  button.focus();
+}
+
+/** The server's wave rows (`by=wave`) of the waves shown: every wave, or the one the filter chose. */
+async function downloadWaveCsv(flag, button) {
+  const { from, to } = period(filters.months);
+  const wave = filters.wave === "" ? "" : `&wave=${encodeURIComponent(filters.wave)}`;
+  const status = document.getElementById("adoption-csv-status");
+  try {
+    await download([`/v1/adoption.csv?from=${from}&to=${to}&granularity=month&by=wave&flag=${encodeURIComponent(flag)}${wave}`],
+      `adoption-waves-${flag}-${from}-${to}.csv`);
     status.replaceChildren();
   } catch (error) {
     status.replaceChildren(alertBox(plainError(error)));
@@ -97,6 +113,7 @@ export async function adoptionView(main, app) {
     const cards = { activation: chartCard("chart-activation", t("adoption.activation")), mam: chartCard("chart-mam", t("adoption.mam")),
       wave: chartCard("chart-waves", t("adoption.byWave")), uses: chartCard("chart-uses", t("adoption.uses")) };
     const csv = h("button", { type: "button", id: "adoption-csv", onclick: (e) => downloadCsv(shown, slugs, e.currentTarget) }, t("adoption.csv"));
+    cards.wave.card.append(h("button", { type: "button", id: "adoption-wave-csv", onclick: (e) => downloadWaveCsv(app.flag, e.currentTarget) }, t("adoption.waveCsv")));
     show(main,
       h("h1", {}, t("adoption.title")),
       h("p", { class: "sub" }, `${t("flag")}: ${app.flag} · ${t("adoption.partialNote", { today: formatDate(today) })} `, csv),

@@ -8,6 +8,7 @@ import { destroyCharts } from "../charts.js";
 import { readRollout, tenantInfo, waveLabel } from "../data.js";
 import { act } from "./rollout/act.js";
 import { emergencyCard } from "./rollout/emergency.js";
+import { flagsCard, namedTenants, readFlags } from "./rollout/flags.js";
 import { actionButtons } from "./rollout/steps.js";
 import { pauseBanner, timeline } from "./rollout/timeline.js";
 import { approvalList, scheduleForm, scheduledList } from "./rollout/waiting.js";
@@ -72,7 +73,7 @@ function guardrailForm(ctx) {
   ];
 }
 
-function page(ctx, info, banner) {
+function page(ctx, info, banner, flags) {
   const { rollout, app } = ctx;
   const manage = app.access.canManageRollout;
   return [
@@ -92,21 +93,28 @@ function page(ctx, info, banner) {
       manage ? guardrailForm(ctx) : null, h("div", { id: "guardrail-result", "aria-live": "polite" })),
     h("h2", {}, t("rollout.waves")),
     rollout.waves.map((w) => waveSection(rollout, w, info)),
+    flagsCard(ctx, flags, info),
   ];
+}
+
+/** Tenant names for the plan's tenants and those the flags name. */
+function tenantsOf(rollout, flags) {
+  return [...new Set([...(rollout?.tenants.map((s) => s.tenant) ?? []), ...namedTenants(flags.flags ?? [])])];
 }
 
 export async function rolloutView(main, app) {
   destroyCharts();
-  const { rollout, error } = await readRollout(app.flag);
-  if (error) {
-    show(main, h("h1", {}, t("rollout.title", { flag: app.flag })), alertBox(plainError(error)));
-    return;
-  }
+  const [{ rollout, error }, flags] = await Promise.all([readRollout(app.flag), readFlags()]);
+  const ctx = { main, app, rollout, reload: () => rolloutView(main, app) };
+  const title = h("h1", {}, t("rollout.title", { flag: app.flag }));
   try {
-    const info = await tenantInfo(rollout.tenants.map((s) => s.tenant));
-    const ctx = { main, app, rollout, reload: () => rolloutView(main, app) };
-    show(main, page(ctx, info, await pauseBanner(rollout, app.flag)));
+    const info = await tenantInfo(tenantsOf(rollout, flags));
+    if (error) {
+      show(main, title, alertBox(plainError(error)), flagsCard(ctx, flags, info));
+      return;
+    }
+    show(main, page(ctx, info, await pauseBanner(rollout, app.flag), flags));
   } catch (err) {
-    show(main, h("h1", {}, t("rollout.title", { flag: app.flag })), alertBox(plainError(err)));
+    show(main, title, alertBox(plainError(err)));
   }
 }
