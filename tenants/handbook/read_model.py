@@ -11,6 +11,7 @@ import uuid
 from sqlalchemy import Subquery, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenants.handbook.erasure import ERASED
 from tenants.handbook.models import Member, MemberMembership
 from tenants.identity import Principal
 
@@ -58,3 +59,11 @@ def member_stays() -> Subquery:
     return select(stay.tenant_id, stay.member_id, stay.started_on, stay.ended_on).subquery(
         "member_stays"
     )
+
+
+async def full_name(*, session: AsyncSession, tenant_id: str, member_id: uuid.UUID) -> str | None:
+    """The member's full name in the tenant's directory; None when absent or erased."""
+    name = await session.scalar(
+        select(Member.full_name).where(Member.tenant_id == tenant_id, Member.id == member_id)
+    )
+    return None if name is None or name == ERASED else name
