@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from db.sessions import scope_session
+from tenants.handbook import erasure
 from tenants.types import Role
 from tests import world
 from tests.graphql import gql
@@ -99,3 +101,17 @@ async def test_plan_steps_name_no_tenant_and_so_no_member(kim_son_at_half):
     # then
     assert status == 200
     assert [row["actorMemberName"] for row in body["data"]["rolloutAudit"]] == [None]
+
+
+async def test_an_erased_member_is_no_longer_named(kim_son_at_half, gateway, token, client_for):
+    # given: Bùi Văn Sơn ramped, then his personal data was erased
+    await ramp_as(client_for, token, subject=str(world.KS_MEMBER))
+    async with scope_session(gateway.sessionmaker(), world.KIM_SON) as session:
+        await erasure.erase_personal_fields(
+            session=session, tenant_id=world.KIM_SON, member_id=world.KS_MEMBER
+        )
+        await session.commit()
+    # when
+    [row] = await ramp_rows(kim_son_at_half)
+    # then
+    assert (row["actor"], row["actorMemberName"]) == (str(world.KS_MEMBER), None)
