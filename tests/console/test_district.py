@@ -75,7 +75,7 @@ async def test_the_district_view_shows_its_state_and_the_adoption_querys_figures
     # then
     assert await page.locator("main h1").inner_text() == "District: Đảng bộ huyện Yên Mô"
     state = page.locator("#district-state")
-    assert await state.locator(".wave").inner_text() == "Pilot: Yên Mô pilot"
+    assert await state.locator(".wave-name").inner_text() == "Yên Mô pilot"
     assert await state.locator(".state").inner_text() == "On"
     assert await state.locator(".percentage").inner_text() == f"{expected['percentage']:g}%"
     assert expected["percentage"] == 100.0

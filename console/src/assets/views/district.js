@@ -1,5 +1,5 @@
 // District view (tenant admins): their district's place in the flag's rollout, its adoption (the
-// figures the `adoption` query gives), and the ramp within their wave. How far the ramp may go is
+// figures the adoption query gives), and the ramp within their wave. How far the ramp may go is
 // the API's (`districtRollout.maximum`); every change carries the plan version shown, and a stale
 // one is refused by the server (VERSION_CONFLICT: the view reloads and says the plan changed).
 import { gql } from "../api.js";
@@ -16,11 +16,14 @@ function facts(id, rows) {
 }
 
 function stateCard(district) {
-  const wave = district.wave === null ? "—" : `${waveLabel(t, district.wave)}: ${waveName(district.waveName)}`;
+  // the pilot's name says it is the pilot; a later wave's is told with its number
+  const named = district.waveName ? waveName(district.waveName) : "";
+  const wave = district.wave === null ? "—"
+    : district.wave === 0 && named ? named : [waveLabel(t, district.wave), named].filter(Boolean).join(": ");
   return h("section", { class: "card", "aria-labelledby": "district-state-title" },
     h("h2", { id: "district-state-title" }, t("district.state")),
     facts("district-state", [
-      ["province.wave", wave, "wave"],
+      ["province.wave", wave, "wave-name"],
       ["province.state", t(`state.${district.state}`), `state ${district.state}`],
       ["province.percentage", `${district.percentage}%`, "percentage"],
       ["province.since", district.since ? formatDateTime(district.since) : "—", "since"],
