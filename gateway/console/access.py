@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tenants.identity import Principal
+from tenants.permissions import Permission, permissions_of
 from tenants.types import Role
 
 CONSOLE_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.TENANT_ADMIN, Role.AUDITOR})
@@ -19,6 +20,8 @@ class ConsoleAccess:
     tenant: str | None
     can_manage_rollout: bool
     reads_province: bool
+    adjusts_tenant_ramp: bool  # a tenant admin: their district's view and its ramp
+    name: str | None = None  # who they are, for the header: see gateway.console.routes.session
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -27,6 +30,8 @@ class ConsoleAccess:
             "tenant": self.tenant,
             "canManageRollout": self.can_manage_rollout,
             "readsProvince": self.reads_province,
+            "adjustsTenantRamp": self.adjusts_tenant_ramp,
+            "name": self.name,
         }
 
 
@@ -40,4 +45,6 @@ def console_access(principal: Principal) -> ConsoleAccess | None:
         tenant=principal.tenant,
         can_manage_rollout=principal.has(Role.PROVINCE_ADMIN),
         reads_province=principal.reaches_province,
+        adjusts_tenant_ramp=Permission.ADJUST_TENANT_RAMP in permissions_of(principal.roles),
+        name=principal.name,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from dataclasses import replace
 from pathlib import Path
 
 from starlette.requests import Request
@@ -10,12 +12,14 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from db.sessions import scope_session
 from gateway.auth import AuthError
 from gateway.console.access import ConsoleAccess, console_access
 from gateway.console.live import RolloutEvents
 from gateway.console.oidc import config, redeem, refresh
 from gateway.responses import error_response
 from gateway.state import GatewayState
+from tenants.handbook.read_model import full_name
 from tenants.identity import Principal
 
 PREFIX = "/admin"
@@ -69,11 +73,25 @@ async def _verified(request: Request) -> ConsoleAccess | Response:
 
 
 async def session(request: Request) -> Response:
-    """Verify the pasted token and say what the console may show; refuse other roles."""
+    """Verify the pasted token and say what the console may show, and whom it shows signed in
+    (the token's name, else their own entry in their tenant's member directory); refuse other
+    roles."""
     access = await _verified(request)
     if isinstance(access, Response):
         return access
+    if access.name is None and access.tenant is not None:
+        access = replace(access, name=await _own_name(request, access.tenant, access.subject))
     return JSONResponse(access.as_json(), headers={"cache-control": "no-store"})
+
+
+async def _own_name(request: Request, tenant_id: str, subject: str) -> str | None:
+    try:
+        member_id = uuid.UUID(subject)
+    except ValueError:
+        return None
+    state: GatewayState = request.app.state.pilotgraph
+    async with scope_session(state.sessionmaker(), tenant_id) as db:
+        return await full_name(session=db, tenant_id=tenant_id, member_id=member_id)
 
 
 async def events(request: Request) -> Response:

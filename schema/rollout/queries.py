@@ -1,4 +1,5 @@
-"""Rollout queries: the member's features, and a flag's rollout for province admins."""
+"""Rollout queries: the member's features, a flag's rollout for province admins, and a
+tenant admin's own district in it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import datetime as dt
 import strawberry
 from strawberry.types import Info
 
-from rollout import audit, flag_list, notices, status
+from rollout import audit, flag_list, notices, ramps, status
 from schema.context import Context
 from schema.errors import PilotGraphError, bad_input
 from schema.fields import field
@@ -18,6 +19,7 @@ from schema.rollout.features import features_context, snapshot_for
 from schema.rollout.flag_types import FlagDefinition
 from schema.rollout.types import (
     AuditRecord,
+    DistrictRollout,
     FeatureEvaluation,
     RolloutNotice,
     RolloutState,
@@ -111,6 +113,23 @@ class RolloutQuery:
             limit=first,
         )
         return [AuditRecord.from_entry(r) for r in rows]
+
+    @field(
+        extensions=requires(Permission.ADJUST_TENANT_RAMP),
+        description="Your own district in a flag's rollout (tenant admins): its state, and the "
+        "bounds and plan version setTenantRamp takes.",
+    )
+    async def district_rollout(self, info: Info[Context, None], flag: str) -> DistrictRollout:
+        ctx = info.context
+        found = await ctx.run_province(
+            ramps.district,
+            province_id=rollout_province(ctx),
+            tenant_id=ctx.tenant_id,
+            flag_key=flag,
+        )
+        if found is None:
+            raise PilotGraphError("PLAN_NOT_FOUND", f"The flag {flag!r} has no rollout plan.")
+        return DistrictRollout.from_ramp(flag, found)
 
     @field(
         extensions=requires(Permission.READ_ROLLOUT, needs_tenant=False),

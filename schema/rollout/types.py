@@ -7,6 +7,7 @@ from enum import Enum
 from typing import cast
 
 import strawberry
+from strawberry.types import Info
 
 from rollout.audit import Position
 from rollout.evaluation import Evaluation, EvaluationContext, Snapshot, evaluate
@@ -16,9 +17,13 @@ from rollout.models import AuditEntry, RolloutApproval, ScheduledStep
 from rollout.models import RolloutNotice as NoticeRow
 from rollout.next_steps import StepOption
 from rollout.plans import PlanView
+from rollout.ramps import DistrictRamp
 from rollout.status import RolloutView, TenantState
+from schema.context import Context
+from schema.fields import field
 from schema.rollout import audit_cursor
 from schema.rollout.forecast import RolloutForecast, resolve_forecast
+from schema.rollout.people import member_name
 
 
 @strawberry.enum(description="OpenFeature resolution reasons.")
@@ -115,6 +120,41 @@ class TenantRolloutState:
             percentage=tenant.basis_points / 100,
             since=tenant.since,
             state=tenant.state,
+        )
+
+
+@strawberry.type(description="A tenant admin's own district in a rollout, and its ramp's bounds.")
+class DistrictRollout:
+    flag: str
+    tenant: str
+    wave: int | None = strawberry.field(description="Null: the district is in no wave.")
+    wave_name: str | None
+    percentage: float
+    since: dt.datetime | None
+    state: str = strawberry.field(description="on, partial or off.")
+    maximum: float = strawberry.field(
+        description="The most setTenantRamp accepts now: what the district's wave has (0 "
+        "outside the plan's waves so far)."
+    )
+    version: int = strawberry.field(
+        description="The plan's version: setTenantRamp's expectedVersion."
+    )
+    status: str = strawberry.field(description="The plan's status.")
+
+    @classmethod
+    def from_ramp(cls, flag: str, ramp: DistrictRamp) -> DistrictRollout:
+        tenant = ramp.state
+        return cls(
+            flag=flag,
+            tenant=tenant.tenant_id,
+            wave=tenant.wave,
+            wave_name=ramp.wave_name,
+            percentage=tenant.basis_points / 100,
+            since=tenant.since,
+            state=tenant.state,
+            maximum=ramp.ceiling_basis_points / 100,
+            version=ramp.plan_version,
+            status=ramp.plan_status,
         )
 
 
@@ -308,6 +348,16 @@ class AuditRecord:
     before: strawberry.scalars.JSON | None
     after: strawberry.scalars.JSON | None
     reason: str
+
+    @field(
+        description="When actorName is null: the actor's full name from the member directory, "
+        "if the subject is a member of the row's tenant whose members you may read; else null "
+        "(show the subject then)."
+    )
+    async def actor_member_name(self, info: Info[Context, None]) -> str | None:
+        if self.actor_name is not None or self.tenant is None:
+            return None
+        return await member_name(info.context, self.tenant, self.actor)
 
     @classmethod
     def from_entry(cls, r: AuditEntry) -> AuditRecord:

@@ -11,6 +11,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tenants.handbook.erasure import ERASED
 from tenants.handbook.models import Member
 from tenants.identity import Principal
 
@@ -49,3 +50,11 @@ async def member_of(
         select(Member.id).where(Member.tenant_id == tenant_id, Member.id == member_id)
     )
     return member_id if found is not None else None
+
+
+async def full_name(*, session: AsyncSession, tenant_id: str, member_id: uuid.UUID) -> str | None:
+    """The member's full name in the tenant's directory; None when absent or erased."""
+    name = await session.scalar(
+        select(Member.full_name).where(Member.tenant_id == tenant_id, Member.id == member_id)
+    )
+    return None if name is None or name == ERASED else name

@@ -304,10 +304,11 @@ async def test_a_tenant_admin_sees_only_their_own_tenant(live_gateway, new_page,
     page = await new_page()
     tenant_admin = live_gateway.token("--role", "tenant_admin", "--tenant", "kim-son")
     # when
-    await sign_in(page, tenant_admin)
+    await sign_in(page, tenant_admin, view="district")
     # then
-    await page.locator("#province-table tr[data-tenant=kim-son]").wait_for()
-    assert await page.locator("#province-table tbody tr").count() == 1
+    await page.locator("main[data-ready=district]").wait_for()
+    assert await page.locator("main h1").inner_text() == "District: Đảng bộ huyện Kim Sơn"
+    assert await page.locator("#province-table").count() == 0
     assert "Tenant admin · kim-son" in await page.locator("#who").inner_text()
     await page.get_by_role("link", name="Adoption").click()
     await page.locator("#chart-activation").wait_for()

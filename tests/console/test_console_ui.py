@@ -54,12 +54,12 @@ async def test_a_tenant_admin_sees_their_district_and_only_the_views_they_may_us
     page = await new_page()
     tenant_admin = live_gateway.token("--role", "tenant_admin", "--tenant", "yen-mo")
     # when
-    await sign_in(page, tenant_admin)
-    await page.locator("main[data-ready=province]").wait_for()
+    await sign_in(page, tenant_admin, view="district")
+    await page.locator("main[data-ready=district]").wait_for()
     # then
     assert await page.locator("main h1").inner_text() == "District: Đảng bộ huyện Yên Mô"
     visible = page.locator("#nav a:not([hidden])")
-    assert await visible.all_inner_texts() == ["Province", "Adoption"]
+    assert await visible.all_inner_texts() == ["District", "Adoption"]
 
 
 @pytest.mark.parametrize(("lang", "label"), [("vi", "Các mục"), ("en", "Views")])

@@ -6,6 +6,7 @@ import pytest
 
 from gateway.console.routes import DIST
 from tenants.types import Role
+from tests import world
 
 needs_build = pytest.mark.skipif(
     not (DIST / "index.html").is_file(), reason="console not built (npm run build --prefix console)"
@@ -83,6 +84,8 @@ async def test_a_province_admin_may_manage_the_rollout(client_for, token):
         "tenant": None,
         "canManageRollout": True,
         "readsProvince": True,
+        "adjustsTenantRamp": False,
+        "name": None,
     }
 
 
@@ -94,11 +97,31 @@ async def test_a_tenant_admin_reads_their_own_tenant_only(client_for, token):
     # then
     assert response.status_code == 200
     body = response.json()
-    assert (body["tenant"], body["canManageRollout"], body["readsProvince"]) == (
-        "kim-son",
-        False,
-        False,
-    )
+    assert (
+        body["tenant"],
+        body["canManageRollout"],
+        body["readsProvince"],
+        body["adjustsTenantRamp"],
+    ) == ("kim-son", False, False, True)
+
+
+@pytest.mark.parametrize(
+    ("subject", "name", "shown"),
+    [
+        (str(world.KS_MEMBER), None, "Bùi Văn Sơn"),  # their own member record
+        (str(world.KS_MEMBER), "Chị Sơn", "Chị Sơn"),  # the token's name first
+        (str(world.YM_MEMBER_A), None, None),  # a member of another tenant: not theirs to read
+        ("admin@kim-son", None, None),
+    ],
+)
+async def test_the_session_names_the_signed_in_person(client_for, token, subject, name, shown):
+    # given
+    client = client_for(token(Role.TENANT_ADMIN, tenant=world.KIM_SON, subject=subject, name=name))
+    # when
+    response = await client.get("/admin/api/session")
+    # then
+    assert response.status_code == 200
+    assert (response.json()["subject"], response.json()["name"]) == (subject, shown)
 
 
 async def test_an_auditor_reads_the_province_without_acting(client_for, token):
@@ -108,7 +131,11 @@ async def test_an_auditor_reads_the_province_without_acting(client_for, token):
     response = await client.get("/admin/api/session")
     # then
     body = response.json()
-    assert (body["canManageRollout"], body["readsProvince"]) == (False, True)
+    assert (body["canManageRollout"], body["readsProvince"], body["adjustsTenantRamp"]) == (
+        False,
+        True,
+        False,
+    )
 
 
 async def test_the_live_stream_refuses_a_member(client_for, token):

@@ -22,6 +22,12 @@ ROLES = {
     "auditor": ("--role", "auditor"),
     "tenant_admin": ("--role", "tenant_admin", "--tenant", "yen-mo"),
 }
+# each role's menu, exactly: a view the API refuses a role is not offered to it
+MENUS = {
+    "province_admin": ["province", "rollout", "adoption", "notices", "audit"],
+    "auditor": ["province", "rollout", "adoption", "notices", "audit"],
+    "tenant_admin": ["district", "adoption"],
+}
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 LANGUAGES = ("vi", "en")
 SERIOUS = """() => axe.run(document, { resultTypes: ["violations"] }).then((r) => r.violations
@@ -43,7 +49,7 @@ async def open_console(browser: Any, url: str, viewport: str, lang: str, token: 
     await page.locator("#lang").select_option(lang)
     await page.locator("#token").fill(token)
     await page.locator("#token-form button[type=submit]").click()
-    await page.locator("main[data-ready=province]").wait_for()
+    await page.locator("main[data-ready]").wait_for()
     return page
 
 
@@ -73,8 +79,7 @@ async def test_every_view_is_accessible_and_fits(browser, live_gateway, role, la
     page = await open_console(browser, live_gateway.url, viewport, lang, token)
     await page.add_script_tag(path=str(AXE))
     views = await page.evaluate(MENU)
-    assert "province" in views
-    assert "adoption" in views
+    assert views == MENUS[role]
     # when every view of the menu is opened
     problems: list[str] = []
     for view in views:

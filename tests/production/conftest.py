@@ -161,11 +161,16 @@ async def people(production_database: databases.TestDatabase) -> People:
 
 
 def _users(people: People) -> dict[str, KeycloakUser]:
-    """The realm's users: demo members of Yen Mo, two province admins, one without a role."""
+    """The realm's users: demo members of Yen Mo (one its admin), two province admins, one
+    without a role."""
     users = [
         KeycloakUser("member", ("member",), {"tenant": TENANT, "member_id": people.member}),
         KeycloakUser(
             "secretary", ("branch_secretary",), {"tenant": TENANT, "member_id": people.secretary}
+        ),
+        # Yen Mo's admin is its secretary, with no name in the realm (named from the directory)
+        KeycloakUser(
+            "district-admin", ("tenant_admin",), {"tenant": TENANT, "member_id": people.secretary}
         ),
         KeycloakUser("province-admin", ("province_admin",), {"province": PROVINCE}),
         KeycloakUser("second-admin", ("province_admin",), {"province": PROVINCE}),

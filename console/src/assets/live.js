@@ -4,6 +4,7 @@
 // polls the flag's newest audit entry instead.
 import { gql, token } from "./api.js";
 import { t } from "./i18n.js";
+import { personName } from "./words.js";
 
 const POLL_MS = 3000;
 const RETRY_MS = 5000;
@@ -19,7 +20,7 @@ async function latest(flag) {
 
 function refresh(app, entry, via) {
   const live = document.getElementById("live");
-  live.textContent = t("live.changed", { actor: entry?.actorName ?? entry?.actor ?? "?" });
+  live.textContent = t("live.changed", { actor: entry ? personName(entry.actorName, entry.actorMemberName, entry.actor) : "?" });
   live.title = entry?.actor ?? "";  // the subject on hover, the name in the text
   live.dataset.via = via;
   const view = location.hash.replace(/^#\//, "") || "province";

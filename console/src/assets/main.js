@@ -5,18 +5,22 @@ import { alertBox, h, show } from "./ui.js";
 import { startLive, stopLive } from "./live.js";
 import { finishLogin, oidcConfig, startLogin } from "./oidc.js";
 import { provinceView } from "./views/province.js";
+import { districtView } from "./views/district.js";
 import { rolloutView } from "./views/rollout.js";
 import { adoptionView } from "./views/adoption.js";
 import { auditView } from "./views/audit.js";
 import { noticesView } from "./views/notices.js";
+import { personName } from "./words.js";
 
 // Every view and who sees it: the menu lists only the views the signed-in role may use (a view
 // opened by its address still answers, with the API's refusal); the browser tests walk this list
 // through the menu, per role.
 const PROVINCE_READERS = (access) => access.readsProvince;
+const RAMP_SETTERS = (access) => access.adjustsTenantRamp;
 const EVERYONE = () => true;
 const VIEWS = {
-  province: { render: provinceView, allowed: EVERYONE },
+  province: { render: provinceView, allowed: PROVINCE_READERS },
+  district: { render: districtView, allowed: RAMP_SETTERS },
   rollout: { render: rolloutView, allowed: PROVINCE_READERS },
   adoption: { render: adoptionView, allowed: EVERYONE },
   notices: { render: noticesView, allowed: PROVINCE_READERS },
@@ -76,7 +80,7 @@ async function enter(candidate, grant = null) {
     if (error instanceof ApiError && error.code === "CONSOLE_FORBIDDEN") return refusedPage();
     return signInPage(error.code === "NETWORK" ? t("error.network") : t("error.token"));
   }
-  location.hash = location.hash && location.hash !== "#/" ? location.hash : "#/province";
+  location.hash = location.hash && location.hash !== "#/" ? location.hash : `#/${home()}`;
   render();
 }
 
@@ -103,19 +107,26 @@ function chrome() {
   const roles = signedIn ? app.access.roles.map((r) => t(`role.${r}`)).join(", ") : "";
   const where = signedIn && app.access.tenant ? ` · ${app.access.tenant}` : "";
   const who = document.getElementById("who");
-  who.textContent = signedIn ? `${displayName(token(), app.access.subject)} — ${roles}${where}` : "";
+  // the person's name (the token's, else their member record's), the subject only on hover
+  const name = signedIn ? app.access.name ?? displayName(token(), null) : null;
+  who.textContent = signedIn ? `${personName(name, null, app.access.subject)} — ${roles}${where}` : "";
   who.title = signedIn ? app.access.subject : "";
-  const name = currentView();
+  const view = currentView();
   for (const link of document.querySelectorAll("#nav a")) {
     link.hidden = signedIn && !VIEWS[link.dataset.view].allowed(app.access);
-    if (link.dataset.view === name) link.setAttribute("aria-current", "page");
+    if (link.dataset.view === view) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
 }
 
+/** The first view: the province for those who read it, else a tenant admin's own district. */
+function home() {
+  return app.access && !app.access.readsProvince && app.access.adjustsTenantRamp ? "district" : "province";
+}
+
 function currentView() {
   const name = location.hash.replace(/^#\//, "").split("?")[0];
-  return name in VIEWS ? name : "province";
+  return name in VIEWS ? name : home();
 }
 
 async function render() {

@@ -52,7 +52,7 @@ export async function finishLogin() {
   if (!code) return null;
   const pending = JSON.parse(sessionStorage.getItem(PENDING) ?? "null");
   sessionStorage.removeItem(PENDING);
-  history.replaceState(null, "", "/admin/#/province");
+  history.replaceState(null, "", "/admin/");  // the shell then opens the role's first view
   if (!pending || pending.state !== params.get("state")) throw new Error("state");
   const response = await fetch("/admin/api/oidc/token", {
     method: "POST", headers: { "Content-Type": "application/json" },

@@ -23,6 +23,18 @@ export function errorText(code, message) {
   return known(`code.error.${code}`, message || code);
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A subject as shown when no name is known: a UUID shortened ("11111111…"), others as they are. */
+export function shortSubject(subject) {
+  return UUID.test(subject ?? "") ? `${subject.slice(0, 8)}…` : (subject ?? "?");
+}
+
+/** Who acted: the token's name, else the member directory's, else the subject shortened. */
+export function personName(name, memberName, subject) {
+  return name || memberName || shortSubject(subject);
+}
+
 /** A wave's name: the demo's names are translated, a province's own names shown as written. */
 export function waveName(name) {
   return known(`code.wave.${name}`, name);

@@ -6,7 +6,7 @@ import { formatDateTime, t } from "../i18n.js";
 import { alertBox, h, plainError, show } from "../ui.js";
 import { destroyCharts } from "../charts.js";
 import { readRollout, tenantInfo } from "../data.js";
-import { ACTIONS, actionName, changeSentence } from "../words.js";
+import { ACTIONS, actionName, changeSentence, personName } from "../words.js";
 
 const PAGE = 100;
 const filters = { flag: "handbook", tenant: "", actor: "", action: "", since: "", until: "" };
@@ -39,7 +39,7 @@ async function fetchPage(after) {
 
 function rowOf(r, name) {
   return h("tr", {},
-    h("td", {}, formatDateTime(r.at)), h("td", { title: r.actor }, r.actorName ?? r.actor),
+    h("td", {}, formatDateTime(r.at)), h("td", { class: "actor", title: r.actor }, personName(r.actorName, r.actorMemberName, r.actor)),
     h("td", { class: "action", title: r.action }, actionName(r.action)),
     h("td", {}, r.flag ?? "—"), h("td", {}, r.tenant ? name(r.tenant) : "—"),
     h("td", { class: "change" }, changeSentence(r, r.waves, name)), h("td", {}, r.reason || "—"));

@@ -1,0 +1,82 @@
+"""People by name in Chromium: the header, the audit log (the subject on hover), and a subject
+shortened when no name is known.
+
+Runs on the shared demo gateway: the test acts through the API first, with its own people.
+"""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import expect
+
+from tests.console.conftest import sign_in
+from tests.console.test_district import RAMP, yen_mo
+from tests.console.test_plan_safety import running_with_two_rollbacks
+
+pytestmark = pytest.mark.slow
+
+NOBODY = "00000000-0000-4000-8000-0000000b0b01"  # a province admin who is no member
+ME = "query { me { id fullName } }"
+PAUSE = """mutation { result: pauseRollout(flag: "handbook", reason: "People test")
+  { errors { code } } }"""
+RESUME = (
+    """mutation { result: resumeRollout(flag: "handbook", reason: "Ok") { errors { code } } }"""
+)
+STATE = """query { rollout(flag: "handbook") { tenants { tenant percentage } } }"""
+
+
+async def test_the_header_names_the_signed_in_member_and_keeps_the_subject_on_hover(
+    live_gateway, admin_token, new_page
+):
+    # given: a Yên Mô admin whose token carries no name (the demo's first member of Yên Mô)
+    running_with_two_rollbacks(live_gateway, admin_token)
+    tenant_admin = live_gateway.token("--role", "tenant_admin", "--tenant", "yen-mo")
+    me = live_gateway.graphql(tenant_admin, ME)["me"]
+    page = await new_page()
+    # when
+    await sign_in(page, tenant_admin, view="district")
+    await page.locator("main[data-ready=district]").wait_for()
+    # then
+    who = page.locator("#who")
+    assert await who.inner_text() == f"{me['fullName']} — Tenant admin · yen-mo"
+    subject = await who.get_attribute("title")
+    assert len(subject or "") == 36
+    assert subject not in await who.inner_text()
+
+
+async def test_audit_rows_name_members_and_shorten_other_subjects(
+    live_gateway, admin_token, new_page, screenshot
+):
+    # given: a nameless Yên Mô admin ramps (a member: named from the directory), and a nameless
+    # province admin who is no member pauses and resumes the plan
+    running_with_two_rollbacks(live_gateway, admin_token)
+    tenant_admin = live_gateway.token("--role", "tenant_admin", "--tenant", "yen-mo")
+    me = live_gateway.graphql(tenant_admin, ME)["me"]
+    full = yen_mo(live_gateway.graphql(admin_token, STATE)["rollout"])["percentage"]
+    for percentage in (full / 2, full):
+        ramp = live_gateway.graphql(tenant_admin, RAMP, {"percentage": percentage})
+        assert ramp["result"]["errors"] == []
+    nobody = live_gateway.token("--role", "province_admin", "--member", NOBODY)
+    for step in (PAUSE, RESUME):
+        assert live_gateway.graphql(nobody, step)["result"]["errors"] == []
+    page = await new_page()
+    await sign_in(page, admin_token, view="audit")
+    await page.locator("#audit-table").wait_for()
+    rows = page.locator("#audit-table tbody tr")
+    # when: the tenant's ramps
+    await page.get_by_label("Action").select_option("tenant.ramp")
+    await page.get_by_role("button", name="Filter").click()
+    await page.locator("#audit-results:not([aria-busy])").wait_for()
+    # then: the member's full name, the subject on hover
+    actor = rows.first.locator(".actor")
+    assert await actor.inner_text() == me["fullName"]
+    assert len(await actor.get_attribute("title") or "") == 36
+    # when: the province admin who is no member
+    await page.get_by_label("Action").select_option("")
+    await page.get_by_label("Actor").fill(NOBODY)
+    await page.get_by_role("button", name="Filter").click()
+    await page.locator("#audit-results:not([aria-busy])").wait_for()
+    # then: the subject shortened, the whole of it on hover
+    await expect(rows.first.locator(".actor")).to_have_text("00000000…")
+    assert await rows.first.locator(".actor").get_attribute("title") == NOBODY
+    await screenshot(page, "32-audit-people")
