@@ -106,10 +106,12 @@ async def test_the_audit_tenant_filter_includes_the_plan_steps_that_changed_it(
     await page.get_by_label("Tenant").fill("yen-mo")
     await page.get_by_role("button", name="Filter").click()
     await page.locator("#audit-results:not([aria-busy])").wait_for()
-    # then the start of the plan turned Yen Mo on, though its row names no tenant
+    # then the start of the plan turned Yen Mo on, though its row names no tenant (another test
+    # of the shared gateway may have started the plan again: each start is listed)
     started = page.locator("#audit-table tbody tr", has_text="Plan started")
-    await expect(started).to_have_count(1)
-    assert await started.locator(".change").inner_text() == "Đảng bộ huyện Yên Mô: 0% → 100%"
+    await expect(started.first).to_be_visible()
+    changes = await started.locator(".change").all_inner_texts()
+    assert "Đảng bộ huyện Yên Mô: 0% → 100%" in changes, changes
     await page.get_by_label("Tenant").fill("nho-quan")
     await page.get_by_role("button", name="Filter").click()
     await page.locator("#audit-results:not([aria-busy])").wait_for()
