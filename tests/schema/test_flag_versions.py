@@ -12,7 +12,6 @@ from rollout.flag_catalogue import CATALOGUE, FIRST_VERSION, OFF, FlagKey
 from tenants.types import Role
 from tests import world
 from tests.graphql import gql
-from tests.rollout.plan_world import ADMIN
 
 ONE = "/ofrep/v1/evaluate/flags/{key}"
 RULES = """
@@ -34,11 +33,6 @@ mutation($flag: String!) {
 @pytest.fixture
 def member(token, client_for):
     return client_for(token(Role.MEMBER, tenant=world.YEN_MO, subject=str(world.YM_MEMBER_A)))
-
-
-@pytest.fixture
-def admin(token, client_for):
-    return client_for(token(Role.PROVINCE_ADMIN, subject=ADMIN))
 
 
 async def ofrep_version(member, key: str) -> int:

@@ -7,8 +7,7 @@ import pytest
 from tenants.types import Role
 from tests import world
 from tests.graphql import error_codes, gql
-from tests.rollout.fakes import FakeKpiSource
-from tests.rollout.plan_world import ADMIN, HOA_LU, KEY, SECOND_ADMIN, make_plan
+from tests.rollout.plan_world import ADMIN, HOA_LU, KEY, SECOND_ADMIN
 
 ROLLOUT = """
 query($flag: String!) {
@@ -73,26 +72,6 @@ mutation($tenant: String!, $variant: String) {
 }
 """
 FEATURES = "{ features { key enabled reason } }"
-
-
-@pytest.fixture
-async def plan(gateway):
-    """The five-tenant plan, not started, and a KPI source whose gates pass."""
-    gateway.kpis = FakeKpiSource()
-    async with gateway.sessionmaker() as session:
-        await make_plan(session)
-    await gateway.flags.reload(gateway.sessionmaker)
-    return gateway
-
-
-@pytest.fixture
-def admin(token, client_for):
-    return client_for(token(Role.PROVINCE_ADMIN, subject=ADMIN))
-
-
-@pytest.fixture
-def second_admin(token, client_for):
-    return client_for(token(Role.PROVINCE_ADMIN, subject=SECOND_ADMIN))
 
 
 async def step(client, document, **variables):

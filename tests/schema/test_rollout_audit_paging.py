@@ -126,11 +126,6 @@ async def rows(gateway) -> list[Row]:
     return [_row_of(entry) for entry in found]
 
 
-@pytest.fixture
-def admin(token, client_for):
-    return client_for(token(Role.PROVINCE_ADMIN, subject=ADMIN))
-
-
 def _matches(row: Row, where: dict[str, Any]) -> bool:
     part = where.get("actor")
     if part is not None and not any(

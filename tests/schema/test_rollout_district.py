@@ -7,8 +7,7 @@ import pytest
 from tenants.types import Role
 from tests import world
 from tests.graphql import error_codes, gql
-from tests.rollout.fakes import FakeKpiSource
-from tests.rollout.plan_world import ADMIN, KEY, make_plan
+from tests.rollout.plan_world import KEY
 
 DISTRICT = """
 query($flag: String!) {
@@ -31,21 +30,6 @@ mutation($flag: String!, $percentage: Float!, $version: Int) {
     expectedVersion: $version) { percentage errors { code message } }
 }
 """
-
-
-@pytest.fixture
-async def plan(gateway):
-    """The five-tenant plan, not started, and a KPI source whose gates pass."""
-    gateway.kpis = FakeKpiSource()
-    async with gateway.sessionmaker() as session:
-        await make_plan(session)
-    await gateway.flags.reload(gateway.sessionmaker)
-    return gateway
-
-
-@pytest.fixture
-def admin(token, client_for):
-    return client_for(token(Role.PROVINCE_ADMIN, subject=ADMIN))
 
 
 @pytest.fixture

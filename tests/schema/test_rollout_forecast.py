@@ -8,7 +8,7 @@ from tenants.types import Role
 from tests import world
 from tests.graphql import error_codes, gql
 from tests.rollout.fakes import FakeKpiSource
-from tests.rollout.plan_world import ADMIN, KEY, make_plan
+from tests.rollout.plan_world import KEY, make_plan
 from tests.rollout.test_forecast import P, Q, curve
 
 FORECAST = """
@@ -35,11 +35,6 @@ async def plan(gateway):
         await make_plan(session)
     await gateway.flags.reload(gateway.sessionmaker)
     return gateway
-
-
-@pytest.fixture
-def admin(token, client_for):
-    return client_for(token(Role.PROVINCE_ADMIN, subject=ADMIN))
 
 
 async def test_a_running_plan_has_a_forecast_per_next_wave(plan, admin):

@@ -65,11 +65,6 @@ async def paused(gateway):
     return gateway
 
 
-@pytest.fixture
-def admin(token, client_for):
-    return client_for(token(Role.PROVINCE_ADMIN, subject=ADMIN))
-
-
 async def notices(client, **variables):
     status, body = await gql(client, NOTICES, variables)
     assert status == 200, body

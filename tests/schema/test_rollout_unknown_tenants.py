@@ -14,10 +14,8 @@ from graphql import GraphQLInputObjectType, GraphQLNamedType, get_named_type
 from rollout import flags
 from schema.rollout.mutations import RolloutMutation
 from schema.root import schema
-from tenants.types import Role
 from tests import world
 from tests.graphql import gql
-from tests.rollout.plan_world import ADMIN
 
 DOCUMENTS = {
     "setFlagOverride": """
@@ -75,11 +73,6 @@ def _tenant_mutations() -> set[str]:
 
 def test_every_rollout_mutation_naming_a_tenant_is_covered():
     assert _tenant_mutations() == set(DOCUMENTS)
-
-
-@pytest.fixture
-def admin(token, client_for):
-    return client_for(token(Role.PROVINCE_ADMIN, subject=ADMIN))
 
 
 @pytest.mark.parametrize("tenant", UNKNOWN, ids=lambda t: t[:20])

@@ -3,12 +3,8 @@ rollback to a chosen step (both databases)."""
 
 from __future__ import annotations
 
-import pytest
-
-from tenants.types import Role
 from tests.graphql import gql
-from tests.rollout.fakes import FakeKpiSource
-from tests.rollout.plan_world import ADMIN, KEY, SECOND_ADMIN, make_plan
+from tests.rollout.plan_world import KEY
 
 STATE = """query($flag: String!) { rollout(flag: $flag) {
   status wave step version flagState timeZone
@@ -31,25 +27,6 @@ SCHEDULE = """mutation($flag: String!) { r: scheduleRolloutStep(flag: $flag, act
   runAt: "2099-01-02T02:30:00Z", reason: "Tet") { id errors { code message } } }"""
 CANCEL = """mutation($id: ID!) { r: cancelScheduledRolloutStep(id: $id, reason: "no need")
   { id status errors { code message } } }"""
-
-
-@pytest.fixture
-async def plan(gateway):
-    gateway.kpis = FakeKpiSource()
-    async with gateway.sessionmaker() as session:
-        await make_plan(session)
-    await gateway.flags.reload(gateway.sessionmaker)
-    return gateway
-
-
-@pytest.fixture
-def admin(token, client_for):
-    return client_for(token(Role.PROVINCE_ADMIN, subject=ADMIN))
-
-
-@pytest.fixture
-def second_admin(token, client_for):
-    return client_for(token(Role.PROVINCE_ADMIN, subject=SECOND_ADMIN))
 
 
 async def call(client, document, **variables):

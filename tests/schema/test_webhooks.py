@@ -36,11 +36,6 @@ query($status: WebhookDeliveryStatus) {
 
 
 @pytest.fixture
-def admin(token, client_for):
-    return client_for(token(Role.PROVINCE_ADMIN, subject=ADMIN))
-
-
-@pytest.fixture
 def ha_nam(token, client_for):
     return client_for(token(Role.PROVINCE_ADMIN, subject="ha-nam", province=world.OTHER_PROVINCE))
 
