@@ -30,7 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from db.dialect import is_postgres
 from gateway.auth import ROUTER_HEADER, AuthError
-from gateway.edge.documents import HTTP_POST, LANE_THROTTLED, RETRY_AFTER_S, UNAVAILABLE, Edge
+from gateway.edge.documents import HTTP_POST, LANE_THROTTLED, Edge, timed_out
 from gateway.edge.http_spec import (
     EdgeRefusal,
     Params,
@@ -44,6 +44,7 @@ from gateway.responses import error_response
 from gateway.service_keys import is_service_key
 from gateway.state import SCOPE_KEY, GatewayState, RequestScope
 from planner.execute import Ready, fetch_pooled, operation_name, operation_span, ready
+from planner.plans import Plan
 from rollout.snapshot import FlagStore
 from schema.observe import OPERATION_KEY
 from tenants.identity import Principal
@@ -128,17 +129,18 @@ class PlannedLane:
         self, scope: Scope, send: Send, headers: dict[bytes, bytes], body: bytes
     ) -> bool:
         """Answer the request, or return False (nothing sent) to leave it to the stack."""
-        found = await self._caller(headers)
-        if found is None:
-            return False
-        principal, tenant = found
         try:
             check_content_type(_text(headers.get(b"content-type")))
             media_type = negotiate(_text(headers.get(b"accept")))
             params = params_from_json(decode_json(body))
         except EdgeRefusal:
             return False
-        request = self._ready(params, principal, tenant)
+        planned = self.edge.lane_plan(params)  # before the token: most other bodies stop here
+        found = await self._caller(headers) if planned is not None else None
+        if planned is None or found is None:
+            return False
+        principal, tenant = found
+        request = self._ready(planned, params, principal, tenant)
         if request is None:
             return False
         state = scope.setdefault("state", {})
@@ -172,12 +174,9 @@ class PlannedLane:
         return None if tenant is None else (principal, tenant)
 
     def _ready(
-        self, params: Params, principal: Principal, tenant: TenantInfo
+        self, planned: tuple[str, Plan], params: Params, principal: Principal, tenant: TenantInfo
     ) -> tuple[str, Ready] | None:
-        found = self.edge.lane_plan(params)
-        if found is None:
-            return None
-        query, plan = found
+        query, plan = planned
         asker = Asker(principal, tenant, self.state.registry, self.state.flags)
         request = ready(plan, asker, params.variables, self.state.clock())
         return None if request is None else (query, request)
@@ -189,8 +188,8 @@ class PlannedLane:
                 with operation_span(request.plan):
                     text = await fetch_pooled(self.state.engine, request)
         except TimeoutError:
-            message = "The request took too long; retry shortly."
-            refused = error_response(503, UNAVAILABLE, message, {"Retry-After": RETRY_AFTER_S})
+            late = timed_out()
+            refused = error_response(late.status, late.code, late.message, late.headers)
             await refused(scope, _nothing, send)
             return
         payload = b'{"data":' + text.encode("utf-8") + b"}"

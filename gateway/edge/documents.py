@@ -116,11 +116,15 @@ class Edge:
             query = self.persisted.document(params)
         except EdgeRefusal:
             return None
-        plan = self.planner.plans.get(query) if query else None
+        plan = self._plan_for(query, params) if query else None
+        return None if plan is None or query is None else (query, plan)
+
+    def _plan_for(self, query: str, params: Params) -> Plan | None:
+        """The plan answering ``query`` as ``params`` name its operation, if there is one."""
+        plan = self.planner.plans.get(query) if self.planner else None
         if plan is None or params.operation_name not in (None, plan.name):
             return None
-        assert query is not None
-        return query, plan
+        return plan
 
     async def execute(self, call: Call) -> ExecutionResult | PlannedData:
         """Admit a query or mutation and run it within ``edge.request_timeout_s``: planned
@@ -130,14 +134,14 @@ class Edge:
         return planned or await self._execute(call, query)
 
     async def _planned(self, call: Call, query: str) -> PlannedData | None:
-        plan = self.planner.plans.get(query) if self.planner else None
-        if plan is None or call.params.operation_name not in (None, plan.name):
+        plan = self._plan_for(query, call.params)
+        if plan is None:
             return None
         try:
             async with asyncio.timeout(self.settings.edge.request_timeout_s):
                 data = await answer(plan, call.context, call.params.variables)
         except TimeoutError as exc:
-            raise _timed_out() from exc
+            raise timed_out() from exc
         return None if data is None else PlannedData(data)
 
     async def stream(self, call: Call) -> AsyncGenerator[Result, None]:
@@ -172,7 +176,7 @@ class Edge:
                     operation_extensions=call.params.extensions,
                 )
         except TimeoutError as exc:
-            raise _timed_out() from exc
+            raise timed_out() from exc
         except (InvalidOperationTypeError, CannotGetOperationTypeError) as exc:
             raise limits.QueryRefused(
                 "BAD_REQUEST", f"This operation cannot run here: {exc}."
@@ -235,7 +239,8 @@ class Edge:
         return bool(roles and roles & self.settings.edge.introspection_roles)
 
 
-def _timed_out() -> EdgeRefusal:
+def timed_out() -> EdgeRefusal:
+    """The answer to an operation that ran past ``edge.request_timeout_s``."""
     message = "The request took too long; retry shortly."
     return EdgeRefusal(503, UNAVAILABLE, message, {"Retry-After": RETRY_AFTER_S})
 
