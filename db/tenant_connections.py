@@ -38,6 +38,12 @@ PURPOSE = "planned"
 _POOLS: weakref.WeakKeyDictionary[Any, TenantConnections] = weakref.WeakKeyDictionary()
 
 
+class ConnectionLost(ConnectionError):
+    """The connection broke under a statement: the server ended it, or asyncpg's protocol was
+    left mid-operation by the server's goodbye (``InternalClientError``). Raised from the
+    driver's error so the edge answers it as the database's outage (503), not as a bug."""
+
+
 @dataclass(slots=True)
 class _Held:
     connection: Any  # asyncpg.Connection
@@ -79,7 +85,10 @@ class TenantConnections:
                 held.tenant = tenant
             value = await held.connection.fetchval(sql, *parameters)
         except BaseException as error:
-            self._discard(held, drop_idle=_connection_failed(error))
+            failed = _connection_failed(error)
+            self._discard(held, drop_idle=failed)
+            if isinstance(error, asyncpg.exceptions.InternalClientError):
+                raise ConnectionLost(f"the planned connection broke: {error}") from error
             raise
         self._checkin(held)
         return value

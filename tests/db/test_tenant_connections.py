@@ -13,13 +13,16 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import exc as sa_exc
 
+import db.tenant_connections
 from db.connections import ConnectOptions
-from db.tenant_connections import TenantConnections
+from db.tenant_connections import ConnectionLost, TenantConnections
+from schema.unavailable import classify
 from tests import world
 
 TENANTS = [world.YEN_MO, world.KIM_SON, world.DUY_TIEN, "", "no-such-tenant", "o'brien\\"]
@@ -98,3 +101,37 @@ async def test_closed_connections_refuse_further_statements(pool):
     assert pool.opened == 0
     with pytest.raises(sa_exc.InterfaceError):
         await pool.fetchval(world.YEN_MO, SEEN, [])
+
+
+class _Breaking:
+    """A real connection whose next operation meets asyncpg's broken-protocol error."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.connection, name)
+
+    async def execute(self, *_: Any) -> Any:
+        raise asyncpg.exceptions.InternalClientError(
+            "cannot switch to state 11; another operation (2) is in progress"
+        )
+
+
+async def test_a_connection_whose_protocol_breaks_is_a_lost_connection_answered_503(
+    pool, monkeypatch
+):
+    # given: the server's goodbye arrives while asyncpg is between operations; its protocol then
+    # refuses the next one with an internal error, as a backend terminated right after connecting
+    connect = db.tenant_connections.connect_direct
+
+    async def breaking(*args: Any, **kwargs: Any) -> Any:
+        return _Breaking(await connect(*args, **kwargs))
+
+    monkeypatch.setattr(db.tenant_connections, "connect_direct", breaking)
+    # when
+    with pytest.raises(ConnectionLost) as raised:
+        await pool.fetchval(world.YEN_MO, SEEN, [])
+    # then: the database's outage, retryable, and the connection is gone
+    assert classify(raised.value) == "SERVICE_UNAVAILABLE"
+    assert pool.opened == 0
