@@ -96,3 +96,9 @@ def set_keepalive(conn: Any, keepalive: Keepalive) -> None:
     ):
         if hasattr(socket, name):  # Linux has all four; other systems some
             sock.setsockopt(socket.IPPROTO_TCP, getattr(socket, name), value)
+
+
+class ConnectionLost(ConnectionError):
+    """The connection broke under a statement: the server ended it, or asyncpg's protocol was
+    left mid-operation by the server's goodbye (``InternalClientError``). Raised from the
+    driver's error so the edge answers it as the database's outage (503), not as a bug."""

@@ -29,19 +29,13 @@ import asyncpg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.connections import ConnectOptions, connect_direct
+from db.connections import ConnectionLost, ConnectOptions, connect_direct
 from db.engine import PING_AFTER_IDLE_S, connect_options
 from db.sessions import TENANT_SETTING
 
 _SET_TENANT = "SELECT set_config($1, $2, false)"
 PURPOSE = "planned"
 _POOLS: weakref.WeakKeyDictionary[Any, TenantConnections] = weakref.WeakKeyDictionary()
-
-
-class ConnectionLost(ConnectionError):
-    """The connection broke under a statement: the server ended it, or asyncpg's protocol was
-    left mid-operation by the server's goodbye (``InternalClientError``). Raised from the
-    driver's error so the edge answers it as the database's outage (503), not as a bug."""
 
 
 @dataclass(slots=True)

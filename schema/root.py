@@ -16,6 +16,7 @@ from schema.adoption.mutations import AdoptionMutation
 from schema.adoption.queries import AdoptionQuery
 from schema.document_cache import CachedDocuments
 from schema.errors import unexpected
+from schema.execution import PlainLeafExecution
 from schema.federation import RouterOnlyFields, entity_keys, representation_error
 from schema.handbook.memberships import MembershipMutation
 from schema.handbook.mutations import HandbookMutation
@@ -128,7 +129,11 @@ def build_schema(*, tracing: bool = False) -> Schema:
 
         extensions.append(OperationSpans)
     return PilotGraphSchema(
-        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        extensions=extensions,
+        execution_context_class=PlainLeafExecution,
     )
 
 

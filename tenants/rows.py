@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from tenants.models import Branch
 
@@ -35,3 +36,7 @@ ALL_BRANCHES = (
     .order_by(BRANCHES.c.name, BRANCHES.c.id)
 )
 BRANCHES_BY_IDS = ALL_BRANCHES.where(BRANCHES.c.id.in_(bindparam("ids", expanding=True)))
+# The same on PostgreSQL with the ids as one array parameter: one statement text for any count.
+BRANCHES_BY_ID_ARRAY = ALL_BRANCHES.where(
+    BRANCHES.c.id == any_(bindparam("ids", type_=ARRAY(BRANCHES.c.id.type)))
+)

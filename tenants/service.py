@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import reads
 from tenants import rows
 from tenants.handbook.models import Member
 from tenants.models import Organisation, Province, Tenant
@@ -31,10 +32,12 @@ async def list_branches(
 ) -> list[rows.BranchRow]:
     """The tenant's branches by name, optionally only those given (plain rows, no ORM)."""
     if branch_ids is None:
-        found = await session.execute(rows.ALL_BRANCHES, {"tenant_id": tenant_id})
+        found = await reads.rows(session, rows.ALL_BRANCHES, {"tenant_id": tenant_id})
     else:
         params = {"tenant_id": tenant_id, "ids": list(branch_ids)}
-        found = await session.execute(rows.BRANCHES_BY_IDS, params)
+        found = await reads.rows(
+            session, rows.BRANCHES_BY_IDS, params, postgres=rows.BRANCHES_BY_ID_ARRAY
+        )
     return [rows.as_branch(row) for row in found]
 
 

@@ -12,6 +12,7 @@ from enum import StrEnum
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db import reads
 from tenants.errors import NotAllowed
 from tenants.handbook import statements
 from tenants.handbook.access import Actor
@@ -67,7 +68,9 @@ async def members_by_ids(
 ) -> dict[uuid.UUID, MemberRow]:
     """The tenant's members with these ids, keyed by id (plain rows, no ORM)."""
     params = {"tenant_id": tenant_id, "ids": list(ids)}
-    found = await session.execute(statements.MEMBERS_BY_IDS, params)
+    found = await reads.rows(
+        session, statements.MEMBERS_BY_IDS, params, postgres=statements.MEMBERS_BY_ID_ARRAY
+    )
     return {row.id: row for row in map(as_member, found)}
 
 
@@ -98,13 +101,11 @@ async def members_page(
     variant = ("branch_id" in params, "status" in params, "pattern" in params)
     if after is not None:
         params |= {"after_name": after[0], "after_id": after[1]}
-    found = (
-        await session.execute(statements.members_page(*variant, after is not None), params)
-    ).all()
+    found = await reads.rows(session, statements.members_page(*variant, after is not None), params)
     if found:
-        total = found[0].total
+        total = found[0][-1]
     else:
-        total = await session.scalar(statements.members_count(*variant), params)
+        total = (await reads.rows(session, statements.members_count(*variant), params))[0][0]
     page = [MemberRow(*row[:-1]) for row in found]
     return MemberPage(rows=page[:first], has_next=len(page) > first, total=int(total or 0))
 
@@ -194,7 +195,7 @@ async def list_meetings(
         "now": now,
         "limit": first,
     }
-    return [as_meeting(row) for row in await session.execute(query, params)]
+    return [as_meeting(row) for row in await reads.rows(session, query, params)]
 
 
 async def get_meeting(
@@ -246,7 +247,7 @@ async def list_notices(
         "own_branch_id": actor.branch_id,
         "limit": first,
     }
-    return [as_notice(row) for row in await session.execute(query, params)]
+    return [as_notice(row) for row in await reads.rows(session, query, params)]
 
 
 async def list_documents(

@@ -10,7 +10,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Integer, Select, any_, bindparam, func, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from tenants.handbook.rows import MEETINGS, MEMBERS, NOTICES
 
@@ -20,6 +21,10 @@ LIMIT = bindparam("limit", type_=Integer)
 
 MEMBERS_BY_IDS = select(*M).where(
     M.tenant_id == bindparam("tenant_id"), M.id.in_(bindparam("ids", expanding=True))
+)
+# The same on PostgreSQL with the ids as one array parameter: one statement text for any count.
+MEMBERS_BY_ID_ARRAY = select(*M).where(
+    M.tenant_id == bindparam("tenant_id"), M.id == any_(bindparam("ids", type_=ARRAY(M.id.type)))
 )
 
 

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from sqlalchemy import exc as sa_exc
 
 import db.tenant_connections
-from db.connections import ConnectOptions
-from db.tenant_connections import ConnectionLost, TenantConnections
+from db.connections import ConnectionLost, ConnectOptions
+from db.tenant_connections import TenantConnections
 from schema.unavailable import classify
 from tests import world
 

@@ -1,0 +1,130 @@
+"""Hot reads run by asyncpg on the session's connection (:mod:`db.reads`), as the app role.
+
+Every variant of every hot read statement (generated from the statement builders: each filter
+present or not) must return the rows SQLAlchemy's own execution returns, in the same
+transaction and under the same row-level security; on PostgreSQL each must take asyncpg's way
+(a statement that falls back is reported), be seen by the engine's statement listeners, and a
+connection the server ended must fail as the database's outage and not be used again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+import pytest
+from sqlalchemy import Select, func, select
+
+from db import reads
+from db.connections import ConnectionLost, asyncpg_dsn
+from db.engine import make_engine
+from db.sessions import make_sessionmaker, scope_session
+from schema.unavailable import classify
+from tenants import rows as tenant_rows
+from tenants.handbook import statements
+from tests import world
+
+FLAGS = (False, True)
+PARAMS: dict[str, Any] = {
+    "tenant_id": world.YEN_MO,
+    "branch_id": world.YM_BRANCH_A,
+    "own_branch_id": world.YM_BRANCH_A,
+    "status": "active",
+    "pattern": statements.contains_pattern("n"),
+    "after_name": "C",
+    "after_id": uuid.UUID(int=0),
+    "limit": 50,
+    "now": world.NOW,
+    "kind": "general",
+    "ids": [world.YM_MEMBER_A, world.YM_MEMBER_A2, world.YM_BRANCH_A, uuid.UUID(int=7)],
+}
+
+
+def hot_reads() -> Iterator[tuple[str, Select[Any], Select[Any] | None]]:
+    """Each hot read statement, every variant, with its PostgreSQL form where it has one."""
+    yield "members by ids", statements.MEMBERS_BY_IDS, statements.MEMBERS_BY_ID_ARRAY
+    yield "branches", tenant_rows.ALL_BRANCHES, None
+    yield "branches by ids", tenant_rows.BRANCHES_BY_IDS, tenant_rows.BRANCHES_BY_ID_ARRAY
+    for variant in itertools.product(FLAGS, FLAGS, FLAGS):
+        yield f"members count {variant}", statements.members_count(*variant), None
+        for after in FLAGS:
+            yield f"members page {variant} {after}", statements.members_page(*variant, after), None
+    for when, branch, own in itertools.product(("upcoming", "past", "all"), FLAGS, FLAGS):
+        yield f"meetings {when} {branch} {own}", statements.meetings(when, branch, own), None
+    for kind, own in itertools.product(FLAGS, FLAGS):
+        yield f"notices {kind} {own}", statements.notices(kind, own), None
+
+
+HOT_READS = list(hot_reads())
+_BACKEND: Select[Any] = select(func.pg_backend_pid())
+
+
+@pytest.mark.parametrize(
+    ("name", "statement", "postgres"), HOT_READS, ids=[r[0] for r in HOT_READS]
+)
+async def test_a_hot_read_returns_what_sqlalchemy_returns(gateway, name, statement, postgres):
+    for tenant in (world.YEN_MO, world.KIM_SON, None):
+        async with scope_session(gateway.sessionmaker(), tenant) as session:
+            params = PARAMS | {"tenant_id": tenant or world.YEN_MO}
+            # when
+            found = await reads.rows(session, statement, params, postgres=postgres)
+            expected = (await session.execute(statement, params)).all()
+        # then: the same rows, values and order; row-level security alike (no tenant: none)
+        assert [tuple(row) for row in found] == [tuple(row) for row in expected], (name, tenant)
+
+
+@pytest.fixture
+def postgres(database: Any) -> None:
+    if database.backend != "postgresql":
+        pytest.skip("on SQLite every read goes through the session: nothing to compare")
+
+
+@pytest.mark.parametrize(
+    ("name", "statement", "postgres_form"), HOT_READS, ids=[r[0] for r in HOT_READS]
+)
+async def test_every_hot_read_takes_asyncpgs_way_on_postgresql(
+    postgres, gateway, statements, name, statement, postgres_form
+):
+    async with scope_session(gateway.sessionmaker(), world.YEN_MO) as session:
+        connection = await session.connection()
+        before = statements.count
+        # when
+        await reads.rows(session, statement, PARAMS, postgres=postgres_form)
+        # then: compiled for asyncpg, and seen by the engine's statement listeners once
+        chosen = statement if postgres_form is None else postgres_form
+        assert reads.compiled_for(chosen, connection.dialect) is not None
+        assert statements.count == before + 1
+
+
+async def test_a_connection_the_server_ended_is_an_outage_and_is_not_reused(postgres, database):
+    # given: a session of the gateway's own engine (no test transaction) has read once
+    engine = make_engine(database.app_url)
+    sessionmaker = make_sessionmaker(engine)
+    try:
+        async with scope_session(sessionmaker(), world.YEN_MO) as session:
+            first = await reads.rows(session, tenant_rows.ALL_BRANCHES, PARAMS)
+            pid = (await reads.rows(session, _BACKEND, {}))[0][0]
+            await _terminate(database, pid)
+            # when
+            with pytest.raises(
+                (asyncpg.InterfaceError, asyncpg.PostgresError, ConnectionLost)
+            ) as raised:
+                await reads.rows(session, tenant_rows.ALL_BRANCHES, PARAMS)
+        # then: answered as the database's outage, and the next session gets a new connection
+        assert classify(raised.value) == "SERVICE_UNAVAILABLE"
+        async with scope_session(sessionmaker(), world.YEN_MO) as session:
+            assert await reads.rows(session, tenant_rows.ALL_BRANCHES, PARAMS) == first
+            assert (await reads.rows(session, _BACKEND, {}))[0][0] != pid
+    finally:
+        await engine.dispose()
+
+
+async def _terminate(database: Any, pid: int) -> None:
+    admin = await asyncpg.connect(asyncpg_dsn(database.admin_url))
+    try:
+        await admin.execute("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await admin.close()
