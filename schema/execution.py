@@ -25,11 +25,15 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from graphql import (
+    GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
+    GraphQLInt,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLScalarType,
+    GraphQLString,
     Undefined,
 )
 from graphql.execution.collect_fields import GroupedFieldSet
@@ -39,6 +43,14 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
 _DATA = (str, int, float, bool)  # never awaitable: skip the check
+# graphql-core's own scalars that hand a value of exactly this type out unchanged.
+_SAME: dict[GraphQLScalarType, type] = {
+    GraphQLString: str,
+    GraphQLBoolean: bool,
+    GraphQLInt: int,
+    GraphQLID: str,
+}
+_MIN_INT, _MAX_INT = -(2**31), 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +61,11 @@ class PlainLeaf:
     python_name: str
     leaf: GraphQLScalarType | GraphQLEnumType
     non_null: bool
+    # The Python type whose values the leaf hands out unchanged (str for String…), if any.
+    same: type | None = None
+    # A strawberry enum: its Python class and each member value's GraphQL name.
+    enum: type | None = None
+    names: Mapping[Any, str] | None = None
 
 
 _PLAIN: WeakKeyDictionary[GraphQLObjectType, Mapping[str, PlainLeaf]] = WeakKeyDictionary()
@@ -78,7 +95,15 @@ def _plain_leaf(field: GraphQLField) -> PlainLeaf | None:
     if not isinstance(inner, GraphQLScalarType | GraphQLEnumType):
         return None
     non_null = isinstance(field.type, GraphQLNonNull)
-    return PlainLeaf(definition.default_resolver, definition.python_name, inner, non_null)
+    read, name = definition.default_resolver, definition.python_name
+    enum = getattr(inner, "wrapped_cls", None)
+    if isinstance(inner, GraphQLEnumType) and isinstance(enum, type):
+        names: dict[Any, str] = {}
+        for graphql_name, value in inner.values.items():
+            names.setdefault(value.value, graphql_name)  # the first match, as strawberry's loop
+        return PlainLeaf(read, name, inner, non_null, enum=enum, names=names)
+    same = _SAME.get(inner) if isinstance(inner, GraphQLScalarType) else None
+    return PlainLeaf(read, name, inner, non_null, same=same)
 
 
 class PlainLeafExecution(StrawberryGraphQLCoreExecutionContext):
@@ -157,10 +182,17 @@ class PlainLeafExecution(StrawberryGraphQLCoreExecutionContext):
 def _complete_plain(leaf: PlainLeaf, source: Any, is_awaitable: Callable[[Any], bool]) -> Any:
     """The completed value, or ``Undefined`` when the field must take graphql-core's path."""
     try:
-        value = leaf.read(source, leaf.python_name)
+        value: Any = leaf.read(source, leaf.python_name)
         if value is None:
             return Undefined if leaf.non_null else None
-        if type(value) not in _DATA and (isinstance(value, Exception) or is_awaitable(value)):
+        kind = type(value)
+        if kind is leaf.same and (kind is not int or _MIN_INT <= value <= _MAX_INT):
+            return value
+        if kind is leaf.enum and leaf.names is not None:
+            name = leaf.names.get(value.value)
+            if name is not None:
+                return name
+        if kind not in _DATA and (isinstance(value, Exception) or is_awaitable(value)):
             return Undefined
         coerced = leaf.leaf.coerce_output_value(value)
     except Exception:  # the full path raises it again, located and handled

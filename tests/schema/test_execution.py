@@ -11,6 +11,8 @@ planted fault (an enum left uncoerced) must be caught by the same comparison.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -22,6 +24,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLScalarType,
     NonNullTypeNode,
+    Undefined,
     parse,
 )
 from hypothesis import HealthCheck, given, settings
@@ -30,8 +33,9 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 import schema.execution
 from gateway.app import create_app
-from schema.execution import PlainLeafExecution, plain_leaves
+from schema.execution import PlainLeaf, PlainLeafExecution, plain_leaves
 from schema.root import schema as served_schema
+from tenants.handbook.models import MeetingStatus, MemberStatus
 from tests import world
 from tests.conftest import make_settings
 from tests.planner.conftest import MANIFEST, Paths
@@ -196,3 +200,54 @@ async def test_a_planted_fault_is_caught(paths, token, monkeypatch):
     statuses = [edge["node"]["status"] for edge in stock[1]["data"]["members"]["edges"]]
     assert statuses
     assert all(status.isupper() for status in statuses)
+
+
+def _leaves() -> list[PlainLeaf]:
+    """One plain leaf of each leaf type the schema's plain fields have."""
+    found: dict[str, PlainLeaf] = {}
+    for graphql_type in served_schema._schema.type_map.values():
+        if isinstance(graphql_type, GraphQLObjectType) and not graphql_type.name.startswith("__"):
+            for leaf in plain_leaves(graphql_type).values():
+                found.setdefault(leaf.leaf.name, leaf)
+    return list(found.values())
+
+
+class _Source:
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
+VALUES_DRAWN = st.one_of(
+    st.sampled_from([2**31 - 1, 2**31, -(2**31), -(2**31) - 1, True, False, 0, "", "ACTIVE"]),
+    st.text(),
+    st.integers(),
+    st.booleans(),
+    st.floats(allow_nan=False),
+    st.dates(),
+    st.datetimes(timezones=st.just(dt.UTC)),
+    st.sampled_from([*MemberStatus, *MeetingStatus]),
+    st.none(),
+)
+
+
+LEAVES = _leaves()
+
+
+@pytest.mark.parametrize("leaf", LEAVES, ids=[leaf.leaf.name for leaf in LEAVES])
+@settings(max_examples=120, deadline=None)
+@given(value=VALUES_DRAWN, non_null=st.booleans())
+def test_a_plain_value_is_coerced_as_graphql_core_coerces_it(leaf, value, non_null):
+    # given: the leaf read from an attribute holding the drawn value
+    plain = dataclasses.replace(leaf, python_name="value", read=getattr, non_null=non_null)
+    # when
+    completed = schema.execution._complete_plain(plain, _Source(value), lambda _: False)
+    # then: the same value graphql-core completes, or graphql-core's own path (Undefined)
+    if completed is Undefined:
+        return
+    if value is None:
+        assert completed is None
+        assert not non_null
+        return
+    expected = StrawberryGraphQLCoreExecutionContext.complete_leaf_value(leaf.leaf, value)
+    assert completed == expected
+    assert type(completed) is type(expected)
