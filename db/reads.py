@@ -26,8 +26,9 @@ from weakref import WeakKeyDictionary
 
 import asyncpg
 from sqlalchemy import Select
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.util import await_only
 
 from db.connections import ConnectionLost
 from db.dialect import is_postgres
@@ -60,30 +61,46 @@ async def rows(
     """``statement``'s rows (positional), read in the session's transaction; on PostgreSQL
     ``postgres`` instead when given (the same read, its ``IN`` list as ``= ANY``)."""
     if is_postgres(session):
-        connection = await _connection(session)
+        held = await _held(session)
         chosen = statement if postgres is None else postgres
-        compiled = compiled_for(chosen, connection.dialect)
+        compiled = compiled_for(chosen, held.connection.dialect)
         if compiled is not None:
-            return await _fetch(connection, compiled, params)
+            return await _fetch(held, compiled, params)
         statement = chosen
     found: Sequence[Sequence[Any]] = (await session.execute(statement, params)).all()
     return found
 
 
-async def _connection(session: AsyncSession) -> AsyncConnection:
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """The session's connection for one of its transactions, and SQLAlchemy's asyncpg adapter."""
+
+    transaction: object
+    connection: AsyncConnection
+    adapted: Any  # AsyncAdapt_asyncpg_connection
+
+
+async def _held(session: AsyncSession) -> _Held:
     """The session's connection in its transaction, begun (and the tenant set) if need be.
 
-    Kept in ``session.info`` with the transaction it belongs to: asking the session each time
-    is a greenlet switch and the ORM's bookkeeping per read."""
+    Kept in ``session.info`` with the transaction it belongs to: asking the session (and the
+    connection for its driver connection) each time is a greenlet switch and the ORM's
+    bookkeeping per read."""
     transaction = session.sync_session.get_transaction()
     held = session.info.get(_HELD)
-    if held is not None and transaction is not None and held[0] is transaction:
-        connection: AsyncConnection = held[1]
-        if not connection.invalidated and not connection.closed:
-            return connection
+    if (
+        isinstance(held, _Held)
+        and transaction is not None
+        and held.transaction is transaction
+        and not held.connection.invalidated
+        and not held.connection.closed
+    ):
+        return held
     connection = await session.connection()  # begins the transaction: the tenant is set
-    session.info[_HELD] = (session.sync_session.get_transaction(), connection)
-    return connection
+    adapted = (await connection.get_raw_connection()).dbapi_connection
+    held = _Held(session.sync_session.get_transaction(), connection, adapted)
+    session.info[_HELD] = held
+    return held
 
 
 def compiled_for(statement: Select[Any], dialect: Dialect) -> Compiled | None:
@@ -111,35 +128,86 @@ def _compile(statement: Select[Any], dialect: Dialect) -> Compiled | None:
 
 
 async def _fetch(
-    connection: AsyncConnection, compiled: Compiled, params: Mapping[str, Any]
+    held: _Held, compiled: Compiled, params: Mapping[str, Any]
 ) -> Sequence[Sequence[Any]]:
-    args = [
-        params[name] if convert is None or params[name] is None else convert(params[name])
-        for name, convert in zip(compiled.names, compiled.converters, strict=True)
-    ]
-    sync = connection.sync_connection
+    sync = held.connection.sync_connection
     assert sync is not None
-    listened = sync._has_events or sync.engine._has_events  # as SQLAlchemy decides it
-    if listened:
-        sync.dispatch.before_cursor_execute(sync, None, compiled.sql, args, None, False)
-    adapted: Any = (await connection.get_raw_connection()).dbapi_connection
+    args = _arguments(compiled, params)
+    listened = _before(sync, compiled, args)
     try:
-        async with adapted._execute_mutex:
-            if adapted._transaction is None:
-                await adapted._start_transaction()
-            prepared, _ = await adapted._prepare(compiled.sql, 0)
-            found: list[Any] = await prepared.fetch(*args)
+        found = await _run(held.adapted, compiled, args)
     except BaseException as error:
-        if not isinstance(error, asyncpg.PostgresError) or adapted._connection.is_closed():
-            await connection.invalidate(error if isinstance(error, Exception) else None)
+        if _lost(held.adapted, error):
+            await held.connection.invalidate(error if isinstance(error, Exception) else None)
         if isinstance(error, asyncpg.exceptions.InternalClientError):
             raise ConnectionLost(f"the connection broke: {error}") from error
         raise
+    return _after(sync, compiled, args, found, listened)
+
+
+def execute_in_greenlet(connection: Connection, statement: Any, params: Mapping[str, Any]) -> bool:
+    """Run ``statement`` (no rows wanted) as :func:`rows` does, from SQLAlchemy's synchronous
+    code (an event handler inside the async engine's greenlet); False when the connection is
+    not asyncpg's or the statement must go through SQLAlchemy."""
+    adapted = connection.connection.dbapi_connection
+    if not hasattr(adapted, "_execute_mutex"):
+        return False
+    compiled = compiled_for(statement, connection.dialect)
+    if compiled is None:
+        return False
+    args = _arguments(compiled, params)
+    listened = _before(connection, compiled, args)
+    try:
+        found = await_only(_run(adapted, compiled, args))
+    except BaseException as error:
+        if _lost(adapted, error):
+            connection.invalidate(error if isinstance(error, Exception) else None)
+        if isinstance(error, asyncpg.exceptions.InternalClientError):
+            raise ConnectionLost(f"the connection broke: {error}") from error
+        raise
+    _after(connection, compiled, args, found, listened)
+    return True
+
+
+def _arguments(compiled: Compiled, params: Mapping[str, Any]) -> list[Any]:
+    return [
+        params[name] if convert is None or params[name] is None else convert(params[name])
+        for name, convert in zip(compiled.names, compiled.converters, strict=True)
+    ]
+
+
+def _before(sync: Connection, compiled: Compiled, args: list[Any]) -> bool:
+    """The engine's statement listeners told, as SQLAlchemy tells them; whether any listens."""
+    listened = sync._has_events or sync.engine._has_events  # as SQLAlchemy decides it
+    if listened:
+        sync.dispatch.before_cursor_execute(sync, None, compiled.sql, args, None, False)
+    return listened
+
+
+def _after(
+    sync: Connection, compiled: Compiled, args: list[Any], found: list[Any], listened: bool
+) -> Sequence[Sequence[Any]]:
     if listened:
         sync.dispatch.after_cursor_execute(sync, None, compiled.sql, args, None, False)
     if compiled.results is None:
         return found
     return [_converted(row, compiled.results) for row in found]
+
+
+async def _run(adapted: Any, compiled: Compiled, args: list[Any]) -> list[Any]:
+    """As SQLAlchemy's asyncpg cursor runs a statement: under the connection's mutex, the
+    transaction started if need be, the statement from its prepared-statement cache."""
+    async with adapted._execute_mutex:
+        if adapted._transaction is None:
+            await adapted._start_transaction()
+        prepared, _ = await adapted._prepare(compiled.sql, 0)
+        found: list[Any] = await prepared.fetch(*args)
+        return found
+
+
+def _lost(adapted: Any, error: BaseException) -> bool:
+    """The connection may be unusable: anything but the server's refusal of the statement."""
+    return not isinstance(error, asyncpg.PostgresError) or adapted._connection.is_closed()
 
 
 def _converted(row: Sequence[Any], results: Sequence[_Convert | None]) -> tuple[Any, ...]:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from db.base import Base
 from db.dialect import is_postgres
+from db.reads import execute_in_greenlet
 
 TENANT_SETTING = "app.tenant_id"
 TENANT_INFO_KEY = "tenant_id"
@@ -65,7 +66,10 @@ def _set_tenant_for_transaction(
 ) -> None:
     if not is_postgres(connection):
         return
-    connection.execute(SET_TENANT, _tenant_params(session.info.get(TENANT_INFO_KEY)))
+    params = _tenant_params(session.info.get(TENANT_INFO_KEY))
+    # asyncpg runs it as SQLAlchemy would, without SQLAlchemy's execution around it (db.reads)
+    if not execute_in_greenlet(connection, SET_TENANT, params):
+        connection.execute(SET_TENANT, params)
 
 
 def _tenant_params(tenant_id: str | None) -> dict[str, str]:
