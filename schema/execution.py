@@ -117,30 +117,12 @@ class PlainLeafExecution(StrawberryGraphQLCoreExecutionContext):
         grouped_field_set: GroupedFieldSet,
         position_context: Any,
     ) -> AwaitableOrValue[dict[str, Any]]:
-        manager = self.middleware_manager
-        if manager is not None and manager._middleware_resolvers:
-            return super().execute_fields(
-                parent_type, source_value, path, grouped_field_set, position_context
-            )
-        plain = plain_leaves(parent_type)
-        if not plain:
-            return super().execute_fields(
-                parent_type, source_value, path, grouped_field_set, position_context
-            )
-        return self._execute_with_plain(
-            plain, parent_type, source_value, path, grouped_field_set, position_context
-        )
-
-    def _execute_with_plain(
-        self,
-        plain: Mapping[str, PlainLeaf],
-        parent_type: GraphQLObjectType,
-        source_value: Any,
-        path: Path | None,
-        grouped_field_set: GroupedFieldSet,
-        position_context: Any,
-    ) -> AwaitableOrValue[dict[str, Any]]:
         """``execute_fields`` (graphql-core 3.3), a plain leaf's success taken directly."""
+        plain = self._plain(parent_type)
+        if not plain:  # every field takes graphql-core's path
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
         results: dict[str, Any] = {}
         awaitable_fields: list[str] = []
         is_awaitable = self.is_awaitable
@@ -165,9 +147,13 @@ class PlainLeafExecution(StrawberryGraphQLCoreExecutionContext):
             if awaitable_fields:
                 self.settle_in_background([results[field] for field in awaitable_fields])
             raise
-        if not awaitable_fields:
-            return results
-        return self._gather(results, awaitable_fields)
+        return self._gather(results, awaitable_fields) if awaitable_fields else results
+
+    def _plain(self, parent_type: GraphQLObjectType) -> Mapping[str, PlainLeaf]:
+        """The plain leaves of ``parent_type``; none when a schema extension hooks every field."""
+        manager = self.middleware_manager
+        hooked = manager is not None and bool(manager._middleware_resolvers)
+        return {} if hooked else plain_leaves(parent_type)
 
     async def _gather(self, results: dict[str, Any], awaitable_fields: list[str]) -> dict[str, Any]:
         if len(awaitable_fields) == 1:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+import strawberry
 from graphql import (
     GraphQLEnumType,
     GraphQLNonNull,
@@ -29,6 +30,7 @@ from graphql import (
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 import schema.execution
@@ -251,3 +253,26 @@ def test_a_plain_value_is_coerced_as_graphql_core_coerces_it(leaf, value, non_nu
     expected = StrawberryGraphQLCoreExecutionContext.complete_leaf_value(leaf.leaf, value)
     assert completed == expected
     assert type(completed) is type(expected)
+
+
+def test_a_schema_extension_that_hooks_every_field_still_sees_plain_ones():
+    # given: an extension with a per-field resolve hook (graphql-core middleware)
+    seen: list[str] = []
+
+    class Hook(SchemaExtension):
+        def resolve(self, _next: Any, root: Any, info: Any, *args: Any, **kwargs: Any) -> Any:
+            seen.append(info.field_name)
+            return _next(root, info, *args, **kwargs)
+
+    @strawberry.type
+    class Query:
+        name: str = "Yên Mô"
+
+    hooked = strawberry.Schema(
+        query=Query, extensions=[Hook], execution_context_class=PlainLeafExecution
+    )
+    # when
+    result = hooked.execute_sync("{ name }", root_value=Query())
+    # then: the hook ran for the plain field, which took graphql-core's path
+    assert result.data == {"name": "Yên Mô"}
+    assert seen == ["name"]
