@@ -14,7 +14,15 @@ converted by the dialect's own processors, as SQLAlchemy converts them. Anything
 SQLite, goes through the session. The engine's ``before_cursor_execute`` and
 ``after_cursor_execute`` listeners see each statement as they would (no cursor, no execution
 context); a failure that may have left the connection unusable (the server went away, a timeout,
-a cancellation) invalidates it, as SQLAlchemy does for a disconnect.
+a cancellation) invalidates it, as SQLAlchemy does for a disconnect. :func:`execute_in_greenlet`
+does the same from SQLAlchemy's synchronous code: the tenant's ``set_config`` as a transaction
+begins.
+
+This leans on SQLAlchemy 2.0's asyncpg adapter (its mutex, transaction and prepared-statement
+cache) and compiled statements (positional parameters, processors), not public API; the lock file
+pins SQLAlchemy, and ``tests/db/test_reads.py`` compares every hot read with SQLAlchemy's own
+execution, so an upgrade that changes them fails there. Compiled statements are cached per
+statement object, for PostgreSQL's asyncpg dialect only.
 """
 
 from __future__ import annotations
