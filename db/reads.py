@@ -38,6 +38,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.util import await_only
 
+from db import statement_events
 from db.connections import ConnectionLost
 from db.dialect import is_postgres
 
@@ -140,17 +141,17 @@ async def _fetch(
 ) -> Sequence[Sequence[Any]]:
     sync = held.connection.sync_connection
     assert sync is not None
-    args = _arguments(compiled, params)
-    listened = _before(sync, compiled, args)
+    told = statement_events.before(sync, compiled.sql, _arguments(compiled, params))
     try:
-        found = await _run(held.adapted, compiled, args)
+        found = await _run(held.adapted, told)
     except BaseException as error:
-        if _lost(held.adapted, error):
+        if _failed(sync, told, held.adapted, error):
             await held.connection.invalidate(error if isinstance(error, Exception) else None)
         if isinstance(error, asyncpg.exceptions.InternalClientError):
             raise ConnectionLost(f"the connection broke: {error}") from error
         raise
-    return _after(sync, compiled, args, found, listened)
+    statement_events.after(sync, told)
+    return _converted_rows(found, compiled)
 
 
 def execute_in_greenlet(connection: Connection, statement: Any, params: Mapping[str, Any]) -> bool:
@@ -158,22 +159,19 @@ def execute_in_greenlet(connection: Connection, statement: Any, params: Mapping[
     code (an event handler inside the async engine's greenlet); False when the connection is
     not asyncpg's or the statement must go through SQLAlchemy."""
     adapted = connection.connection.dbapi_connection
-    if not hasattr(adapted, "_execute_mutex"):
-        return False
     compiled = compiled_for(statement, connection.dialect)
-    if compiled is None:
+    if not hasattr(adapted, "_execute_mutex") or compiled is None:
         return False
-    args = _arguments(compiled, params)
-    listened = _before(connection, compiled, args)
+    told = statement_events.before(connection, compiled.sql, _arguments(compiled, params))
     try:
-        found = await_only(_run(adapted, compiled, args))
+        await_only(_run(adapted, told))
     except BaseException as error:
-        if _lost(adapted, error):
+        if _failed(connection, told, adapted, error):
             connection.invalidate(error if isinstance(error, Exception) else None)
         if isinstance(error, asyncpg.exceptions.InternalClientError):
             raise ConnectionLost(f"the connection broke: {error}") from error
         raise
-    _after(connection, compiled, args, found, listened)
+    statement_events.after(connection, told)
     return True
 
 
@@ -184,38 +182,35 @@ def _arguments(compiled: Compiled, params: Mapping[str, Any]) -> list[Any]:
     ]
 
 
-def _before(sync: Connection, compiled: Compiled, args: list[Any]) -> bool:
-    """The engine's statement listeners told, as SQLAlchemy tells them; whether any listens."""
-    listened = sync._has_events or sync.engine._has_events  # as SQLAlchemy decides it
-    if listened:
-        sync.dispatch.before_cursor_execute(sync, None, compiled.sql, args, None, False)
-    return listened
-
-
-def _after(
-    sync: Connection, compiled: Compiled, args: list[Any], found: list[Any], listened: bool
-) -> Sequence[Sequence[Any]]:
-    if listened:
-        sync.dispatch.after_cursor_execute(sync, None, compiled.sql, args, None, False)
-    if compiled.results is None:
-        return found
-    return [_converted(row, compiled.results) for row in found]
-
-
-async def _run(adapted: Any, compiled: Compiled, args: list[Any]) -> list[Any]:
+async def _run(adapted: Any, told: statement_events.Told) -> list[Any]:
     """As SQLAlchemy's asyncpg cursor runs a statement: under the connection's mutex, the
     transaction started if need be, the statement from its prepared-statement cache."""
     async with adapted._execute_mutex:
         if adapted._transaction is None:
             await adapted._start_transaction()
-        prepared, _ = await adapted._prepare(compiled.sql, 0)
-        found: list[Any] = await prepared.fetch(*args)
+        prepared, _ = await adapted._prepare(told.sql, 0)
+        found: list[Any] = await prepared.fetch(*told.args)
         return found
 
 
-def _lost(adapted: Any, error: BaseException) -> bool:
-    """The connection may be unusable: anything but the server's refusal of the statement."""
-    return not isinstance(error, asyncpg.PostgresError) or adapted._connection.is_closed()
+def _failed(
+    sync: Connection, told: statement_events.Told, adapted: Any, error: BaseException
+) -> bool:
+    """Tell the listeners; when the connection may be unusable (anything but the server's refusal
+    of the statement: the server went away, a timeout, a cancellation), end it at once, without
+    the polite close that would wait again on a silent network, and say so (to invalidate it)."""
+    driver = adapted._connection
+    lost = not isinstance(error, asyncpg.PostgresError) or driver.is_closed()
+    statement_events.failed(sync, told, error, lost)
+    if lost and not driver.is_closed():
+        driver.terminate()
+    return lost
+
+
+def _converted_rows(found: list[Any], compiled: Compiled) -> Sequence[Sequence[Any]]:
+    if compiled.results is None:
+        return found
+    return [_converted(row, compiled.results) for row in found]
 
 
 def _converted(row: Sequence[Any], results: Sequence[_Convert | None]) -> tuple[Any, ...]:

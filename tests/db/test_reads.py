@@ -16,7 +16,7 @@ from typing import Any
 
 import asyncpg
 import pytest
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, event, func, select
 
 from db import reads
 from db.connections import ConnectionLost, asyncpg_dsn
@@ -103,6 +103,12 @@ async def test_a_connection_the_server_ended_is_an_outage_and_is_not_reused(post
     # given: a session of the gateway's own engine (no test transaction) has read once
     engine = make_engine(database.app_url)
     sessionmaker = make_sessionmaker(engine)
+    errors: list[tuple[type[BaseException], bool, str]] = []
+
+    def handle_error(context: Any) -> None:
+        errors.append((type(context.original_exception), context.is_disconnect, context.statement))
+
+    event.listen(engine.sync_engine, "handle_error", handle_error)
     try:
         async with scope_session(sessionmaker(), world.YEN_MO) as session:
             first = await reads.rows(session, tenant_rows.ALL_BRANCHES, PARAMS)
@@ -113,8 +119,12 @@ async def test_a_connection_the_server_ended_is_an_outage_and_is_not_reused(post
                 (asyncpg.InterfaceError, asyncpg.PostgresError, ConnectionLost)
             ) as raised:
                 await reads.rows(session, tenant_rows.ALL_BRANCHES, PARAMS)
-        # then: answered as the database's outage, and the next session gets a new connection
+        # then: answered as the database's outage, told to the engine's error listeners as a
+        # disconnect, and the next session gets a new connection
         assert classify(raised.value) == "SERVICE_UNAVAILABLE"
+        assert [(disconnect, "FROM branches" in sql) for _, disconnect, sql in errors] == [
+            (True, True)
+        ]
         async with scope_session(sessionmaker(), world.YEN_MO) as session:
             assert await reads.rows(session, tenant_rows.ALL_BRANCHES, PARAMS) == first
             assert (await reads.rows(session, _BACKEND, {}))[0][0] != pid
