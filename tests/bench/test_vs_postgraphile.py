@@ -121,11 +121,25 @@ def test_member_lists_compare_count_and_order():
 
 def test_home_is_sent_by_its_manifest_hash_without_text():
     # when
-    body = json.loads(bench.home_request())
-    # then
-    assert "query" not in body
-    assert body["operationName"] == "Home"
-    assert len(body["extensions"]["persistedQuery"]["sha256Hash"]) == 64
+    hashed, text = (json.loads(body) for body in bench.home_request())
+    # then: by hash to the servers under test; as the same text to a baseline commit
+    assert "query" not in hashed
+    assert hashed["operationName"] == "Home"
+    assert len(hashed["extensions"]["persistedQuery"]["sha256Hash"]) == 64
+    assert "extensions" not in text
+    assert text["query"].startswith("query Home")
+
+
+def test_a_baseline_target_is_sent_the_documents_as_text():
+    # given
+    work, _ = bench.workloads()
+    server = bench.Server(name="baseline", port=1, process=None, log=Path("/dev/null"))  # type: ignore[arg-type]
+    baseline = bench.Target("generic at f5d23d6", server, text=True)
+    current = bench.Target("PilotGraph generic", server)
+    for workload in work:
+        # when / then
+        assert json.loads(baseline.body(workload))["query"]
+        assert "query" not in json.loads(current.body(workload))
 
 
 def test_wrk_output_adds_up_across_blocks(tmp_path: Path):
