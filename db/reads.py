@@ -147,7 +147,7 @@ async def _fetch(
     except BaseException as error:
         if _failed(sync, told, held.adapted, error):
             await held.connection.invalidate(error if isinstance(error, Exception) else None)
-        if isinstance(error, asyncpg.exceptions.InternalClientError):
+        if _protocol_broken(error):
             raise ConnectionLost(f"the connection broke: {error}") from error
         raise
     statement_events.after(sync, told)
@@ -168,7 +168,7 @@ def execute_in_greenlet(connection: Connection, statement: Any, params: Mapping[
     except BaseException as error:
         if _failed(connection, told, adapted, error):
             connection.invalidate(error if isinstance(error, Exception) else None)
-        if isinstance(error, asyncpg.exceptions.InternalClientError):
+        if _protocol_broken(error):
             raise ConnectionLost(f"the connection broke: {error}") from error
         raise
     statement_events.after(connection, told)
@@ -205,6 +205,13 @@ def _failed(
     if lost and not driver.is_closed():
         driver.terminate()
     return lost
+
+
+def _protocol_broken(error: BaseException) -> bool:
+    """asyncpg's protocol left mid-operation by the server's goodbye ("cannot switch to state"),
+    raised by asyncpg or translated by SQLAlchemy's adapter (which keeps asyncpg's as the cause)."""
+    broken = asyncpg.exceptions.InternalClientError
+    return isinstance(error, broken) or isinstance(error.__cause__, broken)
 
 
 def _converted_rows(found: list[Any], compiled: Compiled) -> Sequence[Sequence[Any]]:

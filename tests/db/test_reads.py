@@ -17,6 +17,7 @@ from typing import Any
 import asyncpg
 import pytest
 from sqlalchemy import Select, event, func, select
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_connection as Adapted
 
 from db import reads
 from db.connections import ConnectionLost, asyncpg_dsn
@@ -138,3 +139,36 @@ async def _terminate(database: Any, pid: int) -> None:
         await admin.execute("SELECT pg_terminate_backend($1)", pid)
     finally:
         await admin.close()
+
+
+async def test_a_broken_protocol_at_the_transactions_start_is_an_outage(
+    postgres, database, monkeypatch
+):
+    # given: the server's goodbye left asyncpg mid-operation as the session's transaction
+    # begins (kill -9 of the postmaster); SQLAlchemy's adapter translates asyncpg's error
+    engine = make_engine(database.app_url)
+    sessionmaker = make_sessionmaker(engine)
+    start = Adapted._start_transaction
+
+    async def broken(self: Any) -> None:
+        self._handle_exception(
+            asyncpg.exceptions.InternalClientError(
+                "cannot switch to state 15; another operation (2) is in progress"
+            )
+        )
+
+    try:
+        async with scope_session(sessionmaker(), world.YEN_MO) as session:
+            first = await reads.rows(session, _BACKEND, {})
+        monkeypatch.setattr(Adapted, "_start_transaction", broken)
+        async with scope_session(sessionmaker(), world.YEN_MO) as session:
+            # when
+            with pytest.raises(ConnectionLost) as raised:
+                await reads.rows(session, tenant_rows.ALL_BRANCHES, PARAMS)
+        # then: the database's outage (503), and the connection is not used again
+        assert classify(raised.value) == "SERVICE_UNAVAILABLE"
+        monkeypatch.setattr(Adapted, "_start_transaction", start)
+        async with scope_session(sessionmaker(), world.YEN_MO) as session:
+            assert await reads.rows(session, _BACKEND, {}) != first
+    finally:
+        await engine.dispose()

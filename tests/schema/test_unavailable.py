@@ -166,6 +166,13 @@ LINKS: list[tuple[Callable[[], BaseException], str | None]] = [
     (lambda: pg.AdminShutdownError("terminating"), SERVICE_UNAVAILABLE),
     (lambda: pg.TooManyConnectionsError("too many"), SERVICE_UNAVAILABLE),
     (lambda: pg.ConnectionDoesNotExistError("closed"), SERVICE_UNAVAILABLE),
+    (
+        lambda: pg.InternalClientError(
+            "cannot switch to state 15; another operation (2) is in progress"
+        ),
+        SERVICE_UNAVAILABLE,
+    ),
+    (lambda: pg.InternalClientError("unexpected message type"), None),
     (lambda: pg.QueryCanceledError("statement timeout"), QUERY_TIMEOUT),
     (lambda: ConnectionRefusedError(111, "refused"), SERVICE_UNAVAILABLE),
     (lambda: ConnectionResetError(104, "reset"), SERVICE_UNAVAILABLE),
