@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 from sqlalchemy import make_url
@@ -102,3 +102,25 @@ class ConnectionLost(ConnectionError):
     """The connection broke under a statement: the server ended it, or asyncpg's protocol was
     left mid-operation by the server's goodbye (``InternalClientError``). Raised from the
     driver's error so the edge answers it as the database's outage (503), not as a bug."""
+
+
+# What asyncpg says when the server's goodbye (a killed server, a terminated backend) arrived
+# between two steps of its protocol: the connection is dead, not the statement wrong.
+_BROKEN_PROTOCOL = "cannot switch to state"
+
+
+def protocol_broken(error: BaseException) -> bool:
+    """asyncpg's protocol left mid-operation by the server's goodbye, raised by asyncpg itself or
+    translated by SQLAlchemy's adapter (which keeps asyncpg's error as the cause)."""
+    return any(
+        isinstance(link, asyncpg.exceptions.InternalClientError)
+        and str(link).startswith(_BROKEN_PROTOCOL)
+        for link in (error, error.__cause__)
+    )
+
+
+def reraise_lost(error: BaseException) -> NoReturn:
+    """Raise ``error`` again; a broken protocol as :class:`ConnectionLost`, caused by it."""
+    if protocol_broken(error):
+        raise ConnectionLost(f"the connection broke: {error}") from error
+    raise error

@@ -39,7 +39,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.util import await_only
 
 from db import statement_events
-from db.connections import ConnectionLost
+from db.connections import reraise_lost
 from db.dialect import is_postgres
 
 _Convert = Callable[[Any], Any]
@@ -147,9 +147,7 @@ async def _fetch(
     except BaseException as error:
         if _failed(sync, told, held.adapted, error):
             await held.connection.invalidate(error if isinstance(error, Exception) else None)
-        if _protocol_broken(error):
-            raise ConnectionLost(f"the connection broke: {error}") from error
-        raise
+        reraise_lost(error)
     statement_events.after(sync, told)
     return _converted_rows(found, compiled)
 
@@ -168,9 +166,7 @@ def execute_in_greenlet(connection: Connection, statement: Any, params: Mapping[
     except BaseException as error:
         if _failed(connection, told, adapted, error):
             connection.invalidate(error if isinstance(error, Exception) else None)
-        if _protocol_broken(error):
-            raise ConnectionLost(f"the connection broke: {error}") from error
-        raise
+        reraise_lost(error)
     statement_events.after(connection, told)
     return True
 
@@ -205,13 +201,6 @@ def _failed(
     if lost and not driver.is_closed():
         driver.terminate()
     return lost
-
-
-def _protocol_broken(error: BaseException) -> bool:
-    """asyncpg's protocol left mid-operation by the server's goodbye ("cannot switch to state"),
-    raised by asyncpg or translated by SQLAlchemy's adapter (which keeps asyncpg's as the cause)."""
-    broken = asyncpg.exceptions.InternalClientError
-    return isinstance(error, broken) or isinstance(error.__cause__, broken)
 
 
 def _converted_rows(found: list[Any], compiled: Compiled) -> Sequence[Sequence[Any]]:

@@ -29,7 +29,7 @@ import asyncpg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from db.connections import ConnectionLost, ConnectOptions, connect_direct
+from db.connections import ConnectOptions, connect_direct, reraise_lost
 from db.engine import PING_AFTER_IDLE_S, connect_options
 from db.sessions import TENANT_SETTING
 
@@ -79,11 +79,8 @@ class TenantConnections:
                 held.tenant = tenant
             value = await held.connection.fetchval(sql, *parameters)
         except BaseException as error:
-            failed = _connection_failed(error)
-            self._discard(held, drop_idle=failed)
-            if isinstance(error, asyncpg.exceptions.InternalClientError):
-                raise ConnectionLost(f"the planned connection broke: {error}") from error
-            raise
+            self._discard(held, drop_idle=_connection_failed(error))
+            reraise_lost(error)
         self._checkin(held)
         return value
 

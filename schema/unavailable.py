@@ -18,6 +18,8 @@ from types import TracebackType
 import asyncpg
 from sqlalchemy import exc as sa_exc
 
+from db.connections import protocol_broken
+
 SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE"
 QUERY_TIMEOUT = "QUERY_TIMEOUT"
 # Codes a client may retry after ``Retry-After``: the database, not the request, was at fault.
@@ -56,9 +58,6 @@ _NETWORK_ERRNOS = frozenset(
         errno.EPIPE,
     }
 )
-# asyncpg's protocol left mid-operation when the server's goodbye (a killed server, a terminated
-# backend) arrived between two of its steps: the connection is dead, not the statement wrong.
-_BROKEN_PROTOCOL = "cannot switch to state"
 # asyncio's create_connection when every address of the host failed differently (::1, 127.0.0.1).
 _EVERY_ADDRESS_FAILED = "Multiple exceptions:"
 _MAX_CHAIN = 32
@@ -87,15 +86,9 @@ def _classify_one(error: BaseException) -> str | None:
         return SERVICE_UNAVAILABLE if _sqlite_busy(error) else None
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return SERVICE_UNAVAILABLE
-    if isinstance(error, _UNREACHABLE) or _network_os_error(error) or _broken_protocol(error):
+    if isinstance(error, _UNREACHABLE) or _network_os_error(error) or protocol_broken(error):
         return SERVICE_UNAVAILABLE
     return None
-
-
-def _broken_protocol(error: BaseException) -> bool:
-    return isinstance(error, asyncpg.exceptions.InternalClientError) and str(error).startswith(
-        _BROKEN_PROTOCOL
-    )
 
 
 def _network_os_error(error: BaseException) -> bool:
