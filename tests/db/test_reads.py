@@ -9,6 +9,7 @@ connection the server ended must fail as the database's outage and not be used a
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import uuid
 from collections.abc import Iterator
@@ -44,19 +45,39 @@ PARAMS: dict[str, Any] = {
 }
 
 
+# The hot reads' modules: every Select they hold, and every variant their builders make.
+MODULES = (statements, tenant_rows)
+# A builder's parameter that is not a flag, and the values it takes.
+CHOICES: dict[str, tuple[str, ...]] = {"when": ("upcoming", "past", "all")}
+# The PostgreSQL form of an IN-list read (``= ANY``) is named after it: X_BY_ID_ARRAY for X_BY_IDS.
+ARRAY_FORM = ("_BY_ID_ARRAY", "_BY_IDS")
+
+
 def hot_reads() -> Iterator[tuple[str, Select[Any], Select[Any] | None]]:
-    """Each hot read statement, every variant, with its PostgreSQL form where it has one."""
-    yield "members by ids", statements.MEMBERS_BY_IDS, statements.MEMBERS_BY_ID_ARRAY
-    yield "branches", tenant_rows.ALL_BRANCHES, None
-    yield "branches by ids", tenant_rows.BRANCHES_BY_IDS, tenant_rows.BRANCHES_BY_ID_ARRAY
-    for variant in itertools.product(FLAGS, FLAGS, FLAGS):
-        yield f"members count {variant}", statements.members_count(*variant), None
-        for after in FLAGS:
-            yield f"members page {variant} {after}", statements.members_page(*variant, after), None
-    for when, branch, own in itertools.product(("upcoming", "past", "all"), FLAGS, FLAGS):
-        yield f"meetings {when} {branch} {own}", statements.meetings(when, branch, own), None
-    for kind, own in itertools.product(FLAGS, FLAGS):
-        yield f"notices {kind} {own}", statements.notices(kind, own), None
+    """Each hot read statement of the modules, every variant, with its PostgreSQL form where it
+    has one: generated, so a new statement or builder is covered without editing this test."""
+    for module in MODULES:
+        held = {name: v for name, v in vars(module).items() if isinstance(v, Select)}
+        for name, statement in held.items():
+            if name.endswith(ARRAY_FORM[0]):
+                assert name.replace(*ARRAY_FORM) in held, f"{name} has no IN-list form"
+                continue
+            yield name, statement, held.get(name.replace(ARRAY_FORM[1], ARRAY_FORM[0]))
+        for name, builder in vars(module).items():
+            function = inspect.unwrap(builder) if callable(builder) else None
+            if inspect.isfunction(function) and function.__module__ == module.__name__:
+                yield from _variants(name, function, builder)
+
+
+def _variants(
+    name: str, unwrapped: Any, builder: Any
+) -> Iterator[tuple[str, Select[Any], Select[Any] | None]]:
+    signature = inspect.signature(unwrapped)
+    if signature.return_annotation != "Select[Any]":
+        return
+    choices = [CHOICES.get(p, FLAGS) for p in signature.parameters]
+    for variant in itertools.product(*choices):
+        yield f"{name}{variant}", builder(*variant), None
 
 
 HOT_READS = list(hot_reads())
