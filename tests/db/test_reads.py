@@ -62,7 +62,8 @@ def hot_reads() -> Iterator[tuple[str, Select[Any], Select[Any] | None]]:
             if name.endswith(ARRAY_FORM[0]):
                 assert name.replace(*ARRAY_FORM) in held, f"{name} has no IN-list form"
                 continue
-            yield name, statement, held.get(name.replace(ARRAY_FORM[1], ARRAY_FORM[0]))
+            array = name.removesuffix(ARRAY_FORM[1]) + ARRAY_FORM[0]
+            yield name, statement, held.get(array) if name.endswith(ARRAY_FORM[1]) else None
         for name, builder in vars(module).items():
             function = inspect.unwrap(builder) if callable(builder) else None
             if inspect.isfunction(function) and function.__module__ == module.__name__:
