@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import httpx
 import pytest
@@ -39,6 +42,34 @@ def _console_ids() -> set[str]:
     return {manifest[path.stem]["id"] for path in CONSOLE_DOCUMENTS.glob("*.graphql")}
 
 
+@asynccontextmanager
+async def recorded(browser: Any, base_url: str) -> AsyncIterator[tuple[Any, list[Any], list[Any]]]:
+    """A page on ``base_url``, and every /graphql request and response it makes."""
+    context = await browser.new_context(base_url=base_url, locale="en-GB")
+    page = await context.new_page()
+    page.set_default_timeout(60_000)
+    sent: list[Any] = []
+    answered: list[Any] = []
+    page.on("request", lambda r: sent.append(r) if r.url.endswith("/graphql") else None)
+    page.on("response", lambda r: answered.append(r) if r.url.endswith("/graphql") else None)
+    try:
+        yield page, sent, answered
+    finally:
+        await context.close()  # an open event stream would hold the gateway at shutdown
+
+
+async def _hashes_answered(sent: list[Any], answered: list[Any]) -> list[dict[str, Any]]:
+    """The request bodies, each a console operation's hash, each answered without an error."""
+    bodies = [json.loads(r.post_data or "{}") for r in sent]
+    console_ids = _console_ids()
+    for body in bodies:
+        assert body["extensions"]["persistedQuery"]["sha256Hash"] in console_ids, body
+    for answer in answered:
+        payload = await answer.json()
+        assert (answer.status, "errors" in payload) == (200, False), payload
+    return bodies
+
+
 @pytest.fixture(scope="module")
 def trusted_gateway(live_gateway, tmp_path_factory):
     """A gateway over the demo database that runs only the committed manifest's operations."""
@@ -52,13 +83,7 @@ async def test_every_view_works_in_trusted_mode_sending_only_hashes(
     trusted_gateway, admin_token, browser, screenshot
 ):
     # given: a province admin on the trusted gateway, every /graphql exchange recorded
-    context = await browser.new_context(base_url=trusted_gateway, locale="en-GB")
-    page = await context.new_page()
-    page.set_default_timeout(60_000)
-    sent, answered = [], []
-    page.on("request", lambda r: sent.append(r) if r.url.endswith("/graphql") else None)
-    page.on("response", lambda r: answered.append(r) if r.url.endswith("/graphql") else None)
-    try:
+    async with recorded(browser, trusted_gateway) as (page, sent, answered):
         await sign_in(page, admin_token)
         # when: every view, and a step scheduled in the past (a mutation refused in its payload)
         for view, loaded in VIEWS.items():
@@ -70,20 +95,12 @@ async def test_every_view_works_in_trusted_mode_sending_only_hashes(
         await page.locator("#schedule-reason").fill("Trusted-mode check")
         await page.locator("#schedule-form button[type=submit]").click()
         await page.locator("#schedule-result [role=alert]").wait_for()
-        # then: each request is a console operation's hash, never a document
-        bodies = [json.loads(r.post_data or "{}") for r in sent]
+        # then: each request is a console operation's hash, never a document, and each answer
+        # is data without a GraphQL error (OPERATION_NOT_ALLOWED or any other)
+        bodies = await _hashes_answered(sent, answered)
         assert len(bodies) >= len(VIEWS)
-        console_ids = _console_ids()
         for body in bodies:
             assert set(body) <= {"operationName", "variables", "extensions"}, body
-            assert body["extensions"]["persistedQuery"]["sha256Hash"] in console_ids, body
-        # and each answer is data without a GraphQL error (OPERATION_NOT_ALLOWED or any other)
-        for answer in answered:
-            payload = await answer.json()
-            assert answer.status == 200, payload
-            assert "errors" not in payload, payload
-    finally:
-        await context.close()  # an open event stream would hold the gateway at shutdown
 
 
 async def test_a_tenant_admins_views_work_in_trusted_mode_sending_only_hashes(
@@ -91,13 +108,7 @@ async def test_a_tenant_admins_views_work_in_trusted_mode_sending_only_hashes(
 ):
     # given: a tenant admin on the trusted gateway, every /graphql exchange recorded
     tenant_admin = live_gateway.token("--role", "tenant_admin", "--tenant", "yen-mo")
-    context = await browser.new_context(base_url=trusted_gateway, locale="en-GB")
-    page = await context.new_page()
-    page.set_default_timeout(60_000)
-    sent, answered = [], []
-    page.on("request", lambda r: sent.append(r) if r.url.endswith("/graphql") else None)
-    page.on("response", lambda r: answered.append(r) if r.url.endswith("/graphql") else None)
-    try:
+    async with recorded(browser, trusted_gateway) as (page, sent, answered):
         # when: their district (its state, adoption and ramp form), then adoption
         await sign_in(page, tenant_admin, view="district")
         await page.locator("#district-adoption").wait_for()
@@ -105,16 +116,8 @@ async def test_a_tenant_admins_views_work_in_trusted_mode_sending_only_hashes(
         await page.goto("/admin/#/adoption")
         await page.locator("#adoption-csv").wait_for()
         # then: hashes of console operations only, each answered without an error
-        console_ids = _console_ids()
-        bodies = [json.loads(r.post_data or "{}") for r in sent]
+        bodies = await _hashes_answered(sent, answered)
         assert "DistrictRollout" in {body["operationName"] for body in bodies}
-        for body in bodies:
-            assert body["extensions"]["persistedQuery"]["sha256Hash"] in console_ids, body
-        for answer in answered:
-            payload = await answer.json()
-            assert (answer.status, "errors" in payload) == (200, False), payload
-    finally:
-        await context.close()
 
 
 async def test_every_console_operation_is_allowed_by_the_trusted_gateway(trusted_gateway):
