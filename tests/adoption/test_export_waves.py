@@ -146,6 +146,10 @@ async def test_bad_parameters_answer_a_coded_400(
     }
 
 
+def _refusal(status: int, message: str, code: str) -> tuple[int, dict[str, Any]]:
+    return status, {"message": message, "extensions": {"code": code}}
+
+
 @pytest.mark.usefixtures("plan")
 async def test_wave_export_refusals(client_for: Client, token: TokenFactory) -> None:
     # given: a tenant admin, a member, no token, and Ha Nam's auditor (no plan in Ha Nam)
@@ -158,35 +162,12 @@ async def test_wave_export_refusals(client_for: Client, token: TokenFactory) -> 
         "/v1/adoption.csv?from=2026-11-30&to=2026-11-01&by=wave&flag=handbook"
     )
     # then: coded JSON, nothing of Ninh Binh's waves
+    forbidden = _refusal(403, "Your role does not allow read province adoption.", "FORBIDDEN")
     assert [(a.status_code, a.json()["errors"][0]) for a in answers] == [
-        (
-            403,
-            {
-                "message": "Your role does not allow read province adoption.",
-                "extensions": {"code": "FORBIDDEN"},
-            },
-        ),
-        (
-            403,
-            {
-                "message": "Your role does not allow read province adoption.",
-                "extensions": {"code": "FORBIDDEN"},
-            },
-        ),
-        (
-            401,
-            {
-                "message": "Sign in: this field needs a bearer token.",
-                "extensions": {"code": "UNAUTHENTICATED"},
-            },
-        ),
-        (
-            404,
-            {
-                "message": "The flag 'handbook' has no rollout plan.",
-                "extensions": {"code": "PLAN_NOT_FOUND"},
-            },
-        ),
+        forbidden,
+        forbidden,
+        _refusal(401, "Sign in: this field needs a bearer token.", "UNAUTHENTICATED"),
+        _refusal(404, "The flag 'handbook' has no rollout plan.", "PLAN_NOT_FOUND"),
     ]
     assert (reversed_period.status_code, reversed_period.json()["errors"][0]["extensions"]) == (
         400,
