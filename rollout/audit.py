@@ -37,6 +37,11 @@ def act_as(session: AsyncSession, name: str | None) -> None:
     session.info[ACTOR_NAME] = name
 
 
+def acting_name(session: AsyncSession) -> str | None:
+    """The display name :func:`act_as` gave ``session``; rows naming their author keep it too."""
+    return session.info.get(ACTOR_NAME)
+
+
 def actor_key(actor: str, name: str | None) -> str:
     """Subject and name, case-folded: what a partial actor match compares against."""
     return f"{actor}\n{name or ''}".casefold()
@@ -58,7 +63,7 @@ def record(
 ) -> AuditEntry:
     """Add one audit row to the session's transaction (committed with the change it records),
     and the webhook event it reports, if any (``rollout.webhooks.outbox``)."""
-    name = session.info.get(ACTOR_NAME)
+    name = acting_name(session)
     entry = AuditEntry(
         id=next_id(),
         province_id=province_id,

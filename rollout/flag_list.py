@@ -35,6 +35,7 @@ class OverrideListing:
     variant: str
     reason: str
     updated_by: str
+    updated_by_name: str | None
     updated_at: dt.datetime
 
 
@@ -124,7 +125,9 @@ async def _overrides(
     found: dict[str, list[OverrideListing]] = defaultdict(list)
     for o in await session.scalars(stmt):
         found[o.flag_key].append(
-            OverrideListing(o.tenant_id, o.variant, o.reason, o.updated_by, o.updated_at)
+            OverrideListing(
+                o.tenant_id, o.variant, o.reason, o.updated_by, o.updated_by_name, o.updated_at
+            )
         )
     return found
 

@@ -191,6 +191,7 @@ async def set_override(
             row = FlagOverride(province_id=province_id, tenant_id=tenant_id, flag_key=key)
             session.add(row)
         row.variant, row.reason, row.updated_by, row.updated_at = variant, reason, actor, now
+        row.updated_by_name = audit.acting_name(session)
     bump(flag, now)
     audit.record(
         session,

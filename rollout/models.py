@@ -125,6 +125,7 @@ class FlagOverride(Base):
     variant: Mapped[str] = mapped_column(String(63))
     reason: Mapped[str] = mapped_column(Text)
     updated_by: Mapped[str] = mapped_column(String(200))
+    updated_by_name: Mapped[str | None] = mapped_column(String(200), default=None)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
@@ -207,6 +208,8 @@ class RolloutApproval(Base):
     # what was asked: the target wave/step and any gate override reason
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     requested_by: Mapped[str] = mapped_column(String(200))
+    # the requester's display name when they asked (the token's name claim), as the audit keeps it
+    requested_by_name: Mapped[str | None] = mapped_column(String(200), default=None)
     requested_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=ApprovalStatus.PENDING.value)
@@ -224,6 +227,8 @@ class ScheduledStep(Base):
     action: Mapped[str] = mapped_column(String(32))
     run_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     requested_by: Mapped[str] = mapped_column(String(200))
+    # the requester's display name when they scheduled it; the step's audit rows name them so
+    requested_by_name: Mapped[str | None] = mapped_column(String(200), default=None)
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=StepStatus.PENDING.value)
     ran_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, default=None)
@@ -281,3 +286,4 @@ class RolloutNotice(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, default=None)
     acknowledged_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    acknowledged_by_name: Mapped[str | None] = mapped_column(String(200), default=None)

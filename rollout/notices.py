@@ -80,6 +80,7 @@ async def acknowledge(
         raise NoticeNotFound()
     if notice.acknowledged_at is None:
         notice.acknowledged_at, notice.acknowledged_by = now, actor
+        notice.acknowledged_by_name = audit.acting_name(session)
         audit.record(
             session,
             actor=actor,

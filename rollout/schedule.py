@@ -49,6 +49,7 @@ async def schedule(
         raise InvalidTransition("Schedule a step in the future; run it now instead.")
     step = ScheduledStep(id=uuid.uuid4(), province_id=province_id, plan_id=plan_id, run_at=run_at)
     step.action, step.requested_by, step.reason = action.value, actor, reason
+    step.requested_by_name = audit.acting_name(session)
     step.status, step.outcome = StepStatus.PENDING.value, ""
     session.add(step)
     audit.record(
@@ -147,7 +148,9 @@ async def _run_one(
             return None
         plan = await session.get(RolloutPlan, step.plan_id)
         assert plan is not None  # the step's foreign key
+        audit.act_as(session, step.requested_by_name)  # the step's rows name its requester
         outcome = await _carry_out(session, step, plan, kpis, now)
+        audit.act_as(session, None)  # the run itself is the scheduler's
         _record(session, step, plan, worker, outcome, now)
         await session.commit()
         return step.id

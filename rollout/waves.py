@@ -221,6 +221,7 @@ def _request_approval(
             "override_reason": override_reason,
         },
         requested_by=actor,
+        requested_by_name=audit.acting_name(session),
         requested_at=now,
         reason=override_reason or "",
         status=ApprovalStatus.PENDING.value,

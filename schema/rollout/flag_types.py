@@ -7,6 +7,7 @@ import datetime as dt
 import strawberry
 
 from rollout.flag_list import FlagListing, OverrideListing, PlanSummary, RuleListing
+from schema.rollout.people import author_name
 
 
 @strawberry.type(
@@ -38,6 +39,7 @@ class FlagOverride:
     variant: str
     reason: str
     updated_by: str = strawberry.field(description="The subject of the admin who set it.")
+    updated_by_name: str | None = author_name("That admin")
     updated_at: dt.datetime
 
     @classmethod
@@ -47,6 +49,7 @@ class FlagOverride:
             variant=o.variant,
             reason=o.reason,
             updated_by=o.updated_by,
+            updated_by_name=o.updated_by_name,
             updated_at=o.updated_at,
         )
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import strawberry
+
 from schema.context import Context
 from schema.relay import canonical_uuid
 from tenants.handbook.erasure import ERASED
@@ -24,3 +28,11 @@ async def member_name(context: Context, tenant_slug: str, subject: str) -> str |
         return None
     row = await context.loaders_for(tenant.id).member_by_id.load(member_id)
     return None if row is None or row.full_name == ERASED else row.full_name
+
+
+def author_name(who: str) -> Any:
+    """The field beside a subject naming the person who wrote the row, as they were named then."""
+    return strawberry.field(
+        description=f"{who}'s display name then (the token's name claim); null when the token "
+        "carried none (show the subject then)."
+    )

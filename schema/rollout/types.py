@@ -23,7 +23,7 @@ from schema.context import Context
 from schema.fields import field
 from schema.rollout import audit_cursor
 from schema.rollout.forecast import RolloutForecast, resolve_forecast
-from schema.rollout.people import member_name
+from schema.rollout.people import author_name, member_name
 
 
 @strawberry.enum(description="OpenFeature resolution reasons.")
@@ -270,7 +270,8 @@ class RolloutStepOption:
 class PendingApproval:
     id: strawberry.ID = strawberry.field(description="Pass it to approveRolloutStep.")
     action: str
-    requested_by: str
+    requested_by: str = strawberry.field(description="The subject of the admin who asked.")
+    requested_by_name: str | None = author_name("The requester")
     requested_at: dt.datetime
     reason: str
     request: strawberry.scalars.JSON = strawberry.field(
@@ -287,6 +288,7 @@ class PendingApproval:
             id=strawberry.ID(str(a.id)),
             action=a.action,
             requested_by=a.requested_by,
+            requested_by_name=a.requested_by_name,
             requested_at=a.requested_at,
             reason=a.reason,
             request=cast(strawberry.scalars.JSON, a.request),
@@ -298,7 +300,8 @@ class ScheduledRolloutStep:
     id: strawberry.ID
     action: str
     run_at: dt.datetime
-    requested_by: str
+    requested_by: str = strawberry.field(description="The subject of the admin who scheduled it.")
+    requested_by_name: str | None = author_name("The scheduler")
     reason: str
 
     @classmethod
@@ -308,6 +311,7 @@ class ScheduledRolloutStep:
             action=s.action,
             run_at=s.run_at,
             requested_by=s.requested_by,
+            requested_by_name=s.requested_by_name,
             reason=s.reason,
         )
 
@@ -394,6 +398,7 @@ class RolloutNotice:
     created_at: dt.datetime
     acknowledged_at: dt.datetime | None
     acknowledged_by: str | None
+    acknowledged_by_name: str | None = author_name("The acknowledger")
 
     @classmethod
     def from_model(cls, n: NoticeRow) -> RolloutNotice:
@@ -408,4 +413,5 @@ class RolloutNotice:
             created_at=n.created_at,
             acknowledged_at=n.acknowledged_at,
             acknowledged_by=n.acknowledged_by,
+            acknowledged_by_name=n.acknowledged_by_name,
         )

@@ -80,3 +80,42 @@ async def test_audit_rows_name_members_and_shorten_other_subjects(
     await expect(rows.first.locator(".actor")).to_have_text("00000000…")
     assert await rows.first.locator(".actor").get_attribute("title") == NOBODY
     await screenshot(page, "32-audit-people")
+
+
+SCHEDULE = """mutation { result: scheduleRolloutStep(flag: "handbook", action: PAUSE,
+  runAt: "2099-01-01T01:00:00Z", reason: "People test") { id errors { code } } }"""
+CANCEL = """mutation($id: ID!) { result: cancelScheduledRolloutStep(id: $id, reason: "Done")
+  { errors { code } } }"""
+OVERRIDE = """mutation($variant: String) { result: setFlagOverride(flag: "handbook.notices",
+  tenant: "kim-son", variant: $variant, reason: "People test") { errors { code } } }"""
+NAMED_ADMIN = "00000000-0000-4000-8000-0000000b0b02"
+
+
+async def test_a_scheduled_step_and_an_override_name_who_wrote_them(
+    live_gateway, admin_token, new_page, screenshot
+):
+    # given: a province admin whose token names her schedules a pause and overrides a flag
+    running_with_two_rollbacks(live_gateway, admin_token)
+    named = live_gateway.token(
+        "--role", "province_admin", "--member", NAMED_ADMIN, "--name", "Trần Thị Hoa"
+    )
+    scheduled = live_gateway.graphql(named, SCHEDULE)["result"]
+    assert scheduled["errors"] == []
+    assert live_gateway.graphql(named, OVERRIDE, {"variant": "on"})["result"]["errors"] == []
+    try:
+        page = await new_page()
+        # when another admin opens the rollout page
+        await sign_in(page, admin_token, view="rollout")
+        item = page.locator(f"#scheduled li[data-step='{scheduled['id']}'] .request")
+        override = page.locator("[data-flag='handbook.notices'] li.override[data-tenant=kim-son]")
+        # then: her name, her subject on hover
+        await expect(item).to_contain_text("(scheduled by Trần Thị Hoa)")
+        assert await item.get_attribute("title") == NAMED_ADMIN
+        await expect(override.locator(".sub")).to_contain_text("Trần Thị Hoa,")
+        assert await override.locator(".sub").get_attribute("title") == NAMED_ADMIN
+        await screenshot(page, "33-rollout-people")
+    finally:
+        cancel = live_gateway.graphql(admin_token, CANCEL, {"id": scheduled["id"]})
+        assert cancel["result"]["errors"] == []
+        clear = live_gateway.graphql(admin_token, OVERRIDE, {"variant": None})
+        assert clear["result"]["errors"] == []

@@ -5,6 +5,7 @@ import { formatDate, formatDateTime, formatNumber, formatPercent, t } from "../i
 import { alertBox, h, plainError, show } from "../ui.js";
 import { destroyCharts } from "../charts.js";
 import { waveLabel } from "../data.js";
+import { personName } from "../words.js";
 
 const filters = { flag: "", unacknowledgedOnly: false };
 
@@ -37,7 +38,8 @@ function noticeText(notice) {
 
 function stateCell(notice) {
   if (!notice.acknowledgedAt) return h("td", { class: "state" }, h("strong", { class: "badge new" }, t("notices.new")));
-  return h("td", { class: "state" }, t("notices.acknowledgedBy", { actor: notice.acknowledgedBy, at: formatDateTime(notice.acknowledgedAt) }));
+  const actor = personName(notice.acknowledgedByName, null, notice.acknowledgedBy);
+  return h("td", { class: "state", title: notice.acknowledgedBy }, t("notices.acknowledgedBy", { actor, at: formatDateTime(notice.acknowledgedAt) }));
 }
 
 async function acknowledge(notice, button, table, app) {

@@ -2,22 +2,24 @@
 // emergency stop, what waits (approvals, scheduled steps), the guardrail and each wave's gate.
 // Every figure and every rule (impact, four eyes, what waits) is the API's: this view only shows
 // them, and every action carries the plan version it displayed (see rollout/act.js).
-import { formatDateTime, formatPercent, t } from "../i18n.js";
+import { formatPercent, t } from "../i18n.js";
 import { alertBox, h, plainError, show } from "../ui.js";
 import { destroyCharts } from "../charts.js";
 import { readRollout, tenantInfo, waveLabel } from "../data.js";
+import { metricName, waveName } from "../words.js";
 import { act } from "./rollout/act.js";
 import { emergencyCard } from "./rollout/emergency.js";
 import { flagsCard, namedTenants, readFlags } from "./rollout/flags.js";
 import { actionButtons } from "./rollout/steps.js";
 import { pauseBanner, timeline } from "./rollout/timeline.js";
+import { formatZoned } from "./rollout/zone.js";
 import { approvalList, scheduleForm, scheduledList } from "./rollout/waiting.js";
 
 function membersOn(rollout, info) {
   return rollout.tenants.reduce((n, s) => n + Math.round(((info[s.tenant]?.memberCount ?? 0) * s.percentage) / 100), 0);
 }
 
-function gateTable(wave) {
+function gateTable(wave, info) {
   if (!wave.gate) return h("p", { class: "gate none" }, t("rollout.noGate"));
   const verdict = wave.gate.passed ? t("rollout.gatePass") : t("rollout.gateFail");
   return h("div", { class: "gate" },
@@ -27,7 +29,8 @@ function gateTable(wave) {
     h("table", { class: "gate-table" },
       h("thead", {}, h("tr", {}, ["province.tenant", "rollout.metric", "rollout.minimum", "rollout.current", "rollout.daysHeld", "rollout.gate"].map((k) => h("th", { scope: "col" }, t(k))))),
       h("tbody", {}, wave.gate.results.map((r) => h("tr", {},
-        h("td", {}, r.tenant), h("td", {}, r.metric), h("td", { class: "num" }, formatPercent(r.minimum)),
+        h("td", { title: r.tenant }, info[r.tenant]?.name ?? r.tenant), h("td", { class: "metric", title: r.metric }, metricName(r.metric)),
+        h("td", { class: "num" }, formatPercent(r.minimum)),
         h("td", { class: "num" }, formatPercent(r.current)), h("td", { class: "num" }, r.daysHeld),
         h("td", { class: r.passed ? "pass" : "fail" }, r.passed ? t("rollout.gatePass") : t("rollout.gateFail")))))));
 }
@@ -35,12 +38,12 @@ function gateTable(wave) {
 function waveSection(rollout, wave, info) {
   const current = wave.position === rollout.wave;
   return h("section", { class: `wave${current ? " current" : ""}`, dataset: { wave: wave.position }, "aria-current": current ? "step" : null },
-    h("h3", {}, h("span", { class: wave.position === 0 ? "badge pilot" : "badge wave" }, waveLabel(t, wave.position)), ` ${wave.name}`,
+    h("h3", {}, h("span", { class: wave.position === 0 ? "badge pilot" : "badge wave" }, waveLabel(t, wave.position)), ` ${waveName(wave.name)}`,
       current ? h("span", { class: "marker" }, ` — ${t("rollout.current.marker")}`) : null),
     h("p", {}, wave.tenants.map((s) => info[s]?.name ?? s).join(", ")),
     h("p", { class: "sub" }, t("rollout.ramp", { ramp: wave.ramp.map((p) => `${p}%`).join(" → ") }), " · ",
-      wave.startedAt ? t("rollout.started", { at: formatDateTime(wave.startedAt) }) : t("rollout.notStarted")),
-    gateTable(wave));
+      wave.startedAt ? t("rollout.started", { at: formatZoned(wave.startedAt, rollout.timeZone) }) : t("rollout.notStarted")),
+    gateTable(wave, info));
 }
 
 /** The plan's guardrail in words: its own threshold, off, or the deployment's default (null). */

@@ -5,7 +5,7 @@
 import { gql } from "../../api.js";
 import { formatDateTime, formatPercent, t } from "../../i18n.js";
 import { alertBox, h, plainError } from "../../ui.js";
-import { waveName } from "../../words.js";
+import { personName, waveName } from "../../words.js";
 import { act, ask } from "./act.js";
 
 const ATTRIBUTES = ["tenants", "roles", "branches", "members"];
@@ -58,7 +58,8 @@ function planText(plan) {
 function overrideItem(o, info) {
   return h("li", { class: "override", dataset: { tenant: o.tenant } },
     h("span", { class: "override-rule" }, `${info[o.tenant]?.name ?? o.tenant} → ${variantName(o.variant)}`),
-    h("span", { class: "sub" }, ` — ${t("flags.overrideWhy", { reason: o.reason, at: formatDateTime(o.updatedAt) })}`));
+    h("span", { class: "sub", title: o.updatedBy },
+      ` — ${t("flags.overrideWhy", { reason: o.reason, actor: personName(o.updatedByName, null, o.updatedBy), at: formatDateTime(o.updatedAt) })}`));
 }
 
 function flagSwitch(ctx, flag) {

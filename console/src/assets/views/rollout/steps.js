@@ -2,6 +2,7 @@
 // the API says the step changes (`rollout.nextSteps`), and whether a second admin must approve.
 import { formatNumber, t } from "../../i18n.js";
 import { h } from "../../ui.js";
+import { waveName } from "../../words.js";
 import { act, ask } from "./act.js";
 
 const OPERATIONS = { start: "StartRollout", advance: "AdvanceRollout", pause: "PauseRollout", resume: "ResumeRollout", rollback: "RollbackRollout" };
@@ -14,7 +15,7 @@ function forwardText(rollout, name) {
   const option = forwardOf(rollout);
   if (!option || option.action !== name) return null;
   const wave = rollout.waves[option.wave];
-  return t(`confirm.${name}`, { wave: option.wave, name: wave.name, pct: wave.ramp[option.step], tenants: option.tenantCount, members: formatNumber(option.members) });
+  return t(`confirm.${name}`, { wave: option.wave, name: waveName(wave.name), pct: wave.ramp[option.step], tenants: option.tenantCount, members: formatNumber(option.members) });
 }
 
 function forwardButton(ctx, option) {

@@ -4,6 +4,7 @@ import { gql } from "../../api.js";
 import { t } from "../../i18n.js";
 import { h } from "../../ui.js";
 import { waveLabel } from "../../data.js";
+import { waveName } from "../../words.js";
 
 function waveState(rollout, wave) {
   if (wave.position < rollout.wave) return ["done", t("plan.waveDone")];
@@ -25,7 +26,7 @@ export function timeline(rollout, info) {
       const [state, text] = waveState(rollout, wave);
       const gate = wave.gate ? (wave.gate.passed ? "pass" : "fail") : "none";
       return h("li", { class: `tl ${state}`, dataset: { wave: wave.position, state, gate }, "aria-current": state === "current" ? "step" : null },
-        h("strong", {}, `${waveLabel(t, wave.position)}: ${wave.name}`), " — ", text,
+        h("strong", {}, `${waveLabel(t, wave.position)}: ${waveName(wave.name)}`), " — ", text,
         h("br"), h("span", { class: "sub" }, wave.tenants.map((s) => info[s]?.name ?? s).join(", ")),
         " · ", h("span", { class: `verdict ${gate}` }, gateText(wave)));
     })));

@@ -3,14 +3,18 @@
 // Times are the province's (`rollout.timeZone`).
 import { formatNumber, t } from "../../i18n.js";
 import { alertBox, h, plainError } from "../../ui.js";
+import { personName } from "../../words.js";
 import { act, ask, stepLabel } from "./act.js";
 import { formatZoned, zonedToIso } from "./zone.js";
 
 const withReason = (title) => ({ title, reasonLabel: t("rollout.reason"), reasonRequired: true });
 
+/** Who asked for (or scheduled) a row: their name then, else their subject shortened. */
+const requester = (row) => personName(row.requestedByName, null, row.requestedBy);
+
 function approvalText(rollout, approval) {
   const { wave, step, members, tenantCount } = approval.step;
-  return t("plan.requested", { actor: approval.requestedBy, at: formatZoned(approval.requestedAt, rollout.timeZone),
+  return t("plan.requested", { actor: requester(approval), at: formatZoned(approval.requestedAt, rollout.timeZone),
     target: stepLabel(rollout, wave, step), members: formatNumber(members), tenants: tenantCount });
 }
 
@@ -25,8 +29,8 @@ function describe(id, render) {
 function decide(ctx, approval, kind) {
   const target = (r, a) => stepLabel(r, a.step.wave, a.step.step);
   const texts = {
-    approve: [t("action.approve"), (r, a) => `${t("confirm.approve", { actor: a.requestedBy, wave: a.step.wave, step: a.step.step + 1, tenants: a.step.tenantCount, members: formatNumber(a.step.members) })}`, "ApproveRolloutStep", "done.applied"],
-    reject: [t("plan.reject"), (r, a) => t("plan.rejectConfirm", { actor: a.requestedBy, target: target(r, a) }), "RejectRolloutApproval", "plan.rejected"],
+    approve: [t("action.approve"), (r, a) => `${t("confirm.approve", { actor: requester(a), wave: a.step.wave, step: a.step.step + 1, tenants: a.step.tenantCount, members: formatNumber(a.step.members) })}`, "ApproveRolloutStep", "done.applied"],
+    reject: [t("plan.reject"), (r, a) => t("plan.rejectConfirm", { actor: requester(a), target: target(r, a) }), "RejectRolloutApproval", "plan.rejected"],
     withdraw: [t("plan.withdraw"), (r, a) => t("plan.withdrawConfirm", { target: target(r, a) }), "WithdrawRolloutApproval", "plan.withdrawn"],
   };
   const [title, render, operation, doneKey] = texts[kind];
@@ -46,7 +50,8 @@ export function approvalList(ctx) {
   return h("ul", { id: "approvals" }, rollout.pendingApprovals.map((a) => {
     const mine = a.requestedBy === app.access.subject;
     const button = (kind, cls, label) => h("button", { type: "button", class: cls, onclick: decide(ctx, a, kind) }, label);
-    return h("li", { dataset: { approval: a.id } }, approvalText(rollout, a), a.reason ? ` — ${a.reason}` : "", " ",
+    return h("li", { dataset: { approval: a.id } },
+      h("span", { class: "request", title: a.requestedBy }, approvalText(rollout, a), a.reason ? ` — ${a.reason}` : ""), " ",
       manage && !mine ? [button("approve", "approve", t("action.approve")), " ", button("reject", "reject", t("plan.reject"))] : null,
       manage && mine ? button("withdraw", "withdraw", t("plan.withdraw")) : null);
   }));
@@ -65,8 +70,9 @@ export function scheduledList(ctx) {
   const { rollout, app } = ctx;
   if (!rollout.scheduledSteps.length) return h("p", { id: "scheduled-empty" }, t("rollout.noScheduled"));
   return h("ul", { id: "scheduled" }, rollout.scheduledSteps.map((s) => h("li", { dataset: { step: s.id } },
-    t("rollout.scheduledItem", { action: t(`action.${s.action}`), at: formatZoned(s.runAt, rollout.timeZone), actor: s.requestedBy }),
-    s.reason ? ` — ${s.reason}` : "", " ",
+    h("span", { class: "request", title: s.requestedBy },
+      t("rollout.scheduledItem", { action: t(`action.${s.action}`), at: formatZoned(s.runAt, rollout.timeZone), actor: requester(s) }),
+      s.reason ? ` — ${s.reason}` : ""), " ",
     app.access.canManageRollout ? h("button", { type: "button", class: "cancel-step", onclick: cancelStep(ctx, s) }, t("plan.cancelStep")) : null)));
 }
 
