@@ -3,6 +3,9 @@ filters, the language of the chrome and the phone header."""
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from tests.console.conftest import sign_in
@@ -116,6 +119,33 @@ async def test_the_audit_tenant_filter_includes_the_plan_steps_that_changed_it(
     await page.get_by_role("button", name="Filter").click()
     await page.locator("#audit-results:not([aria-busy])").wait_for()
     await expect(page.locator("#audit-table tbody tr", has_text="Plan started")).to_have_count(0)
+
+
+CREATED = """query { rollout(flag: "handbook") { timeZone }
+  rolloutAudit(flag: "handbook", action: "plan.create") { at } }"""
+
+
+async def test_the_audit_days_and_times_are_the_provinces(live_gateway, admin_token, new_page):
+    # given: the plan's creation, its day in the province's zone (the browser's zone is UTC)
+    read = live_gateway.graphql(admin_token, CREATED)
+    zone = ZoneInfo(read["rollout"]["timeZone"])
+    [created] = read["rolloutAudit"]
+    at = dt.datetime.fromisoformat(created["at"]).astimezone(zone)
+    assert at.date() != dt.datetime.fromisoformat(created["at"]).astimezone(dt.UTC).date()
+    page = await new_page()
+    await sign_in(page, admin_token, view="audit")
+    await page.locator("#audit-table").wait_for()
+    rows = page.locator("#audit-table tbody tr", has_text="Plan created")
+    for day, shown in ((at.date() - dt.timedelta(days=1), 0), (at.date(), 1)):
+        # when the filter is that one day, in the province
+        await page.get_by_label("From", exact=True).fill(day.isoformat())
+        await page.get_by_label("To", exact=True).fill(day.isoformat())
+        await page.get_by_role("button", name="Filter").click()
+        await page.locator("#audit-results:not([aria-busy])").wait_for()
+        # then the row is found on its province day only, its time shown as the province's
+        await expect(rows).to_have_count(shown)
+    wall = at.strftime("%d/%m/%Y, %H:%M")
+    assert await rows.first.locator("td").first.inner_text() == f"{wall} GMT+7"
 
 
 async def test_the_adoption_filters_narrow_the_charts_and_the_servers_csv(admin_token, new_page):

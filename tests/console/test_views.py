@@ -2,8 +2,9 @@
 
 The views come from the console's own menu as each role sees it (a view added to the console is
 covered without editing this file): axe-core (from npm, injected into the page) finds no serious
-or critical violation, the phone page never scrolls sideways (390x844), and a screenshot of each
-view is kept under tests/artifacts/console/.
+or critical violation, no code meant for the console to put in words shows as is (a metric such as
+``activation_rate``, an action such as ``plan.advance``), the phone page never scrolls sideways
+(390x844), and a screenshot of each view is kept under tests/artifacts/console/.
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ SERIOUS = """() => axe.run(document, { resultTypes: ["violations"] }).then((r) =
     + v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(" | ")))"""
 MENU = """() => [...document.querySelectorAll("#nav a")]
   .filter((a) => !a.hidden).map((a) => a.dataset.view)"""
+# the words a reader sees (form fields' chosen option included, <code> such as a flag key not)
+# that look like a code the console should have put in words: activation_rate, plan.advance
+CODES = r"""() => {
+  const main = document.querySelector("main").cloneNode(true);
+  main.querySelectorAll("code, option:not(:checked), script").forEach((e) => e.remove());
+  const text = main.innerText ?? main.textContent;
+  return [...new Set(text.match(/\b[a-z]+(?:_[a-z]+)+\b|\b[a-z]+\.[a-z_]+\b/g) ?? [])];
+}"""
 
 
 async def open_console(browser: Any, url: str, viewport: str, lang: str, token: str) -> Any:
@@ -62,6 +71,7 @@ async def visit(page: Any, view: str) -> None:
 async def check_view(page: Any, name: str, width: int) -> list[str]:
     """Problems of the page as shown: axe's serious/critical violations, sideways scrolling."""
     problems = [f"{name}: {v}" for v in await page.evaluate(SERIOUS)]
+    problems += [f"{name}: a code shown as is: {code}" for code in await page.evaluate(CODES)]
     scroll_width = await page.evaluate("document.documentElement.scrollWidth")
     if scroll_width > width:
         problems.append(f"{name}: the page is {scroll_width} px wide in a {width} px viewport")

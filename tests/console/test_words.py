@@ -154,3 +154,45 @@ def test_every_audit_action_the_filter_offers_has_words_in_both_languages():
     assert [a for a, e in zip(actions, en, strict=True) if e == a] == []
     assert len(set(vi)) == len(actions)
     assert len(set(en)) == len(actions)
+
+
+FLAG_UPDATE = {
+    "action": "flag.update",
+    "tenant": None,
+    "before": {"default_variant": "off", "state": "active"},
+    "after": {"default_variant": "on", "state": "killed"},
+}
+SCHEDULE_RUN = {
+    "action": "schedule.run",
+    "tenant": None,
+    "before": None,
+    "after": {"id": "0b1c2d3e-aaaa-4bbb-8ccc-000000000001", "action": "pause", "new_field": 1},
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "vi",
+            [
+                "biến thể mặc định: tắt; trạng thái: Đang hoạt động → "
+                "biến thể mặc định: bật; trạng thái: Đã tắt khẩn cấp",
+                "— → mã: 0b1c2d3e…; thao tác: Tạm dừng; new field: 1",
+            ],
+        ),
+        (
+            "en",
+            [
+                "default variant: off; state: Active → "
+                "default variant: on; state: Killed (emergency stop)",
+                "— → id: 0b1c2d3e…; action: Pause; new field: 1",
+            ],
+        ),
+    ],
+)
+def test_any_other_change_reads_as_its_fields_in_words(lang, expected):
+    # when: rows with no sentence of their own, one with a field the console has no words for
+    answers = words(lang, ["changeSentence", FLAG_UPDATE], ["changeSentence", SCHEDULE_RUN])
+    # then: each field and each coded value in words, ids shortened, no code left as is
+    assert answers == expected

@@ -1,9 +1,10 @@
 // Server codes in the user's language: audit actions, gate metrics, error codes, demo wave names,
 // and an audit row's change as a sentence ("Hoa Lư, Kim Sơn, Ninh Bình: 25% → 50%"). Anything the
 // console does not know is shown as the server sent it.
-import { formatPercent, t } from "./i18n.js";
+import { formatDateTime, formatPercent, t } from "./i18n.js";
 
-function known(key, fallback) {
+/** The words for `key` in the chosen language, or `fallback` when there are none. */
+export function known(key, fallback) {
   const text = t(key);
   return text === key ? fallback : text;
 }
@@ -34,6 +35,11 @@ export function shortSubject(subject) {
 export function personName(name, memberName, subject) {
   return name || memberName || shortSubject(subject);
 }
+
+/** A flag's name ("Sổ tay đảng viên"), or its key when the console has no words for it. */
+export const flagName = (key) => known(`code.flag.${key}`, key);
+/** A variant in words ("bật", "on"), or as the flag names it. */
+export const variantName = (variant) => known(`flags.variant.${variant}`, variant);
 
 /** A wave's name: the demo's names are translated, a province's own names shown as written. */
 export function waveName(name) {
@@ -90,12 +96,26 @@ export function changeSentence(row, waves, name = (s) => s) {
   return `${plain(row.before)} → ${plain(row.after)}`;
 }
 
-/** Any other before/after as "key: value" pairs rather than JSON. */
-function plain(value) {
+// How a field's value reads, for the fields whose values are codes, times or ids.
+const VALUE_WORDS = {
+  action: (v) => known(`action.${String(v).toLowerCase()}`, v),
+  status: (v) => known(`status.${v}`, v),
+  state: (v) => known(`flags.state.${v}`, v),
+  kind: (v) => known(`code.notice.${v}`, v),
+  variant: (v) => variantName(v),
+  default_variant: (v) => variantName(v),
+  run_at: (v) => formatDateTime(v),
+};
+
+/** A field of a before/after in words: its label, else its name with spaces. */
+const fieldName = (key) => known(`code.field.${key}`, key.replaceAll("_", " "));
+
+/** Any other before/after as "field: value" pairs in words rather than JSON. */
+function plain(value, key = null) {
   if (value === null || value === undefined) return "—";
-  if (typeof value !== "object") return String(value);
-  if (Array.isArray(value)) return value.map(plain).join(", ");
-  return Object.entries(value).map(([k, v]) => `${k}: ${plain(v)}`).join("; ");
+  if (typeof value !== "object") return key in VALUE_WORDS ? VALUE_WORDS[key](value) : shortSubject(String(value));
+  if (Array.isArray(value)) return value.map((v) => plain(v)).join(", ");
+  return Object.entries(value).map(([k, v]) => `${fieldName(k)}: ${plain(v, k)}`).join("; ");
 }
 
 /** The audit actions the filter offers, in the order an admin meets them. */

@@ -5,7 +5,7 @@ import { formatDate, formatDateTime, formatNumber, formatPercent, t } from "../i
 import { alertBox, h, plainError, show } from "../ui.js";
 import { destroyCharts } from "../charts.js";
 import { waveLabel } from "../data.js";
-import { personName } from "../words.js";
+import { flagName, personName } from "../words.js";
 
 const filters = { flag: "", unacknowledgedOnly: false };
 
@@ -63,7 +63,7 @@ function noticeRow(notice, table, app) {
   const open = !notice.acknowledgedAt;
   const message = `notice-message-${notice.id}`;
   return h("tr", { class: open ? "unacknowledged" : null, dataset: { notice: notice.id } },
-    h("td", {}, formatDateTime(notice.createdAt)), h("td", {}, notice.flag), waveCell(notice.wave),
+    h("td", {}, formatDateTime(notice.createdAt)), h("td", { title: notice.flag }, flagName(notice.flag)), waveCell(notice.wave),
     h("td", { id: message, class: "message-text", title: notice.message }, noticeText(notice)), figuresCell(notice), stateCell(notice),
     app.access.canManageRollout ? h("td", {}, open ? h("button", { type: "button", class: "acknowledge",
       "aria-describedby": message, onclick: (event) => acknowledge(notice, event.currentTarget, table, app) }, t("notices.acknowledge")) : null) : null);

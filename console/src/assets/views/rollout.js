@@ -6,7 +6,7 @@ import { formatPercent, t } from "../i18n.js";
 import { alertBox, h, plainError, show } from "../ui.js";
 import { destroyCharts } from "../charts.js";
 import { readRollout, tenantInfo, waveLabel } from "../data.js";
-import { metricName, waveName } from "../words.js";
+import { flagName, metricName, waveName } from "../words.js";
 import { act } from "./rollout/act.js";
 import { emergencyCard } from "./rollout/emergency.js";
 import { flagsCard, namedTenants, readFlags } from "./rollout/flags.js";
@@ -80,7 +80,7 @@ function page(ctx, info, banner, flags) {
   const { rollout, app } = ctx;
   const manage = app.access.canManageRollout;
   return [
-    h("h1", {}, t("rollout.title", { flag: app.flag })),
+    h("h1", {}, t("rollout.title", { flag: flagName(app.flag) })),
     h("p", { id: "rollout-status", class: "sub", dataset: { version: rollout.version } },
       t("rollout.status", { status: t(`status.${rollout.status}`), wave: rollout.wave, step: rollout.step + 1 })),
     banner, timeline(rollout, info),
@@ -109,7 +109,7 @@ export async function rolloutView(main, app) {
   destroyCharts();
   const [{ rollout, error }, flags] = await Promise.all([readRollout(app.flag), readFlags()]);
   const ctx = { main, app, rollout, reload: () => rolloutView(main, app) };
-  const title = h("h1", {}, t("rollout.title", { flag: app.flag }));
+  const title = h("h1", {}, t("rollout.title", { flag: flagName(app.flag) }));
   try {
     const info = await tenantInfo(tenantsOf(rollout, flags));
     if (error) {

@@ -5,15 +5,10 @@
 import { gql } from "../../api.js";
 import { formatDateTime, formatPercent, t } from "../../i18n.js";
 import { alertBox, h, plainError } from "../../ui.js";
-import { personName, waveName } from "../../words.js";
+import { flagName, known, personName, variantName, waveName } from "../../words.js";
 import { act, ask } from "./act.js";
 
 const ATTRIBUTES = ["tenants", "roles", "branches", "members"];
-
-function known(key, fallback) {
-  const text = t(key);
-  return text === key ? fallback : text;
-}
 
 /** The flags, or {error} when the role or the server does not give them. */
 export async function readFlags() {
@@ -29,8 +24,6 @@ export function namedTenants(flags) {
   return flags.flatMap((f) => [...f.overrides.map((o) => o.tenant), ...f.rules.flatMap((r) => r.tenants ?? [])]);
 }
 
-export const flagName = (key) => known(`code.flag.${key}`, key);
-export const variantName = (variant) => known(`flags.variant.${variant}`, variant);
 
 function valueName(attribute, value, info) {
   if (attribute === "tenants") return info[value]?.name ?? value;
