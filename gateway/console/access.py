@@ -22,6 +22,9 @@ class ConsoleAccess:
     reads_province: bool
     adjusts_tenant_ramp: bool  # a tenant admin: their district's view and its ramp
     name: str | None = None  # who they are, for the header: see gateway.console.routes.session
+    province: str | None = None  # a province role's province
+    # the province's IANA zone: the console shows every time and day in it (routes.session)
+    time_zone: str | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -32,6 +35,7 @@ class ConsoleAccess:
             "readsProvince": self.reads_province,
             "adjustsTenantRamp": self.adjusts_tenant_ramp,
             "name": self.name,
+            "timeZone": self.time_zone,
         }
 
 
@@ -47,4 +51,5 @@ def console_access(principal: Principal) -> ConsoleAccess | None:
         reads_province=principal.reaches_province,
         adjusts_tenant_ramp=Permission.ADJUST_TENANT_RAMP in permissions_of(principal.roles),
         name=principal.name,
+        province=principal.province,
     )

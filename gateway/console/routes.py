@@ -21,6 +21,7 @@ from gateway.responses import error_response
 from gateway.state import GatewayState
 from tenants.handbook.read_model import full_name
 from tenants.identity import Principal
+from tenants.read_model import province_timezone
 
 PREFIX = "/admin"
 # `npm run build --prefix console` writes the page, its modules and the chart library here:
@@ -73,15 +74,26 @@ async def _verified(request: Request) -> ConsoleAccess | Response:
 
 
 async def session(request: Request) -> Response:
-    """Verify the pasted token and say what the console may show, and whom it shows signed in
-    (the token's name, else their own entry in their tenant's member directory); refuse other
-    roles."""
+    """Verify the pasted token and say what the console may show, whom it shows signed in (the
+    token's name, else their own entry in their tenant's member directory) and in which time
+    zone; refuse other roles."""
     access = await _verified(request)
     if isinstance(access, Response):
         return access
     if access.name is None and access.tenant is not None:
         access = replace(access, name=await _own_name(request, access.tenant, access.subject))
+    access = replace(access, time_zone=await _time_zone(request, access))
     return JSONResponse(access.as_json(), headers={"cache-control": "no-store"})
+
+
+async def _time_zone(request: Request, access: ConsoleAccess) -> str:
+    """The zone of the admin's province: their tenant's, else their province's."""
+    state: GatewayState = request.app.state.pilotgraph
+    tenant = state.registry.get(access.tenant) if access.tenant is not None else None
+    if tenant is not None:
+        return tenant.timezone
+    async with state.sessionmaker() as db:
+        return await province_timezone(session=db, province_id=access.province or "")
 
 
 async def _own_name(request: Request, tenant_id: str, subject: str) -> str | None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import update
 
 from gateway.console.routes import DIST
+from tenants.models import Province
 from tenants.types import Role
 from tests import world
 
@@ -86,6 +88,7 @@ async def test_a_province_admin_may_manage_the_rollout(client_for, token):
         "readsProvince": True,
         "adjustsTenantRamp": False,
         "name": None,
+        "timeZone": "Asia/Ho_Chi_Minh",
     }
 
 
@@ -122,6 +125,30 @@ async def test_the_session_names_the_signed_in_person(client_for, token, subject
     # then
     assert response.status_code == 200
     assert (response.json()["subject"], response.json()["name"]) == (subject, shown)
+
+
+@pytest.mark.parametrize(
+    ("role", "tenant"),
+    [(Role.PROVINCE_ADMIN, None), (Role.AUDITOR, None), (Role.TENANT_ADMIN, world.DUY_TIEN)],
+)
+async def test_the_session_gives_the_zone_of_the_admins_province(
+    gateway, client_for, token, role, tenant
+):
+    # given: Hà Nam keeps its days in another zone than Ninh Bình's
+    async with gateway.sessionmaker() as db:
+        await db.execute(
+            update(Province)
+            .where(Province.id == world.OTHER_PROVINCE)
+            .values(timezone="Asia/Bangkok")
+        )
+        await db.commit()
+    await gateway.registry.reload(gateway.sessionmaker)
+    admin = client_for(token=token(role, tenant=tenant, province=world.OTHER_PROVINCE))
+    neighbour = client_for(token=token(role, tenant=world.KIM_SON if tenant else None))
+    # when
+    zones = [(await c.get("/admin/api/session")).json()["timeZone"] for c in (admin, neighbour)]
+    # then
+    assert zones == ["Asia/Bangkok", "Asia/Ho_Chi_Minh"]
 
 
 async def test_an_auditor_reads_the_province_without_acting(client_for, token):

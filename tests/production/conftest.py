@@ -161,8 +161,8 @@ async def people(production_database: databases.TestDatabase) -> People:
 
 
 def _users(people: People) -> dict[str, KeycloakUser]:
-    """The realm's users: demo members of Yen Mo (one its admin), two province admins, one
-    without a role."""
+    """The realm's users: demo members of Yen Mo (one its admin), two province admins, an
+    auditor, one without a role."""
     users = [
         KeycloakUser("member", ("member",), {"tenant": TENANT, "member_id": people.member}),
         KeycloakUser(
@@ -174,6 +174,7 @@ def _users(people: People) -> dict[str, KeycloakUser]:
         ),
         KeycloakUser("province-admin", ("province_admin",), {"province": PROVINCE}),
         KeycloakUser("second-admin", ("province_admin",), {"province": PROVINCE}),
+        KeycloakUser("auditor", ("auditor",), {"province": PROVINCE}),
         KeycloakUser("nobody", (), {"tenant": TENANT}),  # Keycloak's default roles only
     ]
     return {user.username: user for user in users}

@@ -1,14 +1,15 @@
 // Reads shared by the views: tenant names and sizes, the rollout, adoption series.
 import { ApiError, gql } from "./api.js";
+import { today } from "./i18n.js";
 
 const names = new Map();
 
-/** The adoption window: the last `months` calendar months up to today (local days). */
+/** The adoption window: the last `months` calendar months up to today (the province's days). */
 export function period(months = 6) {
-  const today = new Date();
-  const first = new Date(today.getFullYear(), today.getMonth() - (months - 1), 1);
-  const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
-  return { from: iso(first), to: iso(today) };
+  const to = today();
+  const [y, m] = to.split("-").map(Number);
+  const first = new Date(Date.UTC(y, m - 1 - (months - 1), 1));
+  return { from: first.toISOString().slice(0, 10), to };
 }
 
 /** {slug: {name, memberCount}} for the given tenants, fetched once per tab. */

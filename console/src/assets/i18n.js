@@ -720,10 +720,23 @@ export function formatPercent(rate) {
   return new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1 }).format(rate);
 }
 
+// The signed-in admin's province zone (the session says it): every time and day is shown in it,
+// whatever the zone of the computer.
+let zone;
+
+export function setZone(next) {
+  zone = next || undefined;
+}
+
+/** Today in the province: its local day ("2026-12-05"). */
+export function today() {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+}
+
 export function formatDateTime(iso) {
   if (!iso) return "—";
   const locale = current === "vi" ? "vi-VN" : "en-GB";
-  return new Intl.DateTimeFormat(locale, { dateStyle: "short", timeStyle: "short" }).format(new Date(iso));
+  return new Intl.DateTimeFormat(locale, { dateStyle: "short", timeStyle: "short", timeZone: zone }).format(new Date(iso));
 }
 
 /** A local day ("2026-11-24") in the chosen language's short form. */

@@ -1,6 +1,6 @@
 // The console's shell: sign-in, role refusal, language switch, and the hash router.
 import { ApiError, displayName, forget, hasRefresh, keepFresh, refresh, signIn, token, whenSessionEnds } from "./api.js";
-import { lang, setLang, t, translatePage } from "./i18n.js";
+import { lang, setLang, setZone, t, translatePage } from "./i18n.js";
 import { alertBox, h, show } from "./ui.js";
 import { startLive, stopLive } from "./live.js";
 import { finishLogin, oidcConfig, startLogin } from "./oidc.js";
@@ -75,6 +75,7 @@ async function onSignIn(event) {
 async function enter(candidate, grant = null) {
   try {
     app.access = await signIn(candidate);
+    setZone(app.access.timeZone);
     if (grant) keepFresh(grant);
   } catch (error) {
     if (error instanceof ApiError && error.code === "CONSOLE_FORBIDDEN") return refusedPage();
@@ -176,6 +177,7 @@ async function boot() {
     try {
       // a reload of an OIDC session renews its token first (refused: back to sign-in, said why)
       app.access = await signIn(hasRefresh() ? await refresh() : token());
+      setZone(app.access.timeZone);
     } catch {
       if (!token()) return;  // the refresh was refused: sessionEnded shows the sign-in page
       forget();

@@ -7,7 +7,7 @@ import { formatDate, formatNumber, formatPercent, monthLabel, t } from "../i18n.
 import { alertBox, h, plainError, show } from "../ui.js";
 import { barChart, destroyCharts, lineChart } from "../charts.js";
 import { adoptionByTenant, adoptionByWave, period, readRollout, retention, tenantInfo, visibleTenants, waveLabel } from "../data.js";
-import { waveName } from "../words.js";
+import { flagName, waveName } from "../words.js";
 
 const RANGES = [3, 6, 12];
 const filters = { months: 6, tenant: "", wave: "" };
@@ -117,7 +117,7 @@ export async function adoptionView(main, app) {
     cards.wave.card.append(h("button", { type: "button", id: "adoption-wave-csv", onclick: (e) => downloadWaveCsv(app.flag, e.currentTarget) }, t("adoption.waveCsv")));
     show(main,
       h("h1", {}, t("adoption.title")),
-      h("p", { class: "sub" }, `${t("flag")}: ${app.flag} · ${t("adoption.partialNote", { today: formatDate(today) })} `, csv),
+      h("p", { class: "sub" }, `${t("flag")}: ${flagName(app.flag)} · ${t("adoption.partialNote", { today: formatDate(today) })} `, csv),
       h("div", { id: "adoption-csv-status", role: "status" }),
       filterForm(app, slugs, planWaves, name),
       h("div", { class: "charts" }, cards.activation.card, cards.mam.card, waves.length ? cards.wave.card : null, cards.uses.card),

@@ -7,7 +7,7 @@ import { formatDateTime, formatNumber, formatPercent, monthLabel, t } from "../i
 import { alertBox, h, plainError, show } from "../ui.js";
 import { destroyCharts, sparkline } from "../charts.js";
 import { adoptionByTenant, tenantInfo, waveLabel } from "../data.js";
-import { errorText, waveName } from "../words.js";
+import { errorText, flagName, waveName } from "../words.js";
 import { CONFLICT } from "./rollout/act.js";
 
 function facts(id, rows) {
@@ -102,7 +102,7 @@ export async function districtView(main, app) {
     const ctx = { main, app, district, reload: () => districtView(main, app) };
     show(main, title,
       h("p", { id: "district-status", class: "sub", dataset: { version: district?.version ?? "" } },
-        `${t("flag")}: ${app.flag}`, district ? ` — ${t("district.planStatus", { status: t(`status.${district.status}`) })}` : ""),
+        `${t("flag")}: ${flagName(app.flag)}`, district ? ` — ${t("district.planStatus", { status: t(`status.${district.status}`) })}` : ""),
       refused, district ? [stateCard(district), rampCard(ctx)] : null, card);
     draw();
   } catch (error) {

@@ -3,6 +3,7 @@ import { formatDateTime, formatNumber, formatPercent, t } from "../i18n.js";
 import { alertBox, h, plainError, show } from "../ui.js";
 import { destroyCharts, sparkline } from "../charts.js";
 import { adoptionByTenant, readRollout, tenantInfo, visibleTenants, waveLabel } from "../data.js";
+import { flagName } from "../words.js";
 
 function waveCell(row) {
   if (row === undefined || row.wave === null) return h("td", {}, "—");
@@ -41,7 +42,7 @@ export async function provinceView(main, app) {
     const own = app.access.readsProvince ? null : app.access.tenant;
     show(main,
       h("h1", {}, own ? t("district.title", { name: info[own]?.name ?? own }) : t("province.title")),
-      h("p", { class: "sub" }, `${t("flag")}: ${app.flag}`,
+      h("p", { class: "sub" }, `${t("flag")}: ${flagName(app.flag)}`,
         rollout ? ` — ${t("rollout.status", { status: t(`status.${rollout.status}`), wave: rollout.wave, step: rollout.step + 1 })}` : ""),
       error ? alertBox(`${t("province.noRollout")} ${plainError(error)}`, "info") : null,
       h("div", { class: "table-wrap" },
