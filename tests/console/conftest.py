@@ -32,6 +32,24 @@ ARTIFACTS = ROOT / "tests" / "artifacts" / "console"
 SECOND_ADMIN = "00000000-0000-4000-8000-00000000a002"
 
 
+STORY = "test_console.py"  # starts from the fresh demo: runs before the other console modules
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The console's tests with ``test_console.py`` first, each module's order kept.
+
+    Its story reads the demo as loaded (wave 1 at 100%, the default admin's audit rows only its
+    own); every other module brings the shared plan where it needs it, whatever ran before, so
+    a module whose name sorts before it (``test_approvals.py``) must still run after it. The
+    tests of other folders keep their places.
+    """
+    here = Path(__file__).parent
+    slots = [i for i, item in enumerate(items) if item.path.parent == here]
+    ordered = sorted((items[i] for i in slots), key=lambda item: item.path.name != STORY)
+    for slot, item in zip(slots, ordered, strict=True):
+        items[slot] = item
+
+
 def _require_browser() -> Any:
     missing = not Path(CHROMIUM).exists() or not (DIST / "index.html").is_file()
     reason = "browser tests need /usr/bin/chromium and a built console (make test)"

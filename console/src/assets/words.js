@@ -120,7 +120,8 @@ function plain(value, key = null) {
 
 /** The audit actions the filter offers, in the order an admin meets them. */
 export const ACTIONS = Object.freeze([
-  "plan.create", "plan.start", "plan.advance", "approval.request", "plan.approve", "plan.pause", "plan.resume",
-  "plan.rollback", "plan.guardrail", "schedule.create", "schedule.run", "tenant.ramp",
+  "plan.create", "plan.start", "plan.advance", "approval.request", "plan.approve", "approval.withdraw",
+  "approval.reject", "approval.invalidate", "plan.pause", "plan.resume", "plan.rollback", "plan.guardrail",
+  "schedule.create", "schedule.cancel", "schedule.run", "tenant.ramp",
   "flag.create", "flag.update", "flag.override", "flag.rules", "notice.acknowledge",
 ]);

@@ -65,7 +65,7 @@ async function load(table, app, after = null) {
       h("thead", {}, h("tr", {}, ["audit.at", "audit.actor", "audit.action", "flag", "audit.tenant", "audit.change", "audit.reason"].map((k) => h("th", { scope: "col" }, t(k))))),
       h("tbody", {}, page.map((r) => rowOf(r, name, rollout?.timeZone)))),
     h("p", { id: "audit-count", class: "sub", role: "status", tabindex: "-1" }, t("audit.shown", { n: page.length }), " ", button));
-    if (refocus) document.getElementById("audit-more")?.focus() ?? document.getElementById("audit-count").focus();
+    if (refocus) (document.getElementById("audit-more") ?? document.getElementById("audit-count")).focus();
     refocus = false;
   } catch (error) {
     table.replaceChildren(alertBox(plainError(error)));
