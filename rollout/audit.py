@@ -21,6 +21,21 @@ _last = 0
 ACTOR_NAME = "pilotgraph.audit.actor_name"
 
 
+# Every action an audit row may record. ``record`` refuses any other, so a new action is added
+# here, where the console's words for it are checked (tests/console/test_words.py).
+ACTIONS = frozenset(
+    {
+        *(f"plan.{step}" for step in ("create", "start", "advance", "approve", "pause")),
+        *(f"plan.{step}" for step in ("resume", "rollback", "guardrail")),
+        *(f"approval.{end}" for end in ("request", "withdraw", "reject", "invalidate")),
+        *(f"schedule.{step}" for step in ("create", "cancel", "run")),
+        "tenant.ramp",
+        *(f"flag.{change}" for change in ("create", "update", "override", "rules")),
+        "notice.acknowledge",
+    }
+)
+
+
 def next_id() -> uuid.UUID:
     """A UUID whose high bits are the time in ns, strictly increasing within the process."""
     global _last
@@ -63,6 +78,8 @@ def record(
 ) -> AuditEntry:
     """Add one audit row to the session's transaction (committed with the change it records),
     and the webhook event it reports, if any (``rollout.webhooks.outbox``)."""
+    if action not in ACTIONS:
+        raise ValueError(f"{action!r} is no audit action (rollout.audit.ACTIONS)")
     name = acting_name(session)
     entry = AuditEntry(
         id=next_id(),

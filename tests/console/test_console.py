@@ -127,7 +127,7 @@ async def test_the_admin_advances_wave_1_whose_gate_passes(
     await screenshot(page, "05-rollout-confirm")
     await dialog.get_by_role("button", name="Confirm").click()
     # then
-    assert re.search(r"wave 1 \(Hoa Lu, Ninh Binh city, Kim Son\) at 25%", text)
+    assert re.search(r"wave 1 \(Hoa Lư, Ninh Bình city, Kim Sơn\) at 25%", text)
     assert re.search(r"about [\d,.]+ members in 3 tenants get the handbook", text)
     await page.locator("#action-result .message.ok").wait_for()
     assert await page.locator("#rollout-status").inner_text() == "Status: running; wave 1, step 1"

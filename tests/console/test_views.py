@@ -38,12 +38,14 @@ SERIOUS = """() => axe.run(document, { resultTypes: ["violations"] }).then((r) =
 MENU = """() => [...document.querySelectorAll("#nav a")]
   .filter((a) => !a.hidden).map((a) => a.dataset.view)"""
 # the words a reader sees (form fields' chosen option included, <code> such as a flag key not)
-# that look like a code the console should have put in words: activation_rate, plan.advance
+# that look like a code the console should have put in words: activation_rate, plan.advance (a
+# word of an account name such as province_admin@province is a person's, not a code)
 CODES = r"""() => {
   const main = document.querySelector("main").cloneNode(true);
   main.querySelectorAll("code, option:not(:checked), script").forEach((e) => e.remove());
   const text = main.innerText ?? main.textContent;
-  return [...new Set(text.match(/\b[a-z]+(?:_[a-z]+)+\b|\b[a-z]+\.[a-z_]+\b/g) ?? [])];
+  const code = /(?<![\w@.])(?:[a-z]+(?:_[a-z]+)+|[a-z]+\.[a-z_]+)(?![\w@]|\.\w)/g;
+  return [...new Set(text.match(code) ?? [])];
 }"""
 
 

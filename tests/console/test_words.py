@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from rollout import audit
 from tests.conftest import IN_CI
 from tests.console.conftest import ROOT
 
@@ -141,6 +142,13 @@ def test_unknown_codes_fall_back_to_what_the_server_sent():
         "Schedule a step in the future; run it now instead.",
         "NEW_CODE",
     ]
+
+
+def test_the_filter_offers_every_action_the_audit_records():
+    # when
+    [actions] = words("en", ["ACTIONS"])
+    # then: one entry each, and none the server would never record
+    assert sorted(actions) == sorted(audit.ACTIONS)
 
 
 def test_every_audit_action_the_filter_offers_has_words_in_both_languages():

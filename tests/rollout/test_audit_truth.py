@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from rollout import waves
+from rollout import audit, waves
 from rollout.errors import RolloutError
 from rollout.models import (
     ApprovalStatus,
@@ -176,3 +176,19 @@ async def test_rolling_back_a_paused_plan_keeps_it_paused_and_says_so(session, k
     assert view.state() == {"status": "paused", "wave": 0, "step": 0}
     assert row.after == {"status": "paused", "wave": 0, "step": 0}
     assert await _written(session) == row.after
+
+
+async def test_an_action_the_audit_does_not_know_is_refused_and_nothing_is_added(session):
+    # when
+    with pytest.raises(ValueError, match=r"'plan\.teleport' is no audit action"):
+        audit.record(
+            session,
+            actor=ADMIN,
+            action="plan.teleport",
+            at=NOW,
+            province_id="ninh-binh",
+            before=None,
+            after=None,
+        )
+    # then
+    assert [o for o in session.new if isinstance(o, AuditEntry)] == []
