@@ -168,6 +168,16 @@ async def sign_in(page: Any, token: str, view: str = "province") -> None:
     await page.get_by_role("button", name="Sign in").click()
 
 
+async def filter_audit(page: Any, fields: dict[str, str]) -> None:
+    """Set the audit view's filters by label ("Action" is chosen from its list), ask, and wait
+    for the rows the server gives."""
+    for label, value in fields.items():
+        field = page.get_by_label(label, exact=True)
+        await (field.select_option(value) if label == "Action" else field.fill(value))
+    await page.get_by_role("button", name="Filter").click()
+    await page.locator("#audit-results:not([aria-busy])").wait_for()
+
+
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Any]:
     async with _require_browser().async_playwright() as playwright:

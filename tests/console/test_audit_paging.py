@@ -37,9 +37,16 @@ RESUME = """mutation($reason: String!) { result: resumeRollout(flag: "handbook",
 AUDIT = """query($actor: String!, $after: String) {
   rolloutAudit(flag: "handbook", actor: $actor, first: 200, after: $after)
   { at action reason cursor } }"""
-# the console's time of a row (assets/i18n.js formatDateTime, in English)
-SHOWN_AT = """(iso) => new Intl.DateTimeFormat("en-GB", { dateStyle: "short", timeStyle: "short" })
-  .format(new Date(iso))"""
+ZONE = """query { rollout(flag: "handbook") { timeZone } }"""
+# the console's time of a row: the province's wall time with its offset (views/rollout/zone.js)
+SHOWN_AT = """([iso, zone]) => {
+  const date = new Date(iso);
+  const wall = new Intl.DateTimeFormat("en-GB", { dateStyle: "short", timeStyle: "short",
+    timeZone: zone }).format(date);
+  const offset = new Intl.DateTimeFormat("en-GB", { timeZone: zone, timeZoneName: "shortOffset" })
+    .formatToParts(date).find((p) => p.type === "timeZoneName").value;
+  return `${wall} ${offset}`;
+}"""
 
 
 @pytest.fixture(scope="module")
@@ -130,8 +137,9 @@ async def test_show_more_reads_the_whole_log_beyond_200_rows_once_each_in_order(
     assert rows == [r["reason"] or "—" for r in api[2:]]
     assert len(set(rows)) == len(rows) == total
     table = page.locator("#audit-table tbody tr")
+    zone = live_gateway.graphql(pager_token, ZONE)["rollout"]["timeZone"]
     for index, row in ((0, api[2]), (-1, api[-1])):
-        when = await page.evaluate(SHOWN_AT, row["at"])
+        when = await page.evaluate(SHOWN_AT, [row["at"], zone])
         assert await table.nth(index % total).locator("td").first.inner_text() == when
         assert (
             await table.nth(index % total).locator(".action").get_attribute("title")

@@ -12,7 +12,7 @@ import re
 import httpx
 import pytest
 
-from tests.console.conftest import SECOND_ADMIN, sign_in
+from tests.console.conftest import SECOND_ADMIN, filter_audit, sign_in
 
 pytestmark = pytest.mark.slow
 expect = pytest.importorskip("playwright.async_api").expect
@@ -145,9 +145,7 @@ async def test_the_audit_log_shows_the_advance(admin_token, new_page, screenshot
     await sign_in(page, admin_token, view="audit")
     await page.locator("#audit-table").wait_for()
     # when
-    await page.get_by_label("Actor").fill("province_admin@province")
-    await page.get_by_role("button", name="Filter").click()
-    await page.locator("#audit-results:not([aria-busy])").wait_for()
+    await filter_audit(page, {"Actor": "province_admin@province"})
     # then: the advance, newest first, then the rollback to the pilot before it
     first = page.locator("#audit-table tbody tr").first
     await expect(page.locator("#audit-table tbody tr")).to_have_count(2)

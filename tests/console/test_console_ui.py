@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.console.conftest import sign_in
+from tests.console.conftest import filter_audit, sign_in
 
 pytestmark = pytest.mark.slow
 expect = pytest.importorskip("playwright.async_api").expect
@@ -82,10 +82,7 @@ async def test_the_audit_filters_match_part_of_an_actor_and_an_action(admin_toke
     await sign_in(page, admin_token, view="audit")
     await page.locator("#audit-table").wait_for()
     # when any case, any part of the actor, and one action
-    await page.get_by_label("Actor").fill("DEM")
-    await page.get_by_label("Action").select_option("plan.create")
-    await page.get_by_role("button", name="Filter").click()
-    await page.locator("#audit-results:not([aria-busy])").wait_for()
+    await filter_audit(page, {"Actor": "DEM", "Action": "plan.create"})
     # then
     rows = page.locator("#audit-table tbody tr")
     await expect(rows).to_have_count(1)
@@ -106,18 +103,14 @@ async def test_the_audit_tenant_filter_includes_the_plan_steps_that_changed_it(
     await sign_in(page, admin_token, view="audit")
     await page.locator("#audit-table").wait_for()
     # when
-    await page.get_by_label("Tenant").fill("yen-mo")
-    await page.get_by_role("button", name="Filter").click()
-    await page.locator("#audit-results:not([aria-busy])").wait_for()
+    await filter_audit(page, {"Tenant": "yen-mo"})
     # then the start of the plan turned Yen Mo on, though its row names no tenant (another test
     # of the shared gateway may have started the plan again: each start is listed)
     started = page.locator("#audit-table tbody tr", has_text="Plan started")
     await expect(started.first).to_be_visible()
     changes = await started.locator(".change").all_inner_texts()
     assert "Đảng bộ huyện Yên Mô: 0% → 100%" in changes, changes
-    await page.get_by_label("Tenant").fill("nho-quan")
-    await page.get_by_role("button", name="Filter").click()
-    await page.locator("#audit-results:not([aria-busy])").wait_for()
+    await filter_audit(page, {"Tenant": "nho-quan"})
     await expect(page.locator("#audit-table tbody tr", has_text="Plan started")).to_have_count(0)
 
 
@@ -138,10 +131,7 @@ async def test_the_audit_days_and_times_are_the_provinces(live_gateway, admin_to
     rows = page.locator("#audit-table tbody tr", has_text="Plan created")
     for day, shown in ((at.date() - dt.timedelta(days=1), 0), (at.date(), 1)):
         # when the filter is that one day, in the province
-        await page.get_by_label("From", exact=True).fill(day.isoformat())
-        await page.get_by_label("To", exact=True).fill(day.isoformat())
-        await page.get_by_role("button", name="Filter").click()
-        await page.locator("#audit-results:not([aria-busy])").wait_for()
+        await filter_audit(page, {"From": day.isoformat(), "To": day.isoformat()})
         # then the row is found on its province day only, its time shown as the province's
         await expect(rows).to_have_count(shown)
     wall = at.strftime("%d/%m/%Y, %H:%M")

@@ -81,23 +81,30 @@ async def check_view(page: Any, name: str, width: int) -> list[str]:
     return problems
 
 
+async def problems_of_every_view(page: Any, role: str, name: str) -> list[str]:
+    """Open each view of ``role``'s menu and check it as shown (``check_view``); screenshots are
+    named ``{name}`` with the view put in place of ``{view}``."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    await page.add_script_tag(path=str(AXE))
+    views = await page.evaluate(MENU)
+    assert views == MENUS[role]
+    width = await page.evaluate("window.innerWidth")
+    problems: list[str] = []
+    for view in views:
+        await visit(page, view)
+        problems += await check_view(page, name.format(view=view), width)
+    return problems
+
+
 @pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("role", sorted(ROLES))
 async def test_every_view_is_accessible_and_fits(browser, live_gateway, role, lang, viewport):
     # given
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     token = live_gateway.token(*ROLES[role])
     page = await open_console(browser, live_gateway.url, viewport, lang, token)
-    await page.add_script_tag(path=str(AXE))
-    views = await page.evaluate(MENU)
-    assert views == MENUS[role]
     # when every view of the menu is opened
-    problems: list[str] = []
-    for view in views:
-        await visit(page, view)
-        name = f"view-{role}-{view}-{lang}-{viewport}"
-        problems += await check_view(page, name, VIEWPORTS[viewport]["width"])
+    problems = await problems_of_every_view(page, role, f"view-{role}-{{view}}-{lang}-{viewport}")
     # then
     assert problems == []
     await page.context.close()

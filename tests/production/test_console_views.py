@@ -11,8 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.console.conftest import ARTIFACTS
-from tests.console.test_views import AXE, LANGUAGES, MENU, MENUS, VIEWPORTS, check_view, visit
+from tests.console.test_views import LANGUAGES, VIEWPORTS, problems_of_every_view
 from tests.production.conftest import Profile
 from tests.production.test_console import chromium  # noqa: F401  (the module's browser)
 
@@ -50,17 +49,10 @@ async def test_every_view_is_accessible_and_fits_in_the_production_profile(
     viewport: str,
 ) -> None:
     # given
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = await sign_in_through_the_realm(chromium, profile, USERS[role], viewport, lang)
-    await page.add_script_tag(path=str(AXE))
-    views = await page.evaluate(MENU)
-    assert views == MENUS[role]
     # when every view of the menu is opened
-    problems: list[str] = []
-    for view in views:
-        await visit(page, view)
-        name = f"production-{role}-{view}-{lang}-{viewport}"
-        problems += await check_view(page, name, VIEWPORTS[viewport]["width"])
+    name = f"production-{role}-{{view}}-{lang}-{viewport}"
+    problems = await problems_of_every_view(page, role, name)
     # then
     assert problems == []
     await page.context.close()
