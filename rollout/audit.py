@@ -32,6 +32,7 @@ ACTIONS = frozenset(
         "tenant.ramp",
         *(f"flag.{change}" for change in ("create", "update", "override", "rules")),
         "notice.acknowledge",
+        *(f"webhook.{change}" for change in ("create", "rotate", "remove")),
     }
 )
 

@@ -110,6 +110,7 @@ async def test_keycloak_admins_reach_the_console_with_exactly_their_role(
         "readsProvince": reads_province,
         "adjustsTenantRamp": roles == ["tenant_admin"],
         "name": realm.users[username].name or None,  # the token's claim (no member has this id)
+        "timeZone": "Asia/Ho_Chi_Minh",  # the province's
     }
     assert (status, body) == (200, {"data": {"tenant": {"slug": world.YEN_MO}}})
 

@@ -166,6 +166,9 @@ const DICTIONARIES = {
     "code.action.flag.update": "Sửa tính năng",
     "code.action.flag.override": "Bật/tắt riêng cho đơn vị",
     "code.action.flag.rules": "Sửa quy tắc nhắm đối tượng",
+    "code.action.webhook.create": "Thêm địa chỉ nhận webhook",
+    "code.action.webhook.rotate": "Đổi khoá ký webhook",
+    "code.action.webhook.remove": "Gỡ địa chỉ nhận webhook",
     "code.action.notice.acknowledge": "Xác nhận thông báo",
     "code.metric.activation_rate": "Tỷ lệ kích hoạt",
     "code.metric.monthly_active_rate": "Tỷ lệ hoạt động trong 30 ngày",
@@ -419,6 +422,9 @@ const DICTIONARIES = {
     "code.action.flag.update": "Feature changed",
     "code.action.flag.override": "Tenant override set",
     "code.action.flag.rules": "Targeting rules changed",
+    "code.action.webhook.create": "Webhook endpoint added",
+    "code.action.webhook.rotate": "Webhook signing secret rotated",
+    "code.action.webhook.remove": "Webhook endpoint removed",
     "code.action.notice.acknowledge": "Notice acknowledged",
     "code.metric.activation_rate": "Activation rate",
     "code.metric.monthly_active_rate": "Active in the last 30 days",
@@ -726,6 +732,11 @@ let zone;
 
 export function setZone(next) {
   zone = next || undefined;
+}
+
+/** The province's IANA zone, as the session gave it (undefined before sign-in). */
+export function provinceZone() {
+  return zone;
 }
 
 /** Today in the province: its local day ("2026-12-05"). */

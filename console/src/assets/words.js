@@ -124,4 +124,5 @@ export const ACTIONS = Object.freeze([
   "approval.reject", "approval.invalidate", "plan.pause", "plan.resume", "plan.rollback", "plan.guardrail",
   "schedule.create", "schedule.cancel", "schedule.run", "tenant.ramp",
   "flag.create", "flag.update", "flag.override", "flag.rules", "notice.acknowledge",
+  "webhook.create", "webhook.rotate", "webhook.remove",
 ]);

@@ -2,12 +2,12 @@
 // reached the tenant's wave included), actor (any part of the subject or name, any case), action and
 // time; "show more" reads the next page after the last row's cursor, as far as the log goes.
 import { gql } from "../api.js";
-import { t } from "../i18n.js";
-import { formatZoned, zonedToIso } from "./rollout/zone.js";
+import { provinceZone, t } from "../i18n.js";
 import { alertBox, h, plainError, show } from "../ui.js";
 import { destroyCharts } from "../charts.js";
 import { readRollout, tenantInfo } from "../data.js";
 import { ACTIONS, actionName, changeSentence, flagName, personName } from "../words.js";
+import { formatZoned, zonedToIso } from "./rollout/zone.js";
 
 const PAGE = 100;
 const filters = { flag: "handbook", tenant: "", actor: "", action: "", since: "", until: "" };
@@ -28,11 +28,11 @@ function actionField() {
     h("select", { id: "audit-action", name: "action" }, options));
 }
 
-async function fetchPage(after, zone) {
-  // a day of the filter is the province's day (its time zone), as the rows' times are shown
-  // "until" is exclusive: the chosen day is included up to the next day's midnight
+async function fetchPage(after) {
+  // a day of the filter is the province's day, as the rows' times are shown; "until" is
+  // exclusive, so the chosen day is included up to the next day's midnight
   const next = (d) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
-  const day = (d, end) => (d ? zonedToIso(`${end ? next(d) : d}T00:00`, zone) : null);
+  const day = (d, end) => (d ? zonedToIso(`${end ? next(d) : d}T00:00`, provinceZone()) : null);
   const variables = { flag: filters.flag || null, tenant: filters.tenant || null, actor: filters.actor || null,
     action: filters.action || null, since: day(filters.since, false), until: day(filters.until, true),
     first: PAGE, after };
@@ -41,9 +41,9 @@ async function fetchPage(after, zone) {
   more = page.length === PAGE;
 }
 
-function rowOf(r, name, zone) {
+function rowOf(r, name) {
   return h("tr", {},
-    h("td", {}, formatZoned(r.at, zone)), h("td", { class: "actor", title: r.actor }, personName(r.actorName, r.actorMemberName, r.actor)),
+    h("td", {}, formatZoned(r.at, provinceZone())), h("td", { class: "actor", title: r.actor }, personName(r.actorName, r.actorMemberName, r.actor)),
     h("td", { class: "action", title: r.action }, actionName(r.action)),
     h("td", { title: r.flag }, r.flag ? flagName(r.flag) : "—"), h("td", {}, r.tenant ? name(r.tenant) : "—"),
     h("td", { class: "change" }, changeSentence(r, r.waves, name)), h("td", {}, r.reason || "—"));
@@ -52,8 +52,7 @@ function rowOf(r, name, zone) {
 async function load(table, app, after = null) {
   table.setAttribute("aria-busy", "true");  // until the rows asked for are shown
   try {
-    const { rollout } = await readRollout(filters.flag || app.flag);
-    await fetchPage(after, rollout?.timeZone);
+    const [, { rollout }] = await Promise.all([fetchPage(after), readRollout(filters.flag || app.flag)]);
     const waves = rollout?.waves ?? [];
     const page = rows.map((r) => ({ ...r, waves: r.flag === rollout?.flag ? waves : [] }));
     if (!page.length) return table.replaceChildren(h("p", {}, t("audit.empty")));
@@ -63,7 +62,7 @@ async function load(table, app, after = null) {
     const button = more ? h("button", { type: "button", id: "audit-more", onclick: next }, t("audit.more")) : null;
     table.replaceChildren(h("table", { id: "audit-table" },
       h("thead", {}, h("tr", {}, ["audit.at", "audit.actor", "audit.action", "flag", "audit.tenant", "audit.change", "audit.reason"].map((k) => h("th", { scope: "col" }, t(k))))),
-      h("tbody", {}, page.map((r) => rowOf(r, name, rollout?.timeZone)))),
+      h("tbody", {}, page.map((r) => rowOf(r, name)))),
     h("p", { id: "audit-count", class: "sub", role: "status", tabindex: "-1" }, t("audit.shown", { n: page.length }), " ", button));
     if (refocus) (document.getElementById("audit-more") ?? document.getElementById("audit-count")).focus();
     refocus = false;
