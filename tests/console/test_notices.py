@@ -38,8 +38,13 @@ YEN_MO_HALVED = {"yen-mo": WeeklyActive(recent=2_600, earlier=5_200)}
 FELL = "(yen-mo) fell 50.0% (5,200 → 2,600)"
 # the notice in words, built by the console from its figures (the server's text on hover)
 PAUSED = (
-    "The handbook plan paused itself: weekly active members of Pilot fell from 5,200 to 2,600 "
+    "The Party-member handbook plan paused itself: weekly active members of Pilot fell from 5,200 "
+    "to 2,600 "
     "(-50%), beyond the 30% threshold."
+)
+PAUSED_VI = (
+    "Kế hoạch Sổ tay đảng viên tự tạm dừng: đảng viên hoạt động trong tuần của Thí điểm giảm từ "
+    "5.200 xuống 2.600 (-50%), vượt ngưỡng 30%."
 )
 ADMIN = "province_admin@province"
 
@@ -119,7 +124,8 @@ async def test_the_province_admin_acknowledges_a_guardrail_notice(
     figures = await row.locator(".figures").inner_text()
     assert "Weekly active members: 5,200 → 2,600 (-50%) in the week to " in figures
     assert "threshold 30%" in figures
-    assert await row.locator(".figures li").inner_text() == "yen-mo: 5,200 → 2,600"
+    assert await row.locator(".figures li").inner_text() == "Đảng bộ huyện Yên Mô: 5,200 → 2,600"
+    assert await row.locator(".figures li").get_attribute("title") == "yen-mo"
     await screenshot(page, "16-notice-new")
     # when
     await row.get_by_role("button", name="Acknowledge").click()
@@ -138,6 +144,31 @@ async def test_the_province_admin_acknowledges_a_guardrail_notice(
     assert stored["acknowledgedBy"] == ADMIN
     assert stored["acknowledgedAt"] is not None
     await screenshot(page, "17-notice-acknowledged")
+
+
+@pytest.mark.parametrize(
+    ("language", "why", "link"),
+    [
+        ("en", "The plan is paused. Why: " + PAUSED, "See the notice"),
+        ("vi", "Kế hoạch đang tạm dừng. Lý do: " + PAUSED_VI, "Xem thông báo"),
+    ],
+)
+async def test_the_rollout_page_says_why_the_guardrail_paused_and_links_the_notice(
+    live_gateway, admin_token, guardrail_notice, new_page, screenshot, language, why, link
+):
+    # given the plan paused by the guardrail
+    assert live_gateway.graphql(admin_token, ROLLOUT)["rollout"]["status"] == "paused"
+    page = await new_page()
+    await sign_in(page, admin_token, view="rollout")
+    # when
+    await page.locator("#lang").select_option(language)
+    reason = page.locator("#pause-reason")
+    # then: the reason in words, built from the notice's figures, and the way to the notice
+    await expect(reason).to_have_text(f"{why} {link}")
+    await screenshot(page, f"18-rollout-paused-{language}")
+    await reason.get_by_role("link", name=link).click()
+    await page.locator("main[data-ready=notices]").wait_for()
+    await expect(page.locator(f"tr[data-notice='{guardrail_notice['id']}']")).to_be_visible()
 
 
 async def test_a_refused_acknowledgment_shows_the_payload_error(
@@ -165,7 +196,7 @@ async def test_a_refused_acknowledgment_shows_the_payload_error(
     assert await alert.inner_text() == "There is no rollout notice with this id."
     assert await row.get_attribute("class") == "unacknowledged"
     assert await row.get_by_role("button", name="Acknowledge").is_enabled()
-    assert json.loads(await row.locator("td.change").inner_text()) == {"note": "by hand"}
+    assert await row.locator("td.change").inner_text() == "note: by hand"  # figures in words
 
 
 async def test_an_auditor_reads_the_notices_without_acknowledging(

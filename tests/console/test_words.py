@@ -204,3 +204,35 @@ def test_any_other_change_reads_as_its_fields_in_words(lang, expected):
     answers = words(lang, ["changeSentence", FLAG_UPDATE], ["changeSentence", SCHEDULE_RUN])
     # then: each field and each coded value in words, ids shortened, no code left as is
     assert answers == expected
+
+
+PAUSE_NOTICE = {
+    "kind": "GUARDRAIL_PAUSE",
+    "flag": "handbook",
+    "wave": 1,
+    "message": "Guardrail: weekly active members of wave 1 fell 42.0% (1,200 → 696)",
+    "figures": {"earlier": 1200, "recent": 696, "change": -0.42, "threshold": 0.3},
+}
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "vi",
+            "Kế hoạch Sổ tay đảng viên tự tạm dừng: đảng viên hoạt động trong tuần của Đợt 1 "
+            "giảm từ 1.200 xuống 696 (-42%), vượt ngưỡng 30%.",
+        ),
+        (
+            "en",
+            "The Party-member handbook plan paused itself: weekly active members of Wave 1 fell "
+            "from 1,200 to 696 (-42%), beyond the 30% threshold.",
+        ),
+    ],
+)
+def test_a_guardrail_pause_reads_from_its_figures(lang, expected):
+    # when: the pause, and a notice without the guardrail's figures
+    other = {**PAUSE_NOTICE, "figures": {"note": "by hand"}}
+    answers = words(lang, ["noticeSentence", PAUSE_NOTICE], ["noticeSentence", other])
+    # then: the sentence from the figures; the server's text when they are not the guardrail's
+    assert answers == [expected, PAUSE_NOTICE["message"]]

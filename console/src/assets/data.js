@@ -59,6 +59,4 @@ export async function retention(tenant, months = 6) {
   return data.retention;
 }
 
-export function waveLabel(t, position) {
-  return position === 0 ? t("province.pilot") : t("province.waveN", { n: position });
-}
+export { waveLabel } from "./words.js";

@@ -1,7 +1,7 @@
 // Server codes in the user's language: audit actions, gate metrics, error codes, demo wave names,
 // and an audit row's change as a sentence ("Hoa Lư, Kim Sơn, Ninh Bình: 25% → 50%"). Anything the
 // console does not know is shown as the server sent it.
-import { formatDateTime, formatPercent, t } from "./i18n.js";
+import { formatDateTime, formatNumber, formatPercent, t } from "./i18n.js";
 
 /** The words for `key` in the chosen language, or `fallback` when there are none. */
 export function known(key, fallback) {
@@ -40,6 +40,20 @@ export function personName(name, memberName, subject) {
 export const flagName = (key) => known(`code.flag.${key}`, key);
 /** A variant in words ("bật", "on"), or as the flag names it. */
 export const variantName = (variant) => known(`flags.variant.${variant}`, variant);
+
+/** "Pilot" for wave 0, else "Wave n" (`translate` is the caller's `t`). */
+export function waveLabel(translate, position) {
+  return position === 0 ? translate("province.pilot") : translate("province.waveN", { n: position });
+}
+
+/** A guardrail pause in the chosen language, built from its figures; any other notice as sent. */
+export function noticeSentence(notice) {
+  const f = notice.figures ?? {};
+  if (notice.kind !== "GUARDRAIL_PAUSE" || f.recent === undefined) return notice.message;
+  return t("notices.pausedSentence", { flag: flagName(notice.flag ?? ""), wave: notice.wave === null ? "—" : waveLabel(t, notice.wave),
+    earlier: formatNumber(f.earlier), recent: formatNumber(f.recent), change: formatPercent(f.change),
+    threshold: formatPercent(f.threshold) });
+}
 
 /** A wave's name: the demo's names are translated, a province's own names shown as written. */
 export function waveName(name) {
@@ -110,8 +124,8 @@ const VALUE_WORDS = {
 /** A field of a before/after in words: its label, else its name with spaces. */
 const fieldName = (key) => known(`code.field.${key}`, key.replaceAll("_", " "));
 
-/** Any other before/after as "field: value" pairs in words rather than JSON. */
-function plain(value, key = null) {
+/** Any other before/after (or figures) as "field: value" pairs in words rather than JSON. */
+export function plain(value, key = null) {
   if (value === null || value === undefined) return "—";
   if (typeof value !== "object") return key in VALUE_WORDS ? VALUE_WORDS[key](value) : shortSubject(String(value));
   if (Array.isArray(value)) return value.map((v) => plain(v)).join(", ");

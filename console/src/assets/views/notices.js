@@ -4,8 +4,8 @@ import { gql } from "../api.js";
 import { formatDate, formatDateTime, formatNumber, formatPercent, t } from "../i18n.js";
 import { alertBox, h, plainError, show } from "../ui.js";
 import { destroyCharts } from "../charts.js";
-import { waveLabel } from "../data.js";
-import { flagName, personName } from "../words.js";
+import { tenantInfo, waveLabel } from "../data.js";
+import { flagName, noticeSentence, personName, plain } from "../words.js";
 
 const filters = { flag: "", unacknowledgedOnly: false };
 
@@ -14,26 +14,18 @@ function waveCell(wave) {
   return h("td", {}, h("span", { class: wave === 0 ? "badge pilot" : "badge wave" }, waveLabel(t, wave)));
 }
 
-/** The guardrail's figures in words (the week's total, then each tenant); anything else as JSON. */
-function figuresCell(notice) {
+/** The guardrail's figures in words (the week's total, then each district by name); anything
+ * else as JSON. */
+function figuresCell(notice, info) {
   const f = notice.figures ?? {};
   if (notice.kind !== "GUARDRAIL_PAUSE" || f.recent === undefined) {
-    return h("td", { class: "change" }, JSON.stringify(f));
+    return h("td", { class: "change" }, plain(f));
   }
   const total = t("notices.weekly", { earlier: formatNumber(f.earlier), recent: formatNumber(f.recent),
     change: formatPercent(f.change), asOf: formatDate(f.as_of), threshold: formatPercent(f.threshold) });
   return h("td", { class: "figures" }, h("p", {}, total),
-    h("ul", {}, Object.entries(f.tenants ?? {}).map(([slug, c]) => h("li", { dataset: { tenant: slug } },
-      `${slug}: ${formatNumber(c.earlier)} → ${formatNumber(c.recent)}`))));
-}
-
-/** A guardrail pause in the chosen language, built from its figures; any other notice as sent. */
-function noticeText(notice) {
-  const f = notice.figures ?? {};
-  if (notice.kind !== "GUARDRAIL_PAUSE" || f.recent === undefined) return notice.message;
-  return t("notices.pausedSentence", { flag: notice.flag ?? "", wave: notice.wave === null ? "—" : waveLabel(t, notice.wave),
-    earlier: formatNumber(f.earlier), recent: formatNumber(f.recent), change: formatPercent(f.change),
-    threshold: formatPercent(f.threshold) });
+    h("ul", {}, Object.entries(f.tenants ?? {}).map(([slug, c]) => h("li", { dataset: { tenant: slug }, title: slug },
+      `${info[slug]?.name ?? slug}: ${formatNumber(c.earlier)} → ${formatNumber(c.recent)}`))));
 }
 
 function stateCell(notice) {
@@ -59,12 +51,12 @@ async function acknowledge(notice, button, table, app) {
   }
 }
 
-function noticeRow(notice, table, app) {
+function noticeRow(notice, table, app, info) {
   const open = !notice.acknowledgedAt;
   const message = `notice-message-${notice.id}`;
   return h("tr", { class: open ? "unacknowledged" : null, dataset: { notice: notice.id } },
     h("td", {}, formatDateTime(notice.createdAt)), h("td", { title: notice.flag }, flagName(notice.flag)), waveCell(notice.wave),
-    h("td", { id: message, class: "message-text", title: notice.message }, noticeText(notice)), figuresCell(notice), stateCell(notice),
+    h("td", { id: message, class: "message-text", title: notice.message }, noticeSentence(notice)), figuresCell(notice, info), stateCell(notice),
     app.access.canManageRollout ? h("td", {}, open ? h("button", { type: "button", class: "acknowledge",
       "aria-describedby": message, onclick: (event) => acknowledge(notice, event.currentTarget, table, app) }, t("notices.acknowledge")) : null) : null);
 }
@@ -75,13 +67,14 @@ async function load(table, app) {
     const rows = (await gql("RolloutNotices", variables)).rolloutNotices;  // newest first, as the API lists them
     if (!rows.length) return table.replaceChildren(h("p", { id: "notices-empty" }, t("notices.empty")));
     const open = rows.filter((n) => !n.acknowledgedAt).length;
+    const info = await tenantInfo([...new Set(rows.flatMap((n) => Object.keys(n.figures?.tenants ?? {})))]);
     const head = ["notices.at", "flag", "province.wave", "notices.message", "notices.figures", "notices.state"];
     table.replaceChildren(
       h("p", { id: "notices-pending", class: "sub" }, t("notices.pending", { n: open })),
       h("table", { id: "notices-table" },
         h("thead", {}, h("tr", {}, head.map((k) => h("th", { scope: "col" }, t(k))),
           app.access.canManageRollout ? h("th", { scope: "col" }, t("rollout.actions")) : null)),
-        h("tbody", {}, rows.map((n) => noticeRow(n, table, app)))));
+        h("tbody", {}, rows.map((n) => noticeRow(n, table, app, info)))));
   } catch (error) {
     table.replaceChildren(alertBox(plainError(error)));
   }

@@ -4,7 +4,7 @@ import { gql } from "../../api.js";
 import { t } from "../../i18n.js";
 import { h } from "../../ui.js";
 import { waveLabel } from "../../data.js";
-import { waveName } from "../../words.js";
+import { noticeSentence, waveName } from "../../words.js";
 
 function waveState(rollout, wave) {
   if (wave.position < rollout.wave) return ["done", t("plan.waveDone")];
@@ -39,5 +39,5 @@ export async function pauseBanner(rollout, flag) {
   const notice = notices.find((n) => n.kind === "GUARDRAIL_PAUSE");
   if (!notice) return null;
   return h("p", { id: "pause-reason", class: "message error", role: "status" },
-    t("plan.pausedBy", { message: notice.message }), " ", h("a", { href: "#/notices" }, t("plan.seeNotice")));
+    t("plan.pausedBy", { message: noticeSentence(notice) }), " ", h("a", { href: "#/notices" }, t("plan.seeNotice")));
 }
