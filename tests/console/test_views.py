@@ -43,7 +43,10 @@ MENU = """() => [...document.querySelectorAll("#nav a")]
 CODES = r"""() => {
   const main = document.querySelector("main").cloneNode(true);
   main.querySelectorAll("code, option:not(:checked), script").forEach((e) => e.remove());
-  const text = main.innerText ?? main.textContent;
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);  // cell by cell, apart
+  const parts = [];
+  while (walker.nextNode()) parts.push(walker.currentNode.textContent);
+  const text = parts.join(" ");
   const code = /(?<![\w@.])(?:[a-z]+(?:_[a-z]+)+|[a-z]+\.[a-z_]+)(?![\w@]|\.\w)/g;
   return [...new Set(text.match(code) ?? [])];
 }"""
